@@ -1,0 +1,69 @@
+//! Button presses: decode with the contract's codec, then signal the workflow in a task.
+
+use chatops_contract::actions::{Action, DecodeError};
+use chatops_contract::feature::{Approve, Reject};
+use chatops_contract::signals;
+use std::sync::Arc;
+
+use crate::{App, Reply};
+
+/// One button press, as Slack reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Press {
+    /// Who pressed.
+    pub user_id: String,
+    /// The button's `action_id`.
+    pub action_id: String,
+    /// The button's `value`.
+    pub value: Option<String>,
+    /// Where to answer the presser.
+    pub response_url: Option<String>,
+}
+
+/// Handles a press: answers mistakes at once (in a task) and signals the workflow otherwise.
+pub fn handle(app: &Arc<App>, press: Press) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let reply = match Action::decode(&press.action_id, press.value.as_deref()) {
+            Err(e) => Some(decode_reply(&e)),
+            Ok(action) => apply(&app, &press.user_id, action).await,
+        };
+        if let Some(reply) = reply {
+            app.respond(press.response_url.as_deref(), reply).await;
+        }
+    });
+}
+
+async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
+    let result = match &action {
+        Action::Approve { workflow, gate } => {
+            let payload = Approve { gate: gate.clone(), user: user.to_owned(), comment: None };
+            app.temporal.signal(workflow, signals::APPROVE, &payload).await
+        }
+        Action::Reject { workflow, gate } => {
+            let payload = Reject { gate: gate.clone(), user: user.to_owned(), reason: "rejected from Slack".to_owned() };
+            app.temporal.signal(workflow, signals::REJECT, &payload).await
+        }
+    };
+    let doing = match action {
+        Action::Approve { .. } => "approve",
+        Action::Reject { .. } => "reject",
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!(workflow_id = %action.workflow(), %user, doing, "decision signalled");
+            None
+        }
+        Err(e) => Some(Reply::from_temporal(doing, &e)),
+    }
+}
+
+fn decode_reply(err: &DecodeError) -> Reply {
+    tracing::info!(error = %err, "undecodable button press");
+    match err {
+        DecodeError::UnknownAction(_) => {
+            Reply::text("That button isn't one I know; it may come from an older version of this app. Nothing was changed.")
+        }
+        _ => Reply::text("That button's data is damaged, so I can't tell what it was for. Nothing was changed."),
+    }
+}

@@ -1,0 +1,54 @@
+//! Replies and the user-facing error type.
+
+use slack_morphism::prelude::*;
+
+use crate::temporal::TemporalError;
+
+/// An ephemeral answer to the person who acted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// Fallback text.
+    pub text: String,
+    /// Optional blocks.
+    pub blocks: Option<Vec<SlackBlock>>,
+}
+
+impl Reply {
+    /// A plain text reply (mrkdwn).
+    pub fn text(text: impl Into<String>) -> Self {
+        Self { text: text.into(), blocks: None }
+    }
+
+    /// A reply rendered by a Block Kit builder.
+    pub fn message(m: chatops_blocks::Message) -> Self {
+        Self { text: m.text, blocks: Some(m.blocks) }
+    }
+
+    /// The Slack message content.
+    pub fn content(&self) -> SlackMessageContent {
+        let content = SlackMessageContent::new().with_text(self.text.clone());
+        match &self.blocks {
+            Some(b) => content.with_blocks(b.clone()),
+            None => content,
+        }
+    }
+
+    /// What a user is told when a Temporal call for `doing` (e.g. "approve") failed.
+    pub fn from_temporal(doing: &str, err: &TemporalError) -> Self {
+        match err {
+            TemporalError::NotFound(id) => Self::text(format!(
+                "I can't find `{id}`. Check the id on the feature's card."
+            )),
+            TemporalError::Finished { id, status } => Self::text(format!(
+                "`{id}` has already finished ({status}), so I can't {doing} it any more."
+            )),
+            TemporalError::Unavailable(_) => Self::text(format!(
+                "Temporal is unreachable right now, so I couldn't {doing}. Nothing was changed; try again in a minute."
+            )),
+            TemporalError::Other(cause) => {
+                tracing::error!(%cause, doing, "Temporal call failed");
+                Self::text(format!("Something went wrong while trying to {doing}; it has been logged."))
+            }
+        }
+    }
+}

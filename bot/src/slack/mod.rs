@@ -1,0 +1,171 @@
+//! Slack Socket Mode wiring: start-up checks, the listener, and thin callbacks that turn
+//! envelopes into commands and button presses.
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret;
+use slack_morphism::prelude::*;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::commands::{self, Command};
+use crate::{App, Reply, actions};
+
+/// A slash command invocation, as the command handlers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// Workspace id.
+    pub team_id: String,
+    /// Channel the command was typed in.
+    pub channel_id: String,
+    /// Who typed it.
+    pub user_id: String,
+    /// Slack's id for this invocation (the same in a retried envelope).
+    pub trigger_id: String,
+    /// Where follow-up answers go.
+    pub response_url: Option<String>,
+    /// The command, e.g. `/feature`.
+    pub command: String,
+    /// Everything after the command.
+    pub text: String,
+}
+
+impl From<SlackCommandEvent> for Invocation {
+    fn from(ev: SlackCommandEvent) -> Self {
+        Self {
+            team_id: ev.team_id.0,
+            channel_id: ev.channel_id.0,
+            user_id: ev.user_id.0,
+            trigger_id: ev.trigger_id.0,
+            response_url: Some(ev.response_url.0.to_string()),
+            command: ev.command.0,
+            text: ev.text.unwrap_or_default(),
+        }
+    }
+}
+
+/// Parses and runs a slash command; returns the ack payload.
+pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
+    match commands::parse(&inv.command, &inv.text) {
+        Err(e) => {
+            tracing::info!(command = %inv.command, user = %inv.user_id, error = %e, "unusable command");
+            Some(Reply::text(e.to_string()))
+        }
+        Ok(Command::Feature(cmd)) => commands::feature::run(app, &inv, cmd),
+        Ok(Command::NotYetAvailable(name)) => Some(Reply::text(format!(
+            "`{name}` is not available in this version yet. `/feature help` lists what is."
+        ))),
+    }
+}
+
+/// Checks the tokens, connects Socket Mode and serves until `shutdown` completes.
+pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let app_token = SlackApiToken::new(app.settings.app_token()?.expose_secret().into());
+    check_tokens(&app, &app_token).await?;
+
+    let callbacks = SlackSocketModeListenerCallbacks::new()
+        .with_command_events(on_command)
+        .with_interaction_events(on_interaction)
+        .with_push_events(on_push);
+    let env = Arc::new(
+        SlackClientEventsListenerEnvironment::new(app.slack.clone())
+            .with_error_handler(on_error)
+            .with_user_state(app.clone()),
+    );
+    let config = SlackClientSocketModeConfig::new()
+        .with_max_connections_count(app.settings.slack.socket_connections)
+        .with_initial_backoff_in_seconds(1);
+    let listener = SlackClientSocketModeListener::new(&config, env, callbacks);
+    listener.listen_for(&app_token).await.context("failed to register the Socket Mode token")?;
+    listener.start().await;
+    tracing::info!(connections = app.settings.slack.socket_connections, "Socket Mode listening");
+    shutdown.await;
+    listener.shutdown().await;
+    Ok(())
+}
+
+/// slack-morphism only logs and retries a bad token forever; ask Slack first and fail with a
+/// line that names the key.
+async fn check_tokens(app: &App, app_token: &SlackApiToken) -> anyhow::Result<()> {
+    let api = &app.settings.slack.api_url;
+    let auth = app.session().auth_test().await.map_err(|e| {
+        anyhow::anyhow!("Slack at {api} rejected CHATOPS__SLACK__BOT_TOKEN (auth.test: {})", short(&e))
+    })?;
+    app.slack
+        .open_session(app_token)
+        .apps_connections_open(&SlackApiAppsConnectionOpenRequest::new())
+        .await
+        .map_err(|e| anyhow::anyhow!("Slack at {api} rejected CHATOPS__SLACK__APP_TOKEN (apps.connections.open: {})", short(&e)))?;
+    tracing::info!(team = ?auth.team, user = ?auth.user, "Slack tokens accepted");
+    Ok(())
+}
+
+fn short(e: &slack_morphism::errors::SlackClientError) -> String {
+    match e {
+        slack_morphism::errors::SlackClientError::ApiError(api) => api.code.clone(),
+        other => other.to_string(),
+    }
+}
+
+async fn app_of(state: &SlackClientEventsUserState) -> Option<Arc<App>> {
+    state.read().await.get_user_state::<Arc<App>>().cloned()
+}
+
+async fn on_command(
+    ev: SlackCommandEvent,
+    _client: Arc<SlackHyperClient>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<SlackCommandEventResponse> {
+    let Some(app) = app_of(&state).await else {
+        return Err("bot state missing".into());
+    };
+    let reply = dispatch(&app, Invocation::from(ev));
+    let content = reply.map_or_else(SlackMessageContent::new, |r| r.content());
+    Ok(SlackCommandEventResponse::new(content).with_response_type(SlackMessageResponseType::Ephemeral))
+}
+
+async fn on_interaction(
+    ev: SlackInteractionEvent,
+    _client: Arc<SlackHyperClient>,
+    state: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    let Some(app) = app_of(&state).await else {
+        return Err("bot state missing".into());
+    };
+    let SlackInteractionEvent::BlockActions(ev) = ev else {
+        tracing::debug!("ignoring a non-button interaction");
+        return Ok(());
+    };
+    let user_id = ev.user.as_ref().map(|u| u.id.0.clone()).unwrap_or_default();
+    let response_url = ev.response_url.as_ref().map(|u| u.0.to_string());
+    for action in ev.actions.unwrap_or_default() {
+        actions::handle(
+            &app,
+            actions::Press {
+                user_id: user_id.clone(),
+                action_id: action.action_id.0,
+                value: action.value,
+                response_url: response_url.clone(),
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn on_push(
+    ev: SlackPushEventCallback,
+    _client: Arc<SlackHyperClient>,
+    _state: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    tracing::debug!(event_id = %ev.event_id, "ignoring an Events API event");
+    Ok(())
+}
+
+fn on_error(
+    err: Box<dyn std::error::Error + Send + Sync>,
+    _client: Arc<SlackHyperClient>,
+    _state: SlackClientEventsUserState,
+) -> HttpStatusCode {
+    tracing::error!(error = %err, "Slack event handling failed");
+    // Acknowledge anyway: a redelivery would fail the same way.
+    HttpStatusCode::OK
+}

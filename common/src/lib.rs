@@ -1,0 +1,9 @@
+//! What both chatops processes share: typed settings, the Slack Web API client, tracing setup
+//! and graceful shutdown.
+
+pub mod settings;
+pub mod shutdown;
+pub mod slack;
+pub mod telemetry;
+
+pub use settings::{Settings, SettingsError};

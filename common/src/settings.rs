@@ -1,0 +1,374 @@
+//! Typed settings: embedded defaults → optional `chatops.toml` → `CHATOPS__SECTION__KEY` env.
+//!
+//! Every value is validated once at start; the first bad one fails with a single line naming
+//! its env key and its file key.
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use std::{collections::BTreeSet, fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use url::Url;
+
+/// Env var naming a settings file other than `./chatops.toml`.
+pub const CONFIG_FILE_ENV: &str = "CHATOPS_CONFIG";
+
+/// Every key, its default (if any) and what it is, in the order README documents them.
+pub const KEYS: &[(&str, Option<&str>, &str)] = &[
+    ("temporal.address", Some("http://127.0.0.1:7233"), "Temporal frontend gRPC address"),
+    ("temporal.namespace", Some("default"), "Temporal namespace"),
+    ("temporal.task_queue", Some("chatops"), "task queue the worker polls and the bot starts on"),
+    ("temporal.ui_url", Some("http://127.0.0.1:8233"), "Temporal web UI base URL, for deep links"),
+    ("slack.app_token", None, "Socket Mode app-level token (xapp-…); the bot needs it"),
+    ("slack.bot_token", None, "bot token (xoxb-…); both processes need it"),
+    ("slack.api_url", Some("https://slack.com/api"), "Slack Web API base URL"),
+    ("slack.channel", Some("C0DELIVERY"), "default notifications channel id"),
+    ("slack.socket_connections", Some("2"), "Socket Mode connections to keep open (1–10)"),
+    ("feature.intake_timeout", Some("24h"), "how long the intake gate waits before auto-rejecting"),
+    ("feature.phase_duration", Some("2s"), "how long each placeholder phase lasts"),
+    ("shell.listen", Some("127.0.0.1:7399"), "where the shell's local Slack Web API listens"),
+    ("shell.user", Some("U0SHELL"), "Slack user id the shell acts as"),
+    ("log.format", Some("pretty"), "`pretty` or `json`"),
+    ("log.filter", Some("info"), "tracing filter when RUST_LOG is unset"),
+];
+
+/// A setting that is missing or invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// File key, e.g. `temporal.address`.
+    pub key: String,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl SettingsError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        Self { key: key.to_owned(), message: message.into() }
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            return write!(f, "config error: {}", self.message);
+        }
+        write!(f, "config error: {} ({}): {}", env_key(&self.key), self.key, self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The env var for a file key: `temporal.address` → `CHATOPS__TEMPORAL__ADDRESS`.
+pub fn env_key(key: &str) -> String {
+    format!("CHATOPS__{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+/// All settings of both processes.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Temporal connection.
+    pub temporal: TemporalSettings,
+    /// Slack connection.
+    pub slack: SlackSettings,
+    /// Feature-delivery policy.
+    pub feature: FeatureSettings,
+    /// The local shell adapter.
+    pub shell: ShellSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[temporal]`
+#[derive(Debug, Clone)]
+pub struct TemporalSettings {
+    pub address: Url,
+    pub namespace: String,
+    pub task_queue: String,
+    pub ui_url: Url,
+}
+
+/// `[slack]`
+#[derive(Debug, Clone)]
+pub struct SlackSettings {
+    pub app_token: Option<SecretString>,
+    pub bot_token: Option<SecretString>,
+    pub api_url: Url,
+    pub channel: String,
+    pub socket_connections: u32,
+}
+
+/// `[feature]`
+#[derive(Debug, Clone)]
+pub struct FeatureSettings {
+    pub intake_timeout: Duration,
+    pub phase_duration: Duration,
+}
+
+/// `[shell]`
+#[derive(Debug, Clone)]
+pub struct ShellSettings {
+    pub listen: SocketAddr,
+    pub user: String,
+}
+
+/// `[log]`
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Pretty,
+    /// One JSON object per event.
+    Json,
+}
+
+impl Settings {
+    /// Loads settings from the defaults, the optional settings file and the process environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        let file = std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from);
+        let explicit = file.is_some();
+        let file = file.unwrap_or_else(|| PathBuf::from("chatops.toml"));
+        if explicit && !file.exists() {
+            return Err(SettingsError::new(
+                "",
+                format!("{CONFIG_FILE_ENV} names {}, which does not exist", file.display()),
+            ));
+        }
+        let mut builder = Config::builder()
+            .add_source(File::from(file.clone()).format(FileFormat::Toml).required(false));
+        builder = builder.add_source(env_source(std::env::vars().collect()));
+        let cfg = builder.build().map_err(|e| {
+            SettingsError::new("", format!("cannot read {}: {e}", file.display()))
+        })?;
+        Self::from_config(&cfg)
+    }
+
+    /// Loads settings from the defaults and the given `CHATOPS__…` variables only (tests).
+    pub fn from_env_map(vars: std::collections::HashMap<String, String>) -> Result<Self, SettingsError> {
+        let cfg = Config::builder()
+            .add_source(env_source(vars))
+            .build()
+            .map_err(|e| SettingsError::new("", e.to_string()))?;
+        Self::from_config(&cfg)
+    }
+
+    fn from_config(cfg: &Config) -> Result<Self, SettingsError> {
+        reject_unknown_keys(cfg)?;
+        let get = |key: &str| -> Result<Option<String>, SettingsError> {
+            match cfg.get_string(key) {
+                Ok(v) => Ok(Some(v)),
+                Err(config::ConfigError::NotFound(_)) => Ok(None),
+                Err(e) => Err(SettingsError::new(key, e.to_string())),
+            }
+        };
+        let value = |key: &str| -> Result<String, SettingsError> {
+            let default = KEYS.iter().find(|(k, ..)| *k == key).and_then(|(_, d, _)| *d);
+            match get(key)? {
+                Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+                Some(_) => Err(SettingsError::new(key, "is empty")),
+                None => default
+                    .map(str::to_owned)
+                    .ok_or_else(|| SettingsError::new(key, "is missing")),
+            }
+        };
+        let url = |key: &str| -> Result<Url, SettingsError> {
+            let v = value(key)?;
+            let u = Url::parse(&v).map_err(|e| SettingsError::new(key, format!("`{v}` is not a URL ({e})")))?;
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(SettingsError::new(key, format!("`{v}` must start with http:// or https://")));
+            }
+            Ok(u)
+        };
+        let duration = |key: &str| -> Result<Duration, SettingsError> {
+            let v = value(key)?;
+            humantime::parse_duration(&v).map_err(|e| {
+                SettingsError::new(key, format!("`{v}` is not a duration like \"90s\" or \"24h\" ({e})"))
+            })
+        };
+        let token = |key: &str, prefix: &str| -> Result<Option<SecretString>, SettingsError> {
+            match get(key)? {
+                None => Ok(None),
+                Some(v) if v.trim().is_empty() => Ok(None),
+                Some(v) if v.trim().starts_with(prefix) => Ok(Some(SecretString::from(v.trim().to_owned()))),
+                Some(_) => Err(SettingsError::new(key, format!("must start with `{prefix}`"))),
+            }
+        };
+        let name = |key: &str| -> Result<String, SettingsError> {
+            let v = value(key)?;
+            if v.chars().any(char::is_whitespace) {
+                return Err(SettingsError::new(key, format!("`{v}` must not contain spaces")));
+            }
+            Ok(v)
+        };
+
+        let connections = value("slack.socket_connections")?;
+        let socket_connections = match connections.parse::<u32>() {
+            Ok(n @ 1..=10) => n,
+            _ => {
+                return Err(SettingsError::new(
+                    "slack.socket_connections",
+                    format!("`{connections}` must be a whole number from 1 to 10"),
+                ));
+            }
+        };
+        let listen = value("shell.listen")?;
+        let listen = listen.parse().map_err(|_| {
+            SettingsError::new("shell.listen", format!("`{listen}` is not an address like 127.0.0.1:7399"))
+        })?;
+        let format = match value("log.format")?.as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => return Err(SettingsError::new("log.format", format!("`{other}` must be `pretty` or `json`"))),
+        };
+
+        Ok(Self {
+            temporal: TemporalSettings {
+                address: url("temporal.address")?,
+                namespace: name("temporal.namespace")?,
+                task_queue: name("temporal.task_queue")?,
+                ui_url: url("temporal.ui_url")?,
+            },
+            slack: SlackSettings {
+                app_token: token("slack.app_token", "xapp-")?,
+                bot_token: token("slack.bot_token", "xoxb-")?,
+                api_url: url("slack.api_url")?,
+                channel: name("slack.channel")?,
+                socket_connections,
+            },
+            feature: FeatureSettings {
+                intake_timeout: duration("feature.intake_timeout")?,
+                phase_duration: duration("feature.phase_duration")?,
+            },
+            shell: ShellSettings { listen, user: name("shell.user")? },
+            log: LogSettings { format, filter: value("log.filter")? },
+        })
+    }
+
+    /// The bot token, or an error naming its key.
+    pub fn bot_token(&self) -> Result<&SecretString, SettingsError> {
+        self.slack.bot_token.as_ref().ok_or_else(|| {
+            SettingsError::new("slack.bot_token", "is missing; set it to the app's bot token (xoxb-…)")
+        })
+    }
+
+    /// The Socket Mode app token, or an error naming its key.
+    pub fn app_token(&self) -> Result<&SecretString, SettingsError> {
+        self.slack.app_token.as_ref().ok_or_else(|| {
+            SettingsError::new("slack.app_token", "is missing; set it to the app-level token (xapp-…)")
+        })
+    }
+
+    /// Deep link to a workflow in the Temporal web UI.
+    pub fn workflow_url(&self, workflow_id: &str) -> String {
+        workflow_url(&self.temporal.ui_url, &self.temporal.namespace, workflow_id)
+    }
+}
+
+/// Deep link to a workflow in the Temporal web UI.
+pub fn workflow_url(ui_url: &Url, namespace: &str, workflow_id: &str) -> String {
+    let base = ui_url.as_str().trim_end_matches('/');
+    let id: String = url::form_urlencoded::byte_serialize(workflow_id.as_bytes()).collect();
+    format!("{base}/namespaces/{namespace}/workflows/{id}")
+}
+
+/// Redacts a secret for display: the prefix and a hint of length, never the value.
+pub fn redact(secret: &SecretString) -> String {
+    let s = secret.expose_secret();
+    let prefix: String = s.chars().take_while(|c| *c != '-').collect();
+    format!("{prefix}-…({} chars)", s.len())
+}
+
+fn env_source(vars: std::collections::HashMap<String, String>) -> Environment {
+    Environment::with_prefix("CHATOPS")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(false)
+        .source(Some(vars.into_iter().filter(|(k, _)| k.starts_with("CHATOPS__")).collect()))
+}
+
+fn reject_unknown_keys(cfg: &Config) -> Result<(), SettingsError> {
+    let known: BTreeSet<&str> = KEYS.iter().map(|(k, ..)| *k).collect();
+    let table = cfg
+        .clone()
+        .try_deserialize::<std::collections::HashMap<String, config::Value>>()
+        .unwrap_or_default();
+    for (section, value) in table {
+        let inner = value.into_table().ok();
+        let Some(inner) = inner else {
+            return Err(SettingsError::new(&section, "is not a known section; see README for the keys"));
+        };
+        for key in inner.keys() {
+            let full = format!("{section}.{key}");
+            if !known.contains(full.as_str()) {
+                return Err(SettingsError::new(&full, "is not a known setting; see README for the keys"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_env_map(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<HashMap<_, _>>())
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let s = load(&[]).expect("defaults load");
+        assert_eq!(s.temporal.address.as_str(), "http://127.0.0.1:7233/");
+        assert_eq!(s.temporal.task_queue, "chatops");
+        assert_eq!(s.feature.intake_timeout, Duration::from_secs(24 * 3600));
+        assert!(s.slack.bot_token.is_none());
+        assert_eq!(s.bot_token().expect_err("missing").to_string(),
+            "config error: CHATOPS__SLACK__BOT_TOKEN (slack.bot_token): is missing; set it to the app's bot token (xoxb-…)");
+    }
+
+    #[test]
+    fn env_overrides_defaults() {
+        let s = load(&[("CHATOPS__TEMPORAL__TASK_QUEUE", "q1"), ("CHATOPS__FEATURE__INTAKE_TIMEOUT", "90s"),
+            ("CHATOPS__SLACK__BOT_TOKEN", "xoxb-1-2")]).expect("loads");
+        assert_eq!(s.temporal.task_queue, "q1");
+        assert_eq!(s.feature.intake_timeout, Duration::from_secs(90));
+        assert_eq!(s.bot_token().map(|t| t.expose_secret().to_owned()), Ok("xoxb-1-2".to_owned()));
+    }
+
+    #[test]
+    fn bad_values_name_their_key_in_one_line() {
+        let table = [
+            ("CHATOPS__TEMPORAL__ADDRESS", "not a url", "CHATOPS__TEMPORAL__ADDRESS (temporal.address): `not a url` is not a URL"),
+            ("CHATOPS__FEATURE__INTAKE_TIMEOUT", "soon", "CHATOPS__FEATURE__INTAKE_TIMEOUT (feature.intake_timeout): `soon` is not a duration"),
+            ("CHATOPS__SLACK__BOT_TOKEN", "xapp-wrong", "CHATOPS__SLACK__BOT_TOKEN (slack.bot_token): must start with `xoxb-`"),
+            ("CHATOPS__SLACK__SOCKET_CONNECTIONS", "11", "(slack.socket_connections): `11` must be a whole number from 1 to 10"),
+            ("CHATOPS__LOG__FORMAT", "xml", "(log.format): `xml` must be `pretty` or `json`"),
+            ("CHATOPS__SLACK__BOT_TOKN", "xoxb-1", "CHATOPS__SLACK__BOT_TOKN (slack.bot_tokn): is not a known setting"),
+            ("CHATOPS__TEMPORAL__NAMESPACE", " ", "(temporal.namespace): is empty"),
+        ];
+        for (key, value, want) in table {
+            let err = load(&[(key, value)]).expect_err(key).to_string();
+            assert!(err.contains(want), "{err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let s = load(&[("CHATOPS__SLACK__BOT_TOKEN", "xoxb-very-secret")]).expect("loads");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("very-secret"), "{debug}");
+        assert_eq!(redact(s.bot_token().expect("set")), "xoxb-…(16 chars)");
+    }
+
+    #[test]
+    fn workflow_links_are_escaped() {
+        let ui = Url::parse("http://127.0.0.1:8233/").expect("url");
+        assert_eq!(workflow_url(&ui, "default", "feature-a/testing"),
+            "http://127.0.0.1:8233/namespaces/default/workflows/feature-a%2Ftesting");
+    }
+}

@@ -1,0 +1,4 @@
+//! Activities: every side effect a workflow has, one file per integration.
+
+pub mod policy;
+pub mod slack;

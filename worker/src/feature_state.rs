@@ -1,0 +1,247 @@
+//! The state of one feature delivery and the rules for changing it: pure, deterministic, tested
+//! without a server. The `FeatureDelivery` workflow holds one and drives it.
+
+use chatops_contract::feature::{
+    Approve, FeatureRequest, FeatureStatus, Gate, GateState, MessageRef, Phase, Reject, TimelineEntry,
+};
+
+/// What happened to a decision sent to a gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecisionOutcome {
+    /// The gate took it.
+    Applied,
+    /// No such gate is pending (already decided, timed out, or never opened); nothing changed.
+    Ignored(String),
+}
+
+/// One feature's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureState {
+    /// The request as submitted.
+    pub input: FeatureRequest,
+    /// Current phase.
+    pub phase: Phase,
+    /// Every gate opened so far.
+    pub gates: Vec<Gate>,
+    /// What happened, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// Phases that ran without real work.
+    pub placeholder_phases: Vec<Phase>,
+    /// The card (root message), once posted.
+    pub card: Option<MessageRef>,
+}
+
+impl FeatureState {
+    /// A new feature at intake, received at `now`.
+    pub fn new(input: FeatureRequest, now: &str) -> Self {
+        let requester = input.requester.clone();
+        let mut s = Self {
+            input,
+            phase: Phase::Intake,
+            gates: Vec::new(),
+            timeline: Vec::new(),
+            placeholder_phases: Vec::new(),
+            card: None,
+        };
+        s.timeline.push(TimelineEntry {
+            at: now.to_owned(),
+            phase: Some(Phase::Intake),
+            event: Some("requested".to_owned()),
+            by: Some(requester),
+            placeholder: false,
+        });
+        s
+    }
+
+    /// Opens gate `name`, pending until `deadline`.
+    pub fn open_gate(&mut self, name: &str, now: &str, deadline: &str) {
+        self.gates.push(Gate {
+            name: name.to_owned(),
+            state: GateState::Pending,
+            decided_by: None,
+            decided_at: None,
+            note: None,
+            deadline: Some(deadline.to_owned()),
+        });
+        self.event(now, format!("{name} gate opened"), None);
+    }
+
+    /// The gate called `name`, if opened.
+    pub fn gate(&self, name: &str) -> Option<&Gate> {
+        self.gates.iter().rev().find(|g| g.name == name)
+    }
+
+    /// Whether gate `name` has been decided (or timed out).
+    pub fn gate_decided(&self, name: &str) -> bool {
+        self.gate(name).is_some_and(|g| g.state != GateState::Pending)
+    }
+
+    /// Applies an approval.
+    pub fn approve(&mut self, a: &Approve, now: &str) -> DecisionOutcome {
+        self.decide(&a.gate, GateState::Approved, &a.user, a.comment.clone(), now)
+    }
+
+    /// Applies a rejection.
+    pub fn reject(&mut self, r: &Reject, now: &str) -> DecisionOutcome {
+        self.decide(&r.gate, GateState::Rejected, &r.user, Some(r.reason.clone()), now)
+    }
+
+    /// Times out gate `name` if it is still pending.
+    pub fn time_out(&mut self, name: &str, now: &str) -> DecisionOutcome {
+        let Some(gate) = self.pending_gate_mut(name) else {
+            return DecisionOutcome::Ignored(format!("{name} gate is not pending"));
+        };
+        gate.state = GateState::TimedOut;
+        gate.decided_at = Some(now.to_owned());
+        gate.note = Some("no decision before the deadline".to_owned());
+        self.event(now, format!("{name} gate timed out"), None);
+        DecisionOutcome::Applied
+    }
+
+    fn decide(&mut self, name: &str, state: GateState, user: &str, note: Option<String>, now: &str) -> DecisionOutcome {
+        let verb = if state == GateState::Approved { "approved" } else { "rejected" };
+        let Some(gate) = self.pending_gate_mut(name) else {
+            let why = match self.gate(name) {
+                Some(g) => format!("{name} gate is already {:?}", g.state).to_lowercase(),
+                None => format!("there is no {name} gate"),
+            };
+            self.event(now, format!("ignored: {verb} {name} ({why})"), Some(user));
+            return DecisionOutcome::Ignored(why);
+        };
+        gate.state = state;
+        gate.decided_by = Some(user.to_owned());
+        gate.decided_at = Some(now.to_owned());
+        gate.note = note.filter(|n| !n.trim().is_empty());
+        self.event(now, format!("{name} gate {verb}"), Some(user));
+        DecisionOutcome::Applied
+    }
+
+    fn pending_gate_mut(&mut self, name: &str) -> Option<&mut Gate> {
+        self.gates.iter_mut().rev().find(|g| g.name == name && g.state == GateState::Pending)
+    }
+
+    /// Moves to `phase`; `placeholder` marks a phase that does no real work yet.
+    pub fn enter(&mut self, phase: Phase, now: &str, placeholder: bool) {
+        self.phase = phase;
+        if placeholder {
+            self.placeholder_phases.push(phase);
+        }
+        self.timeline.push(TimelineEntry {
+            at: now.to_owned(),
+            phase: Some(phase),
+            event: None,
+            by: None,
+            placeholder,
+        });
+    }
+
+    /// Records something that happened.
+    pub fn event(&mut self, now: &str, what: String, by: Option<&str>) {
+        self.timeline.push(TimelineEntry {
+            at: now.to_owned(),
+            phase: None,
+            event: Some(what),
+            by: by.map(str::to_owned),
+            placeholder: false,
+        });
+    }
+
+    /// The phases still to walk after intake, honouring the target environment.
+    pub fn delivery_phases(&self) -> Vec<Phase> {
+        use chatops_contract::feature::Environment;
+        Phase::DELIVERY
+            .into_iter()
+            .filter(|p| {
+                self.input.target_environment == Environment::Production
+                    || !matches!(p, Phase::ProductionReadiness | Phase::Production)
+            })
+            .collect()
+    }
+
+    /// The `status` query's answer.
+    pub fn status(&self) -> FeatureStatus {
+        FeatureStatus {
+            request: self.input.request.clone(),
+            requester: self.input.requester.clone(),
+            phase: self.phase,
+            priority: self.input.priority,
+            target_environment: self.input.target_environment,
+            paused: false,
+            pending_gates: self.gates.iter().filter(|g| g.state == GateState::Pending).cloned().collect(),
+            gates: self.gates.clone(),
+            blockers: Vec::new(),
+            timeline: self.timeline.clone(),
+            children: Vec::new(),
+            placeholder_phases: self.placeholder_phases.clone(),
+            card: self.card.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatops_contract::feature::{Environment, INTAKE_GATE};
+
+    fn state() -> FeatureState {
+        let mut s = FeatureState::new(FeatureRequest::new("Add login", "U1", "C1"), "t0");
+        s.open_gate(INTAKE_GATE, "t0", "t9");
+        s
+    }
+
+    fn approve(user: &str) -> Approve {
+        Approve { gate: INTAKE_GATE.into(), user: user.into(), comment: Some("lgtm".into()) }
+    }
+
+    #[test]
+    fn first_decision_wins_and_later_ones_are_ignored_and_recorded() {
+        let mut s = state();
+        assert_eq!(s.approve(&approve("U2"), "t1"), DecisionOutcome::Applied);
+        let reject = Reject { gate: INTAKE_GATE.into(), user: "U3".into(), reason: "no".into() };
+        assert_eq!(s.reject(&reject, "t2"), DecisionOutcome::Ignored("intake gate is already approved".into()));
+        let gate = s.gate(INTAKE_GATE).expect("opened");
+        assert_eq!((gate.state, gate.decided_by.as_deref(), gate.decided_at.as_deref()), (GateState::Approved, Some("U2"), Some("t1")));
+        assert_eq!(gate.note.as_deref(), Some("lgtm"));
+        let last = s.timeline.last().expect("recorded");
+        assert_eq!(last.by.as_deref(), Some("U3"));
+        assert!(last.event.as_deref().is_some_and(|e| e.starts_with("ignored")));
+    }
+
+    #[test]
+    fn timeout_only_applies_to_a_pending_gate() {
+        let mut s = state();
+        assert_eq!(s.time_out(INTAKE_GATE, "t9"), DecisionOutcome::Applied);
+        assert_eq!(s.gate(INTAKE_GATE).map(|g| g.state), Some(GateState::TimedOut));
+        assert!(matches!(s.approve(&approve("U2"), "t10"), DecisionOutcome::Ignored(_)));
+        assert!(matches!(s.time_out(INTAKE_GATE, "t11"), DecisionOutcome::Ignored(_)));
+    }
+
+    #[test]
+    fn unknown_gate_is_ignored() {
+        let mut s = state();
+        let a = Approve { gate: "production".into(), user: "U2".into(), comment: None };
+        assert_eq!(s.approve(&a, "t1"), DecisionOutcome::Ignored("there is no production gate".into()));
+        assert!(!s.gate_decided(INTAKE_GATE));
+    }
+
+    #[test]
+    fn status_lists_pending_gates_and_placeholders() {
+        let mut s = state();
+        assert_eq!(s.status().pending_gates.len(), 1);
+        s.approve(&approve("U2"), "t1");
+        s.enter(Phase::Planning, "t2", true);
+        let st = s.status();
+        assert!(st.pending_gates.is_empty());
+        assert_eq!(st.phase, Phase::Planning);
+        assert_eq!(st.placeholder_phases, vec![Phase::Planning]);
+        assert!(st.timeline.last().is_some_and(|e| e.placeholder));
+    }
+
+    #[test]
+    fn staging_target_skips_production_phases() {
+        let mut s = state();
+        assert_eq!(s.delivery_phases().last(), Some(&Phase::Production));
+        s.input.target_environment = Environment::Staging;
+        assert_eq!(s.delivery_phases().last(), Some(&Phase::Staging));
+    }
+}

@@ -1,0 +1,83 @@
+//! The chatops worker: hosts every workflow and activity.
+//!
+//! `main.rs` loads settings and calls [`run`]; tests and benchmarks run the same binary.
+
+pub mod activities;
+pub mod feature_state;
+pub mod workflows;
+
+use anyhow::Context as _;
+use chatops_common::{Settings, telemetry::SharedSubscriber};
+use std::future::Future;
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_common::telemetry::TelemetryOptions;
+use temporalio_sdk::{Worker, WorkerOptions, runtime::RuntimeOptions, Runtime};
+
+use activities::policy::{FeaturePolicy, PolicyActivities};
+use activities::slack::SlackActivities;
+use workflows::feature_delivery::FeatureDelivery;
+
+/// Connects to Temporal, registers every workflow and activity, and polls until `shutdown`
+/// completes; then finishes in-flight tasks and returns.
+pub async fn run(
+    settings: Settings,
+    subscriber: SharedSubscriber,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let bot_token = settings.bot_token()?.clone();
+    let telemetry = TelemetryOptions::builder().subscriber_override(subscriber).build();
+    let runtime_options = RuntimeOptions::builder()
+        .telemetry_options(telemetry)
+        .build()
+        .map_err(anyhow::Error::msg)?;
+    let runtime = Runtime::from_current_tokio(runtime_options).context("failed to start the Temporal runtime")?;
+
+    let address = settings.temporal.address.clone();
+    let connection = Connection::connect(ConnectionOptions::new(address.clone()).identity(identity()).build())
+        .await
+        .with_context(|| format!("cannot reach Temporal at {address} (CHATOPS__TEMPORAL__ADDRESS)"))?;
+    let client = Client::new(connection, ClientOptions::new(settings.temporal.namespace.clone()).build())
+        .context("failed to create the Temporal client")?;
+
+    let slack = chatops_common::slack::client(&settings.slack.api_url);
+    let policy = FeaturePolicy {
+        intake_timeout_ms: millis(settings.feature.intake_timeout),
+        phase_duration_ms: millis(settings.feature.phase_duration),
+        ui_url: settings.temporal.ui_url.to_string(),
+        namespace: settings.temporal.namespace.clone(),
+    };
+    let options = WorkerOptions::new(settings.temporal.task_queue.clone())
+        .register_workflow::<FeatureDelivery>()?
+        .register_activities(SlackActivities::new(slack, &bot_token))
+        .register_activities(PolicyActivities::new(policy))
+        .build();
+    let mut worker = Worker::new(&runtime, client, options).context("failed to create the worker")?;
+    let stop = worker.shutdown_handle();
+    tracing::info!(
+        task_queue = %settings.temporal.task_queue,
+        namespace = %settings.temporal.namespace,
+        temporal = %address,
+        slack_api = %settings.slack.api_url,
+        "worker polling"
+    );
+    // The worker future is !Send: drive it here, next to the shutdown signal.
+    let mut run = std::pin::pin!(worker.run());
+    tokio::select! {
+        res = &mut run => return res.context("worker stopped unexpectedly"),
+        () = shutdown => {
+            tracing::info!("finishing in-flight tasks");
+            stop();
+        }
+    }
+    run.await.context("worker failed while shutting down")?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+fn identity() -> String {
+    format!("chatops-worker@{}", std::process::id())
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

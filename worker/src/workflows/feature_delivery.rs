@@ -1,0 +1,195 @@
+//! `FeatureDelivery`: intake gate, then the delivery phases, every step reported on the
+//! feature's card and in its thread.
+
+use chatops_blocks::{Message, feature as blocks};
+use chatops_contract::feature::{
+    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, INTAKE_GATE, MessageRef, Phase, Reject,
+};
+use chatops_contract::{queries, signals, workflows};
+use std::time::{Duration, SystemTime};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ActivityOptions, ApplicationFailure, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+use crate::activities::policy::{FeaturePolicy, PolicyActivities};
+use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
+use crate::feature_state::{DecisionOutcome, FeatureState};
+
+/// The feature-delivery orchestrator.
+#[workflow]
+pub struct FeatureDelivery {
+    state: FeatureState,
+    now: SystemTime,
+}
+
+#[workflow_methods]
+impl FeatureDelivery {
+    #[init]
+    pub fn new(ctx: &WorkflowContextView, input: FeatureRequest) -> Self {
+        let now = ctx.start_time().unwrap_or(SystemTime::UNIX_EPOCH);
+        Self { state: FeatureState::new(input, &rfc3339(now)), now }
+    }
+
+    #[run(name = workflows::FEATURE_DELIVERY)]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<FeatureOutcome> {
+        let policy: FeaturePolicy =
+            ctx.execute_activity(PolicyActivities::feature, (), activity_options()).await?;
+        let id = ctx.workflow_id().to_owned();
+        let link = chatops_common_link(&policy, &id);
+
+        // The card: the root message every later update threads under.
+        let card = ctx.state(|s| card_message(&id, &s.state.status(), &link));
+        let channel = ctx.state(|s| s.state.input.channel.clone());
+        let ts = ctx
+            .execute_activity(SlackActivities::post_message, post(&channel, None, card), activity_options())
+            .await?;
+        ctx.state_mut(|s| s.state.card = Some(MessageRef { channel: channel.clone(), ts: ts.clone() }));
+
+        // Intake gate.
+        let timeout = Duration::from_millis(policy.intake_timeout_ms);
+        let now = now_of(ctx);
+        ctx.state_mut(|s| s.state.open_gate(INTAKE_GATE, &rfc3339(now), &rfc3339(now + timeout)));
+        let request = ctx.state(|s| blocks::approval_request(&blocks::ApprovalView {
+            workflow_id: &id,
+            gate: INTAKE_GATE,
+            request: &s.state.input.request,
+            requester: &s.state.input.requester,
+            timeout: &format!("in {}", humantime::format_duration(timeout)),
+        }));
+        let approval_ts = ctx
+            .execute_activity(SlackActivities::post_message, post(&channel, Some(&ts), request), activity_options())
+            .await?;
+        if ctx.state(|s| s.state.input.auto_approve) {
+            let at = rfc3339(now);
+            ctx.state_mut(|s| {
+                s.state.approve(&Approve { gate: INTAKE_GATE.into(), user: "auto".into(), comment: Some("auto_approve requested".into()) }, &at)
+            });
+        }
+        temporalio_sdk::workflows::select! {
+            _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(INTAKE_GATE)) => {}
+            _ = ctx.timer(timeout) => {
+                let at = rfc3339(now_of(ctx));
+                ctx.state_mut(|s| s.state.time_out(INTAKE_GATE, &at));
+            }
+        };
+        let gate = ctx.state(|s| s.state.gate(INTAKE_GATE).cloned());
+        let Some(gate) = gate else {
+            return Err(ApplicationFailure::non_retryable(std::io::Error::other("intake gate vanished")).into());
+        };
+        let decided = blocks::approval_decided(&id, &gate);
+        ctx.execute_activity(SlackActivities::update_message, update(&channel, &approval_ts, decided), activity_options())
+            .await?;
+
+        if gate.state != GateState::Approved {
+            let at = rfc3339(now_of(ctx));
+            ctx.state_mut(|s| s.state.enter(Phase::Rejected, &at, false));
+            let why = match gate.state {
+                GateState::TimedOut => format!(
+                    "Rejected: nobody decided the intake gate within {}.",
+                    humantime::format_duration(timeout)
+                ),
+                _ => format!(
+                    "Rejected by <@{}>: {}",
+                    gate.decided_by.clone().unwrap_or_default(),
+                    gate.note.clone().unwrap_or_else(|| "no reason given".into())
+                ),
+            };
+            Self::report(ctx, &id, &link, blocks::thread_note(":no_entry:", &why)).await?;
+            return Ok(FeatureOutcome { phase: Phase::Rejected, summary: why });
+        }
+        let by = gate.decided_by.clone().unwrap_or_default();
+        Self::report(ctx, &id, &link, blocks::thread_note(":white_check_mark:", &format!("Intake approved by <@{by}>."))).await?;
+
+        // Delivery phases: placeholders until the lifecycle work lands.
+        let phase_time = Duration::from_millis(policy.phase_duration_ms);
+        for phase in ctx.state(|s| s.state.delivery_phases()) {
+            let at = rfc3339(now_of(ctx));
+            ctx.state_mut(|s| s.state.enter(phase, &at, true));
+            Self::report(ctx, &id, &link, blocks::phase_entered(phase, true)).await?;
+            if !phase_time.is_zero() {
+                ctx.timer(phase_time).await;
+            }
+        }
+        let at = rfc3339(now_of(ctx));
+        ctx.state_mut(|s| s.state.enter(Phase::Complete, &at, false));
+        let summary = "Delivered. The phases after intake were placeholders.".to_owned();
+        Self::report(ctx, &id, &link, blocks::thread_note(":tada:", &summary)).await?;
+        Ok(FeatureOutcome { phase: Phase::Complete, summary })
+    }
+
+    #[signal(name = signals::APPROVE)]
+    pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<Approve>(payload) {
+            Ok(a) => log_ignored(self.state.approve(&a, &at)),
+            Err(e) => self.state.event(&at, format!("ignored malformed approve signal: {e}"), None),
+        }
+    }
+
+    #[signal(name = signals::REJECT)]
+    pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<Reject>(payload) {
+            Ok(r) => log_ignored(self.state.reject(&r, &at)),
+            Err(e) => self.state.event(&at, format!("ignored malformed reject signal: {e}"), None),
+        }
+    }
+
+    #[query(name = queries::STATUS)]
+    pub fn status(&self, _ctx: &WorkflowContextView) -> FeatureStatus {
+        self.state.status()
+    }
+}
+
+impl FeatureDelivery {
+    /// Posts `note` in the feature's thread and refreshes the card.
+    async fn report(ctx: &mut WorkflowContext<Self>, id: &str, link: &str, note: Message) -> WorkflowResult<()> {
+        let Some(card) = ctx.state(|s| s.state.card.clone()) else {
+            return Ok(());
+        };
+        ctx.execute_activity(SlackActivities::post_message, post(&card.channel, Some(&card.ts), note), activity_options())
+            .await?;
+        let fresh = ctx.state(|s| card_message(id, &s.state.status(), link));
+        ctx.execute_activity(SlackActivities::update_message, update(&card.channel, &card.ts, fresh), activity_options())
+            .await?;
+        Ok(())
+    }
+}
+
+fn log_ignored(outcome: DecisionOutcome) {
+    if let DecisionOutcome::Ignored(why) = outcome {
+        tracing::debug!(%why, "decision ignored");
+    }
+}
+
+fn card_message(id: &str, status: &FeatureStatus, link: &str) -> Message {
+    blocks::card(&blocks::CardView { workflow_id: id, status, ui_link: link })
+}
+
+fn chatops_common_link(policy: &FeaturePolicy, id: &str) -> String {
+    match url::Url::parse(&policy.ui_url) {
+        Ok(ui) => chatops_common::settings::workflow_url(&ui, &policy.namespace, id),
+        Err(_) => String::new(),
+    }
+}
+
+fn post(channel: &str, thread_ts: Option<&str>, m: Message) -> PostMessage {
+    PostMessage { channel: channel.to_owned(), thread_ts: thread_ts.map(str::to_owned), text: m.text, blocks: m.blocks }
+}
+
+fn update(channel: &str, ts: &str, m: Message) -> UpdateMessage {
+    UpdateMessage { channel: channel.to_owned(), ts: ts.to_owned(), text: m.text, blocks: m.blocks }
+}
+
+fn activity_options() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(30))
+}
+
+fn now_of(ctx: &WorkflowContext<FeatureDelivery>) -> SystemTime {
+    ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now))
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}

@@ -1,0 +1,3 @@
+//! Workflows: one file per workflow type.
+
+pub mod feature_delivery;

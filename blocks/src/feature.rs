@@ -4,7 +4,7 @@ use chatops_contract::actions::Action;
 use chatops_contract::feature::{FeatureStatus, Gate, GateState, Phase};
 use slack_morphism::prelude::*;
 
-use crate::Message;
+use crate::{Message, escape};
 
 /// What the feature's card (its root message) shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +44,7 @@ pub fn card(view: &CardView<'_>) -> Message {
         .into(),
     );
     Message {
-        text: format!("Feature {}: {} — {}", view.workflow_id, s.request, phase_label(s)),
+        text: format!("Feature {}: {} — {}", view.workflow_id, escape(&s.request), phase_label(s)),
         blocks,
     }
 }
@@ -84,7 +84,7 @@ pub fn approval_request(view: &ApprovalView<'_>) -> Message {
                 .with_text(md!(
                     ":raised_hand: *Approval needed: {} gate*\n>{}\nRequested by <@{}>. Without a decision it is rejected {}.",
                     view.gate,
-                    truncate(view.request, 2000),
+                    escape(&truncate(view.request, 2000)),
                     view.requester,
                     view.timeout
                 ))
@@ -132,7 +132,7 @@ pub fn phase_entered(phase: Phase, placeholder: bool) -> Message {
 pub fn status(workflow_id: &str, s: &FeatureStatus, ui_link: &str) -> Message {
     let mut lines = vec![
         format!("*{}* — {}{}", workflow_id, phase_icon(s.phase), phase_label(s)),
-        format!(">{}", truncate(&s.request, 500)),
+        format!(">{}", escape(&truncate(&s.request, 500))),
     ];
     if s.paused {
         lines.push(":double_vertical_bar: paused".to_owned());
@@ -171,7 +171,7 @@ fn phase_label(s: &FeatureStatus) -> String {
 fn gate_line(gate: &Gate) -> String {
     let who = gate.decided_by.as_deref().map(|u| format!(" by <@{u}>")).unwrap_or_default();
     let when = gate.decided_at.as_deref().map(|t| format!(" at {t}")).unwrap_or_default();
-    let note = gate.note.as_deref().map(|n| format!(": {}", truncate(n, 300))).unwrap_or_default();
+    let note = gate.note.as_deref().map(|n| format!(": {}", escape(&truncate(n, 300)))).unwrap_or_default();
     let icon = match gate.state {
         GateState::Pending => ":hourglass_flowing_sand:",
         GateState::Approved => ":white_check_mark:",

@@ -1,1 +1,62 @@
-fn main() {}
+//! `chatops-bot`: the Slack Socket Mode bot, or with `--shell` the same bot in a terminal.
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: chatops-bot [--shell]
+
+  (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
+             CHATOPS__SLACK__BOT_TOKEN
+  --shell    chat from this terminal through a local Slack stand-in; point the worker's
+             CHATOPS__SLACK__API_URL at http://<CHATOPS__SHELL__LISTEN>/api
+
+Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY env vars.";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let shell = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => false,
+        ["--shell"] => true,
+        ["-h" | "--help"] => {
+            eprintln!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("chatops-bot: unknown arguments {other:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = match chatops_common::Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("chatops-bot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !shell {
+        for check in [settings.app_token().map(|_| ()), settings.bot_token().map(|_| ())] {
+            if let Err(e) = check {
+                eprintln!("chatops-bot: {e} (or run `chatops-bot --shell` to try it without Slack)");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let filter = if shell && std::env::var_os("RUST_LOG").is_none() { "warn" } else { settings.log.filter.as_str() };
+    chatops_common::telemetry::init(settings.log.format, filter);
+    let result = if shell {
+        chatops_bot::shell::run(settings).await
+    } else {
+        match chatops_bot::App::build(settings).await {
+            Ok(app) => chatops_bot::slack::serve(app, chatops_common::shutdown::signal()).await,
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("chatops-bot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -104,7 +104,7 @@ impl Temporal {
 
     async fn query<R: DeserializeOwned>(&self, id: &str, name: &str) -> Result<R, TemporalError> {
         let handle = self.client.get_workflow_handle::<UntypedWorkflow>(id.to_owned());
-        let raw = match handle.query(UntypedQuery::new(name), RawValue::empty(), WorkflowQueryOptions::default()).await {
+        let raw = match handle.query(UntypedQuery::new(name), RawValue::new(Vec::new()), WorkflowQueryOptions::default()).await {
             Ok(raw) => raw,
             Err(WorkflowQueryError::NotFound(_)) => return Err(TemporalError::NotFound(id.to_owned())),
             Err(WorkflowQueryError::Rpc(status)) => return Err(rpc(status)),

@@ -1,5 +1,6 @@
 //! Tracing: pretty logs for people, JSON for machines; one subscriber per process.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 use tracing::Subscriber;
 use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt};
@@ -16,7 +17,7 @@ pub fn init(format: LogFormat, default_filter: &str) -> SharedSubscriber {
     let registry = tracing_subscriber::registry().with(filter);
     let subscriber: SharedSubscriber = match format {
         LogFormat::Json => Arc::new(registry.with(fmt::layer().json().with_writer(std::io::stderr))),
-        LogFormat::Pretty => Arc::new(registry.with(fmt::layer().compact().with_writer(std::io::stderr))),
+        LogFormat::Pretty => Arc::new(registry.with(fmt::layer().compact().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr))),
     };
     let _ = tracing::subscriber::set_global_default(subscriber.clone());
     subscriber

@@ -1,1 +1,37 @@
+//! Test harness: one Temporal dev server per test binary, and for each test its own local
+//! Slack, task queue, worker process and bot process.
+//!
+//! Every child process runs under a lifeline: when the test process ends, however it ends, its
+//! end of a pipe closes and the child is terminated. Nothing outlives a test run.
 
+pub mod process;
+pub mod stack;
+pub mod temporal;
+
+pub use stack::{Stack, StackOptions};
+
+use std::path::PathBuf;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The directory holding the built binaries (`target/debug` for `cargo test`).
+pub fn bin_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().and_then(|deps| deps.parent()).map(PathBuf::from))
+        .unwrap_or_else(|| workspace_root().join("target/debug"))
+}
+
+/// The path of a workspace binary, or a clear error telling how to build it.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let path = bin_dir().join(name);
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (scripts/test does)",
+        path.display()
+    );
+    Ok(path)
+}

@@ -45,7 +45,7 @@ impl FeatureCommand {
     pub fn help() -> String {
         let mut out = String::from("*/feature* — deliver features from Slack\n");
         for (usage, what) in Self::HELP {
-            out.push_str(&format!("• `{usage}` — {what}\n"));
+            out.push_str(&format!("• `{}` — {what}\n", chatops_blocks::escape(usage)));
         }
         out.push_str("Approve or reject a feature with the buttons in its thread.");
         out
@@ -77,7 +77,9 @@ impl fmt::Display for ParseError {
             Self::UnknownSubcommand(s) => {
                 write!(f, "`/feature {s}` is not a feature command.\n{}", FeatureCommand::help())
             }
-            Self::MissingArgument { usage, what } => write!(f, "Missing {what}. Usage: `{usage}`"),
+            Self::MissingArgument { usage, what } => {
+                write!(f, "Missing {what}. Usage: `{}`", chatops_blocks::escape(usage))
+            }
             Self::InvalidArgument(why) => f.write_str(why),
         }
     }
@@ -160,9 +162,9 @@ mod tests {
     #[test]
     fn mistakes_get_specific_answers() {
         let table: &[(&str, &str, &str)] = &[
-            ("/feature", "new", "Missing the request text. Usage: `/feature new <request>`"),
+            ("/feature", "new", "Missing the request text. Usage: `/feature new &lt;request&gt;`"),
             ("/feature", "new    ", "Missing the request text."),
-            ("/feature", "status", "Missing the feature id. Usage: `/feature status <id>`"),
+            ("/feature", "status", "Missing the feature id. Usage: `/feature status &lt;id&gt;`"),
             ("/feature", "status nope", "`nope` is not a feature id."),
             ("/feature", "status feature-a feature-b", "takes one feature id"),
             ("/feature", "launch rockets", "`/feature launch` is not a feature command."),
@@ -186,7 +188,7 @@ mod tests {
     fn help_lists_every_subcommand() {
         let help = FeatureCommand::help();
         for (usage, _) in FeatureCommand::HELP {
-            assert!(help.contains(usage), "{usage}");
+            assert!(help.contains(&chatops_blocks::escape(usage)), "{usage}");
         }
     }
 }

@@ -207,6 +207,8 @@ struct Inner {
     sockets: Mutex<Vec<Socket>>,
     sent: Mutex<HashMap<String, Instant>>,
     seq: AtomicU64,
+    /// Makes trigger ids unique across restarts, as Slack's are.
+    nonce: u128,
     events: broadcast::Sender<Event>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -244,6 +246,7 @@ impl LocalSlack {
             sockets: Mutex::new(Vec::new()),
             sent: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(1),
+            nonce: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()),
             events: broadcast::channel(1024).0,
             tasks: Mutex::new(Vec::new()),
         });
@@ -340,7 +343,7 @@ impl LocalSlack {
             "api_app_id": "A0LOCAL",
             "is_enterprise_install": "false",
             "response_url": format!("http://{}/response/{n}", self.inner.api_addr),
-            "trigger_id": format!("{n}.{n}.local"),
+            "trigger_id": format!("{n}.{}.local", self.inner.nonce),
         });
         self.envelope("slash_commands", payload, true)
     }
@@ -355,7 +358,7 @@ impl LocalSlack {
             "api_app_id": "A0LOCAL",
             "token": "local",
             "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel, "is_ephemeral": false},
-            "trigger_id": format!("{n}.{n}.local"),
+            "trigger_id": format!("{n}.{}.local", self.inner.nonce),
             "channel": {"id": message.channel, "name": "local"},
             "message": {"type": "message", "ts": message.ts, "thread_ts": message.thread_ts, "text": message.text, "blocks": message.blocks},
             "response_url": format!("http://{}/response/{n}", self.inner.api_addr),
@@ -392,9 +395,10 @@ impl LocalSlack {
 
     /// Sends `envelope` and waits for its ack.
     pub async fn send_and_ack(&self, envelope: &Envelope, timeout: Duration) -> anyhow::Result<Ack> {
-        self.send(envelope)?;
         let id = envelope.id.clone();
+        // Count earlier acks of this id (redeliveries) before sending: the ack can beat us back.
         let seen = lock(&self.inner.rec).acks.iter().filter(|a| a.envelope_id == id).count();
+        self.send(envelope)?;
         self.wait_for(&format!("the ack of {id}"), timeout, |r| {
             r.acks.iter().filter(|a| a.envelope_id == id).nth(seen).cloned()
         })
@@ -571,7 +575,10 @@ async fn api_method(
                 Some(Event::Updated(m.clone()))
             });
             if found {
-                json!({"ok": true, "channel": channel, "ts": ts, "text": str_arg("text").unwrap_or_default()})
+                json!({
+                    "ok": true, "channel": channel, "ts": ts, "text": str_arg("text").unwrap_or_default(),
+                    "message": {"type": "message", "ts": ts, "text": str_arg("text").unwrap_or_default(), "bot_id": "B0BOT"}
+                })
             } else {
                 json!({"ok": false, "error": "message_not_found"})
             }

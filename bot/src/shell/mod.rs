@@ -1,1 +1,138 @@
+//! The shell adapter: chat with the bot from a terminal.
+//!
+//! It starts a [`local_slack::LocalSlack`], runs the real bot against it over Socket Mode, and
+//! turns what you type into the same envelopes Slack would send. The worker posts to the same
+//! local Web API (point `CHATOPS__SLACK__API_URL` at it), so cards, threads, edits and buttons
+//! go through exactly the code paths they take with Slack.
+
 pub mod local_slack;
+
+use chatops_common::Settings;
+use secrecy::SecretString;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use local_slack::{Event, LocalSlack, PostedMessage};
+
+/// Bot token the shell's local Slack accepts when none is configured.
+pub const LOCAL_BOT_TOKEN: &str = "xoxb-shell-local";
+/// App token the shell's local Slack accepts when none is configured.
+pub const LOCAL_APP_TOKEN: &str = "xapp-shell-local";
+
+const HELP: &str = "Type a slash command (/feature new <request>, /feature status <id>, /feature help),
+a button's number to press it, `help`, or `quit`.";
+
+type Buttons = Arc<Mutex<Vec<(PostedMessage, chatops_blocks::text::Button)>>>;
+
+/// Runs the shell until `quit` or end of input.
+pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let bot_token = settings.slack.bot_token.clone().unwrap_or_else(|| SecretString::from(LOCAL_BOT_TOKEN));
+    let app_token = settings.slack.app_token.clone().unwrap_or_else(|| SecretString::from(LOCAL_APP_TOKEN));
+    let local = LocalSlack::start(local_slack::Options {
+        api_listen: settings.shell.listen,
+        bot_token: bot_token.expose_secret().to_owned(),
+        app_token: app_token.expose_secret().to_owned(),
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot listen on {} (CHATOPS__SHELL__LISTEN): {e}", settings.shell.listen))?;
+    settings.slack.api_url = local.api_url().parse()?;
+    settings.slack.bot_token = Some(bot_token);
+    settings.slack.app_token = Some(app_token);
+    settings.slack.socket_connections = 1;
+    let (user, channel) = (settings.shell.user.clone(), settings.slack.channel.clone());
+
+    let app = crate::App::build(settings).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let bot = tokio::spawn(crate::slack::serve(app, async {
+        let _ = stopped.await;
+    }));
+    local.wait_connected(1, Duration::from_secs(15)).await?;
+
+    let buttons: Buttons = Arc::default();
+    let printer = tokio::spawn(print_events(local.subscribe(), buttons.clone()));
+    say(&format!(
+        "chatops shell: you are {user} in #{channel}. The worker posts here through {}.\n{HELP}",
+        local.api_url()
+    ));
+
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let line = line.trim();
+        match line {
+            "" => continue,
+            "quit" | "exit" => break,
+            "help" => say(HELP),
+            _ if line.starts_with('/') => {
+                let (command, text) = line.split_once(' ').unwrap_or((line, ""));
+                let envelope = local.slash_command(command, text, &user, &channel);
+                if let Err(e) = local.send_and_ack(&envelope, Duration::from_secs(3)).await {
+                    say(&format!("(no answer from the bot: {e:#})"));
+                }
+            }
+            _ => match line.parse::<usize>() {
+                Ok(n) => press(&local, &buttons, &user, n),
+                Err(_) => say(HELP),
+            },
+        }
+    }
+    let _ = stop.send(());
+    printer.abort();
+    let _ = bot.await;
+    Ok(())
+}
+
+fn press(local: &LocalSlack, buttons: &Buttons, user: &str, n: usize) {
+    let picked = buttons.lock().ok().and_then(|b| b.get(n.wrapping_sub(1)).cloned());
+    let Some((message, button)) = picked else {
+        say(&format!("There is no button [{n}]."));
+        return;
+    };
+    say(&format!("(you pressed [{n}] {})", button.label));
+    if let Err(e) = local.send(&local.button_press(user, &message, &button)) {
+        say(&format!("(could not reach the bot: {e:#})"));
+    }
+}
+
+async fn print_events(mut events: tokio::sync::broadcast::Receiver<Event>, buttons: Buttons) {
+    loop {
+        let event = match events.recv().await {
+            Ok(e) => e,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        };
+        match event {
+            Event::Posted(m) | Event::Updated(m) if m.blocks.is_null() && m.text.is_empty() => {}
+            Event::Posted(m) => {
+                let head = match &m.thread_ts {
+                    None => format!("\n#{} (card {})", m.channel, m.ts),
+                    Some(root) => format!("  ↳ in thread {root}"),
+                };
+                say(&format!("{head}\n{}", indent(&render(&m, &buttons))));
+            }
+            Event::Updated(m) => say(&format!("  ✎ edited {}\n{}", m.ts, indent(&render(&m, &buttons)))),
+            Event::Ephemeral(e) => say(&format!("  (only you) {}", e.rendered().replace('\n', "\n             "))),
+        }
+    }
+}
+
+fn render(m: &PostedMessage, buttons: &Buttons) -> String {
+    let Ok(mut registry) = buttons.lock() else {
+        return m.rendered();
+    };
+    let (text, found) = chatops_blocks::text::render(&m.text, Some(&m.blocks), registry.len() + 1);
+    registry.extend(found.into_iter().map(|b| (m.clone(), b)));
+    text
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
+fn say(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}");
+    let _ = out.flush();
+}

@@ -38,6 +38,11 @@ impl FeatureDelivery {
         let id = ctx.workflow_id().to_owned();
         let link = chatops_common_link(&policy, &id);
 
+        // Intake gate first, so the card shows it from its first version.
+        let timeout = Duration::from_millis(policy.intake_timeout_ms);
+        let now = now_of(ctx);
+        ctx.state_mut(|s| s.state.open_gate(INTAKE_GATE, &rfc3339(now), &rfc3339(now + timeout)));
+
         // The card: the root message every later update threads under.
         let card = ctx.state(|s| card_message(&id, &s.state.status(), &link));
         let channel = ctx.state(|s| s.state.input.channel.clone());
@@ -46,16 +51,12 @@ impl FeatureDelivery {
             .await?;
         ctx.state_mut(|s| s.state.card = Some(MessageRef { channel: channel.clone(), ts: ts.clone() }));
 
-        // Intake gate.
-        let timeout = Duration::from_millis(policy.intake_timeout_ms);
-        let now = now_of(ctx);
-        ctx.state_mut(|s| s.state.open_gate(INTAKE_GATE, &rfc3339(now), &rfc3339(now + timeout)));
         let request = ctx.state(|s| blocks::approval_request(&blocks::ApprovalView {
             workflow_id: &id,
             gate: INTAKE_GATE,
             request: &s.state.input.request,
             requester: &s.state.input.requester,
-            timeout: &format!("in {}", humantime::format_duration(timeout)),
+            timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
         }));
         let approval_ts = ctx
             .execute_activity(SlackActivities::post_message, post(&channel, Some(&ts), request), activity_options())
@@ -87,7 +88,7 @@ impl FeatureDelivery {
             let why = match gate.state {
                 GateState::TimedOut => format!(
                     "Rejected: nobody decided the intake gate within {}.",
-                    humantime::format_duration(timeout)
+                    chatops_contract::human_duration(timeout)
                 ),
                 _ => format!(
                     "Rejected by <@{}>: {}",

@@ -1,0 +1,255 @@
+//! One test's world: a local Slack, a task queue of its own, the worker and the bot.
+
+use chatops_blocks::text::Button;
+use chatops_bot::shell::local_slack::{self, Ack, Ephemeral, LocalSlack, PostedMessage, Recorded};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::process::Supervised;
+use crate::temporal::{DevServer, dev_server};
+
+/// Who types the commands.
+pub const REQUESTER: &str = "U0REQUESTER";
+/// Who presses the buttons.
+pub const APPROVER: &str = "U0APPROVER";
+/// Where it all happens.
+pub const CHANNEL: &str = "C0DELIVERY";
+/// Bot token the local Slack accepts.
+pub const BOT_TOKEN: &str = "xoxb-e2e-bot";
+/// App token the local Slack accepts.
+pub const APP_TOKEN: &str = "xapp-e2e-app";
+/// How long any one expected thing may take to show up.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Knobs a test may turn.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// `CHATOPS__FEATURE__INTAKE_TIMEOUT`.
+    pub intake_timeout: &'static str,
+    /// `CHATOPS__FEATURE__PHASE_DURATION`.
+    pub phase_duration: &'static str,
+    /// Extra env for the bot only.
+    pub bot_env: Vec<(String, String)>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self { intake_timeout: "1h", phase_duration: "0s", bot_env: Vec::new() }
+    }
+}
+
+/// A running stack. Dropping it stops the bot, the worker and the local Slack.
+#[derive(Debug)]
+pub struct Stack {
+    /// The local Slack both processes talk to.
+    pub slack: LocalSlack,
+    /// This test's task queue.
+    pub task_queue: String,
+    /// The shared dev server.
+    pub server: &'static DevServer,
+    /// Where this test's logs go.
+    pub dir: PathBuf,
+    /// The bot process.
+    pub bot: Option<Supervised>,
+    /// The worker process.
+    pub worker: Option<Supervised>,
+    opts: StackOptions,
+}
+
+impl Stack {
+    /// Starts everything for test `name` and waits until the bot is connected.
+    pub async fn start(name: &str, opts: StackOptions) -> anyhow::Result<Self> {
+        let server = dev_server();
+        let slack = LocalSlack::start(local_slack::Options {
+            api_listen: "127.0.0.1:0".parse()?,
+            bot_token: BOT_TOKEN.into(),
+            app_token: APP_TOKEN.into(),
+        })
+        .await?;
+        let dir = crate::bin_dir().join("e2e").join(format!("{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let mut stack = Self {
+            slack,
+            task_queue: format!("e2e-{name}-{}", std::process::id()),
+            server,
+            dir,
+            bot: None,
+            worker: None,
+            opts,
+        };
+        stack.start_worker()?;
+        stack.start_bot()?;
+        if let Err(e) = stack.slack.wait_connected(1, WAIT).await {
+            anyhow::bail!("{e:#}\nbot log:\n{}", stack.bot_log());
+        }
+        Ok(stack)
+    }
+
+    /// The env both processes share.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("CHATOPS__TEMPORAL__ADDRESS", self.server.address()),
+            ("CHATOPS__TEMPORAL__TASK_QUEUE", self.task_queue.clone()),
+            ("CHATOPS__SLACK__API_URL", self.slack.api_url()),
+            ("CHATOPS__SLACK__BOT_TOKEN", BOT_TOKEN.into()),
+            ("CHATOPS__SLACK__APP_TOKEN", APP_TOKEN.into()),
+            ("CHATOPS__SLACK__CHANNEL", CHANNEL.into()),
+            ("CHATOPS__SLACK__SOCKET_CONNECTIONS", "1".into()),
+            ("CHATOPS__FEATURE__INTAKE_TIMEOUT", self.opts.intake_timeout.into()),
+            ("CHATOPS__FEATURE__PHASE_DURATION", self.opts.phase_duration.into()),
+            ("RUST_LOG", "info,temporalio_sdk_core=warn".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// (Re)starts the worker.
+    pub fn start_worker(&mut self) -> anyhow::Result<()> {
+        self.worker = None;
+        let n = std::fs::read_dir(&self.dir).map(|d| d.count()).unwrap_or(0);
+        let log = self.dir.join(format!("worker-{n}.log"));
+        self.worker = Some(Supervised::spawn("worker", &crate::binary("chatops-worker")?, &[], &self.env(), log)?);
+        Ok(())
+    }
+
+    /// (Re)starts the bot.
+    pub fn start_bot(&mut self) -> anyhow::Result<()> {
+        self.bot = None;
+        let mut env = self.env();
+        env.extend(self.opts.bot_env.iter().cloned());
+        let log = self.dir.join("bot.log");
+        self.bot = Some(Supervised::spawn("bot", &crate::binary("chatops-bot")?, &[], &env, log)?);
+        Ok(())
+    }
+
+    /// The bot's output so far.
+    pub fn bot_log(&self) -> String {
+        self.bot.as_ref().map(Supervised::output).unwrap_or_default()
+    }
+
+    /// Types `/command text` as the requester and waits for the ack.
+    pub async fn command(&self, command: &str, text: &str) -> anyhow::Result<Ack> {
+        let envelope = self.slack.slash_command(command, text, REQUESTER, CHANNEL);
+        self.slack.send_and_ack(&envelope, Duration::from_secs(3)).await
+    }
+
+    /// The text of the ephemeral reply carried by `ack`.
+    pub fn ack_text(&self, ack: &Ack) -> String {
+        self.slack
+            .recorded()
+            .ephemerals
+            .iter()
+            .find(|e| e.via == local_slack::Via::Ack(ack.envelope_id.clone()))
+            .map(Ephemeral::rendered)
+            .unwrap_or_default()
+    }
+
+    /// Starts a feature and returns its workflow id, read from the ack.
+    pub async fn new_feature(&self, request: &str) -> anyhow::Result<String> {
+        let ack = self.command("/feature", &format!("new {request}")).await?;
+        let text = self.ack_text(&ack);
+        let id = text
+            .split('`')
+            .nth(1)
+            .filter(|id| id.starts_with("feature-"))
+            .ok_or_else(|| anyhow::anyhow!("no feature id in the ack: {text:?}"))?;
+        Ok(id.to_owned())
+    }
+
+    /// Waits for the card (root message) of workflow `id`.
+    pub async fn card(&self, id: &str) -> anyhow::Result<PostedMessage> {
+        self.slack
+            .wait_for(&format!("the card of {id}"), WAIT, |r| r.cards_mentioning(id).first().map(|m| (*m).clone()))
+            .await
+    }
+
+    /// Waits for a reply in the thread of `root` whose rendered text contains `needle`.
+    pub async fn reply_containing(&self, root: &PostedMessage, needle: &str) -> anyhow::Result<PostedMessage> {
+        let ts = root.ts.clone();
+        self.slack
+            .wait_for(&format!("a reply containing {needle:?}"), WAIT, |r| {
+                r.thread(&ts).into_iter().find(|m| m.rendered().contains(needle)).cloned()
+            })
+            .await
+    }
+
+    /// Waits until the card of `root` renders `needle`; returns the edited card.
+    pub async fn card_showing(&self, root: &PostedMessage, needle: &str) -> anyhow::Result<PostedMessage> {
+        let ts = root.ts.clone();
+        self.slack
+            .wait_for(&format!("the card to show {needle:?}"), WAIT, |r| {
+                r.messages.iter().find(|m| m.ts == ts && m.rendered().contains(needle)).cloned()
+            })
+            .await
+    }
+
+    /// Waits for an ephemeral answer containing `needle`.
+    pub async fn ephemeral_containing(&self, needle: &str) -> anyhow::Result<Ephemeral> {
+        self.slack
+            .wait_for(&format!("an ephemeral answer containing {needle:?}"), WAIT, |r| {
+                r.ephemerals.iter().find(|e| e.rendered().contains(needle)).cloned()
+            })
+            .await
+    }
+
+    /// Presses the button labelled `label` on `message` as the approver.
+    pub fn press(&self, message: &PostedMessage, label: &str) -> anyhow::Result<()> {
+        let button = message
+            .buttons()
+            .into_iter()
+            .find(|b| b.label == label)
+            .ok_or_else(|| anyhow::anyhow!("no {label:?} button on {:?}", message.rendered()))?;
+        self.press_button(message, &button)
+    }
+
+    /// Presses `button` on `message` as the approver.
+    pub fn press_button(&self, message: &PostedMessage, button: &Button) -> anyhow::Result<()> {
+        self.slack.send(&self.slack.button_press(APPROVER, message, button))
+    }
+
+    /// A copy of what the local Slack recorded.
+    pub fn recorded(&self) -> Recorded {
+        self.slack.recorded()
+    }
+
+    /// Runs the `temporal` CLI against the dev server.
+    pub fn temporal(&self, args: &[&str]) -> anyhow::Result<String> {
+        self.server.cli(args)
+    }
+
+    /// Waits until workflow `id` has closed; returns `temporal workflow describe` output.
+    pub async fn workflow_closed(&self, id: &str) -> anyhow::Result<String> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let out = self.temporal(&["workflow", "describe", "-w", id, "-o", "json"])?;
+            let v: serde_json::Value = serde_json::from_str(&out)?;
+            let status = v.pointer("/workflowExecutionInfo/status").and_then(|s| s.as_str()).unwrap_or_default();
+            if status != "WORKFLOW_EXECUTION_STATUS_RUNNING" {
+                return Ok(status.to_owned());
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "{id} still running after {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The `status` query's answer, through the `temporal` CLI (as an operator would ask).
+    pub fn status(&self, id: &str) -> anyhow::Result<serde_json::Value> {
+        let out = self.temporal(&["workflow", "query", "-w", id, "--name", chatops_contract::queries::STATUS, "-o", "json"])?;
+        let v: serde_json::Value = serde_json::from_str(&out)?;
+        Ok(v.get("queryResult").and_then(|r| r.get(0)).cloned().unwrap_or(v))
+    }
+
+    /// Polls the `status` query until `check` holds.
+    pub async fn wait_status(&self, id: &str, what: &str, check: impl Fn(&serde_json::Value) -> bool) -> anyhow::Result<serde_json::Value> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let status = self.status(id)?;
+            if check(&status) {
+                return Ok(status);
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; status: {status:#}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

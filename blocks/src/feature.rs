@@ -32,19 +32,29 @@ pub fn card(view: &CardView<'_>) -> Message {
             .into(),
     ];
     for gate in &s.gates {
-        blocks.push(SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
-            SlackBlockMarkDownText::new(gate_line(gate)),
-        )])
-        .into());
+        blocks.push(
+            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+                SlackBlockMarkDownText::new(gate_line(gate)),
+            )])
+            .into(),
+        );
     }
     blocks.push(
-        SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(
-            format!("`{}` · <{}|Open in Temporal>", view.workflow_id, view.ui_link),
-        ))])
+        SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+            SlackBlockMarkDownText::new(format!(
+                "`{}` · <{}|Open in Temporal>",
+                view.workflow_id, view.ui_link
+            )),
+        )])
         .into(),
     );
     Message {
-        text: format!("Feature {}: {} — {}", view.workflow_id, escape(&s.request), phase_label(s)),
+        text: format!(
+            "Feature {}: {} — {}",
+            view.workflow_id,
+            escape(&s.request),
+            phase_label(s)
+        ),
         blocks,
     }
 }
@@ -66,8 +76,14 @@ pub struct ApprovalView<'a> {
 
 /// The approval request posted in the feature's thread, with Approve and Reject buttons.
 pub fn approval_request(view: &ApprovalView<'_>) -> Message {
-    let approve = Action::Approve { workflow: view.workflow_id.to_owned(), gate: view.gate.to_owned() };
-    let reject = Action::Reject { workflow: view.workflow_id.to_owned(), gate: view.gate.to_owned() };
+    let approve = Action::Approve {
+        workflow: view.workflow_id.to_owned(),
+        gate: view.gate.to_owned(),
+    };
+    let reject = Action::Reject {
+        workflow: view.workflow_id.to_owned(),
+        gate: view.gate.to_owned(),
+    };
     let button = |label: &str, action: &Action, style: SlackBlockButtonStyle| {
         let (id, value) = action.encode();
         SlackActionBlockElement::Button(
@@ -103,7 +119,12 @@ pub fn approval_request(view: &ApprovalView<'_>) -> Message {
 pub fn approval_decided(workflow_id: &str, gate: &Gate) -> Message {
     let line = gate_line(gate);
     Message {
-        text: format!("{} gate for {}: {}", gate.name, workflow_id, gate_state_word(gate.state)),
+        text: format!(
+            "{} gate for {}: {}",
+            gate.name,
+            workflow_id,
+            gate_state_word(gate.state)
+        ),
         blocks: vec![SlackSectionBlock::new().with_text(md!(line)).into()],
     }
 }
@@ -112,7 +133,11 @@ pub fn approval_decided(workflow_id: &str, gate: &Gate) -> Message {
 pub fn thread_note(emoji: &str, text: &str) -> Message {
     Message {
         text: text.to_owned(),
-        blocks: vec![SlackSectionBlock::new().with_text(md!("{} {}", emoji, text)).into()],
+        blocks: vec![
+            SlackSectionBlock::new()
+                .with_text(md!("{} {}", emoji, text))
+                .into(),
+        ],
     }
 }
 
@@ -121,7 +146,10 @@ pub fn phase_entered(phase: Phase, placeholder: bool) -> Message {
     if placeholder {
         thread_note(
             phase_icon(phase).trim(),
-            &format!("*{}* — placeholder: this phase does no real work yet", phase.label()),
+            &format!(
+                "*{}* — placeholder: this phase does no real work yet",
+                phase.label()
+            ),
         )
     } else {
         thread_note(phase_icon(phase).trim(), &format!("*{}*", phase.label()))
@@ -131,7 +159,12 @@ pub fn phase_entered(phase: Phase, placeholder: bool) -> Message {
 /// The reply to `/feature status`.
 pub fn status(workflow_id: &str, s: &FeatureStatus, ui_link: &str) -> Message {
     let mut lines = vec![
-        format!("*{}* — {}{}", workflow_id, phase_icon(s.phase), phase_label(s)),
+        format!(
+            "*{}* — {}{}",
+            workflow_id,
+            phase_icon(s.phase),
+            phase_label(s)
+        ),
         format!(">{}", escape(&truncate(&s.request, 500))),
     ];
     if s.paused {
@@ -142,22 +175,39 @@ pub fn status(workflow_id: &str, s: &FeatureStatus, ui_link: &str) -> Message {
     }
     if !s.placeholder_phases.is_empty() {
         let names: Vec<&str> = s.placeholder_phases.iter().map(|p| p.label()).collect();
-        lines.push(format!("Placeholder phases (no real work yet): {}", names.join(", ")));
+        lines.push(format!(
+            "Placeholder phases (no real work yet): {}",
+            names.join(", ")
+        ));
     }
     if let Some(last) = s.timeline.last() {
-        let what = last.event.clone().or_else(|| last.phase.map(|p| format!("entered {}", p.label())));
+        let what = last
+            .event
+            .clone()
+            .or_else(|| last.phase.map(|p| format!("entered {}", p.label())));
         lines.push(format!("Last: {} at {}", what.unwrap_or_default(), last.at));
     }
     lines.push(format!("<{ui_link}|Open in Temporal>"));
     Message {
         text: format!("{}: {}", workflow_id, phase_label(s)),
-        blocks: vec![SlackSectionBlock::new().with_text(md!("{}", lines.join("\n"))).into()],
+        blocks: vec![
+            SlackSectionBlock::new()
+                .with_text(md!("{}", lines.join("\n")))
+                .into(),
+        ],
     }
 }
 
 /// A plain reply (ephemeral answers to commands).
 pub fn reply(text: &str) -> Message {
-    Message { text: text.to_owned(), blocks: vec![SlackSectionBlock::new().with_text(md!(text.to_owned())).into()] }
+    Message {
+        text: text.to_owned(),
+        blocks: vec![
+            SlackSectionBlock::new()
+                .with_text(md!(text.to_owned()))
+                .into(),
+        ],
+    }
 }
 
 fn phase_label(s: &FeatureStatus) -> String {
@@ -169,9 +219,21 @@ fn phase_label(s: &FeatureStatus) -> String {
 }
 
 fn gate_line(gate: &Gate) -> String {
-    let who = gate.decided_by.as_deref().map(|u| format!(" by <@{u}>")).unwrap_or_default();
-    let when = gate.decided_at.as_deref().map(|t| format!(" at {t}")).unwrap_or_default();
-    let note = gate.note.as_deref().map(|n| format!(": {}", escape(&truncate(n, 300)))).unwrap_or_default();
+    let who = gate
+        .decided_by
+        .as_deref()
+        .map(|u| format!(" by <@{u}>"))
+        .unwrap_or_default();
+    let when = gate
+        .decided_at
+        .as_deref()
+        .map(|t| format!(" at {t}"))
+        .unwrap_or_default();
+    let note = gate
+        .note
+        .as_deref()
+        .map(|n| format!(": {}", escape(&truncate(n, 300))))
+        .unwrap_or_default();
     let icon = match gate.state {
         GateState::Pending => ":hourglass_flowing_sand:",
         GateState::Approved => ":white_check_mark:",
@@ -182,7 +244,11 @@ fn gate_line(gate: &Gate) -> String {
         (GateState::Pending, Some(d)) => format!(" (times out at {d})"),
         _ => String::new(),
     };
-    format!("{icon} {} gate {}{who}{when}{deadline}{note}", gate.name, gate_state_word(gate.state))
+    format!(
+        "{icon} {} gate {}{who}{when}{deadline}{note}",
+        gate.name,
+        gate_state_word(gate.state)
+    )
 }
 
 fn gate_state_word(state: GateState) -> &'static str {
@@ -205,7 +271,10 @@ fn phase_icon(phase: Phase) -> &'static str {
 }
 
 fn json_name<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -11,7 +11,9 @@ pub use slack_morphism::prelude::SlackBlock;
 /// Escapes text for Slack mrkdwn: `&`, `<` and `>` would otherwise start entities, links
 /// and mentions. Apply to anything a user typed and to literal angle brackets.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Message blocks plus the notification fallback text Slack shows where blocks cannot be rendered.
@@ -27,6 +29,9 @@ pub struct Message {
 mod tests {
     #[test]
     fn escape_neutralises_mrkdwn_control_characters() {
-        assert_eq!(super::escape("a <b> & <@U1>"), "a &lt;b&gt; &amp; &lt;@U1&gt;");
+        assert_eq!(
+            super::escape("a <b> & <@U1>"),
+            "a &lt;b&gt; &amp; &lt;@U1&gt;"
+        );
     }
 }

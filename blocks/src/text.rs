@@ -19,14 +19,21 @@ pub struct Button {
 
 /// Plain text of a message and the buttons in it, in order. `first_button` is the number given
 /// to the first button (buttons are shown as `[n] Label`).
-pub fn render(fallback: &str, blocks: Option<&Value>, first_button: usize) -> (String, Vec<Button>) {
+pub fn render(
+    fallback: &str,
+    blocks: Option<&Value>,
+    first_button: usize,
+) -> (String, Vec<Button>) {
     let Some(blocks) = blocks.and_then(Value::as_array).filter(|b| !b.is_empty()) else {
         return (mrkdwn_to_text(fallback), Vec::new());
     };
     let mut lines = Vec::new();
     let mut buttons = Vec::new();
     for block in blocks {
-        let kind = block.get("type").and_then(Value::as_str).unwrap_or_default();
+        let kind = block
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         match kind {
             "header" => lines.push(format!("== {} ==", text_of(block.get("text")))),
             "section" => {
@@ -35,8 +42,10 @@ pub fn render(fallback: &str, blocks: Option<&Value>, first_button: usize) -> (S
                     lines.push(t);
                 }
                 if let Some(fields) = block.get("fields").and_then(Value::as_array) {
-                    let parts: Vec<String> =
-                        fields.iter().map(|f| text_of(Some(f)).replace('\n', ": ")).collect();
+                    let parts: Vec<String> = fields
+                        .iter()
+                        .map(|f| text_of(Some(f)).replace('\n', ": "))
+                        .collect();
                     lines.push(parts.join(" | "));
                 }
             }
@@ -44,15 +53,28 @@ pub fn render(fallback: &str, blocks: Option<&Value>, first_button: usize) -> (S
                 let parts: Vec<String> = block
                     .get("elements")
                     .and_then(Value::as_array)
-                    .map(|els| els.iter().map(|e| text_of(Some(e))).filter(|t| !t.is_empty()).collect())
+                    .map(|els| {
+                        els.iter()
+                            .map(|e| text_of(Some(e)))
+                            .filter(|t| !t.is_empty())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 lines.push(parts.join(" "));
             }
             "divider" => lines.push("----".to_owned()),
             "actions" => {
-                let block_id = block.get("block_id").and_then(Value::as_str).map(str::to_owned);
+                let block_id = block
+                    .get("block_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 let mut row = Vec::new();
-                for el in block.get("elements").and_then(Value::as_array).into_iter().flatten() {
+                for el in block
+                    .get("elements")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if el.get("type").and_then(Value::as_str) != Some("button") {
                         continue;
                     }
@@ -60,7 +82,11 @@ pub fn render(fallback: &str, blocks: Option<&Value>, first_button: usize) -> (S
                     row.push(format!("[{}] {}", first_button + buttons.len(), label));
                     buttons.push(Button {
                         label,
-                        action_id: el.get("action_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        action_id: el
+                            .get("action_id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
                         value: el.get("value").and_then(Value::as_str).map(str::to_owned),
                         block_id: block_id.clone(),
                     });
@@ -76,9 +102,11 @@ pub fn render(fallback: &str, blocks: Option<&Value>, first_button: usize) -> (S
 fn text_of(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => mrkdwn_to_text(s),
-        Some(obj @ Value::Object(_)) => {
-            obj.get("text").and_then(Value::as_str).map(mrkdwn_to_text).unwrap_or_default()
-        }
+        Some(obj @ Value::Object(_)) => obj
+            .get("text")
+            .and_then(Value::as_str)
+            .map(mrkdwn_to_text)
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -103,8 +131,15 @@ pub fn mrkdwn_to_text(s: &str) -> String {
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
-    let out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
-    EMOJI.iter().fold(out.replace('*', ""), |acc, (code, plain)| acc.replace(code, plain))
+    let out = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    EMOJI
+        .iter()
+        .fold(out.replace('*', ""), |acc, (code, plain)| {
+            acc.replace(code, plain)
+        })
 }
 
 const EMOJI: &[(&str, &str)] = &[
@@ -130,7 +165,10 @@ mod tests {
 
     #[test]
     fn mrkdwn_becomes_readable() {
-        assert_eq!(mrkdwn_to_text("*Hi* <@U1>, see <http://x/y|the UI> &amp; :tada:"), "Hi @U1, see the UI (http://x/y) & [done]");
+        assert_eq!(
+            mrkdwn_to_text("*Hi* <@U1>, see <http://x/y|the UI> &amp; :tada:"),
+            "Hi @U1, see the UI (http://x/y) & [done]"
+        );
         assert_eq!(mrkdwn_to_text("a < b"), "a < b");
     }
 

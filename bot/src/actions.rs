@@ -37,12 +37,24 @@ pub fn handle(app: &Arc<App>, press: Press) {
 async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
     let result = match &action {
         Action::Approve { workflow, gate } => {
-            let payload = Approve { gate: gate.clone(), user: user.to_owned(), comment: None };
-            app.temporal.signal(workflow, signals::APPROVE, &payload).await
+            let payload = Approve {
+                gate: gate.clone(),
+                user: user.to_owned(),
+                comment: None,
+            };
+            app.temporal
+                .signal(workflow, signals::APPROVE, &payload)
+                .await
         }
         Action::Reject { workflow, gate } => {
-            let payload = Reject { gate: gate.clone(), user: user.to_owned(), reason: "rejected from Slack".to_owned() };
-            app.temporal.signal(workflow, signals::REJECT, &payload).await
+            let payload = Reject {
+                gate: gate.clone(),
+                user: user.to_owned(),
+                reason: "rejected from Slack".to_owned(),
+            };
+            app.temporal
+                .signal(workflow, signals::REJECT, &payload)
+                .await
         }
     };
     let doing = match action {
@@ -61,9 +73,11 @@ async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
 fn decode_reply(err: &DecodeError) -> Reply {
     tracing::info!(error = %err, "undecodable button press");
     match err {
-        DecodeError::UnknownAction(_) => {
-            Reply::text("That button isn't one I know; it may come from an older version of this app. Nothing was changed.")
-        }
-        _ => Reply::text("That button's data is damaged, so I can't tell what it was for. Nothing was changed."),
+        DecodeError::UnknownAction(_) => Reply::text(
+            "That button isn't one I know; it may come from an older version of this app. Nothing was changed.",
+        ),
+        _ => Reply::text(
+            "That button's data is damaged, so I can't tell what it was for. Nothing was changed.",
+        ),
     }
 }

@@ -41,7 +41,12 @@ impl App {
         let bot_token = SlackApiToken::new(settings.bot_token()?.expose_secret().into());
         let temporal = temporal::Temporal::connect(&settings).await?;
         let slack = chatops_common::slack::client(&settings.slack.api_url);
-        Ok(Arc::new(Self { settings, temporal, slack, bot_token }))
+        Ok(Arc::new(Self {
+            settings,
+            temporal,
+            slack,
+            bot_token,
+        }))
     }
 
     /// A Web API session with the bot token.
@@ -67,7 +72,8 @@ impl App {
                 return;
             }
         };
-        let req = SlackApiPostWebhookMessageRequest::new(reply.content()).with_replace_original(false);
+        let req =
+            SlackApiPostWebhookMessageRequest::new(reply.content()).with_replace_original(false);
         if let Err(e) = self.slack.respond_to_event(&url, &req).await {
             tracing::warn!(error = %e, "could not post to response_url");
         }

@@ -2,21 +2,29 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: chatops-bot [--shell]
+const USAGE: &str = "usage: chatops-bot [--shell | --mode]
 
   (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
              CHATOPS__SLACK__BOT_TOKEN
   --shell    chat from this terminal through a local Slack stand-in; point the worker's
              CHATOPS__SLACK__API_URL at http://<CHATOPS__SHELL__LISTEN>/api
+  --mode     print `slack` when both Slack tokens are configured, else `shell` (and why)
 
 Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY env vars.";
 
 #[tokio::main]
+#[allow(clippy::print_stdout)] // `--mode` answers scripts on stdout.
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let shell = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        [] => false,
-        ["--shell"] => true,
+    let (shell, mode_only) = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => (false, false),
+        ["--shell"] => (true, false),
+        ["--mode"] => (false, true),
         ["-h" | "--help"] => {
             eprintln!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -33,15 +41,35 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if mode_only {
+        if settings.slack.app_token.is_some() && settings.slack.bot_token.is_some() {
+            println!("slack");
+        } else {
+            eprintln!(
+                "No Slack tokens configured (CHATOPS__SLACK__APP_TOKEN and CHATOPS__SLACK__BOT_TOKEN): using the terminal shell."
+            );
+            println!("shell");
+        }
+        return ExitCode::SUCCESS;
+    }
     if !shell {
-        for check in [settings.app_token().map(|_| ()), settings.bot_token().map(|_| ())] {
+        for check in [
+            settings.app_token().map(|_| ()),
+            settings.bot_token().map(|_| ()),
+        ] {
             if let Err(e) = check {
-                eprintln!("chatops-bot: {e} (or run `chatops-bot --shell` to try it without Slack)");
+                eprintln!(
+                    "chatops-bot: {e} (or run `chatops-bot --shell` to try it without Slack)"
+                );
                 return ExitCode::from(2);
             }
         }
     }
-    let filter = if shell && std::env::var_os("RUST_LOG").is_none() { "warn" } else { settings.log.filter.as_str() };
+    let filter = if shell && std::env::var_os("RUST_LOG").is_none() {
+        "warn"
+    } else {
+        settings.log.filter.as_str()
+    };
     chatops_common::telemetry::init(settings.log.format, filter);
     let result = if shell {
         chatops_bot::shell::run(settings).await

@@ -16,12 +16,18 @@ pub struct Reply {
 impl Reply {
     /// A plain text reply (mrkdwn).
     pub fn text(text: impl Into<String>) -> Self {
-        Self { text: text.into(), blocks: None }
+        Self {
+            text: text.into(),
+            blocks: None,
+        }
     }
 
     /// A reply rendered by a Block Kit builder.
     pub fn message(m: chatops_blocks::Message) -> Self {
-        Self { text: m.text, blocks: Some(m.blocks) }
+        Self {
+            text: m.text,
+            blocks: Some(m.blocks),
+        }
     }
 
     /// The Slack message content.
@@ -47,7 +53,9 @@ impl Reply {
             )),
             TemporalError::Other(cause) => {
                 tracing::error!(%cause, doing, "Temporal call failed");
-                Self::text(format!("Something went wrong while trying to {doing}; it has been logged."))
+                Self::text(format!(
+                    "Something went wrong while trying to {doing}; it has been logged."
+                ))
             }
         }
     }

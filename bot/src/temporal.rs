@@ -8,9 +8,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use std::collections::HashMap;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError};
 use temporalio_client::{
-    Client, ClientOptions, Connection, ConnectionOptions, UntypedQuery, UntypedSignal, UntypedWorkflow,
-    WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowIdReusePolicy, WorkflowQueryOptions,
-    WorkflowSignalOptions, WorkflowStartOptions,
+    Client, ClientOptions, Connection, ConnectionOptions, UntypedQuery, UntypedSignal,
+    UntypedWorkflow, WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowIdReusePolicy,
+    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::data_converters::RawValue;
 use temporalio_common::protos::temporal::api::common::v1::Payload;
@@ -56,7 +56,9 @@ pub struct Temporal {
 
 impl std::fmt::Debug for Temporal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Temporal").field("task_queue", &self.task_queue).finish_non_exhaustive()
+        f.debug_struct("Temporal")
+            .field("task_queue", &self.task_queue)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,20 +67,42 @@ impl Temporal {
     pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
         let address = settings.temporal.address.clone();
         let connection = Connection::connect(
-            ConnectionOptions::new(address.clone()).identity(format!("chatops-bot@{}", std::process::id())).build(),
+            ConnectionOptions::new(address.clone())
+                .identity(format!("chatops-bot@{}", std::process::id()))
+                .build(),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach Temporal at {address} (CHATOPS__TEMPORAL__ADDRESS): {e}"))?;
-        let client = Client::new(connection, ClientOptions::new(settings.temporal.namespace.clone()).build())?;
-        Ok(Self { client, task_queue: settings.temporal.task_queue.clone() })
+        .map_err(|e| {
+            anyhow::anyhow!("cannot reach Temporal at {address} (CHATOPS__TEMPORAL__ADDRESS): {e}")
+        })?;
+        let client = Client::new(
+            connection,
+            ClientOptions::new(settings.temporal.namespace.clone()).build(),
+        )?;
+        Ok(Self {
+            client,
+            task_queue: settings.temporal.task_queue.clone(),
+        })
     }
 
     /// Starts `FeatureDelivery` under `id`; an id used before (running or closed) starts nothing.
-    pub async fn start_feature(&self, id: &str, request: &FeatureRequest) -> Result<Started, TemporalError> {
+    pub async fn start_feature(
+        &self,
+        id: &str,
+        request: &FeatureRequest,
+    ) -> Result<Started, TemporalError> {
         let options = WorkflowStartOptions::new(self.task_queue.clone(), id.to_owned())
             .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
             .build();
-        match self.client.start_workflow(UntypedWorkflow::new(workflows::FEATURE_DELIVERY), json(request)?, options).await {
+        match self
+            .client
+            .start_workflow(
+                UntypedWorkflow::new(workflows::FEATURE_DELIVERY),
+                json(request)?,
+                options,
+            )
+            .await
+        {
             Ok(_) => Ok(Started::New),
             Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(Started::AlreadyExisted),
             Err(WorkflowStartError::Rpc(status)) => Err(rpc(status)),
@@ -87,9 +111,23 @@ impl Temporal {
     }
 
     /// Sends signal `name` with `payload` to the workflow `id`.
-    pub async fn signal<T: Serialize>(&self, id: &str, name: &str, payload: &T) -> Result<(), TemporalError> {
-        let handle = self.client.get_workflow_handle::<UntypedWorkflow>(id.to_owned());
-        match handle.signal(UntypedSignal::new(name), json(payload)?, WorkflowSignalOptions::default()).await {
+    pub async fn signal<T: Serialize>(
+        &self,
+        id: &str,
+        name: &str,
+        payload: &T,
+    ) -> Result<(), TemporalError> {
+        let handle = self
+            .client
+            .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
+        match handle
+            .signal(
+                UntypedSignal::new(name),
+                json(payload)?,
+                WorkflowSignalOptions::default(),
+            )
+            .await
+        {
             Ok(()) => Ok(()),
             Err(WorkflowInteractionError::NotFound(_)) => Err(self.not_found(id).await),
             Err(WorkflowInteractionError::Rpc(status)) => Err(rpc(status)),
@@ -103,37 +141,61 @@ impl Temporal {
     }
 
     async fn query<R: DeserializeOwned>(&self, id: &str, name: &str) -> Result<R, TemporalError> {
-        let handle = self.client.get_workflow_handle::<UntypedWorkflow>(id.to_owned());
-        let raw = match handle.query(UntypedQuery::new(name), RawValue::new(Vec::new()), WorkflowQueryOptions::default()).await {
+        let handle = self
+            .client
+            .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
+        let raw = match handle
+            .query(
+                UntypedQuery::new(name),
+                RawValue::new(Vec::new()),
+                WorkflowQueryOptions::default(),
+            )
+            .await
+        {
             Ok(raw) => raw,
-            Err(WorkflowQueryError::NotFound(_)) => return Err(TemporalError::NotFound(id.to_owned())),
+            Err(WorkflowQueryError::NotFound(_)) => {
+                return Err(TemporalError::NotFound(id.to_owned()));
+            }
             Err(WorkflowQueryError::Rpc(status)) => return Err(rpc(status)),
             Err(e) => return Err(TemporalError::Other(e.to_string())),
         };
-        let data = raw.payloads.first().map(|p| p.data.as_slice()).unwrap_or_default();
-        serde_json::from_slice(data).map_err(|e| TemporalError::Other(format!("query `{name}` answered {e}")))
+        let data = raw
+            .payloads
+            .first()
+            .map(|p| p.data.as_slice())
+            .unwrap_or_default();
+        serde_json::from_slice(data)
+            .map_err(|e| TemporalError::Other(format!("query `{name}` answered {e}")))
     }
 
     /// Tells a finished workflow apart from one that never existed.
     async fn not_found(&self, id: &str) -> TemporalError {
-        let handle = self.client.get_workflow_handle::<UntypedWorkflow>(id.to_owned());
+        let handle = self
+            .client
+            .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
         match handle.describe(WorkflowDescribeOptions::default()).await {
-            Ok(d) if d.status() != WorkflowExecutionStatus::Running => {
-                TemporalError::Finished { id: id.to_owned(), status: status_word(d.status()) }
-            }
+            Ok(d) if d.status() != WorkflowExecutionStatus::Running => TemporalError::Finished {
+                id: id.to_owned(),
+                status: status_word(d.status()),
+            },
             _ => TemporalError::NotFound(id.to_owned()),
         }
     }
 }
 
 fn status_word(status: WorkflowExecutionStatus) -> String {
-    format!("{status:?}").to_lowercase().replace("continuedasnew", "continued as new").replace("timedout", "timed out")
+    format!("{status:?}")
+        .to_lowercase()
+        .replace("continuedasnew", "continued as new")
+        .replace("timedout", "timed out")
 }
 
 fn rpc(status: temporalio_client::tonic::Status) -> TemporalError {
     use temporalio_client::tonic::Code;
     match status.code() {
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => TemporalError::Unavailable(status.message().to_owned()),
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+            TemporalError::Unavailable(status.message().to_owned())
+        }
         Code::NotFound => TemporalError::NotFound(status.message().to_owned()),
         _ => TemporalError::Other(format!("{:?}: {}", status.code(), status.message())),
     }
@@ -143,5 +205,9 @@ fn rpc(status: temporalio_client::tonic::Status) -> TemporalError {
 fn json<T: Serialize>(value: &T) -> Result<RawValue, TemporalError> {
     let data = serde_json::to_vec(value).map_err(|e| TemporalError::Other(e.to_string()))?;
     let metadata = HashMap::from([("encoding".to_owned(), b"json/plain".to_vec())]);
-    Ok(RawValue::new(vec![Payload { metadata, data, ..Default::default() }]))
+    Ok(RawValue::new(vec![Payload {
+        metadata,
+        data,
+        ..Default::default()
+    }]))
 }

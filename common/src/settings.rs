@@ -13,21 +13,78 @@ pub const CONFIG_FILE_ENV: &str = "CHATOPS_CONFIG";
 
 /// Every key, its default (if any) and what it is, in the order README documents them.
 pub const KEYS: &[(&str, Option<&str>, &str)] = &[
-    ("temporal.address", Some("http://127.0.0.1:7233"), "Temporal frontend gRPC address"),
+    (
+        "temporal.address",
+        Some("http://127.0.0.1:7233"),
+        "Temporal frontend gRPC address",
+    ),
     ("temporal.namespace", Some("default"), "Temporal namespace"),
-    ("temporal.task_queue", Some("chatops"), "task queue the worker polls and the bot starts on"),
-    ("temporal.ui_url", Some("http://127.0.0.1:8233"), "Temporal web UI base URL, for deep links"),
-    ("slack.app_token", None, "Socket Mode app-level token (xapp-…); the bot needs it"),
-    ("slack.bot_token", None, "bot token (xoxb-…); both processes need it"),
-    ("slack.api_url", Some("https://slack.com/api"), "Slack Web API base URL"),
-    ("slack.channel", Some("C0DELIVERY"), "default notifications channel id"),
-    ("slack.socket_connections", Some("2"), "Socket Mode connections to keep open (1–10)"),
-    ("feature.intake_timeout", Some("24h"), "how long the intake gate waits before auto-rejecting"),
-    ("feature.phase_duration", Some("2s"), "how long each placeholder phase lasts"),
-    ("shell.listen", Some("127.0.0.1:7399"), "where the shell's local Slack Web API listens"),
-    ("shell.user", Some("U0SHELL"), "Slack user id the shell acts as"),
+    (
+        "temporal.task_queue",
+        Some("chatops"),
+        "task queue the worker polls and the bot starts on",
+    ),
+    (
+        "temporal.ui_url",
+        Some("http://127.0.0.1:8233"),
+        "Temporal web UI base URL, for deep links",
+    ),
+    (
+        "slack.app_token",
+        None,
+        "Socket Mode app-level token (xapp-…); the bot needs it",
+    ),
+    (
+        "slack.bot_token",
+        None,
+        "bot token (xoxb-…); both processes need it",
+    ),
+    (
+        "slack.api_url",
+        Some("https://slack.com/api"),
+        "Slack Web API base URL",
+    ),
+    (
+        "slack.channel",
+        Some("C0DELIVERY"),
+        "default notifications channel id",
+    ),
+    (
+        "slack.socket_connections",
+        Some("2"),
+        "Socket Mode connections to keep open (1–10)",
+    ),
+    (
+        "feature.intake_timeout",
+        Some("24h"),
+        "how long the intake gate waits before auto-rejecting",
+    ),
+    (
+        "feature.phase_duration",
+        Some("2s"),
+        "how long each placeholder phase lasts",
+    ),
+    (
+        "shell.listen",
+        Some("127.0.0.1:7399"),
+        "where the shell's local Slack Web API listens",
+    ),
+    (
+        "shell.user",
+        Some("U0SHELL"),
+        "Slack user id the shell acts as",
+    ),
+    (
+        "shell.state_file",
+        Some(".data/shell-messages.json"),
+        "where the shell keeps its channel's messages",
+    ),
     ("log.format", Some("pretty"), "`pretty` or `json`"),
-    ("log.filter", Some("info"), "tracing filter when RUST_LOG is unset"),
+    (
+        "log.filter",
+        Some("info"),
+        "tracing filter when RUST_LOG is unset",
+    ),
 ];
 
 /// A setting that is missing or invalid.
@@ -41,7 +98,10 @@ pub struct SettingsError {
 
 impl SettingsError {
     fn new(key: &str, message: impl Into<String>) -> Self {
-        Self { key: key.to_owned(), message: message.into() }
+        Self {
+            key: key.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -50,7 +110,13 @@ impl fmt::Display for SettingsError {
         if self.key.is_empty() {
             return write!(f, "config error: {}", self.message);
         }
-        write!(f, "config error: {} ({}): {}", env_key(&self.key), self.key, self.message)
+        write!(
+            f,
+            "config error: {} ({}): {}",
+            env_key(&self.key),
+            self.key,
+            self.message
+        )
     }
 }
 
@@ -107,6 +173,7 @@ pub struct FeatureSettings {
 pub struct ShellSettings {
     pub listen: SocketAddr,
     pub user: String,
+    pub state_file: PathBuf,
 }
 
 /// `[log]`
@@ -134,20 +201,28 @@ impl Settings {
         if explicit && !file.exists() {
             return Err(SettingsError::new(
                 "",
-                format!("{CONFIG_FILE_ENV} names {}, which does not exist", file.display()),
+                format!(
+                    "{CONFIG_FILE_ENV} names {}, which does not exist",
+                    file.display()
+                ),
             ));
         }
-        let mut builder = Config::builder()
-            .add_source(File::from(file.clone()).format(FileFormat::Toml).required(false));
+        let mut builder = Config::builder().add_source(
+            File::from(file.clone())
+                .format(FileFormat::Toml)
+                .required(false),
+        );
         builder = builder.add_source(env_source(std::env::vars().collect()));
-        let cfg = builder.build().map_err(|e| {
-            SettingsError::new("", format!("cannot read {}: {e}", file.display()))
-        })?;
+        let cfg = builder
+            .build()
+            .map_err(|e| SettingsError::new("", format!("cannot read {}: {e}", file.display())))?;
         Self::from_config(&cfg)
     }
 
     /// Loads settings from the defaults and the given `CHATOPS__…` variables only (tests).
-    pub fn from_env_map(vars: std::collections::HashMap<String, String>) -> Result<Self, SettingsError> {
+    pub fn from_env_map(
+        vars: std::collections::HashMap<String, String>,
+    ) -> Result<Self, SettingsError> {
         let cfg = Config::builder()
             .add_source(env_source(vars))
             .build()
@@ -165,7 +240,10 @@ impl Settings {
             }
         };
         let value = |key: &str| -> Result<String, SettingsError> {
-            let default = KEYS.iter().find(|(k, ..)| *k == key).and_then(|(_, d, _)| *d);
+            let default = KEYS
+                .iter()
+                .find(|(k, ..)| *k == key)
+                .and_then(|(_, d, _)| *d);
             match get(key)? {
                 Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
                 Some(_) => Err(SettingsError::new(key, "is empty")),
@@ -176,30 +254,45 @@ impl Settings {
         };
         let url = |key: &str| -> Result<Url, SettingsError> {
             let v = value(key)?;
-            let u = Url::parse(&v).map_err(|e| SettingsError::new(key, format!("`{v}` is not a URL ({e})")))?;
+            let u = Url::parse(&v)
+                .map_err(|e| SettingsError::new(key, format!("`{v}` is not a URL ({e})")))?;
             if !matches!(u.scheme(), "http" | "https") {
-                return Err(SettingsError::new(key, format!("`{v}` must start with http:// or https://")));
+                return Err(SettingsError::new(
+                    key,
+                    format!("`{v}` must start with http:// or https://"),
+                ));
             }
             Ok(u)
         };
         let duration = |key: &str| -> Result<Duration, SettingsError> {
             let v = value(key)?;
             humantime::parse_duration(&v).map_err(|e| {
-                SettingsError::new(key, format!("`{v}` is not a duration like \"90s\" or \"24h\" ({e})"))
+                SettingsError::new(
+                    key,
+                    format!("`{v}` is not a duration like \"90s\" or \"24h\" ({e})"),
+                )
             })
         };
         let token = |key: &str, prefix: &str| -> Result<Option<SecretString>, SettingsError> {
             match get(key)? {
                 None => Ok(None),
                 Some(v) if v.trim().is_empty() => Ok(None),
-                Some(v) if v.trim().starts_with(prefix) => Ok(Some(SecretString::from(v.trim().to_owned()))),
-                Some(_) => Err(SettingsError::new(key, format!("must start with `{prefix}`"))),
+                Some(v) if v.trim().starts_with(prefix) => {
+                    Ok(Some(SecretString::from(v.trim().to_owned())))
+                }
+                Some(_) => Err(SettingsError::new(
+                    key,
+                    format!("must start with `{prefix}`"),
+                )),
             }
         };
         let name = |key: &str| -> Result<String, SettingsError> {
             let v = value(key)?;
             if v.chars().any(char::is_whitespace) {
-                return Err(SettingsError::new(key, format!("`{v}` must not contain spaces")));
+                return Err(SettingsError::new(
+                    key,
+                    format!("`{v}` must not contain spaces"),
+                ));
             }
             Ok(v)
         };
@@ -216,12 +309,20 @@ impl Settings {
         };
         let listen = value("shell.listen")?;
         let listen = listen.parse().map_err(|_| {
-            SettingsError::new("shell.listen", format!("`{listen}` is not an address like 127.0.0.1:7399"))
+            SettingsError::new(
+                "shell.listen",
+                format!("`{listen}` is not an address like 127.0.0.1:7399"),
+            )
         })?;
         let format = match value("log.format")?.as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
-            other => return Err(SettingsError::new("log.format", format!("`{other}` must be `pretty` or `json`"))),
+            other => {
+                return Err(SettingsError::new(
+                    "log.format",
+                    format!("`{other}` must be `pretty` or `json`"),
+                ));
+            }
         };
 
         Ok(Self {
@@ -242,22 +343,35 @@ impl Settings {
                 intake_timeout: duration("feature.intake_timeout")?,
                 phase_duration: duration("feature.phase_duration")?,
             },
-            shell: ShellSettings { listen, user: name("shell.user")? },
-            log: LogSettings { format, filter: value("log.filter")? },
+            shell: ShellSettings {
+                listen,
+                user: name("shell.user")?,
+                state_file: PathBuf::from(value("shell.state_file")?),
+            },
+            log: LogSettings {
+                format,
+                filter: value("log.filter")?,
+            },
         })
     }
 
     /// The bot token, or an error naming its key.
     pub fn bot_token(&self) -> Result<&SecretString, SettingsError> {
         self.slack.bot_token.as_ref().ok_or_else(|| {
-            SettingsError::new("slack.bot_token", "is missing; set it to the app's bot token (xoxb-…)")
+            SettingsError::new(
+                "slack.bot_token",
+                "is missing; set it to the app's bot token (xoxb-…)",
+            )
         })
     }
 
     /// The Socket Mode app token, or an error naming its key.
     pub fn app_token(&self) -> Result<&SecretString, SettingsError> {
         self.slack.app_token.as_ref().ok_or_else(|| {
-            SettingsError::new("slack.app_token", "is missing; set it to the app-level token (xapp-…)")
+            SettingsError::new(
+                "slack.app_token",
+                "is missing; set it to the app-level token (xapp-…)",
+            )
         })
     }
 
@@ -286,7 +400,11 @@ fn env_source(vars: std::collections::HashMap<String, String>) -> Environment {
         .prefix_separator("__")
         .separator("__")
         .try_parsing(false)
-        .source(Some(vars.into_iter().filter(|(k, _)| k.starts_with("CHATOPS__")).collect()))
+        .source(Some(
+            vars.into_iter()
+                .filter(|(k, _)| k.starts_with("CHATOPS__"))
+                .collect(),
+        ))
 }
 
 fn reject_unknown_keys(cfg: &Config) -> Result<(), SettingsError> {
@@ -298,12 +416,18 @@ fn reject_unknown_keys(cfg: &Config) -> Result<(), SettingsError> {
     for (section, value) in table {
         let inner = value.into_table().ok();
         let Some(inner) = inner else {
-            return Err(SettingsError::new(&section, "is not a known section; see README for the keys"));
+            return Err(SettingsError::new(
+                &section,
+                "is not a known section; see README for the keys",
+            ));
         };
         for key in inner.keys() {
             let full = format!("{section}.{key}");
             if !known.contains(full.as_str()) {
-                return Err(SettingsError::new(&full, "is not a known setting; see README for the keys"));
+                return Err(SettingsError::new(
+                    &full,
+                    "is not a known setting; see README for the keys",
+                ));
             }
         }
     }
@@ -316,7 +440,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        Settings::from_env_map(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<HashMap<_, _>>())
+        Settings::from_env_map(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>(),
+        )
     }
 
     #[test]
@@ -326,29 +455,66 @@ mod tests {
         assert_eq!(s.temporal.task_queue, "chatops");
         assert_eq!(s.feature.intake_timeout, Duration::from_secs(24 * 3600));
         assert!(s.slack.bot_token.is_none());
-        assert_eq!(s.bot_token().expect_err("missing").to_string(),
-            "config error: CHATOPS__SLACK__BOT_TOKEN (slack.bot_token): is missing; set it to the app's bot token (xoxb-…)");
+        assert_eq!(
+            s.bot_token().expect_err("missing").to_string(),
+            "config error: CHATOPS__SLACK__BOT_TOKEN (slack.bot_token): is missing; set it to the app's bot token (xoxb-…)"
+        );
     }
 
     #[test]
     fn env_overrides_defaults() {
-        let s = load(&[("CHATOPS__TEMPORAL__TASK_QUEUE", "q1"), ("CHATOPS__FEATURE__INTAKE_TIMEOUT", "90s"),
-            ("CHATOPS__SLACK__BOT_TOKEN", "xoxb-1-2")]).expect("loads");
+        let s = load(&[
+            ("CHATOPS__TEMPORAL__TASK_QUEUE", "q1"),
+            ("CHATOPS__FEATURE__INTAKE_TIMEOUT", "90s"),
+            ("CHATOPS__SLACK__BOT_TOKEN", "xoxb-1-2"),
+        ])
+        .expect("loads");
         assert_eq!(s.temporal.task_queue, "q1");
         assert_eq!(s.feature.intake_timeout, Duration::from_secs(90));
-        assert_eq!(s.bot_token().map(|t| t.expose_secret().to_owned()), Ok("xoxb-1-2".to_owned()));
+        assert_eq!(
+            s.bot_token().map(|t| t.expose_secret().to_owned()),
+            Ok("xoxb-1-2".to_owned())
+        );
     }
 
     #[test]
     fn bad_values_name_their_key_in_one_line() {
         let table = [
-            ("CHATOPS__TEMPORAL__ADDRESS", "not a url", "CHATOPS__TEMPORAL__ADDRESS (temporal.address): `not a url` is not a URL"),
-            ("CHATOPS__FEATURE__INTAKE_TIMEOUT", "soon", "CHATOPS__FEATURE__INTAKE_TIMEOUT (feature.intake_timeout): `soon` is not a duration"),
-            ("CHATOPS__SLACK__BOT_TOKEN", "xapp-wrong", "CHATOPS__SLACK__BOT_TOKEN (slack.bot_token): must start with `xoxb-`"),
-            ("CHATOPS__SLACK__SOCKET_CONNECTIONS", "11", "(slack.socket_connections): `11` must be a whole number from 1 to 10"),
-            ("CHATOPS__LOG__FORMAT", "xml", "(log.format): `xml` must be `pretty` or `json`"),
-            ("CHATOPS__SLACK__BOT_TOKN", "xoxb-1", "CHATOPS__SLACK__BOT_TOKN (slack.bot_tokn): is not a known setting"),
-            ("CHATOPS__TEMPORAL__NAMESPACE", " ", "(temporal.namespace): is empty"),
+            (
+                "CHATOPS__TEMPORAL__ADDRESS",
+                "not a url",
+                "CHATOPS__TEMPORAL__ADDRESS (temporal.address): `not a url` is not a URL",
+            ),
+            (
+                "CHATOPS__FEATURE__INTAKE_TIMEOUT",
+                "soon",
+                "CHATOPS__FEATURE__INTAKE_TIMEOUT (feature.intake_timeout): `soon` is not a duration",
+            ),
+            (
+                "CHATOPS__SLACK__BOT_TOKEN",
+                "xapp-wrong",
+                "CHATOPS__SLACK__BOT_TOKEN (slack.bot_token): must start with `xoxb-`",
+            ),
+            (
+                "CHATOPS__SLACK__SOCKET_CONNECTIONS",
+                "11",
+                "(slack.socket_connections): `11` must be a whole number from 1 to 10",
+            ),
+            (
+                "CHATOPS__LOG__FORMAT",
+                "xml",
+                "(log.format): `xml` must be `pretty` or `json`",
+            ),
+            (
+                "CHATOPS__SLACK__BOT_TOKN",
+                "xoxb-1",
+                "CHATOPS__SLACK__BOT_TOKN (slack.bot_tokn): is not a known setting",
+            ),
+            (
+                "CHATOPS__TEMPORAL__NAMESPACE",
+                " ",
+                "(temporal.namespace): is empty",
+            ),
         ];
         for (key, value, want) in table {
             let err = load(&[(key, value)]).expect_err(key).to_string();
@@ -368,7 +534,9 @@ mod tests {
     #[test]
     fn workflow_links_are_escaped() {
         let ui = Url::parse("http://127.0.0.1:8233/").expect("url");
-        assert_eq!(workflow_url(&ui, "default", "feature-a/testing"),
-            "http://127.0.0.1:8233/namespaces/default/workflows/feature-a%2Ftesting");
+        assert_eq!(
+            workflow_url(&ui, "default", "feature-a/testing"),
+            "http://127.0.0.1:8233/namespaces/default/workflows/feature-a%2Ftesting"
+        );
     }
 }

@@ -13,11 +13,21 @@ pub type SharedSubscriber = Arc<dyn Subscriber + Send + Sync>;
 /// Installs the global subscriber (filter from `RUST_LOG`, else `default_filter`) and returns it.
 /// Logs go to stderr. A second call in the same process leaves the first subscriber in place.
 pub fn init(format: LogFormat, default_filter: &str) -> SharedSubscriber {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     let subscriber: SharedSubscriber = match format {
-        LogFormat::Json => Arc::new(registry.with(fmt::layer().json().with_writer(std::io::stderr))),
-        LogFormat::Pretty => Arc::new(registry.with(fmt::layer().compact().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr))),
+        LogFormat::Json => {
+            Arc::new(registry.with(fmt::layer().json().with_writer(std::io::stderr)))
+        }
+        LogFormat::Pretty => Arc::new(
+            registry.with(
+                fmt::layer()
+                    .compact()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            ),
+        ),
     };
     let _ = tracing::subscriber::set_global_default(subscriber.clone());
     subscriber

@@ -21,7 +21,11 @@ pub fn workspace_root() -> PathBuf {
 pub fn bin_dir() -> PathBuf {
     std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().and_then(|deps| deps.parent()).map(PathBuf::from))
+        .and_then(|exe| {
+            exe.parent()
+                .and_then(|deps| deps.parent())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| workspace_root().join("target/debug"))
 }
 

@@ -68,7 +68,12 @@ impl Supervised {
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start {name} ({}): {e}", program.display()))?;
         let lifeline = child.stdin.take();
-        Ok(Self { name: name.to_owned(), child, lifeline, log })
+        Ok(Self {
+            name: name.to_owned(),
+            child,
+            lifeline,
+            log,
+        })
     }
 
     /// Sends `signal` (e.g. `TERM`, `KILL`) to the child.
@@ -85,7 +90,9 @@ impl Supervised {
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => return Some(status),
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
                 _ => return None,
             }
         }

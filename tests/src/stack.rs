@@ -34,7 +34,11 @@ pub struct StackOptions {
 
 impl Default for StackOptions {
     fn default() -> Self {
-        Self { intake_timeout: "1h", phase_duration: "0s", bot_env: Vec::new() }
+        Self {
+            intake_timeout: "1h",
+            phase_duration: "0s",
+            bot_env: Vec::new(),
+        }
     }
 }
 
@@ -64,9 +68,12 @@ impl Stack {
             api_listen: "127.0.0.1:0".parse()?,
             bot_token: BOT_TOKEN.into(),
             app_token: APP_TOKEN.into(),
+            state_file: None,
         })
         .await?;
-        let dir = crate::bin_dir().join("e2e").join(format!("{name}-{}", std::process::id()));
+        let dir = crate::bin_dir()
+            .join("e2e")
+            .join(format!("{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let mut stack = Self {
             slack,
@@ -95,8 +102,14 @@ impl Stack {
             ("CHATOPS__SLACK__APP_TOKEN", APP_TOKEN.into()),
             ("CHATOPS__SLACK__CHANNEL", CHANNEL.into()),
             ("CHATOPS__SLACK__SOCKET_CONNECTIONS", "1".into()),
-            ("CHATOPS__FEATURE__INTAKE_TIMEOUT", self.opts.intake_timeout.into()),
-            ("CHATOPS__FEATURE__PHASE_DURATION", self.opts.phase_duration.into()),
+            (
+                "CHATOPS__FEATURE__INTAKE_TIMEOUT",
+                self.opts.intake_timeout.into(),
+            ),
+            (
+                "CHATOPS__FEATURE__PHASE_DURATION",
+                self.opts.phase_duration.into(),
+            ),
             ("RUST_LOG", "info,temporalio_sdk_core=warn".into()),
         ]
         .into_iter()
@@ -109,7 +122,13 @@ impl Stack {
         self.worker = None;
         let n = std::fs::read_dir(&self.dir).map(|d| d.count()).unwrap_or(0);
         let log = self.dir.join(format!("worker-{n}.log"));
-        self.worker = Some(Supervised::spawn("worker", &crate::binary("chatops-worker")?, &[], &self.env(), log)?);
+        self.worker = Some(Supervised::spawn(
+            "worker",
+            &crate::binary("chatops-worker")?,
+            &[],
+            &self.env(),
+            log,
+        )?);
         Ok(())
     }
 
@@ -119,19 +138,30 @@ impl Stack {
         let mut env = self.env();
         env.extend(self.opts.bot_env.iter().cloned());
         let log = self.dir.join("bot.log");
-        self.bot = Some(Supervised::spawn("bot", &crate::binary("chatops-bot")?, &[], &env, log)?);
+        self.bot = Some(Supervised::spawn(
+            "bot",
+            &crate::binary("chatops-bot")?,
+            &[],
+            &env,
+            log,
+        )?);
         Ok(())
     }
 
     /// The bot's output so far.
     pub fn bot_log(&self) -> String {
-        self.bot.as_ref().map(Supervised::output).unwrap_or_default()
+        self.bot
+            .as_ref()
+            .map(Supervised::output)
+            .unwrap_or_default()
     }
 
     /// Types `/command text` as the requester and waits for the ack.
     pub async fn command(&self, command: &str, text: &str) -> anyhow::Result<Ack> {
         let envelope = self.slack.slash_command(command, text, REQUESTER, CHANNEL);
-        self.slack.send_and_ack(&envelope, Duration::from_secs(3)).await
+        self.slack
+            .send_and_ack(&envelope, Duration::from_secs(3))
+            .await
     }
 
     /// The text of the ephemeral reply carried by `ack`.
@@ -160,26 +190,42 @@ impl Stack {
     /// Waits for the card (root message) of workflow `id`.
     pub async fn card(&self, id: &str) -> anyhow::Result<PostedMessage> {
         self.slack
-            .wait_for(&format!("the card of {id}"), WAIT, |r| r.cards_mentioning(id).first().map(|m| (*m).clone()))
+            .wait_for(&format!("the card of {id}"), WAIT, |r| {
+                r.cards_mentioning(id).first().map(|m| (*m).clone())
+            })
             .await
     }
 
     /// Waits for a reply in the thread of `root` whose rendered text contains `needle`.
-    pub async fn reply_containing(&self, root: &PostedMessage, needle: &str) -> anyhow::Result<PostedMessage> {
+    pub async fn reply_containing(
+        &self,
+        root: &PostedMessage,
+        needle: &str,
+    ) -> anyhow::Result<PostedMessage> {
         let ts = root.ts.clone();
         self.slack
             .wait_for(&format!("a reply containing {needle:?}"), WAIT, |r| {
-                r.thread(&ts).into_iter().find(|m| m.rendered().contains(needle)).cloned()
+                r.thread(&ts)
+                    .into_iter()
+                    .find(|m| m.rendered().contains(needle))
+                    .cloned()
             })
             .await
     }
 
     /// Waits until the card of `root` renders `needle`; returns the edited card.
-    pub async fn card_showing(&self, root: &PostedMessage, needle: &str) -> anyhow::Result<PostedMessage> {
+    pub async fn card_showing(
+        &self,
+        root: &PostedMessage,
+        needle: &str,
+    ) -> anyhow::Result<PostedMessage> {
         let ts = root.ts.clone();
         self.slack
             .wait_for(&format!("the card to show {needle:?}"), WAIT, |r| {
-                r.messages.iter().find(|m| m.ts == ts && m.rendered().contains(needle)).cloned()
+                r.messages
+                    .iter()
+                    .find(|m| m.ts == ts && m.rendered().contains(needle))
+                    .cloned()
             })
             .await
     }
@@ -187,9 +233,16 @@ impl Stack {
     /// Waits for an ephemeral answer containing `needle`.
     pub async fn ephemeral_containing(&self, needle: &str) -> anyhow::Result<Ephemeral> {
         self.slack
-            .wait_for(&format!("an ephemeral answer containing {needle:?}"), WAIT, |r| {
-                r.ephemerals.iter().find(|e| e.rendered().contains(needle)).cloned()
-            })
+            .wait_for(
+                &format!("an ephemeral answer containing {needle:?}"),
+                WAIT,
+                |r| {
+                    r.ephemerals
+                        .iter()
+                        .find(|e| e.rendered().contains(needle))
+                        .cloned()
+                },
+            )
             .await
     }
 
@@ -205,7 +258,8 @@ impl Stack {
 
     /// Presses `button` on `message` as the approver.
     pub fn press_button(&self, message: &PostedMessage, button: &Button) -> anyhow::Result<()> {
-        self.slack.send(&self.slack.button_press(APPROVER, message, button))
+        self.slack
+            .send(&self.slack.button_press(APPROVER, message, button))
     }
 
     /// A copy of what the local Slack recorded.
@@ -224,31 +278,57 @@ impl Stack {
         loop {
             let out = self.temporal(&["workflow", "describe", "-w", id, "-o", "json"])?;
             let v: serde_json::Value = serde_json::from_str(&out)?;
-            let status = v.pointer("/workflowExecutionInfo/status").and_then(|s| s.as_str()).unwrap_or_default();
+            let status = v
+                .pointer("/workflowExecutionInfo/status")
+                .and_then(|s| s.as_str())
+                .unwrap_or_default();
             if status != "WORKFLOW_EXECUTION_STATUS_RUNNING" {
                 return Ok(status.to_owned());
             }
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "{id} still running after {WAIT:?}");
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "{id} still running after {WAIT:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// The `status` query's answer, through the `temporal` CLI (as an operator would ask).
     pub fn status(&self, id: &str) -> anyhow::Result<serde_json::Value> {
-        let out = self.temporal(&["workflow", "query", "-w", id, "--name", chatops_contract::queries::STATUS, "-o", "json"])?;
+        let out = self.temporal(&[
+            "workflow",
+            "query",
+            "-w",
+            id,
+            "--name",
+            chatops_contract::queries::STATUS,
+            "-o",
+            "json",
+        ])?;
         let v: serde_json::Value = serde_json::from_str(&out)?;
-        Ok(v.get("queryResult").and_then(|r| r.get(0)).cloned().unwrap_or(v))
+        Ok(v.get("queryResult")
+            .and_then(|r| r.get(0))
+            .cloned()
+            .unwrap_or(v))
     }
 
     /// Polls the `status` query until `check` holds.
-    pub async fn wait_status(&self, id: &str, what: &str, check: impl Fn(&serde_json::Value) -> bool) -> anyhow::Result<serde_json::Value> {
+    pub async fn wait_status(
+        &self,
+        id: &str,
+        what: &str,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<serde_json::Value> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let status = self.status(id)?;
             if check(&status) {
                 return Ok(status);
             }
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; status: {status:#}");
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}; status: {status:#}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -26,8 +26,15 @@ impl DevServer {
 
     /// Runs the `temporal` CLI against this server; returns stdout, or an error with stderr.
     pub fn cli(&self, args: &[&str]) -> anyhow::Result<String> {
-        let out = Command::new(&self.cli).args(args).args(["--address", &self.target]).output()?;
-        anyhow::ensure!(out.status.success(), "temporal {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(&self.cli)
+            .args(args)
+            .args(["--address", &self.target])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "temporal {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }
@@ -49,21 +56,45 @@ fn start() -> anyhow::Result<DevServer> {
     let dir = crate::bin_dir().join("e2e");
     std::fs::create_dir_all(&dir)?;
     let log = dir.join(format!("temporal-{}.log", std::process::id()));
-    let (p, h, m) = (port.to_string(), http_port.to_string(), metrics_port.to_string());
+    let (p, h, m) = (
+        port.to_string(),
+        http_port.to_string(),
+        metrics_port.to_string(),
+    );
     // In-memory and shared by the whole binary: killed outright the moment the binary exits.
     let process = Supervised::spawn_with(
         "temporal",
         &cli,
-        &["server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", &p, "--http-port", &h,
-          "--metrics-port", &m, "--log-level", "warn"],
+        &[
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &p,
+            "--http-port",
+            &h,
+            "--metrics-port",
+            &m,
+            "--log-level",
+            "warn",
+        ],
         &[],
         log,
         "KILL",
     )?;
-    let server = DevServer { target, cli, _process: process };
+    let server = DevServer {
+        target,
+        cli,
+        _process: process,
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if server.cli(&["operator", "namespace", "describe", "default"]).is_ok() {
+        if server
+            .cli(&["operator", "namespace", "describe", "default"])
+            .is_ok()
+        {
             return Ok(server);
         }
         anyhow::ensure!(Instant::now() < deadline, "dev server not ready after 60s");
@@ -78,7 +109,12 @@ fn temporal_cli() -> anyhow::Result<PathBuf> {
     }
     let script = crate::workspace_root().join("scripts/ensure-temporal");
     let out = Command::new("bash").arg(&script).output()?;
-    anyhow::ensure!(out.status.success(), "{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 

@@ -12,14 +12,27 @@ async fn approve_walks_every_phase_and_completes() -> anyhow::Result<()> {
     // Arrange: a feature is requested.
     let ack = stack.command("/feature", "new Add OAuth2 login").await?;
     let reply = stack.ack_text(&ack);
-    assert!(reply.contains("Starting `feature-add-oauth2-login-"), "{reply}");
+    assert!(
+        reply.contains("Starting `feature-add-oauth2-login-"),
+        "{reply}"
+    );
     assert!(reply.contains("Open in Temporal (http://127.0.0.1:8233/namespaces/default/workflows/feature-add-oauth2-login-"), "{reply}");
     let id = reply.split('`').nth(1).unwrap_or_default().to_owned();
 
     let card = stack.card(&id).await?;
-    assert!(card.rendered().contains("Feature: Add OAuth2 login"), "{}", card.rendered());
-    assert!(card.rendered().contains("Requested by: @U0REQUESTER"), "{}", card.rendered());
-    let request = stack.reply_containing(&card, "Approval needed: intake gate").await?;
+    assert!(
+        card.rendered().contains("Feature: Add OAuth2 login"),
+        "{}",
+        card.rendered()
+    );
+    assert!(
+        card.rendered().contains("Requested by: @U0REQUESTER"),
+        "{}",
+        card.rendered()
+    );
+    let request = stack
+        .reply_containing(&card, "Approval needed: intake gate")
+        .await?;
     let labels: Vec<String> = request.buttons().into_iter().map(|b| b.label).collect();
     assert_eq!(labels, ["Approve", "Reject"]);
 
@@ -27,50 +40,98 @@ async fn approve_walks_every_phase_and_completes() -> anyhow::Result<()> {
     stack.press(&request, "Approve")?;
 
     // Assert: the decision shows in the thread and on the card, with who and when.
-    stack.reply_containing(&card, &format!("Intake approved by @{APPROVER}")).await?;
-    let decided = stack.card_showing(&card, &format!("intake gate approved by @{APPROVER} at ")).await?;
+    stack
+        .reply_containing(&card, &format!("Intake approved by @{APPROVER}"))
+        .await?;
+    let decided = stack
+        .card_showing(&card, &format!("intake gate approved by @{APPROVER} at "))
+        .await?;
     assert!(decided.edits > 0);
     let request_now = stack
         .slack
         .wait_for("the approval request to lose its buttons", WAIT, |r| {
-            r.messages.iter().find(|m| m.ts == request.ts && m.buttons().is_empty()).cloned()
+            r.messages
+                .iter()
+                .find(|m| m.ts == request.ts && m.buttons().is_empty())
+                .cloned()
         })
         .await?;
-    assert!(request_now.rendered().contains("approved by @U0APPROVER"), "{}", request_now.rendered());
+    assert!(
+        request_now.rendered().contains("approved by @U0APPROVER"),
+        "{}",
+        request_now.rendered()
+    );
 
     // Every placeholder phase is reported as such in the thread, then the feature completes.
-    for phase in ["Planning", "Development", "Testing", "Staging", "Production readiness", "Production"] {
-        stack.reply_containing(&card, &format!("{phase} — placeholder")).await?;
+    for phase in [
+        "Planning",
+        "Development",
+        "Testing",
+        "Staging",
+        "Production readiness",
+        "Production",
+    ] {
+        stack
+            .reply_containing(&card, &format!("{phase} — placeholder"))
+            .await?;
     }
     stack.reply_containing(&card, "Delivered.").await?;
     stack.card_showing(&card, "Phase: [done] Complete").await?;
-    assert_eq!(stack.workflow_closed(&id).await?, "WORKFLOW_EXECUTION_STATUS_COMPLETED");
+    assert_eq!(
+        stack.workflow_closed(&id).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
 
     // `/feature status` shows the new phase, the decision and the placeholders.
     let ack = stack.command("/feature", &format!("status {id}")).await?;
-    assert!(stack.ack_text(&ack).is_empty(), "status answers after the ack, not in it");
-    let status = stack.ephemeral_containing(&format!("{id} — [done] Complete")).await?;
+    assert!(
+        stack.ack_text(&ack).is_empty(),
+        "status answers after the ack, not in it"
+    );
+    let status = stack
+        .ephemeral_containing(&format!("{id} — [done] Complete"))
+        .await?;
     let text = status.rendered();
-    assert!(text.contains("intake gate approved by @U0APPROVER"), "{text}");
+    assert!(
+        text.contains("intake gate approved by @U0APPROVER"),
+        "{text}"
+    );
     assert!(text.contains("Placeholder phases (no real work yet): Planning, Development, Testing, Staging, Production readiness, Production"), "{text}");
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_the_phase_while_the_feature_runs() -> anyhow::Result<()> {
-    let stack = Stack::start("status", StackOptions { phase_duration: "1h", ..Default::default() }).await?;
+    let stack = Stack::start(
+        "status",
+        StackOptions {
+            phase_duration: "1h",
+            ..Default::default()
+        },
+    )
+    .await?;
     let id = stack.new_feature("Faster checkout").await?;
     let card = stack.card(&id).await?;
 
     stack.command("/feature", &format!("status {id}")).await?;
-    let pending = stack.ephemeral_containing(&format!("{id} — [intake] Intake")).await?;
-    assert!(pending.rendered().contains("intake gate pending"), "{}", pending.rendered());
+    let pending = stack
+        .ephemeral_containing(&format!("{id} — [intake] Intake"))
+        .await?;
+    assert!(
+        pending.rendered().contains("intake gate pending"),
+        "{}",
+        pending.rendered()
+    );
 
     let request = stack.reply_containing(&card, "Approval needed").await?;
     stack.press(&request, "Approve")?;
-    stack.reply_containing(&card, "Planning — placeholder").await?;
+    stack
+        .reply_containing(&card, "Planning — placeholder")
+        .await?;
     stack.command("/feature", &format!("status {id}")).await?;
-    stack.ephemeral_containing(&format!("{id} — > Planning (placeholder)")).await?;
+    stack
+        .ephemeral_containing(&format!("{id} — > Planning (placeholder)"))
+        .await?;
     Ok(())
 }
 
@@ -83,30 +144,70 @@ async fn reject_stops_the_feature_and_says_who() -> anyhow::Result<()> {
 
     stack.press(&request, "Reject")?;
 
-    stack.reply_containing(&card, &format!("Rejected by @{APPROVER}")).await?;
-    stack.card_showing(&card, "Phase: [stopped] Rejected").await?;
-    stack.card_showing(&card, &format!("intake gate rejected by @{APPROVER}")).await?;
-    assert_eq!(stack.workflow_closed(&id).await?, "WORKFLOW_EXECUTION_STATUS_COMPLETED");
-    let thread = stack.recorded().thread(&card.ts).iter().map(|m| m.rendered()).collect::<Vec<_>>().join("\n");
-    assert!(!thread.contains("placeholder"), "no phase may run after a rejection:\n{thread}");
+    stack
+        .reply_containing(&card, &format!("Rejected by @{APPROVER}"))
+        .await?;
+    stack
+        .card_showing(&card, "Phase: [stopped] Rejected")
+        .await?;
+    stack
+        .card_showing(&card, &format!("intake gate rejected by @{APPROVER}"))
+        .await?;
+    assert_eq!(
+        stack.workflow_closed(&id).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
+    let thread = stack
+        .recorded()
+        .thread(&card.ts)
+        .iter()
+        .map(|m| m.rendered())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        !thread.contains("placeholder"),
+        "no phase may run after a rejection:\n{thread}"
+    );
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_undecided_gate_times_out_and_is_rejected() -> anyhow::Result<()> {
-    let stack = Stack::start("timeout", StackOptions { intake_timeout: "2s", ..Default::default() }).await?;
+    let stack = Stack::start(
+        "timeout",
+        StackOptions {
+            intake_timeout: "2s",
+            ..Default::default()
+        },
+    )
+    .await?;
     let id = stack.new_feature("Dark mode").await?;
     let card = stack.card(&id).await?;
-    let request = stack.reply_containing(&card, "Without a decision it is rejected in 2s").await?;
+    let request = stack
+        .reply_containing(&card, "Without a decision it is rejected in 2s")
+        .await?;
 
-    stack.reply_containing(&card, "Rejected: nobody decided the intake gate within 2s.").await?;
-    stack.card_showing(&card, "intake gate timed out (rejected)").await?;
-    assert_eq!(stack.workflow_closed(&id).await?, "WORKFLOW_EXECUTION_STATUS_COMPLETED");
+    stack
+        .reply_containing(&card, "Rejected: nobody decided the intake gate within 2s.")
+        .await?;
+    stack
+        .card_showing(&card, "intake gate timed out (rejected)")
+        .await?;
+    assert_eq!(
+        stack.workflow_closed(&id).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
 
     // The old request lost its buttons; a click on a stale copy says the feature is over.
     stack.press(&request, "Approve")?;
-    let answer = stack.ephemeral_containing(&format!("`{id}` has already finished (completed)")).await?;
-    assert!(answer.rendered().contains("can't approve it any more"), "{}", answer.rendered());
+    let answer = stack
+        .ephemeral_containing(&format!("`{id}` has already finished (completed)"))
+        .await?;
+    assert!(
+        answer.rendered().contains("can't approve it any more"),
+        "{}",
+        answer.rendered()
+    );
     Ok(())
 }
 
@@ -115,11 +216,27 @@ async fn mistakes_get_specific_ephemeral_answers() -> anyhow::Result<()> {
     let stack = Stack::start("mistakes", StackOptions::default()).await?;
     let table = [
         ("/deploy", "now", "I don't know the command `/deploy`."),
-        ("/feature", "launch rockets", "`/feature launch` is not a feature command."),
-        ("/feature", "new", "Missing the request text. Usage: `/feature new <request>`"),
-        ("/feature", "status", "Missing the feature id. Usage: `/feature status <id>`"),
+        (
+            "/feature",
+            "launch rockets",
+            "`/feature launch` is not a feature command.",
+        ),
+        (
+            "/feature",
+            "new",
+            "Missing the request text. Usage: `/feature new <request>`",
+        ),
+        (
+            "/feature",
+            "status",
+            "Missing the feature id. Usage: `/feature status <id>`",
+        ),
         ("/feature", "status banana", "`banana` is not a feature id."),
-        ("/incident", "status", "`/incident` is not available in this version yet."),
+        (
+            "/incident",
+            "status",
+            "`/incident` is not available in this version yet.",
+        ),
     ];
     for (command, text, want) in table {
         let ack = stack.command(command, text).await?;
@@ -127,11 +244,18 @@ async fn mistakes_get_specific_ephemeral_answers() -> anyhow::Result<()> {
         assert!(got.contains(want), "{command} {text}: {got}");
     }
     let help = stack.ack_text(&stack.command("/feature", "help").await?);
-    assert!(help.contains("/feature new <request>") && help.contains("/feature status <id>"), "{help}");
+    assert!(
+        help.contains("/feature new <request>") && help.contains("/feature status <id>"),
+        "{help}"
+    );
 
     // A well-formed id that names nothing.
-    stack.command("/feature", "status feature-nothing-00000000").await?;
-    stack.ephemeral_containing("I can't find `feature-nothing-00000000`").await?;
+    stack
+        .command("/feature", "status feature-nothing-00000000")
+        .await?;
+    stack
+        .ephemeral_containing("I can't find `feature-nothing-00000000`")
+        .await?;
     Ok(())
 }
 
@@ -141,15 +265,23 @@ async fn foreign_and_damaged_buttons_are_refused_clearly() -> anyhow::Result<()>
     let id = stack.new_feature("Audit log export").await?;
     let card = stack.card(&id).await?;
     let request = stack.reply_containing(&card, "Approval needed").await?;
-    let mut approve = request.buttons().into_iter().find(|b| b.label == "Approve").ok_or_else(|| anyhow::anyhow!("no Approve"))?;
+    let mut approve = request
+        .buttons()
+        .into_iter()
+        .find(|b| b.label == "Approve")
+        .ok_or_else(|| anyhow::anyhow!("no Approve"))?;
 
     approve.value = Some("{not json".into());
     stack.press_button(&request, &approve)?;
-    stack.ephemeral_containing("That button's data is damaged").await?;
+    stack
+        .ephemeral_containing("That button's data is damaged")
+        .await?;
 
     approve.action_id = "otherapp.launch".into();
     stack.press_button(&request, &approve)?;
-    stack.ephemeral_containing("That button isn't one I know").await?;
+    stack
+        .ephemeral_containing("That button isn't one I know")
+        .await?;
 
     // Neither press decided anything.
     stack.command("/feature", &format!("status {id}")).await?;
@@ -160,33 +292,63 @@ async fn foreign_and_damaged_buttons_are_refused_clearly() -> anyhow::Result<()>
 #[tokio::test(flavor = "multi_thread")]
 async fn a_redelivered_command_starts_exactly_one_workflow() -> anyhow::Result<()> {
     let stack = Stack::start("redelivery", StackOptions::default()).await?;
-    let first = stack.slack.slash_command("/feature", "new Retry me", "U0REQUESTER", "C0DELIVERY");
+    let first = stack
+        .slack
+        .slash_command("/feature", "new Retry me", "U0REQUESTER", "C0DELIVERY");
 
     // Slack redelivers the same envelope (same envelope id, same trigger id).
-    let ack1 = stack.slack.send_and_ack(&first, Duration::from_secs(3)).await?;
-    let ack2 = stack.slack.send_and_ack(&first.redelivery(), Duration::from_secs(3)).await?;
+    let ack1 = stack
+        .slack
+        .send_and_ack(&first, Duration::from_secs(3))
+        .await?;
+    let ack2 = stack
+        .slack
+        .send_and_ack(&first.redelivery(), Duration::from_secs(3))
+        .await?;
     let (t1, t2) = (stack.ack_text(&ack1), stack.ack_text(&ack2));
     assert_eq!(t1, t2, "both deliveries name the same workflow");
     let id = t1.split('`').nth(1).unwrap_or_default().to_owned();
 
     // Wait until the bot has tried the second start, then count runs and cards.
-    let bot_saw_duplicate = || stack.bot_log().contains(&format!("workflow_id={id}")) && stack.bot_log().contains("duplicate /feature new");
+    let bot_saw_duplicate = || {
+        stack.bot_log().contains(&format!("workflow_id={id}"))
+            && stack.bot_log().contains("duplicate /feature new")
+    };
     let deadline = tokio::time::Instant::now() + WAIT;
     while !bot_saw_duplicate() {
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the bot never handled the redelivery:\n{}", stack.bot_log());
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the bot never handled the redelivery:\n{}",
+            stack.bot_log()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let card = stack.card(&id).await?;
     stack.reply_containing(&card, "Approval needed").await?;
-    let runs = stack.temporal(&["workflow", "count", "--query", &format!("WorkflowId = '{id}'")])?;
-    assert!(runs.trim().ends_with(": 1") || runs.trim() == "Total: 1", "{runs}");
+    let runs = stack.temporal(&[
+        "workflow",
+        "count",
+        "--query",
+        &format!("WorkflowId = '{id}'"),
+    ])?;
+    assert!(
+        runs.trim().ends_with(": 1") || runs.trim() == "Total: 1",
+        "{runs}"
+    );
     assert_eq!(stack.recorded().cards_mentioning(&id).len(), 1);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_double_click_decides_once() -> anyhow::Result<()> {
-    let stack = Stack::start("doubleclick", StackOptions { phase_duration: "1h", ..Default::default() }).await?;
+    let stack = Stack::start(
+        "doubleclick",
+        StackOptions {
+            phase_duration: "1h",
+            ..Default::default()
+        },
+    )
+    .await?;
     let id = stack.new_feature("Rate limits").await?;
     let card = stack.card(&id).await?;
     let request = stack.reply_containing(&card, "Approval needed").await?;
@@ -197,11 +359,25 @@ async fn a_double_click_decides_once() -> anyhow::Result<()> {
     // The workflow records the second click as ignored; only one decision is announced.
     stack
         .wait_status(&id, "the second click to be ignored", |s| {
-            s["timeline"].as_array().is_some_and(|t| t.iter().any(|e| e["event"].as_str().is_some_and(|e| e.starts_with("ignored: approved intake"))))
+            s["timeline"].as_array().is_some_and(|t| {
+                t.iter().any(|e| {
+                    e["event"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("ignored: approved intake"))
+                })
+            })
         })
         .await?;
-    stack.reply_containing(&card, "Planning — placeholder").await?;
-    let thread = stack.recorded().thread(&card.ts).iter().map(|m| m.rendered()).collect::<Vec<_>>().join("\n");
+    stack
+        .reply_containing(&card, "Planning — placeholder")
+        .await?;
+    let thread = stack
+        .recorded()
+        .thread(&card.ts)
+        .iter()
+        .map(|m| m.rendered())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert_eq!(thread.matches("Intake approved by").count(), 1, "{thread}");
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! without a server. The `FeatureDelivery` workflow holds one and drives it.
 
 use chatops_contract::feature::{
-    Approve, FeatureRequest, FeatureStatus, Gate, GateState, MessageRef, Phase, Reject, TimelineEntry,
+    Approve, FeatureRequest, FeatureStatus, Gate, GateState, MessageRef, Phase, Reject,
+    TimelineEntry,
 };
 
 /// What happened to a decision sent to a gate.
@@ -73,17 +74,30 @@ impl FeatureState {
 
     /// Whether gate `name` has been decided (or timed out).
     pub fn gate_decided(&self, name: &str) -> bool {
-        self.gate(name).is_some_and(|g| g.state != GateState::Pending)
+        self.gate(name)
+            .is_some_and(|g| g.state != GateState::Pending)
     }
 
     /// Applies an approval.
     pub fn approve(&mut self, a: &Approve, now: &str) -> DecisionOutcome {
-        self.decide(&a.gate, GateState::Approved, &a.user, a.comment.clone(), now)
+        self.decide(
+            &a.gate,
+            GateState::Approved,
+            &a.user,
+            a.comment.clone(),
+            now,
+        )
     }
 
     /// Applies a rejection.
     pub fn reject(&mut self, r: &Reject, now: &str) -> DecisionOutcome {
-        self.decide(&r.gate, GateState::Rejected, &r.user, Some(r.reason.clone()), now)
+        self.decide(
+            &r.gate,
+            GateState::Rejected,
+            &r.user,
+            Some(r.reason.clone()),
+            now,
+        )
     }
 
     /// Times out gate `name` if it is still pending.
@@ -98,8 +112,19 @@ impl FeatureState {
         DecisionOutcome::Applied
     }
 
-    fn decide(&mut self, name: &str, state: GateState, user: &str, note: Option<String>, now: &str) -> DecisionOutcome {
-        let verb = if state == GateState::Approved { "approved" } else { "rejected" };
+    fn decide(
+        &mut self,
+        name: &str,
+        state: GateState,
+        user: &str,
+        note: Option<String>,
+        now: &str,
+    ) -> DecisionOutcome {
+        let verb = if state == GateState::Approved {
+            "approved"
+        } else {
+            "rejected"
+        };
         let Some(gate) = self.pending_gate_mut(name) else {
             let why = match self.gate(name) {
                 Some(g) => format!("{name} gate is already {:?}", g.state).to_lowercase(),
@@ -117,7 +142,10 @@ impl FeatureState {
     }
 
     fn pending_gate_mut(&mut self, name: &str) -> Option<&mut Gate> {
-        self.gates.iter_mut().rev().find(|g| g.name == name && g.state == GateState::Pending)
+        self.gates
+            .iter_mut()
+            .rev()
+            .find(|g| g.name == name && g.state == GateState::Pending)
     }
 
     /// Moves to `phase`; `placeholder` marks a phase that does no real work yet.
@@ -167,7 +195,12 @@ impl FeatureState {
             priority: self.input.priority,
             target_environment: self.input.target_environment,
             paused: false,
-            pending_gates: self.gates.iter().filter(|g| g.state == GateState::Pending).cloned().collect(),
+            pending_gates: self
+                .gates
+                .iter()
+                .filter(|g| g.state == GateState::Pending)
+                .cloned()
+                .collect(),
             gates: self.gates.clone(),
             blockers: Vec::new(),
             timeline: self.timeline.clone(),
@@ -190,37 +223,75 @@ mod tests {
     }
 
     fn approve(user: &str) -> Approve {
-        Approve { gate: INTAKE_GATE.into(), user: user.into(), comment: Some("lgtm".into()) }
+        Approve {
+            gate: INTAKE_GATE.into(),
+            user: user.into(),
+            comment: Some("lgtm".into()),
+        }
     }
 
     #[test]
     fn first_decision_wins_and_later_ones_are_ignored_and_recorded() {
         let mut s = state();
         assert_eq!(s.approve(&approve("U2"), "t1"), DecisionOutcome::Applied);
-        let reject = Reject { gate: INTAKE_GATE.into(), user: "U3".into(), reason: "no".into() };
-        assert_eq!(s.reject(&reject, "t2"), DecisionOutcome::Ignored("intake gate is already approved".into()));
+        let reject = Reject {
+            gate: INTAKE_GATE.into(),
+            user: "U3".into(),
+            reason: "no".into(),
+        };
+        assert_eq!(
+            s.reject(&reject, "t2"),
+            DecisionOutcome::Ignored("intake gate is already approved".into())
+        );
         let gate = s.gate(INTAKE_GATE).expect("opened");
-        assert_eq!((gate.state, gate.decided_by.as_deref(), gate.decided_at.as_deref()), (GateState::Approved, Some("U2"), Some("t1")));
+        assert_eq!(
+            (
+                gate.state,
+                gate.decided_by.as_deref(),
+                gate.decided_at.as_deref()
+            ),
+            (GateState::Approved, Some("U2"), Some("t1"))
+        );
         assert_eq!(gate.note.as_deref(), Some("lgtm"));
         let last = s.timeline.last().expect("recorded");
         assert_eq!(last.by.as_deref(), Some("U3"));
-        assert!(last.event.as_deref().is_some_and(|e| e.starts_with("ignored")));
+        assert!(
+            last.event
+                .as_deref()
+                .is_some_and(|e| e.starts_with("ignored"))
+        );
     }
 
     #[test]
     fn timeout_only_applies_to_a_pending_gate() {
         let mut s = state();
         assert_eq!(s.time_out(INTAKE_GATE, "t9"), DecisionOutcome::Applied);
-        assert_eq!(s.gate(INTAKE_GATE).map(|g| g.state), Some(GateState::TimedOut));
-        assert!(matches!(s.approve(&approve("U2"), "t10"), DecisionOutcome::Ignored(_)));
-        assert!(matches!(s.time_out(INTAKE_GATE, "t11"), DecisionOutcome::Ignored(_)));
+        assert_eq!(
+            s.gate(INTAKE_GATE).map(|g| g.state),
+            Some(GateState::TimedOut)
+        );
+        assert!(matches!(
+            s.approve(&approve("U2"), "t10"),
+            DecisionOutcome::Ignored(_)
+        ));
+        assert!(matches!(
+            s.time_out(INTAKE_GATE, "t11"),
+            DecisionOutcome::Ignored(_)
+        ));
     }
 
     #[test]
     fn unknown_gate_is_ignored() {
         let mut s = state();
-        let a = Approve { gate: "production".into(), user: "U2".into(), comment: None };
-        assert_eq!(s.approve(&a, "t1"), DecisionOutcome::Ignored("there is no production gate".into()));
+        let a = Approve {
+            gate: "production".into(),
+            user: "U2".into(),
+            comment: None,
+        };
+        assert_eq!(
+            s.approve(&a, "t1"),
+            DecisionOutcome::Ignored("there is no production gate".into())
+        );
         assert!(!s.gate_decided(INTAKE_GATE));
     }
 

@@ -11,7 +11,7 @@ use chatops_common::{Settings, telemetry::SharedSubscriber};
 use std::future::Future;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
-use temporalio_sdk::{Worker, WorkerOptions, runtime::RuntimeOptions, Runtime};
+use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use activities::policy::{FeaturePolicy, PolicyActivities};
 use activities::slack::SlackActivities;
@@ -25,19 +25,29 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let bot_token = settings.bot_token()?.clone();
-    let telemetry = TelemetryOptions::builder().subscriber_override(subscriber).build();
+    let telemetry = TelemetryOptions::builder()
+        .subscriber_override(subscriber)
+        .build();
     let runtime_options = RuntimeOptions::builder()
         .telemetry_options(telemetry)
         .build()
         .map_err(anyhow::Error::msg)?;
-    let runtime = Runtime::from_current_tokio(runtime_options).context("failed to start the Temporal runtime")?;
+    let runtime = Runtime::from_current_tokio(runtime_options)
+        .context("failed to start the Temporal runtime")?;
 
     let address = settings.temporal.address.clone();
-    let connection = Connection::connect(ConnectionOptions::new(address.clone()).identity(identity()).build())
-        .await
-        .with_context(|| format!("cannot reach Temporal at {address} (CHATOPS__TEMPORAL__ADDRESS)"))?;
-    let client = Client::new(connection, ClientOptions::new(settings.temporal.namespace.clone()).build())
-        .context("failed to create the Temporal client")?;
+    let connection = Connection::connect(
+        ConnectionOptions::new(address.clone())
+            .identity(identity())
+            .build(),
+    )
+    .await
+    .with_context(|| format!("cannot reach Temporal at {address} (CHATOPS__TEMPORAL__ADDRESS)"))?;
+    let client = Client::new(
+        connection,
+        ClientOptions::new(settings.temporal.namespace.clone()).build(),
+    )
+    .context("failed to create the Temporal client")?;
 
     let slack = chatops_common::slack::client(&settings.slack.api_url);
     let policy = FeaturePolicy {
@@ -51,7 +61,8 @@ pub async fn run(
         .register_activities(SlackActivities::new(slack, &bot_token))
         .register_activities(PolicyActivities::new(policy))
         .build();
-    let mut worker = Worker::new(&runtime, client, options).context("failed to create the worker")?;
+    let mut worker =
+        Worker::new(&runtime, client, options).context("failed to create the worker")?;
     let stop = worker.shutdown_handle();
     tracing::info!(
         task_queue = %settings.temporal.task_queue,

@@ -36,11 +36,19 @@ fn new(app: &Arc<App>, inv: &Invocation, request: String) -> Reply {
     let (app, response_url, task_id) = (app.clone(), inv.response_url.clone(), id.clone());
     tokio::spawn(async move {
         match app.temporal.start_feature(&task_id, &input).await {
-            Ok(Started::New) => tracing::info!(workflow_id = %task_id, user = %input.requester, "feature started"),
+            Ok(Started::New) => {
+                tracing::info!(workflow_id = %task_id, user = %input.requester, "feature started")
+            }
             Ok(Started::AlreadyExisted) => {
                 tracing::info!(workflow_id = %task_id, "duplicate /feature new (retried envelope); nothing started")
             }
-            Err(e) => app.respond(response_url.as_deref(), Reply::from_temporal("start the feature", &e)).await,
+            Err(e) => {
+                app.respond(
+                    response_url.as_deref(),
+                    Reply::from_temporal("start the feature", &e),
+                )
+                .await
+            }
         }
     });
     Reply::text(format!(
@@ -52,7 +60,11 @@ fn status(app: &Arc<App>, inv: &Invocation, id: String) {
     let (app, response_url) = (app.clone(), inv.response_url.clone());
     tokio::spawn(async move {
         let reply = match app.temporal.feature_status(&id).await {
-            Ok(s) => Reply::message(chatops_blocks::feature::status(&id, &s, &app.workflow_url(&id))),
+            Ok(s) => Reply::message(chatops_blocks::feature::status(
+                &id,
+                &s,
+                &app.workflow_url(&id),
+            )),
             Err(e) => Reply::from_temporal("look up", &e),
         };
         app.respond(response_url.as_deref(), reply).await;

@@ -36,8 +36,14 @@ pub enum FeatureCommand {
 impl FeatureCommand {
     /// Usage and description of every subcommand, in the order help lists them.
     pub const HELP: &'static [(&'static str, &'static str)] = &[
-        ("/feature new <request>", "start delivering a feature: posts its card here and asks for intake approval"),
-        ("/feature status <id>", "show a feature's phase, gates and timeline"),
+        (
+            "/feature new <request>",
+            "start delivering a feature: posts its card here and asks for intake approval",
+        ),
+        (
+            "/feature status <id>",
+            "show a feature's phase, gates and timeline",
+        ),
         ("/feature help", "show this help"),
     ];
 
@@ -73,12 +79,22 @@ pub enum ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UnknownCommand(c) => write!(f, "I don't know the command `{c}`. Try `/feature help`."),
+            Self::UnknownCommand(c) => {
+                write!(f, "I don't know the command `{c}`. Try `/feature help`.")
+            }
             Self::UnknownSubcommand(s) => {
-                write!(f, "`/feature {s}` is not a feature command.\n{}", FeatureCommand::help())
+                write!(
+                    f,
+                    "`/feature {s}` is not a feature command.\n{}",
+                    FeatureCommand::help()
+                )
             }
             Self::MissingArgument { usage, what } => {
-                write!(f, "Missing {what}. Usage: `{}`", chatops_blocks::escape(usage))
+                write!(
+                    f,
+                    "Missing {what}. Usage: `{}`",
+                    chatops_blocks::escape(usage)
+                )
             }
             Self::InvalidArgument(why) => f.write_str(why),
         }
@@ -97,12 +113,17 @@ pub fn parse(command: &str, text: &str) -> Result<Command, ParseError> {
 
 fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
     let text = text.trim();
-    let (sub, rest) = text.split_once(char::is_whitespace).map_or((text, ""), |(s, r)| (s, r.trim()));
+    let (sub, rest) = text
+        .split_once(char::is_whitespace)
+        .map_or((text, ""), |(s, r)| (s, r.trim()));
     match sub.to_ascii_lowercase().as_str() {
         "" | "help" | "-h" | "--help" => Ok(FeatureCommand::Help),
         "new" => {
             if rest.is_empty() {
-                return Err(ParseError::MissingArgument { usage: FeatureCommand::HELP[0].0, what: "the request text" });
+                return Err(ParseError::MissingArgument {
+                    usage: FeatureCommand::HELP[0].0,
+                    what: "the request text",
+                });
             }
             if rest.chars().count() > MAX_REQUEST_LEN {
                 return Err(ParseError::InvalidArgument(format!(
@@ -110,12 +131,17 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
                     rest.chars().count()
                 )));
             }
-            Ok(FeatureCommand::New { request: rest.to_owned() })
+            Ok(FeatureCommand::New {
+                request: rest.to_owned(),
+            })
         }
         "status" => {
             let mut args = rest.split_whitespace();
             let Some(id) = args.next() else {
-                return Err(ParseError::MissingArgument { usage: FeatureCommand::HELP[1].0, what: "the feature id" });
+                return Err(ParseError::MissingArgument {
+                    usage: FeatureCommand::HELP[1].0,
+                    what: "the feature id",
+                });
             };
             if args.next().is_some() {
                 return Err(ParseError::InvalidArgument(format!(
@@ -149,8 +175,18 @@ mod tests {
             ("new Add OAuth2 login", new("Add OAuth2 login")),
             ("  NEW   Add OAuth2 login  ", new("Add OAuth2 login")),
             ("new\tmulti\nline", new("multi\nline")),
-            ("status feature-add-login-1a2b3c4d", Ok(Command::Feature(FeatureCommand::Status { id: "feature-add-login-1a2b3c4d".into() }))),
-            ("status `feature-x-1`", Ok(Command::Feature(FeatureCommand::Status { id: "feature-x-1".into() }))),
+            (
+                "status feature-add-login-1a2b3c4d",
+                Ok(Command::Feature(FeatureCommand::Status {
+                    id: "feature-add-login-1a2b3c4d".into(),
+                })),
+            ),
+            (
+                "status `feature-x-1`",
+                Ok(Command::Feature(FeatureCommand::Status {
+                    id: "feature-x-1".into(),
+                })),
+            ),
             ("help", Ok(Command::Feature(FeatureCommand::Help))),
             ("", Ok(Command::Feature(FeatureCommand::Help))),
         ];
@@ -162,12 +198,28 @@ mod tests {
     #[test]
     fn mistakes_get_specific_answers() {
         let table: &[(&str, &str, &str)] = &[
-            ("/feature", "new", "Missing the request text. Usage: `/feature new &lt;request&gt;`"),
+            (
+                "/feature",
+                "new",
+                "Missing the request text. Usage: `/feature new &lt;request&gt;`",
+            ),
             ("/feature", "new    ", "Missing the request text."),
-            ("/feature", "status", "Missing the feature id. Usage: `/feature status &lt;id&gt;`"),
+            (
+                "/feature",
+                "status",
+                "Missing the feature id. Usage: `/feature status &lt;id&gt;`",
+            ),
             ("/feature", "status nope", "`nope` is not a feature id."),
-            ("/feature", "status feature-a feature-b", "takes one feature id"),
-            ("/feature", "launch rockets", "`/feature launch` is not a feature command."),
+            (
+                "/feature",
+                "status feature-a feature-b",
+                "takes one feature id",
+            ),
+            (
+                "/feature",
+                "launch rockets",
+                "`/feature launch` is not a feature command.",
+            ),
             ("/deploy", "now", "I don't know the command `/deploy`."),
         ];
         for (cmd, text, want) in table {
@@ -175,13 +227,24 @@ mod tests {
             assert!(err.contains(want), "{cmd} {text:?}: {err}");
         }
         let long = format!("new {}", "x".repeat(MAX_REQUEST_LEN + 1));
-        assert!(feature(&long).expect_err("too long").to_string().contains("keep it under 2000"));
+        assert!(
+            feature(&long)
+                .expect_err("too long")
+                .to_string()
+                .contains("keep it under 2000")
+        );
     }
 
     #[test]
     fn declared_but_unserved_commands_are_recognised() {
-        assert_eq!(parse("/incident", "status"), Ok(Command::NotYetAvailable("/incident")));
-        assert_eq!(parse("/emergency-stop", ""), Ok(Command::NotYetAvailable("/emergency-stop")));
+        assert_eq!(
+            parse("/incident", "status"),
+            Ok(Command::NotYetAvailable("/incident"))
+        );
+        assert_eq!(
+            parse("/emergency-stop", ""),
+            Ok(Command::NotYetAvailable("/emergency-stop"))
+        );
     }
 
     #[test]

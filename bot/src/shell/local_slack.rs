@@ -36,10 +36,12 @@ pub struct Options {
     pub bot_token: String,
     /// The only app-level token accepted.
     pub app_token: String,
+    /// Keep channel messages in this JSON file across restarts (the shell does; tests don't).
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 /// A message in a channel (a thread reply has `thread_ts`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PostedMessage {
     /// Channel id.
     pub channel: String,
@@ -134,12 +136,18 @@ pub struct Recorded {
 impl Recorded {
     /// Root messages (cards) whose text contains `needle`.
     pub fn cards_mentioning(&self, needle: &str) -> Vec<&PostedMessage> {
-        self.messages.iter().filter(|m| m.thread_ts.is_none() && m.text.contains(needle)).collect()
+        self.messages
+            .iter()
+            .filter(|m| m.thread_ts.is_none() && m.text.contains(needle))
+            .collect()
     }
 
     /// Replies in the thread of `ts`.
     pub fn thread(&self, ts: &str) -> Vec<&PostedMessage> {
-        self.messages.iter().filter(|m| m.thread_ts.as_deref() == Some(ts)).collect()
+        self.messages
+            .iter()
+            .filter(|m| m.thread_ts.as_deref() == Some(ts))
+            .collect()
     }
 
     /// How many calls of `method` were made.
@@ -177,7 +185,10 @@ pub struct Envelope {
 impl Envelope {
     /// The same envelope, as Slack redelivers it after a missing ack.
     pub fn redelivery(&self) -> Self {
-        Self { retry_attempt: self.retry_attempt + 1, ..self.clone() }
+        Self {
+            retry_attempt: self.retry_attempt + 1,
+            ..self.clone()
+        }
     }
 
     fn frame(&self) -> String {
@@ -220,7 +231,10 @@ pub struct LocalSlack {
 
 impl std::fmt::Debug for LocalSlack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalSlack").field("api", &self.inner.api_addr).field("ws", &self.inner.ws_addr).finish()
+        f.debug_struct("LocalSlack")
+            .field("api", &self.inner.api_addr)
+            .field("ws", &self.inner.ws_addr)
+            .finish()
     }
 }
 
@@ -237,16 +251,28 @@ impl LocalSlack {
     pub async fn start(opts: Options) -> std::io::Result<Self> {
         let api = TcpListener::bind(opts.api_listen).await?;
         let ws = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let messages = load_messages(opts.state_file.as_deref())?;
+        let next_seq = messages
+            .iter()
+            .filter_map(|m| m.ts.rsplit('.').next().and_then(|n| n.parse::<u64>().ok()))
+            .max()
+            .unwrap_or(0)
+            + 1;
         let inner = Arc::new(Inner {
             api_addr: api.local_addr()?,
             ws_addr: ws.local_addr()?,
             opts,
-            rec: Mutex::new(Recorded::default()),
+            rec: Mutex::new(Recorded {
+                messages,
+                ..Recorded::default()
+            }),
             version: watch::channel(0).0,
             sockets: Mutex::new(Vec::new()),
             sent: Mutex::new(HashMap::new()),
-            seq: AtomicU64::new(1),
-            nonce: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()),
+            seq: AtomicU64::new(next_seq),
+            nonce: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
             events: broadcast::channel(1024).0,
             tasks: Mutex::new(Vec::new()),
         });
@@ -305,7 +331,8 @@ impl LocalSlack {
                 _ => {
                     let rec = self.recorded();
                     let messages: Vec<String> = rec.messages.iter().map(|m| m.rendered()).collect();
-                    let ephemerals: Vec<String> = rec.ephemerals.iter().map(Ephemeral::rendered).collect();
+                    let ephemerals: Vec<String> =
+                        rec.ephemerals.iter().map(Ephemeral::rendered).collect();
                     anyhow::bail!(
                         "timed out after {timeout:?} waiting for {what}\nmessages: {messages:#?}\nephemerals: {ephemerals:#?}\nacks: {}",
                         rec.acks.len()
@@ -320,8 +347,14 @@ impl LocalSlack {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut changes = self.inner.version.subscribe();
         while lock(&self.inner.sockets).len() < n {
-            if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
-                anyhow::bail!("no Socket Mode connection after {timeout:?}: is the bot running against {}?", self.api_url());
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                anyhow::bail!(
+                    "no Socket Mode connection after {timeout:?}: is the bot running against {}?",
+                    self.api_url()
+                );
             }
         }
         Ok(())
@@ -349,7 +382,12 @@ impl LocalSlack {
     }
 
     /// A `block_actions` envelope: `user` pressed `button` on `message`.
-    pub fn button_press(&self, user: &str, message: &PostedMessage, button: &chatops_blocks::text::Button) -> Envelope {
+    pub fn button_press(
+        &self,
+        user: &str,
+        message: &PostedMessage,
+        button: &chatops_blocks::text::Button,
+    ) -> Envelope {
         let n = self.next();
         let payload = json!({
             "type": "block_actions",
@@ -376,9 +414,20 @@ impl LocalSlack {
     }
 
     /// An envelope of `kind` around `payload`.
-    pub fn envelope(&self, kind: &'static str, payload: Value, accepts_response_payload: bool) -> Envelope {
+    pub fn envelope(
+        &self,
+        kind: &'static str,
+        payload: Value,
+        accepts_response_payload: bool,
+    ) -> Envelope {
         let n = self.next();
-        Envelope { id: format!("local-envelope-{n}"), kind, payload, accepts_response_payload, retry_attempt: 0 }
+        Envelope {
+            id: format!("local-envelope-{n}"),
+            kind,
+            payload,
+            accepts_response_payload,
+            retry_attempt: 0,
+        }
     }
 
     /// Pushes `envelope` down one open connection (round robin).
@@ -394,20 +443,34 @@ impl LocalSlack {
     }
 
     /// Sends `envelope` and waits for its ack.
-    pub async fn send_and_ack(&self, envelope: &Envelope, timeout: Duration) -> anyhow::Result<Ack> {
+    pub async fn send_and_ack(
+        &self,
+        envelope: &Envelope,
+        timeout: Duration,
+    ) -> anyhow::Result<Ack> {
         let id = envelope.id.clone();
         // Count earlier acks of this id (redeliveries) before sending: the ack can beat us back.
-        let seen = lock(&self.inner.rec).acks.iter().filter(|a| a.envelope_id == id).count();
+        let seen = lock(&self.inner.rec)
+            .acks
+            .iter()
+            .filter(|a| a.envelope_id == id)
+            .count();
         self.send(envelope)?;
         self.wait_for(&format!("the ack of {id}"), timeout, |r| {
-            r.acks.iter().filter(|a| a.envelope_id == id).nth(seen).cloned()
+            r.acks
+                .iter()
+                .filter(|a| a.envelope_id == id)
+                .nth(seen)
+                .cloned()
         })
         .await
     }
 
     /// Sends a `disconnect` frame with `reason` to every open connection.
     pub fn disconnect_all(&self, reason: &str) {
-        let frame = json!({"type": "disconnect", "reason": reason, "debug_info": {"host": "local-slack"}}).to_string();
+        let frame =
+            json!({"type": "disconnect", "reason": reason, "debug_info": {"host": "local-slack"}})
+                .to_string();
         for s in lock(&self.inner.sockets).iter() {
             let _ = s.tx.send(WsMessage::text(frame.clone()));
         }
@@ -424,7 +487,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Inner {
     fn record(&self, f: impl FnOnce(&mut Recorded) -> Option<Event>) {
-        let event = f(&mut lock(&self.rec));
+        let event = {
+            let mut rec = lock(&self.rec);
+            let event = f(&mut rec);
+            if let (Some(path), Some(Event::Posted(_) | Event::Updated(_))) =
+                (&self.opts.state_file, &event)
+            {
+                save_messages(path, &rec.messages);
+            }
+            event
+        };
         self.version.send_modify(|v| *v += 1);
         if let Some(event) = event {
             let _ = self.events.send(event);
@@ -476,17 +548,30 @@ async fn serve_socket(inner: Arc<Inner>, stream: tokio::net::TcpStream) {
                 tracing::warn!(frame = %text, "local Slack got a frame that is not JSON");
                 continue;
             };
-            let Some(envelope_id) = frame.get("envelope_id").and_then(Value::as_str).map(str::to_owned) else {
+            let Some(envelope_id) = frame
+                .get("envelope_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+            else {
                 continue;
             };
             let latency = lock(&inner.sent).get(&envelope_id).map(Instant::elapsed);
             let payload = frame.get("payload").cloned();
             inner.record(|r| {
-                r.acks.push(Ack { envelope_id: envelope_id.clone(), payload: payload.clone(), latency });
-                let payload = payload.filter(|p| p.get("text").is_some() || p.get("blocks").is_some())?;
+                r.acks.push(Ack {
+                    envelope_id: envelope_id.clone(),
+                    payload: payload.clone(),
+                    latency,
+                });
+                let payload =
+                    payload.filter(|p| p.get("text").is_some() || p.get("blocks").is_some())?;
                 let eph = Ephemeral {
                     via: Via::Ack(envelope_id),
-                    text: payload.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    text: payload
+                        .get("text")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
                     blocks: payload.get("blocks").cloned().unwrap_or(Value::Null),
                 };
                 r.ephemerals.push(eph.clone());
@@ -517,10 +602,17 @@ async fn api_method(
         .or_else(|| args.get("token").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
     inner.record(|r| {
-        r.calls.push(ApiCall { method: method.clone(), body: args.clone() });
+        r.calls.push(ApiCall {
+            method: method.clone(),
+            body: args.clone(),
+        });
         None
     });
-    let expected = if method == "apps.connections.open" { &inner.opts.app_token } else { &inner.opts.bot_token };
+    let expected = if method == "apps.connections.open" {
+        &inner.opts.app_token
+    } else {
+        &inner.opts.bot_token
+    };
     if token.is_empty() {
         return Json(json!({"ok": false, "error": "not_authed"}));
     }
@@ -538,7 +630,9 @@ async fn api_method(
             "ok": true, "url": "http://local-slack/", "team": "Local", "user": "chatops",
             "team_id": TEAM_ID, "user_id": "U0BOT", "bot_id": "B0BOT"
         }),
-        "apps.connections.open" => json!({"ok": true, "url": format!("ws://{}/link/?ticket=local", inner.ws_addr)}),
+        "apps.connections.open" => {
+            json!({"ok": true, "url": format!("ws://{}/link/?ticket=local", inner.ws_addr)})
+        }
         "chat.postMessage" => {
             let Some(channel) = str_arg("channel") else {
                 return Json(json!({"ok": false, "error": "channel_not_found"}));
@@ -567,7 +661,10 @@ async fn api_method(
             };
             let mut found = false;
             inner.record(|r| {
-                let m = r.messages.iter_mut().find(|m| m.channel == channel && m.ts == ts)?;
+                let m = r
+                    .messages
+                    .iter_mut()
+                    .find(|m| m.channel == channel && m.ts == ts)?;
                 m.text = str_arg("text").unwrap_or_default();
                 m.blocks = blocks_arg();
                 m.edits += 1;
@@ -584,7 +681,11 @@ async fn api_method(
             }
         }
         "chat.postEphemeral" => {
-            let eph = Ephemeral { via: Via::PostEphemeral, text: str_arg("text").unwrap_or_default(), blocks: blocks_arg() };
+            let eph = Ephemeral {
+                via: Via::PostEphemeral,
+                text: str_arg("text").unwrap_or_default(),
+                blocks: blocks_arg(),
+            };
             inner.record(|r| {
                 r.ephemerals.push(eph.clone());
                 Some(Event::Ephemeral(eph))
@@ -604,15 +705,46 @@ async fn response_url(
     let args = parse_body(&headers, &body);
     let eph = Ephemeral {
         via: Via::ResponseUrl(id),
-        text: args.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        text: args
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         blocks: args.get("blocks").cloned().unwrap_or(Value::Null),
     };
     inner.record(|r| {
-        r.calls.push(ApiCall { method: "response_url".into(), body: args.clone() });
+        r.calls.push(ApiCall {
+            method: "response_url".into(),
+            body: args.clone(),
+        });
         r.ephemerals.push(eph.clone());
         Some(Event::Ephemeral(eph))
     });
     Json(json!({"ok": true}))
+}
+
+fn load_messages(path: Option<&std::path::Path>) -> std::io::Result<Vec<PostedMessage>> {
+    let Some(path) = path.filter(|p| p.exists()) else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)?;
+    serde_json::from_str(&text).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not a message list: {e}", path.display()),
+        )
+    })
+}
+
+fn save_messages(path: &std::path::Path, messages: &[PostedMessage]) {
+    let tmp = path.with_extension("tmp");
+    let written = serde_json::to_vec(messages)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| std::fs::write(&tmp, bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "could not save the shell's messages");
+    }
 }
 
 /// JSON bodies as they are; form bodies as an object of strings; anything else as `{}`.

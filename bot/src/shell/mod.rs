@@ -21,7 +21,8 @@ pub const LOCAL_BOT_TOKEN: &str = "xoxb-shell-local";
 /// App token the shell's local Slack accepts when none is configured.
 pub const LOCAL_APP_TOKEN: &str = "xapp-shell-local";
 
-const HELP: &str = "Type a slash command (/feature new <request>, /feature status <id>, /feature help),
+const HELP: &str =
+    "Type a slash command (/feature new <request>, /feature status <id>, /feature help),
 a button's number to press it, `help`, or `quit`.";
 
 type Buttons = Arc<Mutex<Vec<(PostedMessage, chatops_blocks::text::Button)>>>;
@@ -29,15 +30,42 @@ type Buttons = Arc<Mutex<Vec<(PostedMessage, chatops_blocks::text::Button)>>>;
 /// Runs the shell until `quit` or end of input.
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     use secrecy::ExposeSecret;
-    let bot_token = settings.slack.bot_token.clone().unwrap_or_else(|| SecretString::from(LOCAL_BOT_TOKEN));
-    let app_token = settings.slack.app_token.clone().unwrap_or_else(|| SecretString::from(LOCAL_APP_TOKEN));
+    let bot_token = settings
+        .slack
+        .bot_token
+        .clone()
+        .unwrap_or_else(|| SecretString::from(LOCAL_BOT_TOKEN));
+    let app_token = settings
+        .slack
+        .app_token
+        .clone()
+        .unwrap_or_else(|| SecretString::from(LOCAL_APP_TOKEN));
+    if let Some(dir) = settings
+        .shell
+        .state_file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create {} (CHATOPS__SHELL__STATE_FILE): {e}",
+                dir.display()
+            )
+        })?;
+    }
     let local = LocalSlack::start(local_slack::Options {
         api_listen: settings.shell.listen,
         bot_token: bot_token.expose_secret().to_owned(),
         app_token: app_token.expose_secret().to_owned(),
+        state_file: Some(settings.shell.state_file.clone()),
     })
     .await
-    .map_err(|e| anyhow::anyhow!("cannot listen on {} (CHATOPS__SHELL__LISTEN): {e}", settings.shell.listen))?;
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {} (CHATOPS__SHELL__LISTEN): {e}",
+            settings.shell.listen
+        )
+    })?;
     settings.slack.api_url = local.api_url().parse()?;
     settings.slack.bot_token = Some(bot_token);
     settings.slack.app_token = Some(app_token);
@@ -85,7 +113,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
 }
 
 fn press(local: &LocalSlack, buttons: &Buttons, user: &str, n: usize) {
-    let picked = buttons.lock().ok().and_then(|b| b.get(n.wrapping_sub(1)).cloned());
+    let picked = buttons
+        .lock()
+        .ok()
+        .and_then(|b| b.get(n.wrapping_sub(1)).cloned());
     let Some((message, button)) = picked else {
         say(&format!("There is no button [{n}]."));
         return;
@@ -112,8 +143,15 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<Event>, butto
                 };
                 say(&format!("{head}\n{}", indent(&render(&m, &buttons))));
             }
-            Event::Updated(m) => say(&format!("  ✎ edited {}\n{}", m.ts, indent(&render(&m, &buttons)))),
-            Event::Ephemeral(e) => say(&format!("  (only you) {}", e.rendered().replace('\n', "\n             "))),
+            Event::Updated(m) => say(&format!(
+                "  ✎ edited {}\n{}",
+                m.ts,
+                indent(&render(&m, &buttons))
+            )),
+            Event::Ephemeral(e) => say(&format!(
+                "  (only you) {}",
+                e.rendered().replace('\n', "\n             ")
+            )),
         }
     }
 }
@@ -128,7 +166,10 @@ fn render(m: &PostedMessage, buttons: &Buttons) -> String {
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn say(s: &str) {

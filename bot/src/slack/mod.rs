@@ -75,9 +75,15 @@ pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow:
         .with_max_connections_count(app.settings.slack.socket_connections)
         .with_initial_backoff_in_seconds(1);
     let listener = SlackClientSocketModeListener::new(&config, env, callbacks);
-    listener.listen_for(&app_token).await.context("failed to register the Socket Mode token")?;
+    listener
+        .listen_for(&app_token)
+        .await
+        .context("failed to register the Socket Mode token")?;
     listener.start().await;
-    tracing::info!(connections = app.settings.slack.socket_connections, "Socket Mode listening");
+    tracing::info!(
+        connections = app.settings.slack.socket_connections,
+        "Socket Mode listening"
+    );
     shutdown.await;
     listener.shutdown().await;
     Ok(())
@@ -88,13 +94,21 @@ pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow:
 async fn check_tokens(app: &App, app_token: &SlackApiToken) -> anyhow::Result<()> {
     let api = &app.settings.slack.api_url;
     let auth = app.session().auth_test().await.map_err(|e| {
-        anyhow::anyhow!("Slack at {api} rejected CHATOPS__SLACK__BOT_TOKEN (auth.test: {})", short(&e))
+        anyhow::anyhow!(
+            "Slack at {api} rejected CHATOPS__SLACK__BOT_TOKEN (auth.test: {})",
+            short(&e)
+        )
     })?;
     app.slack
         .open_session(app_token)
         .apps_connections_open(&SlackApiAppsConnectionOpenRequest::new())
         .await
-        .map_err(|e| anyhow::anyhow!("Slack at {api} rejected CHATOPS__SLACK__APP_TOKEN (apps.connections.open: {})", short(&e)))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Slack at {api} rejected CHATOPS__SLACK__APP_TOKEN (apps.connections.open: {})",
+                short(&e)
+            )
+        })?;
     tracing::info!(team = ?auth.team, user = ?auth.user, "Slack tokens accepted");
     Ok(())
 }
@@ -120,7 +134,8 @@ async fn on_command(
     };
     let reply = dispatch(&app, Invocation::from(ev));
     let content = reply.map_or_else(SlackMessageContent::new, |r| r.content());
-    Ok(SlackCommandEventResponse::new(content).with_response_type(SlackMessageResponseType::Ephemeral))
+    Ok(SlackCommandEventResponse::new(content)
+        .with_response_type(SlackMessageResponseType::Ephemeral))
 }
 
 async fn on_interaction(

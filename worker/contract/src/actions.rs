@@ -74,7 +74,10 @@ impl Action {
             Self::Approve { workflow, gate } => ("approve", workflow, gate),
             Self::Reject { workflow, gate } => ("reject", workflow, gate),
         };
-        let value = GateValue { workflow: workflow.clone(), gate: gate.clone() };
+        let value = GateValue {
+            workflow: workflow.clone(),
+            gate: gate.clone(),
+        };
         // Serializing two strings into JSON cannot fail.
         let value = serde_json::to_string(&value).unwrap_or_default();
         (format!("{PREFIX}{name}"), value)
@@ -101,8 +104,14 @@ impl Action {
             Ok(v)
         };
         match name {
-            "approve" => parse().map(|v| Self::Approve { workflow: v.workflow, gate: v.gate }),
-            "reject" => parse().map(|v| Self::Reject { workflow: v.workflow, gate: v.gate }),
+            "approve" => parse().map(|v| Self::Approve {
+                workflow: v.workflow,
+                gate: v.gate,
+            }),
+            "reject" => parse().map(|v| Self::Reject {
+                workflow: v.workflow,
+                gate: v.gate,
+            }),
             _ => Err(DecodeError::UnknownAction(action_id.to_owned())),
         }
     }
@@ -121,9 +130,18 @@ mod tests {
 
     fn all() -> Vec<Action> {
         vec![
-            Action::Approve { workflow: "feature-add-login-1a2b3c4d".into(), gate: "intake".into() },
-            Action::Reject { workflow: "feature-x-00000000/testing".into(), gate: "production".into() },
-            Action::Approve { workflow: "w\"ith|odd,chars".into(), gate: "g\\1".into() },
+            Action::Approve {
+                workflow: "feature-add-login-1a2b3c4d".into(),
+                gate: "intake".into(),
+            },
+            Action::Reject {
+                workflow: "feature-x-00000000/testing".into(),
+                gate: "production".into(),
+            },
+            Action::Approve {
+                workflow: "w\"ith|odd,chars".into(),
+                gate: "g\\1".into(),
+            },
         ]
     }
 
@@ -131,7 +149,11 @@ mod tests {
     fn every_action_round_trips() {
         for action in all() {
             let (id, value) = action.encode();
-            assert_eq!(Action::decode(&id, Some(&value)), Ok(action.clone()), "{id} {value}");
+            assert_eq!(
+                Action::decode(&id, Some(&value)),
+                Ok(action.clone()),
+                "{id} {value}"
+            );
         }
     }
 
@@ -146,10 +168,26 @@ mod tests {
     #[test]
     fn foreign_and_broken_presses_are_told_apart() {
         let table: &[(&str, Option<&str>, &str)] = &[
-            ("other.approve", Some("{}"), "unknown action `other.approve`"),
-            ("chatops.launch", Some(r#"{"w":"a","g":"b"}"#), "unknown action `chatops.launch`"),
-            ("chatops.approve", None, "malformed value for action `chatops.approve`: the button has no value"),
-            ("chatops.approve", Some(r#"{"w":"","g":"b"}"#), "malformed value for action `chatops.approve`: empty workflow or gate"),
+            (
+                "other.approve",
+                Some("{}"),
+                "unknown action `other.approve`",
+            ),
+            (
+                "chatops.launch",
+                Some(r#"{"w":"a","g":"b"}"#),
+                "unknown action `chatops.launch`",
+            ),
+            (
+                "chatops.approve",
+                None,
+                "malformed value for action `chatops.approve`: the button has no value",
+            ),
+            (
+                "chatops.approve",
+                Some(r#"{"w":"","g":"b"}"#),
+                "malformed value for action `chatops.approve`: empty workflow or gate",
+            ),
         ];
         for (id, value, want) in table {
             let err = Action::decode(id, *value).expect_err("must not decode");

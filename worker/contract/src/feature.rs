@@ -28,7 +28,11 @@ pub struct FeatureRequest {
 
 impl FeatureRequest {
     /// A request with every optional field at its default.
-    pub fn new(request: impl Into<String>, requester: impl Into<String>, channel: impl Into<String>) -> Self {
+    pub fn new(
+        request: impl Into<String>,
+        requester: impl Into<String>,
+        channel: impl Into<String>,
+    ) -> Self {
         Self {
             request: request.into(),
             requester: requester.into(),
@@ -108,7 +112,10 @@ impl Phase {
 
     /// Whether the workflow has ended in this phase.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Phase::Complete | Phase::Rejected | Phase::Failed | Phase::Cancelled)
+        matches!(
+            self,
+            Phase::Complete | Phase::Rejected | Phase::Failed | Phase::Cancelled
+        )
     }
 
     /// Human label, e.g. `Production readiness`.
@@ -283,14 +290,18 @@ mod tests {
 
     #[test]
     fn enums_use_snake_case_on_the_wire() {
-        assert_eq!(json!(Phase::ProductionReadiness), json!("production_readiness"));
+        assert_eq!(
+            json!(Phase::ProductionReadiness),
+            json!("production_readiness")
+        );
         assert_eq!(json!(GateState::TimedOut), json!("timed_out"));
         assert_eq!(json!(Priority::Critical), json!("critical"));
     }
 
     #[test]
     fn approve_comment_is_optional_and_reject_reason_is_not() {
-        let a: Approve = serde_json::from_value(json!({"gate": "intake", "user": "U1"})).expect("parses");
+        let a: Approve =
+            serde_json::from_value(json!({"gate": "intake", "user": "U1"})).expect("parses");
         assert_eq!(a.comment, None);
         assert!(serde_json::from_value::<Reject>(json!({"gate": "intake", "user": "U1"})).is_err());
     }

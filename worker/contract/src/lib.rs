@@ -67,7 +67,14 @@ mod tests {
 
     #[test]
     fn durations_read_like_config_values() {
-        let table = [(0, "0s"), (90, "1m 30s"), (3600 * 24, "24h"), (3600 * 48, "2d"), (3600 * 72 + 60, "3d 1m"), (5, "5s")];
+        let table = [
+            (0, "0s"),
+            (90, "1m 30s"),
+            (3600 * 24, "24h"),
+            (3600 * 48, "2d"),
+            (3600 * 72 + 60, "3d 1m"),
+            (5, "5s"),
+        ];
         for (secs, want) in table {
             assert_eq!(human_duration(Duration::from_secs(secs)), want);
         }

@@ -36,7 +36,10 @@ impl PolicyActivities {
 impl PolicyActivities {
     /// The current feature policy.
     #[activity(name = "policy.feature")]
-    pub async fn feature(self: Arc<Self>, _ctx: ActivityContext) -> Result<FeaturePolicy, ActivityError> {
+    pub async fn feature(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+    ) -> Result<FeaturePolicy, ActivityError> {
         Ok(self.policy.clone())
     }
 }

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use std::sync::Arc;
+use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use temporalio_common::error::ApplicationFailure;
 
 /// A message to post.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +51,10 @@ impl std::fmt::Debug for SlackActivities {
 impl SlackActivities {
     /// Activities posting through `client` with `bot_token`.
     pub fn new(client: Arc<Client>, bot_token: &SecretString) -> Self {
-        Self { client, token: SlackApiToken::new(bot_token.expose_secret().into()) }
+        Self {
+            client,
+            token: SlackApiToken::new(bot_token.expose_secret().into()),
+        }
     }
 }
 
@@ -59,22 +62,41 @@ impl SlackActivities {
 impl SlackActivities {
     /// Posts a message; returns its `ts`.
     #[activity(name = "slack.post_message")]
-    pub async fn post_message(self: Arc<Self>, _ctx: ActivityContext, msg: PostMessage) -> Result<String, ActivityError> {
+    pub async fn post_message(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        msg: PostMessage,
+    ) -> Result<String, ActivityError> {
         let session = self.client.open_session(&self.token);
-        let content = SlackMessageContent::new().with_text(msg.text).with_blocks(msg.blocks);
+        let content = SlackMessageContent::new()
+            .with_text(msg.text)
+            .with_blocks(msg.blocks);
         let req = SlackApiChatPostMessageRequest::new(msg.channel.clone().into(), content)
             .opt_thread_ts(msg.thread_ts.map(SlackTs));
-        let resp = session.chat_post_message(&req).await.map_err(|e| classify("chat.postMessage", &msg.channel, e))?;
+        let resp = session
+            .chat_post_message(&req)
+            .await
+            .map_err(|e| classify("chat.postMessage", &msg.channel, e))?;
         Ok(resp.ts.0)
     }
 
     /// Replaces a message's text and blocks.
     #[activity(name = "slack.update_message")]
-    pub async fn update_message(self: Arc<Self>, _ctx: ActivityContext, msg: UpdateMessage) -> Result<(), ActivityError> {
+    pub async fn update_message(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        msg: UpdateMessage,
+    ) -> Result<(), ActivityError> {
         let session = self.client.open_session(&self.token);
-        let content = SlackMessageContent::new().with_text(msg.text).with_blocks(msg.blocks);
-        let req = SlackApiChatUpdateRequest::new(msg.channel.clone().into(), content, SlackTs(msg.ts));
-        session.chat_update(&req).await.map_err(|e| classify("chat.update", &msg.channel, e))?;
+        let content = SlackMessageContent::new()
+            .with_text(msg.text)
+            .with_blocks(msg.blocks);
+        let req =
+            SlackApiChatUpdateRequest::new(msg.channel.clone().into(), content, SlackTs(msg.ts));
+        session
+            .chat_update(&req)
+            .await
+            .map_err(|e| classify("chat.update", &msg.channel, e))?;
         Ok(())
     }
 }
@@ -100,7 +122,9 @@ fn classify(method: &str, channel: &str, err: SlackClientError) -> ActivityError
     match &err {
         SlackClientError::ApiError(api) if PERMANENT.contains(&api.code.as_str()) => {
             tracing::error!(method, channel, code = %api.code, "Slack refused the call; not retrying");
-            ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(text)))
+            ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(
+                text,
+            )))
         }
         _ => {
             tracing::warn!(method, channel, error = %err, "Slack call failed; Temporal will retry");

@@ -3,13 +3,15 @@
 
 use chatops_blocks::{Message, feature as blocks};
 use chatops_contract::feature::{
-    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, INTAKE_GATE, MessageRef, Phase, Reject,
+    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, INTAKE_GATE, MessageRef,
+    Phase, Reject,
 };
 use chatops_contract::{queries, signals, workflows};
 use std::time::{Duration, SystemTime};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, ApplicationFailure, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+    ActivityOptions, ApplicationFailure, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
+    WorkflowResult,
 };
 
 use crate::activities::policy::{FeaturePolicy, PolicyActivities};
@@ -28,43 +30,65 @@ impl FeatureDelivery {
     #[init]
     pub fn new(ctx: &WorkflowContextView, input: FeatureRequest) -> Self {
         let now = ctx.start_time().unwrap_or(SystemTime::UNIX_EPOCH);
-        Self { state: FeatureState::new(input, &rfc3339(now)), now }
+        Self {
+            state: FeatureState::new(input, &rfc3339(now)),
+            now,
+        }
     }
 
     #[run(name = workflows::FEATURE_DELIVERY)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<FeatureOutcome> {
-        let policy: FeaturePolicy =
-            ctx.execute_activity(PolicyActivities::feature, (), activity_options()).await?;
+        let policy: FeaturePolicy = ctx
+            .execute_activity(PolicyActivities::feature, (), activity_options())
+            .await?;
         let id = ctx.workflow_id().to_owned();
         let link = chatops_common_link(&policy, &id);
 
         // Intake gate first, so the card shows it from its first version.
         let timeout = Duration::from_millis(policy.intake_timeout_ms);
         let now = now_of(ctx);
-        ctx.state_mut(|s| s.state.open_gate(INTAKE_GATE, &rfc3339(now), &rfc3339(now + timeout)));
+        ctx.state_mut(|s| {
+            s.state
+                .open_gate(INTAKE_GATE, &rfc3339(now), &rfc3339(now + timeout))
+        });
 
         // The card: the root message every later update threads under.
         let card = ctx.state(|s| card_message(&id, &s.state.status(), &link));
         let channel = ctx.state(|s| s.state.input.channel.clone());
-        let ts = ctx
-            .execute_activity(SlackActivities::post_message, post(&channel, None, card), activity_options())
-            .await?;
-        ctx.state_mut(|s| s.state.card = Some(MessageRef { channel: channel.clone(), ts: ts.clone() }));
+        let card_ts = Self::notify(ctx, post(&channel, None, card)).await;
+        if let Some(ts) = &card_ts {
+            ctx.state_mut(|s| {
+                s.state.card = Some(MessageRef {
+                    channel: channel.clone(),
+                    ts: ts.clone(),
+                })
+            });
+        }
 
-        let request = ctx.state(|s| blocks::approval_request(&blocks::ApprovalView {
-            workflow_id: &id,
-            gate: INTAKE_GATE,
-            request: &s.state.input.request,
-            requester: &s.state.input.requester,
-            timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
-        }));
-        let approval_ts = ctx
-            .execute_activity(SlackActivities::post_message, post(&channel, Some(&ts), request), activity_options())
-            .await?;
+        let request = ctx.state(|s| {
+            blocks::approval_request(&blocks::ApprovalView {
+                workflow_id: &id,
+                gate: INTAKE_GATE,
+                request: &s.state.input.request,
+                requester: &s.state.input.requester,
+                timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
+            })
+        });
+        let approval_ts = match &card_ts {
+            Some(ts) => Self::notify(ctx, post(&channel, Some(ts), request)).await,
+            None => None,
+        };
         if ctx.state(|s| s.state.input.auto_approve) {
             let at = rfc3339(now);
             ctx.state_mut(|s| {
-                s.state.approve(&Approve { gate: INTAKE_GATE.into(), user: "auto".into(), comment: Some("auto_approve requested".into()) }, &at)
+                s.state.approve(
+                    &Approve {
+                        gate: INTAKE_GATE.into(),
+                        user: "auto".into(),
+                        comment: Some("auto_approve requested".into()),
+                    },
+                    &at,
+                )
             });
         }
         temporalio_sdk::workflows::select! {
@@ -76,11 +100,15 @@ impl FeatureDelivery {
         };
         let gate = ctx.state(|s| s.state.gate(INTAKE_GATE).cloned());
         let Some(gate) = gate else {
-            return Err(ApplicationFailure::non_retryable(std::io::Error::other("intake gate vanished")).into());
+            return Err(ApplicationFailure::non_retryable(std::io::Error::other(
+                "intake gate vanished",
+            ))
+            .into());
         };
-        let decided = blocks::approval_decided(&id, &gate);
-        ctx.execute_activity(SlackActivities::update_message, update(&channel, &approval_ts, decided), activity_options())
-            .await?;
+        if let Some(ts) = &approval_ts {
+            let decided = blocks::approval_decided(&id, &gate);
+            Self::edit(ctx, update(&channel, ts, decided)).await;
+        }
 
         if gate.state != GateState::Approved {
             let at = rfc3339(now_of(ctx));
@@ -93,21 +121,35 @@ impl FeatureDelivery {
                 _ => format!(
                     "Rejected by <@{}>: {}",
                     gate.decided_by.clone().unwrap_or_default(),
-                    gate.note.clone().unwrap_or_else(|| "no reason given".into())
+                    gate.note
+                        .clone()
+                        .unwrap_or_else(|| "no reason given".into())
                 ),
             };
-            Self::report(ctx, &id, &link, blocks::thread_note(":no_entry:", &why)).await?;
-            return Ok(FeatureOutcome { phase: Phase::Rejected, summary: why });
+            Self::report(ctx, &id, &link, blocks::thread_note(":no_entry:", &why)).await;
+            return Ok(FeatureOutcome {
+                phase: Phase::Rejected,
+                summary: why,
+            });
         }
         let by = gate.decided_by.clone().unwrap_or_default();
-        Self::report(ctx, &id, &link, blocks::thread_note(":white_check_mark:", &format!("Intake approved by <@{by}>."))).await?;
+        Self::report(
+            ctx,
+            &id,
+            &link,
+            blocks::thread_note(
+                ":white_check_mark:",
+                &format!("Intake approved by <@{by}>."),
+            ),
+        )
+        .await;
 
         // Delivery phases: placeholders until the lifecycle work lands.
         let phase_time = Duration::from_millis(policy.phase_duration_ms);
         for phase in ctx.state(|s| s.state.delivery_phases()) {
             let at = rfc3339(now_of(ctx));
             ctx.state_mut(|s| s.state.enter(phase, &at, true));
-            Self::report(ctx, &id, &link, blocks::phase_entered(phase, true)).await?;
+            Self::report(ctx, &id, &link, blocks::phase_entered(phase, true)).await;
             if !phase_time.is_zero() {
                 ctx.timer(phase_time).await;
             }
@@ -115,8 +157,11 @@ impl FeatureDelivery {
         let at = rfc3339(now_of(ctx));
         ctx.state_mut(|s| s.state.enter(Phase::Complete, &at, false));
         let summary = "Delivered. The phases after intake were placeholders.".to_owned();
-        Self::report(ctx, &id, &link, blocks::thread_note(":tada:", &summary)).await?;
-        Ok(FeatureOutcome { phase: Phase::Complete, summary })
+        Self::report(ctx, &id, &link, blocks::thread_note(":tada:", &summary)).await;
+        Ok(FeatureOutcome {
+            phase: Phase::Complete,
+            summary,
+        })
     }
 
     #[signal(name = signals::APPROVE)]
@@ -124,7 +169,9 @@ impl FeatureDelivery {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match serde_json::from_value::<Approve>(payload) {
             Ok(a) => log_ignored(self.state.approve(&a, &at)),
-            Err(e) => self.state.event(&at, format!("ignored malformed approve signal: {e}"), None),
+            Err(e) => self
+                .state
+                .event(&at, format!("ignored malformed approve signal: {e}"), None),
         }
     }
 
@@ -133,7 +180,9 @@ impl FeatureDelivery {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match serde_json::from_value::<Reject>(payload) {
             Ok(r) => log_ignored(self.state.reject(&r, &at)),
-            Err(e) => self.state.event(&at, format!("ignored malformed reject signal: {e}"), None),
+            Err(e) => self
+                .state
+                .event(&at, format!("ignored malformed reject signal: {e}"), None),
         }
     }
 
@@ -145,16 +194,43 @@ impl FeatureDelivery {
 
 impl FeatureDelivery {
     /// Posts `note` in the feature's thread and refreshes the card.
-    async fn report(ctx: &mut WorkflowContext<Self>, id: &str, link: &str, note: Message) -> WorkflowResult<()> {
+    async fn report(ctx: &mut WorkflowContext<Self>, id: &str, link: &str, note: Message) {
         let Some(card) = ctx.state(|s| s.state.card.clone()) else {
-            return Ok(());
+            return;
         };
-        ctx.execute_activity(SlackActivities::post_message, post(&card.channel, Some(&card.ts), note), activity_options())
-            .await?;
+        Self::notify(ctx, post(&card.channel, Some(&card.ts), note)).await;
         let fresh = ctx.state(|s| card_message(id, &s.state.status(), link));
-        ctx.execute_activity(SlackActivities::update_message, update(&card.channel, &card.ts, fresh), activity_options())
-            .await?;
-        Ok(())
+        Self::edit(ctx, update(&card.channel, &card.ts, fresh)).await;
+    }
+
+    /// Posts a message; a notification Slack refuses for good (deleted channel, missing scope)
+    /// is recorded on the timeline instead of failing the delivery.
+    async fn notify(ctx: &mut WorkflowContext<Self>, msg: PostMessage) -> Option<String> {
+        match ctx
+            .execute_activity(SlackActivities::post_message, msg, activity_options())
+            .await
+        {
+            Ok(ts) => Some(ts),
+            Err(e) => {
+                Self::record_failure(ctx, format!("could not post to Slack: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Edits a message; failures are recorded like [`Self::notify`]'s.
+    async fn edit(ctx: &mut WorkflowContext<Self>, msg: UpdateMessage) {
+        if let Err(e) = ctx
+            .execute_activity(SlackActivities::update_message, msg, activity_options())
+            .await
+        {
+            Self::record_failure(ctx, format!("could not update a Slack message: {e}"));
+        }
+    }
+
+    fn record_failure(ctx: &mut WorkflowContext<Self>, what: String) {
+        let at = rfc3339(now_of(ctx));
+        ctx.state_mut(|s| s.state.event(&at, what, None));
     }
 }
 
@@ -165,7 +241,11 @@ fn log_ignored(outcome: DecisionOutcome) {
 }
 
 fn card_message(id: &str, status: &FeatureStatus, link: &str) -> Message {
-    blocks::card(&blocks::CardView { workflow_id: id, status, ui_link: link })
+    blocks::card(&blocks::CardView {
+        workflow_id: id,
+        status,
+        ui_link: link,
+    })
 }
 
 fn chatops_common_link(policy: &FeaturePolicy, id: &str) -> String {
@@ -176,11 +256,21 @@ fn chatops_common_link(policy: &FeaturePolicy, id: &str) -> String {
 }
 
 fn post(channel: &str, thread_ts: Option<&str>, m: Message) -> PostMessage {
-    PostMessage { channel: channel.to_owned(), thread_ts: thread_ts.map(str::to_owned), text: m.text, blocks: m.blocks }
+    PostMessage {
+        channel: channel.to_owned(),
+        thread_ts: thread_ts.map(str::to_owned),
+        text: m.text,
+        blocks: m.blocks,
+    }
 }
 
 fn update(channel: &str, ts: &str, m: Message) -> UpdateMessage {
-    UpdateMessage { channel: channel.to_owned(), ts: ts.to_owned(), text: m.text, blocks: m.blocks }
+    UpdateMessage {
+        channel: channel.to_owned(),
+        ts: ts.to_owned(),
+        text: m.text,
+        blocks: m.blocks,
+    }
 }
 
 fn activity_options() -> ActivityOptions {

@@ -532,6 +532,19 @@ mod tests {
     }
 
     #[test]
+    fn readme_documents_every_key() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md");
+        for (key, ..) in KEYS {
+            assert!(
+                readme.contains(&env_key(key)),
+                "README.md does not document {}",
+                env_key(key)
+            );
+        }
+    }
+
+    #[test]
     fn workflow_links_are_escaped() {
         let ui = Url::parse("http://127.0.0.1:8233/").expect("url");
         assert_eq!(

@@ -113,6 +113,30 @@ impl Supervised {
         &self.log
     }
 
+    /// The pid of the program itself (not of its lifeline wrapper), while it runs.
+    pub fn program_pid(&self) -> Option<u32> {
+        let wrapper = self.child.id();
+        let children =
+            std::fs::read_to_string(format!("/proc/{wrapper}/task/{wrapper}/children")).ok()?;
+        children
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+            .find(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|comm| comm.trim() != "sh")
+            })
+    }
+
+    /// Peak resident memory of the program so far, in KiB (Linux `VmHWM`).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.program_pid()?)).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name

@@ -381,3 +381,75 @@ async fn a_double_click_decides_once() -> anyhow::Result<()> {
     assert_eq!(thread.matches("Intake approved by").count(), 1, "{thread}");
     Ok(())
 }
+
+/// The README's worked example: the public contract, driven by the `temporal` CLI alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
+    let stack = Stack::start("cli", StackOptions::default()).await?;
+    let id = "feature-cli-demo-00000001";
+    stack.temporal(&[
+        "workflow", "start", "--task-queue", &stack.task_queue, "--type", "FeatureDelivery", "--workflow-id", id,
+        "--input", r#"{"request": "Add OAuth2 login", "requester": "U0CLI", "channel": "C0DELIVERY", "target_environment": "staging"}"#,
+    ])?;
+    let card = stack.card(id).await?;
+    stack.reply_containing(&card, "Approval needed").await?;
+    let status = stack.status(id)?;
+    assert_eq!(status["phase"], "intake");
+    assert_eq!(status["pending_gates"][0]["name"], "intake");
+
+    // A malformed signal is recorded and ignored; it never wedges the workflow.
+    stack.temporal(&[
+        "workflow",
+        "signal",
+        "-w",
+        id,
+        "--name",
+        "approve",
+        "--input",
+        r#"{"gate": 7}"#,
+    ])?;
+    stack
+        .wait_status(id, "the malformed signal to be recorded", |s| {
+            s["timeline"].as_array().is_some_and(|t| {
+                t.iter().any(|e| {
+                    e["event"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("ignored malformed approve signal"))
+                })
+            })
+        })
+        .await?;
+
+    stack.temporal(&[
+        "workflow",
+        "signal",
+        "-w",
+        id,
+        "--name",
+        "approve",
+        "--input",
+        r#"{"gate": "intake", "user": "U0OPS", "comment": "ship it"}"#,
+    ])?;
+    let result = stack.temporal(&["workflow", "result", "-w", id, "-o", "json"])?;
+    assert!(
+        result.contains(r#""phase": "complete""#) || result.contains(r#""phase":"complete""#),
+        "{result}"
+    );
+    stack
+        .reply_containing(&card, "Intake approved by @U0OPS")
+        .await?;
+    let thread = stack
+        .recorded()
+        .thread(&card.ts)
+        .iter()
+        .map(|m| m.rendered())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        thread.contains("Staging — placeholder") && !thread.contains("Production — placeholder"),
+        "a staging target stops at staging:\n{thread}"
+    );
+    let status = stack.status(id)?;
+    assert_eq!(status["gates"][0]["note"], "ship it");
+    Ok(())
+}

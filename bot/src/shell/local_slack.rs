@@ -342,6 +342,11 @@ impl LocalSlack {
         }
     }
 
+    /// How many Socket Mode connections are open now.
+    pub fn open_connections(&self) -> usize {
+        lock(&self.inner.sockets).len()
+    }
+
     /// Waits until `n` Socket Mode connections are open.
     pub async fn wait_connected(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -466,13 +471,20 @@ impl LocalSlack {
         .await
     }
 
-    /// Sends a `disconnect` frame with `reason` to every open connection.
-    pub fn disconnect_all(&self, reason: &str) {
+    /// Sends a `disconnect` frame with `reason` to every open connection and, as Slack does,
+    /// closes each of them after `grace` (clients are expected to have reconnected by then).
+    pub fn disconnect_all(&self, reason: &str, grace: Duration) {
         let frame =
             json!({"type": "disconnect", "reason": reason, "debug_info": {"host": "local-slack"}})
                 .to_string();
         for s in lock(&self.inner.sockets).iter() {
             let _ = s.tx.send(WsMessage::text(frame.clone()));
+            let tx = s.tx.clone();
+            let closer = tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                let _ = tx.send(WsMessage::Close(None));
+            });
+            lock(&self.inner.tasks).push(closer);
         }
     }
 
@@ -531,7 +543,8 @@ async fn serve_socket(inner: Arc<Inner>, stream: tokio::net::TcpStream) {
     });
     let writer = async {
         while let Some(msg) = rx.recv().await {
-            if sink.send(msg).await.is_err() {
+            let closing = matches!(msg, WsMessage::Close(_));
+            if sink.send(msg).await.is_err() || closing {
                 break;
             }
         }

@@ -105,12 +105,20 @@ impl FeatureDelivery {
             ))
             .into());
         };
-        if let Some(ts) = &approval_ts {
-            let decided = blocks::approval_decided(&id, &gate);
-            Self::edit(ctx, update(&channel, ts, decided)).await;
-        }
-
-        if gate.state != GateState::Approved {
+        // The decision is shown in three places at once: the request (buttons gone), the thread
+        // and the card. One workflow task schedules all three, so none waits for another.
+        let decided =
+            approval_ts.map(|ts| update(&channel, &ts, blocks::approval_decided(&id, &gate)));
+        let (note, outcome) = if gate.state == GateState::Approved {
+            let by = gate.decided_by.clone().unwrap_or_default();
+            (
+                blocks::thread_note(
+                    ":white_check_mark:",
+                    &format!("Intake approved by <@{by}>."),
+                ),
+                None,
+            )
+        } else {
             let at = rfc3339(now_of(ctx));
             ctx.state_mut(|s| s.state.enter(Phase::Rejected, &at, false));
             let why = match gate.state {
@@ -126,23 +134,22 @@ impl FeatureDelivery {
                         .unwrap_or_else(|| "no reason given".into())
                 ),
             };
-            Self::report(ctx, &id, &link, blocks::thread_note(":no_entry:", &why)).await;
-            return Ok(FeatureOutcome {
-                phase: Phase::Rejected,
-                summary: why,
-            });
+            let note = blocks::thread_note(":no_entry:", &why);
+            (
+                note,
+                Some(FeatureOutcome {
+                    phase: Phase::Rejected,
+                    summary: why,
+                }),
+            )
+        };
+        temporalio_sdk::workflows::join!(
+            Self::edit_if(ctx, decided),
+            Self::report(ctx, &id, &link, note)
+        );
+        if let Some(outcome) = outcome {
+            return Ok(outcome);
         }
-        let by = gate.decided_by.clone().unwrap_or_default();
-        Self::report(
-            ctx,
-            &id,
-            &link,
-            blocks::thread_note(
-                ":white_check_mark:",
-                &format!("Intake approved by <@{by}>."),
-            ),
-        )
-        .await;
 
         // Delivery phases: placeholders until the lifecycle work lands.
         let phase_time = Duration::from_millis(policy.phase_duration_ms);
@@ -194,18 +201,26 @@ impl FeatureDelivery {
 
 impl FeatureDelivery {
     /// Posts `note` in the feature's thread and refreshes the card.
-    async fn report(ctx: &mut WorkflowContext<Self>, id: &str, link: &str, note: Message) {
+    async fn report(ctx: &WorkflowContext<Self>, id: &str, link: &str, note: Message) {
         let Some(card) = ctx.state(|s| s.state.card.clone()) else {
             return;
         };
-        Self::notify(ctx, post(&card.channel, Some(&card.ts), note)).await;
         let fresh = ctx.state(|s| card_message(id, &s.state.status(), link));
-        Self::edit(ctx, update(&card.channel, &card.ts, fresh)).await;
+        temporalio_sdk::workflows::join!(
+            Self::notify(ctx, post(&card.channel, Some(&card.ts), note)),
+            Self::edit(ctx, update(&card.channel, &card.ts, fresh)),
+        );
+    }
+
+    async fn edit_if(ctx: &WorkflowContext<Self>, msg: Option<UpdateMessage>) {
+        if let Some(msg) = msg {
+            Self::edit(ctx, msg).await;
+        }
     }
 
     /// Posts a message; a notification Slack refuses for good (deleted channel, missing scope)
     /// is recorded on the timeline instead of failing the delivery.
-    async fn notify(ctx: &mut WorkflowContext<Self>, msg: PostMessage) -> Option<String> {
+    async fn notify(ctx: &WorkflowContext<Self>, msg: PostMessage) -> Option<String> {
         match ctx
             .execute_activity(SlackActivities::post_message, msg, activity_options())
             .await
@@ -219,7 +234,7 @@ impl FeatureDelivery {
     }
 
     /// Edits a message; failures are recorded like [`Self::notify`]'s.
-    async fn edit(ctx: &mut WorkflowContext<Self>, msg: UpdateMessage) {
+    async fn edit(ctx: &WorkflowContext<Self>, msg: UpdateMessage) {
         if let Err(e) = ctx
             .execute_activity(SlackActivities::update_message, msg, activity_options())
             .await
@@ -228,7 +243,7 @@ impl FeatureDelivery {
         }
     }
 
-    fn record_failure(ctx: &mut WorkflowContext<Self>, what: String) {
+    fn record_failure(ctx: &WorkflowContext<Self>, what: String) {
         let at = rfc3339(now_of(ctx));
         ctx.state_mut(|s| s.state.event(&at, what, None));
     }
@@ -273,8 +288,10 @@ fn update(channel: &str, ts: &str, m: Message) -> UpdateMessage {
     }
 }
 
+/// Slack answers in well under a second; a call still open after 15 s is treated as lost and
+/// retried (by a live worker, if this one died).
 fn activity_options() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(30))
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
 }
 
 fn now_of(ctx: &WorkflowContext<FeatureDelivery>) -> SystemTime {

@@ -1,0 +1,179 @@
+//! What must hold when things go wrong: a killed worker, a dropped socket, bad tokens, bad config.
+
+use chatops_e2e::process::Supervised;
+use chatops_e2e::stack::{APPROVER, WAIT};
+use chatops_e2e::{Stack, StackOptions};
+use std::process::Command;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_worker_loses_nothing() -> anyhow::Result<()> {
+    let mut stack = Stack::start("killworker", StackOptions::default()).await?;
+    let id = stack.new_feature("Survive a crash").await?;
+    let card = stack.card(&id).await?;
+    let request = stack.reply_containing(&card, "Approval needed").await?;
+
+    // Once nothing is in flight, the worker dies without warning; the approval arrives while no
+    // worker runs.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let described: serde_json::Value = serde_json::from_str(
+            &stack.temporal(&["workflow", "describe", "-w", &id, "-o", "json"])?,
+        )?;
+        let idle = described
+            .get("pendingActivities")
+            .is_none_or(|a| a.as_array().is_none_or(Vec::is_empty))
+            && described.get("pendingWorkflowTask").is_none();
+        if idle {
+            break;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the workflow never went idle: {described:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let worker = stack
+        .worker
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("no worker"))?;
+    worker.signal("KILL");
+    anyhow::ensure!(
+        worker.wait_exit(WAIT).is_some(),
+        "the worker survived SIGKILL"
+    );
+    stack.press(&request, "Approve")?;
+    let no_error = stack
+        .slack
+        .wait_for("an error answer", Duration::from_millis(500), |r| {
+            r.ephemerals
+                .iter()
+                .find(|e| e.text.contains("wrong") || e.text.contains("unreachable"))
+                .cloned()
+        });
+    assert!(
+        no_error.await.is_err(),
+        "the approval must be accepted with no worker running"
+    );
+
+    // A new worker picks the workflow up where it stood.
+    stack.start_worker()?;
+    stack
+        .reply_containing(&card, &format!("Intake approved by @{APPROVER}"))
+        .await?;
+    stack.reply_containing(&card, "Delivered.").await?;
+    assert_eq!(
+        stack.workflow_closed(&id).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bot_reconnects_after_a_disconnect_frame() -> anyhow::Result<()> {
+    let stack = Stack::start("disconnect", StackOptions::default()).await?;
+    stack
+        .slack
+        .disconnect_all("refresh_requested", Duration::from_millis(500));
+    stack
+        .slack
+        .wait_for("a new Socket Mode connection", WAIT, |r| {
+            (r.connections_opened >= 2).then_some(())
+        })
+        .await?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while stack.slack.open_connections() != 1 {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the old connection never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ack = stack.command("/feature", "help").await?;
+    assert!(
+        stack.ack_text(&ack).contains("/feature new"),
+        "commands work on the new connection"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_tokens_stop_the_bot_with_one_clear_line() -> anyhow::Result<()> {
+    let stack = Stack::start("badtoken", StackOptions::default()).await?;
+    for (key, value, want) in [
+        (
+            "CHATOPS__SLACK__BOT_TOKEN",
+            "xoxb-wrong",
+            "rejected CHATOPS__SLACK__BOT_TOKEN (auth.test: invalid_auth)",
+        ),
+        (
+            "CHATOPS__SLACK__APP_TOKEN",
+            "xapp-wrong",
+            "rejected CHATOPS__SLACK__APP_TOKEN (apps.connections.open: invalid_auth)",
+        ),
+    ] {
+        let mut env = stack.env();
+        env.push((key.to_owned(), value.to_owned()));
+        let log = stack.dir.join(format!("bad-{key}.log"));
+        let mut bot =
+            Supervised::spawn("bot", &chatops_e2e::binary("chatops-bot")?, &[], &env, log)?;
+        let status = bot
+            .wait_exit(WAIT)
+            .ok_or_else(|| anyhow::anyhow!("the bot kept running with a bad {key}"))?;
+        assert!(!status.success());
+        let out = bot.output();
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("chatops-bot:"))
+            .unwrap_or_default();
+        assert!(line.contains(want), "{out}");
+        assert!(
+            !out.contains(value),
+            "the token must not be printed:\n{out}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_config_stops_each_process_with_one_line_naming_the_key() -> anyhow::Result<()> {
+    let table = [
+        (
+            "chatops-worker",
+            "CHATOPS__FEATURE__INTAKE_TIMEOUT",
+            "soon",
+            "chatops-worker: config error: CHATOPS__FEATURE__INTAKE_TIMEOUT (feature.intake_timeout): `soon` is not a duration",
+        ),
+        (
+            "chatops-worker",
+            "CHATOPS__TEMPORAL__ADDRESS",
+            "nowhere",
+            "chatops-worker: config error: CHATOPS__TEMPORAL__ADDRESS (temporal.address): `nowhere` is not a URL",
+        ),
+        (
+            "chatops-bot",
+            "CHATOPS__SLACK__BOT_TOKN",
+            "xoxb-typo",
+            "chatops-bot: config error: CHATOPS__SLACK__BOT_TOKN (slack.bot_tokn): is not a known setting",
+        ),
+        (
+            "chatops-bot",
+            "CHATOPS__SLACK__APP_TOKEN",
+            "",
+            "chatops-bot: config error: CHATOPS__SLACK__APP_TOKEN (slack.app_token): is missing",
+        ),
+    ];
+    for (bin, key, value, want) in table {
+        let out = Command::new(chatops_e2e::binary(bin)?)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("CHATOPS__SLACK__BOT_TOKEN", "xoxb-x")
+            .env(key, value)
+            .output()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bin} {key}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bin} {key}: {stderr}");
+        assert!(stderr.starts_with(want), "{bin} {key}: {stderr}");
+    }
+    Ok(())
+}

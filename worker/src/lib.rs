@@ -3,6 +3,7 @@
 //! `main.rs` loads settings and calls [`run`]; tests and benchmarks run the same binary.
 
 pub mod activities;
+pub mod consensus;
 pub mod feature_state;
 pub mod workflows;
 

@@ -254,4 +254,20 @@ mod tests {
             assert!(help.contains(&chatops_blocks::escape(usage)), "{usage}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_input_parses_or_gets_an_answer(command in "/[a-z-]{0,16}", text in ".{0,300}") {
+            match parse(&command, &text) {
+                Ok(_) => {}
+                Err(e) => proptest::prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+
+        #[test]
+        fn new_keeps_the_request_text(request in "[^\\s][^\\n]{0,200}") {
+            let parsed = parse("/feature", &format!("new {request}"));
+            proptest::prop_assert_eq!(parsed, Ok(Command::Feature(FeatureCommand::New { request: request.trim().to_owned() })));
+        }
+    }
 }

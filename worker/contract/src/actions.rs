@@ -198,4 +198,22 @@ mod tests {
         let long = "x".repeat(MAX_VALUE_LEN + 1);
         assert!(Action::decode("chatops.reject", Some(&long)).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_non_empty_workflow_and_gate_round_trip(workflow in ".{1,200}", gate in ".{1,40}", approve: bool) {
+            let action = if approve {
+                Action::Approve { workflow, gate }
+            } else {
+                Action::Reject { workflow, gate }
+            };
+            let (id, value) = action.encode();
+            proptest::prop_assert_eq!(Action::decode(&id, Some(&value)), Ok(action));
+        }
+
+        #[test]
+        fn decoding_arbitrary_input_never_panics(id in ".{0,40}", value in proptest::option::of(".{0,300}")) {
+            let _ = Action::decode(&id, value.as_deref());
+        }
+    }
 }

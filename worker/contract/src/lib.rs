@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod feature;
 pub mod ids;
+pub mod incident;
 
 /// Default task queue the worker polls and the bot starts workflows on.
 pub const DEFAULT_TASK_QUEUE: &str = "chatops";

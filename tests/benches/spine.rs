@@ -28,14 +28,7 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let stack = Stack::start(
-        "bench",
-        StackOptions {
-            phase_duration: "1h",
-            ..Default::default()
-        },
-    )
-    .await?;
+    let stack = Stack::start("bench", StackOptions::slow_phases()).await?;
 
     // (a) Ack latency: envelope handed to the socket → ack received, as the local Slack sees it.
     let mut help_acks = Vec::new();

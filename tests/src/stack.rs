@@ -32,6 +32,16 @@ pub struct StackOptions {
     pub bot_env: Vec<(String, String)>,
 }
 
+impl StackOptions {
+    /// Placeholder phases that last an hour, so a feature stays where a test looks at it.
+    pub fn slow_phases() -> Self {
+        Self {
+            phase_duration: "1h",
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for StackOptions {
     fn default() -> Self {
         Self {
@@ -185,6 +195,17 @@ impl Stack {
             .filter(|id| id.starts_with("feature-"))
             .ok_or_else(|| anyhow::anyhow!("no feature id in the ack: {text:?}"))?;
         Ok(id.to_owned())
+    }
+
+    /// Starts a feature and waits for its card and for the approval request in its thread.
+    pub async fn feature_at_intake(
+        &self,
+        request: &str,
+    ) -> anyhow::Result<(String, PostedMessage, PostedMessage)> {
+        let id = self.new_feature(request).await?;
+        let card = self.card(&id).await?;
+        let approval = self.reply_containing(&card, "Approval needed").await?;
+        Ok((id, card, approval))
     }
 
     /// Waits for the card (root message) of workflow `id`.

@@ -54,9 +54,7 @@ async fn a_fresh_history_replays_and_can_be_recorded() -> anyhow::Result<()> {
     let stack = Stack::start("replay", StackOptions::default()).await?;
     let mut recorded = Vec::new();
     for (name, press) in [("approved", "Approve"), ("rejected", "Reject")] {
-        let id = stack.new_feature(&format!("Replay {name}")).await?;
-        let card = stack.card(&id).await?;
-        let request = stack.reply_containing(&card, "Approval needed").await?;
+        let (id, _card, request) = stack.feature_at_intake(&format!("Replay {name}")).await?;
         stack.press(&request, press)?;
         stack.workflow_closed(&id).await?;
         recorded.push((name, id));

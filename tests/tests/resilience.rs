@@ -9,9 +9,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_worker_loses_nothing() -> anyhow::Result<()> {
     let mut stack = Stack::start("killworker", StackOptions::default()).await?;
-    let id = stack.new_feature("Survive a crash").await?;
-    let card = stack.card(&id).await?;
-    let request = stack.reply_containing(&card, "Approval needed").await?;
+    let (id, card, request) = stack.feature_at_intake("Survive a crash").await?;
 
     // Once nothing is in flight, the worker dies without warning; the approval arrives while no
     // worker runs.

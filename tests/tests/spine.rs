@@ -102,14 +102,7 @@ async fn approve_walks_every_phase_and_completes() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_the_phase_while_the_feature_runs() -> anyhow::Result<()> {
-    let stack = Stack::start(
-        "status",
-        StackOptions {
-            phase_duration: "1h",
-            ..Default::default()
-        },
-    )
-    .await?;
+    let stack = Stack::start("status", StackOptions::slow_phases()).await?;
     let id = stack.new_feature("Faster checkout").await?;
     let card = stack.card(&id).await?;
 
@@ -138,9 +131,9 @@ async fn status_shows_the_phase_while_the_feature_runs() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn reject_stops_the_feature_and_says_who() -> anyhow::Result<()> {
     let stack = Stack::start("reject", StackOptions::default()).await?;
-    let id = stack.new_feature("Rewrite everything in COBOL").await?;
-    let card = stack.card(&id).await?;
-    let request = stack.reply_containing(&card, "Approval needed").await?;
+    let (id, card, request) = stack
+        .feature_at_intake("Rewrite everything in COBOL")
+        .await?;
 
     stack.press(&request, "Reject")?;
 
@@ -262,9 +255,7 @@ async fn mistakes_get_specific_ephemeral_answers() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn foreign_and_damaged_buttons_are_refused_clearly() -> anyhow::Result<()> {
     let stack = Stack::start("buttons", StackOptions::default()).await?;
-    let id = stack.new_feature("Audit log export").await?;
-    let card = stack.card(&id).await?;
-    let request = stack.reply_containing(&card, "Approval needed").await?;
+    let (id, _card, request) = stack.feature_at_intake("Audit log export").await?;
     let mut approve = request
         .buttons()
         .into_iter()
@@ -341,17 +332,8 @@ async fn a_redelivered_command_starts_exactly_one_workflow() -> anyhow::Result<(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_double_click_decides_once() -> anyhow::Result<()> {
-    let stack = Stack::start(
-        "doubleclick",
-        StackOptions {
-            phase_duration: "1h",
-            ..Default::default()
-        },
-    )
-    .await?;
-    let id = stack.new_feature("Rate limits").await?;
-    let card = stack.card(&id).await?;
-    let request = stack.reply_containing(&card, "Approval needed").await?;
+    let stack = Stack::start("doubleclick", StackOptions::slow_phases()).await?;
+    let (id, card, request) = stack.feature_at_intake("Rate limits").await?;
 
     stack.press(&request, "Approve")?;
     stack.press(&request, "Approve")?;

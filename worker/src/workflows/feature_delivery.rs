@@ -42,7 +42,7 @@ impl FeatureDelivery {
             .execute_activity(PolicyActivities::feature, (), activity_options())
             .await?;
         let id = ctx.workflow_id().to_owned();
-        let link = chatops_common_link(&policy, &id);
+        let link = ui_link(&policy, &id);
 
         // Intake gate first, so the card shows it from its first version.
         let timeout = Duration::from_millis(policy.intake_timeout_ms);
@@ -263,7 +263,7 @@ fn card_message(id: &str, status: &FeatureStatus, link: &str) -> Message {
     })
 }
 
-fn chatops_common_link(policy: &FeaturePolicy, id: &str) -> String {
+fn ui_link(policy: &FeaturePolicy, id: &str) -> String {
     match url::Url::parse(&policy.ui_url) {
         Ok(ui) => chatops_common::settings::workflow_url(&ui, &policy.namespace, id),
         Err(_) => String::new(),

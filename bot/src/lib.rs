@@ -2,6 +2,7 @@
 //! out. Handlers validate and answer at once; every Temporal call runs in a task of its own.
 
 pub mod actions;
+pub mod alerts;
 pub mod commands;
 pub mod reply;
 pub mod shell;

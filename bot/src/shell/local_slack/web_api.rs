@@ -1,0 +1,163 @@
+//! The Web API methods chatops calls, plus `response_url` posts.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::HeaderMap,
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::{ApiCall, Ephemeral, Event, Inner, PostedMessage, TEAM_ID, Via};
+
+pub(super) async fn api_method(
+    State(inner): State<Arc<Inner>>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Json<Value> {
+    let args = parse_body(&headers, &body);
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .or_else(|| args.get("token").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
+    inner.record(|r| {
+        r.calls.push(ApiCall {
+            method: method.clone(),
+            body: args.clone(),
+        });
+        None
+    });
+    let expected = if method == "apps.connections.open" {
+        &inner.opts.app_token
+    } else {
+        &inner.opts.bot_token
+    };
+    if token.is_empty() {
+        return Json(json!({"ok": false, "error": "not_authed"}));
+    }
+    if &token != expected {
+        return Json(json!({"ok": false, "error": "invalid_auth"}));
+    }
+    let str_arg = |k: &str| args.get(k).and_then(Value::as_str).map(str::to_owned);
+    let blocks_arg = || match args.get("blocks") {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    };
+    Json(match method.as_str() {
+        "auth.test" => json!({
+            "ok": true, "url": "http://local-slack/", "team": "Local", "user": "chatops",
+            "team_id": TEAM_ID, "user_id": "U0BOT", "bot_id": "B0BOT"
+        }),
+        "apps.connections.open" => {
+            json!({"ok": true, "url": format!("ws://{}/link/?ticket=local", inner.ws_addr)})
+        }
+        "chat.postMessage" => {
+            let Some(channel) = str_arg("channel") else {
+                return Json(json!({"ok": false, "error": "channel_not_found"}));
+            };
+            let msg = PostedMessage {
+                channel: channel.clone(),
+                ts: inner.next_ts(),
+                thread_ts: str_arg("thread_ts"),
+                text: str_arg("text").unwrap_or_default(),
+                blocks: blocks_arg(),
+                edits: 0,
+            };
+            let reply = json!({
+                "ok": true, "channel": channel, "ts": msg.ts,
+                "message": {"type": "message", "ts": msg.ts, "text": msg.text, "bot_id": "B0BOT", "thread_ts": msg.thread_ts}
+            });
+            inner.record(|r| {
+                r.messages.push(msg.clone());
+                Some(Event::Posted(msg))
+            });
+            reply
+        }
+        "chat.update" => {
+            let (Some(channel), Some(ts)) = (str_arg("channel"), str_arg("ts")) else {
+                return Json(json!({"ok": false, "error": "message_not_found"}));
+            };
+            let mut found = false;
+            inner.record(|r| {
+                let m = r
+                    .messages
+                    .iter_mut()
+                    .find(|m| m.channel == channel && m.ts == ts)?;
+                m.text = str_arg("text").unwrap_or_default();
+                m.blocks = blocks_arg();
+                m.edits += 1;
+                found = true;
+                Some(Event::Updated(m.clone()))
+            });
+            if found {
+                json!({
+                    "ok": true, "channel": channel, "ts": ts, "text": str_arg("text").unwrap_or_default(),
+                    "message": {"type": "message", "ts": ts, "text": str_arg("text").unwrap_or_default(), "bot_id": "B0BOT"}
+                })
+            } else {
+                json!({"ok": false, "error": "message_not_found"})
+            }
+        }
+        "chat.postEphemeral" => {
+            let eph = Ephemeral {
+                via: Via::PostEphemeral,
+                text: str_arg("text").unwrap_or_default(),
+                blocks: blocks_arg(),
+            };
+            inner.record(|r| {
+                r.ephemerals.push(eph.clone());
+                Some(Event::Ephemeral(eph))
+            });
+            json!({"ok": true, "message_ts": inner.next_ts()})
+        }
+        _ => json!({"ok": false, "error": "unknown_method"}),
+    })
+}
+
+pub(super) async fn response_url(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Json<Value> {
+    let args = parse_body(&headers, &body);
+    let eph = Ephemeral {
+        via: Via::ResponseUrl(id),
+        text: args
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        blocks: args.get("blocks").cloned().unwrap_or(Value::Null),
+    };
+    inner.record(|r| {
+        r.calls.push(ApiCall {
+            method: "response_url".into(),
+            body: args.clone(),
+        });
+        r.ephemerals.push(eph.clone());
+        Some(Event::Ephemeral(eph))
+    });
+    Json(json!({"ok": true}))
+}
+
+/// JSON bodies as they are; form bodies as an object of strings; anything else as `{}`.
+fn parse_body(headers: &HeaderMap, body: &[u8]) -> Value {
+    let form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        let map: serde_json::Map<String, Value> = url::form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        return Value::Object(map);
+    }
+    serde_json::from_slice(body).unwrap_or_else(|_| json!({}))
+}

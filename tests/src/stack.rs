@@ -283,6 +283,16 @@ impl Stack {
             .send(&self.slack.button_press(APPROVER, message, button))
     }
 
+    /// Every reply in the thread of `root`, rendered as text, one per line.
+    pub fn thread_text(&self, root: &PostedMessage) -> String {
+        self.recorded()
+            .thread(&root.ts)
+            .iter()
+            .map(|m| m.rendered())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// A copy of what the local Slack recorded.
     pub fn recorded(&self) -> Recorded {
         self.slack.recorded()
@@ -353,4 +363,12 @@ impl Stack {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Whether a `status` answer's timeline has an event starting with `prefix`.
+pub fn has_event(status: &serde_json::Value, prefix: &str) -> bool {
+    status["timeline"].as_array().is_some_and(|t| {
+        t.iter()
+            .any(|e| e["event"].as_str().is_some_and(|e| e.starts_with(prefix)))
+    })
 }

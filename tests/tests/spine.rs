@@ -1,7 +1,7 @@
 //! The spine, end to end: Slack → bot → Temporal → worker → Slack, on a real dev server with the
 //! real worker and bot processes and a local Slack speaking Slack's wire protocols.
 
-use chatops_e2e::stack::{APPROVER, WAIT};
+use chatops_e2e::stack::{APPROVER, WAIT, has_event};
 use chatops_e2e::{Stack, StackOptions};
 use std::time::Duration;
 
@@ -150,13 +150,7 @@ async fn reject_stops_the_feature_and_says_who() -> anyhow::Result<()> {
         stack.workflow_closed(&id).await?,
         "WORKFLOW_EXECUTION_STATUS_COMPLETED"
     );
-    let thread = stack
-        .recorded()
-        .thread(&card.ts)
-        .iter()
-        .map(|m| m.rendered())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let thread = stack.thread_text(&card);
     assert!(
         !thread.contains("placeholder"),
         "no phase may run after a rejection:\n{thread}"
@@ -341,25 +335,13 @@ async fn a_double_click_decides_once() -> anyhow::Result<()> {
     // The workflow records the second click as ignored; only one decision is announced.
     stack
         .wait_status(&id, "the second click to be ignored", |s| {
-            s["timeline"].as_array().is_some_and(|t| {
-                t.iter().any(|e| {
-                    e["event"]
-                        .as_str()
-                        .is_some_and(|e| e.starts_with("ignored: approved intake"))
-                })
-            })
+            has_event(s, "ignored: approved intake")
         })
         .await?;
     stack
         .reply_containing(&card, "Planning — placeholder")
         .await?;
-    let thread = stack
-        .recorded()
-        .thread(&card.ts)
-        .iter()
-        .map(|m| m.rendered())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let thread = stack.thread_text(&card);
     assert_eq!(thread.matches("Intake approved by").count(), 1, "{thread}");
     Ok(())
 }
@@ -392,13 +374,7 @@ async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
     ])?;
     stack
         .wait_status(id, "the malformed signal to be recorded", |s| {
-            s["timeline"].as_array().is_some_and(|t| {
-                t.iter().any(|e| {
-                    e["event"]
-                        .as_str()
-                        .is_some_and(|e| e.starts_with("ignored malformed approve signal"))
-                })
-            })
+            has_event(s, "ignored malformed approve signal")
         })
         .await?;
 
@@ -420,13 +396,7 @@ async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
     stack
         .reply_containing(&card, "Intake approved by @U0OPS")
         .await?;
-    let thread = stack
-        .recorded()
-        .thread(&card.ts)
-        .iter()
-        .map(|m| m.rendered())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let thread = stack.thread_text(&card);
     assert!(
         thread.contains("Staging — placeholder") && !thread.contains("Production — placeholder"),
         "a staging target stops at staging:\n{thread}"

@@ -303,6 +303,14 @@ impl Stack {
         self.server.cli(args)
     }
 
+    /// Sends signal `name` with JSON `input` to workflow `id` through the `temporal` CLI.
+    pub fn signal(&self, id: &str, name: &str, input: &str) -> anyhow::Result<()> {
+        self.temporal(&[
+            "workflow", "signal", "-w", id, "--name", name, "--input", input,
+        ])
+        .map(drop)
+    }
+
     /// Waits until workflow `id` has closed; returns `temporal workflow describe` output.
     pub async fn workflow_closed(&self, id: &str) -> anyhow::Result<String> {
         let deadline = tokio::time::Instant::now() + WAIT;

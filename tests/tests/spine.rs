@@ -1,6 +1,7 @@
 //! The spine, end to end: Slack → bot → Temporal → worker → Slack, on a real dev server with the
 //! real worker and bot processes and a local Slack speaking Slack's wire protocols.
 
+use chatops_contract::signals;
 use chatops_e2e::stack::{APPROVER, WAIT, has_event};
 use chatops_e2e::{Stack, StackOptions};
 use std::time::Duration;
@@ -352,7 +353,7 @@ async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
     let stack = Stack::start("cli", StackOptions::default()).await?;
     let id = "feature-cli-demo-00000001";
     stack.temporal(&[
-        "workflow", "start", "--task-queue", &stack.task_queue, "--type", "FeatureDelivery", "--workflow-id", id,
+        "workflow", "start", "--task-queue", &stack.task_queue, "--type", chatops_contract::workflows::FEATURE_DELIVERY, "--workflow-id", id,
         "--input", r#"{"request": "Add OAuth2 login", "requester": "U0CLI", "channel": "C0DELIVERY", "target_environment": "staging"}"#,
     ])?;
     let card = stack.card(id).await?;
@@ -362,32 +363,18 @@ async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
     assert_eq!(status["pending_gates"][0]["name"], "intake");
 
     // A malformed signal is recorded and ignored; it never wedges the workflow.
-    stack.temporal(&[
-        "workflow",
-        "signal",
-        "-w",
-        id,
-        "--name",
-        "approve",
-        "--input",
-        r#"{"gate": 7}"#,
-    ])?;
+    stack.signal(id, signals::APPROVE, r#"{"gate": 7}"#)?;
     stack
         .wait_status(id, "the malformed signal to be recorded", |s| {
             has_event(s, "ignored malformed approve signal")
         })
         .await?;
 
-    stack.temporal(&[
-        "workflow",
-        "signal",
-        "-w",
+    stack.signal(
         id,
-        "--name",
-        "approve",
-        "--input",
+        signals::APPROVE,
         r#"{"gate": "intake", "user": "U0OPS", "comment": "ship it"}"#,
-    ])?;
+    )?;
     let result = stack.temporal(&["workflow", "result", "-w", id, "-o", "json"])?;
     assert!(
         result.contains(r#""phase": "complete""#) || result.contains(r#""phase":"complete""#),

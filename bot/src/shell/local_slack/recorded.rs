@@ -55,6 +55,20 @@ pub struct Ephemeral {
 }
 
 impl Ephemeral {
+    /// An answer from a Slack message body (`text`, `blocks`), however it arrived.
+    pub(super) fn from_message(via: Via, message: &Value) -> Self {
+        let text = message
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Self {
+            via,
+            text,
+            blocks: blocks_of(message),
+        }
+    }
+
     /// The answer as plain text.
     pub fn rendered(&self) -> String {
         chatops_blocks::text::render(&self.text, Some(&self.blocks), 1).0
@@ -151,5 +165,14 @@ pub(super) fn save_messages(path: &std::path::Path, messages: &[PostedMessage]) 
         .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
         tracing::warn!(path = %path.display(), error = %e, "could not save the shell's messages");
+    }
+}
+
+/// A message's `blocks`: a JSON array, or a string holding one (form-encoded calls).
+pub(super) fn blocks_of(message: &Value) -> Value {
+    match message.get("blocks") {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
+        Some(v) => v.clone(),
+        None => Value::Null,
     }
 }

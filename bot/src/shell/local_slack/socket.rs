@@ -68,15 +68,7 @@ pub(super) async fn serve_socket(inner: Arc<Inner>, stream: tokio::net::TcpStrea
                 });
                 let payload =
                     payload.filter(|p| p.get("text").is_some() || p.get("blocks").is_some())?;
-                let eph = Ephemeral {
-                    via: Via::Ack(envelope_id),
-                    text: payload
-                        .get("text")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    blocks: payload.get("blocks").cloned().unwrap_or(Value::Null),
-                };
+                let eph = Ephemeral::from_message(Via::Ack(envelope_id), &payload);
                 r.ephemerals.push(eph.clone());
                 Some(Event::Ephemeral(eph))
             });

@@ -9,6 +9,7 @@ use axum::{
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+use super::recorded::blocks_of;
 use super::{ApiCall, Ephemeral, Event, Inner, PostedMessage, TEAM_ID, Via};
 
 pub(super) async fn api_method(
@@ -44,11 +45,7 @@ pub(super) async fn api_method(
         return Json(json!({"ok": false, "error": "invalid_auth"}));
     }
     let str_arg = |k: &str| args.get(k).and_then(Value::as_str).map(str::to_owned);
-    let blocks_arg = || match args.get("blocks") {
-        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
-        Some(v) => v.clone(),
-        None => Value::Null,
-    };
+    let blocks_arg = || blocks_of(&args);
     Json(match method.as_str() {
         "auth.test" => json!({
             "ok": true, "url": "http://local-slack/", "team": "Local", "user": "chatops",
@@ -105,11 +102,7 @@ pub(super) async fn api_method(
             }
         }
         "chat.postEphemeral" => {
-            let eph = Ephemeral {
-                via: Via::PostEphemeral,
-                text: str_arg("text").unwrap_or_default(),
-                blocks: blocks_arg(),
-            };
+            let eph = Ephemeral::from_message(Via::PostEphemeral, &args);
             inner.record(|r| {
                 r.ephemerals.push(eph.clone());
                 Some(Event::Ephemeral(eph))
@@ -127,15 +120,7 @@ pub(super) async fn response_url(
     body: Bytes,
 ) -> Json<Value> {
     let args = parse_body(&headers, &body);
-    let eph = Ephemeral {
-        via: Via::ResponseUrl(id),
-        text: args
-            .get("text")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        blocks: args.get("blocks").cloned().unwrap_or(Value::Null),
-    };
+    let eph = Ephemeral::from_message(Via::ResponseUrl(id), &args);
     inner.record(|r| {
         r.calls.push(ApiCall {
             method: "response_url".into(),

@@ -277,7 +277,7 @@ fn json_name<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
     }

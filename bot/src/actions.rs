@@ -2,6 +2,7 @@
 
 use chatops_contract::actions::{Action, DecodeError};
 use chatops_contract::feature::{Approve, Reject};
+use chatops_contract::incident::{Acknowledge, ChooseDiagnosis, Resolve, Rollback};
 use chatops_contract::signals;
 use std::sync::Arc;
 
@@ -56,10 +57,49 @@ async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
                 .signal(workflow, signals::REJECT, &payload)
                 .await
         }
+        Action::Acknowledge { workflow } => {
+            let payload = Acknowledge {
+                user: user.to_owned(),
+            };
+            app.temporal
+                .signal(workflow, signals::ACKNOWLEDGE, &payload)
+                .await
+        }
+        Action::Rollback { workflow } => {
+            let payload = Rollback {
+                user: user.to_owned(),
+                reason: "requested from Slack".to_owned(),
+            };
+            app.temporal
+                .signal(workflow, signals::ROLLBACK, &payload)
+                .await
+        }
+        Action::Resolve { workflow } => {
+            let payload = Resolve {
+                user: user.to_owned(),
+                summary: "resolved from Slack".to_owned(),
+            };
+            app.temporal
+                .signal(workflow, signals::RESOLVE, &payload)
+                .await
+        }
+        Action::ChooseDiagnosis { workflow, index } => {
+            let payload = ChooseDiagnosis {
+                index: *index,
+                user: user.to_owned(),
+            };
+            app.temporal
+                .signal(workflow, signals::CHOOSE_DIAGNOSIS, &payload)
+                .await
+        }
     };
     let doing = match action {
         Action::Approve { .. } => "approve",
         Action::Reject { .. } => "reject",
+        Action::Acknowledge { .. } => "acknowledge",
+        Action::Rollback { .. } => "roll back",
+        Action::Resolve { .. } => "resolve",
+        Action::ChooseDiagnosis { .. } => "choose a diagnosis for",
     };
     match result {
         Ok(()) => {

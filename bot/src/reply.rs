@@ -42,9 +42,9 @@ impl Reply {
     /// What a user is told when a Temporal call for `doing` (e.g. "approve") failed.
     pub fn from_temporal(doing: &str, err: &TemporalError) -> Self {
         match err {
-            TemporalError::NotFound(id) => Self::text(format!(
-                "I can't find `{id}`. Check the id on the feature's card."
-            )),
+            TemporalError::NotFound(id) => {
+                Self::text(format!("I can't find `{id}`. Check the id on its card."))
+            }
             TemporalError::Finished { id, status } => Self::text(format!(
                 "`{id}` has already finished ({status}), so I can't {doing} it any more."
             )),

@@ -3,7 +3,8 @@
 
 use chatops_common::Settings;
 use chatops_contract::feature::{FeatureRequest, FeatureStatus};
-use chatops_contract::{queries, workflows};
+use chatops_contract::incident::{Alert, IncidentStatus, MonitorStats, monitor_workflow_id};
+use chatops_contract::{queries, signals, workflows};
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::HashMap;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError};
@@ -133,6 +134,46 @@ impl Temporal {
             Err(WorkflowInteractionError::Rpc(status)) => Err(rpc(status)),
             Err(e) => Err(TemporalError::Other(e.to_string())),
         }
+    }
+
+    /// Hands `alert` to `ContinuousMonitoring`, starting it if it is not running.
+    pub async fn send_alert(&self, alert: &Alert) -> Result<(), TemporalError> {
+        let options =
+            WorkflowStartOptions::new(self.task_queue.clone(), self.monitor_id()).build();
+        match self
+            .client
+            .signal_with_start_workflow(
+                UntypedWorkflow::new(workflows::CONTINUOUS_MONITORING),
+                json(&MonitorStats::default())?,
+                UntypedSignal::new(signals::ALERT),
+                json(alert)?,
+                options,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(WorkflowStartError::Rpc(status)) => Err(rpc(status)),
+            Err(e) => Err(TemporalError::Other(e.to_string())),
+        }
+    }
+
+    /// The monitor's `stats`; `None` when no alert has ever started it.
+    pub async fn monitor_stats(&self) -> Result<Option<MonitorStats>, TemporalError> {
+        match self.query(&self.monitor_id(), queries::STATS).await {
+            Ok(s) => Ok(Some(s)),
+            Err(TemporalError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The monitor's workflow id on this task queue.
+    pub fn monitor_id(&self) -> String {
+        monitor_workflow_id(&self.task_queue)
+    }
+
+    /// The `status` of incident `id`.
+    pub async fn incident_status(&self, id: &str) -> Result<IncidentStatus, TemporalError> {
+        self.query(id, queries::STATUS).await
     }
 
     /// The `status` of feature `id`.

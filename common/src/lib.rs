@@ -1,6 +1,7 @@
 //! What both chatops processes share: typed settings, the Slack Web API client, tracing setup
 //! and graceful shutdown.
 
+pub mod http;
 pub mod settings;
 pub mod shutdown;
 pub mod slack;

@@ -65,6 +65,76 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "how long each placeholder phase lasts",
     ),
     (
+        "incident.channel",
+        None,
+        "channel id for incident cards; defaults to `slack.channel`",
+    ),
+    (
+        "incident.agents",
+        Some("3"),
+        "diagnostic agents run in parallel per incident (1–10)",
+    ),
+    (
+        "incident.agent_url",
+        None,
+        "HTTP agent backend: receives a POST of the incident as JSON, answers a diagnosis",
+    ),
+    (
+        "incident.agent_command",
+        None,
+        "command agent backend (`sh -c`): incident JSON on stdin, diagnosis JSON on stdout",
+    ),
+    (
+        "incident.agent_timeout",
+        Some("2m"),
+        "how long one agent may take before it is retried (3 attempts)",
+    ),
+    (
+        "incident.threshold",
+        Some("0.70"),
+        "consensus confidence needed to act without a human (0–1)",
+    ),
+    (
+        "incident.similarity",
+        Some("0.5"),
+        "word overlap (Jaccard, 0–1) at which two root causes count as the same",
+    ),
+    (
+        "incident.choose_timeout",
+        Some("30m"),
+        "how long candidate diagnoses wait for a pick before escalating, and between escalations",
+    ),
+    (
+        "incident.escalation",
+        None,
+        "who escalations mention: a user (`U…`) or user group (`S…`) id",
+    ),
+    (
+        "incident.rollback_command",
+        None,
+        "command the Roll back button runs (`sh -c`, with `SERVICE` and `INCIDENT` set)",
+    ),
+    (
+        "incident.context_urls",
+        None,
+        "comma-separated metrics/log URLs fetched before diagnosis; `{service}` is replaced",
+    ),
+    (
+        "incident.monitor_events",
+        Some("500"),
+        "alerts one monitor run handles before it continues as new",
+    ),
+    (
+        "alerts.listen",
+        Some("127.0.0.1:7398"),
+        "where the bot's alert intake (`POST /alerts`) and `/healthz` listen",
+    ),
+    (
+        "alerts.token",
+        None,
+        "bearer token alert senders must present; alert intake is off without it",
+    ),
+    (
         "shell.listen",
         Some("127.0.0.1:7399"),
         "where the shell's local Slack Web API listens",
@@ -136,6 +206,10 @@ pub struct Settings {
     pub slack: SlackSettings,
     /// Feature-delivery policy.
     pub feature: FeatureSettings,
+    /// Incident response.
+    pub incident: IncidentSettings,
+    /// Machine alert intake.
+    pub alerts: AlertSettings,
     /// The local shell adapter.
     pub shell: ShellSettings,
     /// Logging.
@@ -166,6 +240,50 @@ pub struct SlackSettings {
 pub struct FeatureSettings {
     pub intake_timeout: Duration,
     pub phase_duration: Duration,
+}
+
+/// `[incident]`
+#[derive(Debug, Clone)]
+pub struct IncidentSettings {
+    pub channel: String,
+    pub agents: u32,
+    pub agent_backend: AgentBackend,
+    pub agent_timeout: Duration,
+    pub threshold: f64,
+    pub similarity: f64,
+    pub choose_timeout: Duration,
+    pub escalation: Option<String>,
+    pub rollback_command: Option<String>,
+    /// Validated URLs, `{service}` placeholder kept.
+    pub context_urls: Vec<String>,
+    pub monitor_events: u32,
+}
+
+/// Where diagnostic agents run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentBackend {
+    /// None configured: incidents go straight to humans.
+    None,
+    /// POST the incident to this URL.
+    Http(Url),
+    /// Run this through `sh -c`.
+    Command(String),
+}
+
+/// `[alerts]`
+#[derive(Clone)]
+pub struct AlertSettings {
+    pub listen: SocketAddr,
+    pub token: Option<SecretString>,
+}
+
+impl fmt::Debug for AlertSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AlertSettings")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 /// `[shell]`
@@ -307,13 +425,92 @@ impl Settings {
                 ));
             }
         };
-        let listen = value("shell.listen")?;
-        let listen = listen.parse().map_err(|_| {
-            SettingsError::new(
-                "shell.listen",
-                format!("`{listen}` is not an address like 127.0.0.1:7399"),
-            )
-        })?;
+        let address = |key: &str| -> Result<SocketAddr, SettingsError> {
+            let v = value(key)?;
+            v.parse().map_err(|_| {
+                SettingsError::new(key, format!("`{v}` is not an address like 127.0.0.1:7399"))
+            })
+        };
+        let optional = |key: &str| -> Result<Option<String>, SettingsError> {
+            Ok(get(key)?
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()))
+        };
+        let count = |key: &str, max: u32| -> Result<u32, SettingsError> {
+            let v = value(key)?;
+            match v.parse::<u32>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(SettingsError::new(
+                    key,
+                    format!("`{v}` must be a whole number from 1 to {max}"),
+                )),
+            }
+        };
+        let fraction = |key: &str| -> Result<f64, SettingsError> {
+            let v = value(key)?;
+            match v.parse::<f64>() {
+                Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+                _ => Err(SettingsError::new(
+                    key,
+                    format!("`{v}` must be a number from 0 to 1, like 0.7"),
+                )),
+            }
+        };
+        let listen = address("shell.listen")?;
+        let agent_backend = match (
+            optional("incident.agent_url")?,
+            optional("incident.agent_command")?,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(SettingsError::new(
+                    "incident.agent_command",
+                    "set either incident.agent_url or incident.agent_command, not both",
+                ));
+            }
+            (Some(_), None) => AgentBackend::Http(url("incident.agent_url")?),
+            (None, Some(cmd)) => AgentBackend::Command(cmd),
+            (None, None) => AgentBackend::None,
+        };
+        let mut context_urls = Vec::new();
+        for part in optional("incident.context_urls")?
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let u = Url::parse(&part.replace("{service}", "service")).map_err(|e| {
+                SettingsError::new(
+                    "incident.context_urls",
+                    format!("`{part}` is not a URL ({e})"),
+                )
+            })?;
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(SettingsError::new(
+                    "incident.context_urls",
+                    format!("`{part}` must start with http:// or https://"),
+                ));
+            }
+            // Kept with the placeholder; the worker substitutes the service per incident.
+            context_urls.push(part.to_owned());
+        }
+        let escalation = optional("incident.escalation")?;
+        if let Some(who) = &escalation
+            && !(who.starts_with('U') || who.starts_with('S') || who.starts_with('W'))
+        {
+            return Err(SettingsError::new(
+                "incident.escalation",
+                format!("`{who}` must be a Slack user id (U…) or user group id (S…)"),
+            ));
+        }
+        let alerts_token = optional("alerts.token")?;
+        if let Some(t) = &alerts_token
+            && t.len() < 16
+        {
+            return Err(SettingsError::new(
+                "alerts.token",
+                "is shorter than 16 characters; use a long random string",
+            ));
+        }
         let format = match value("log.format")?.as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
@@ -342,6 +539,26 @@ impl Settings {
             feature: FeatureSettings {
                 intake_timeout: duration("feature.intake_timeout")?,
                 phase_duration: duration("feature.phase_duration")?,
+            },
+            incident: IncidentSettings {
+                channel: match optional("incident.channel")? {
+                    Some(_) => name("incident.channel")?,
+                    None => name("slack.channel")?,
+                },
+                agents: count("incident.agents", 10)?,
+                agent_backend,
+                agent_timeout: duration("incident.agent_timeout")?,
+                threshold: fraction("incident.threshold")?,
+                similarity: fraction("incident.similarity")?,
+                choose_timeout: duration("incident.choose_timeout")?,
+                escalation,
+                rollback_command: optional("incident.rollback_command")?,
+                context_urls,
+                monitor_events: count("incident.monitor_events", 100_000)?,
+            },
+            alerts: AlertSettings {
+                listen: address("alerts.listen")?,
+                token: alerts_token.map(SecretString::from),
             },
             shell: ShellSettings {
                 listen,
@@ -515,6 +732,41 @@ mod tests {
                 " ",
                 "(temporal.namespace): is empty",
             ),
+            (
+                "CHATOPS__INCIDENT__THRESHOLD",
+                "70%",
+                "(incident.threshold): `70%` must be a number from 0 to 1",
+            ),
+            (
+                "CHATOPS__INCIDENT__AGENTS",
+                "0",
+                "(incident.agents): `0` must be a whole number from 1 to 10",
+            ),
+            (
+                "CHATOPS__INCIDENT__AGENT_URL",
+                "ftp://agents",
+                "(incident.agent_url): `ftp://agents` must start with http://",
+            ),
+            (
+                "CHATOPS__INCIDENT__CONTEXT_URLS",
+                "http://metrics/{service}, nope",
+                "(incident.context_urls): `nope` is not a URL",
+            ),
+            (
+                "CHATOPS__INCIDENT__ESCALATION",
+                "@oncall",
+                "(incident.escalation): `@oncall` must be a Slack user id",
+            ),
+            (
+                "CHATOPS__ALERTS__TOKEN",
+                "short",
+                "(alerts.token): is shorter than 16 characters",
+            ),
+            (
+                "CHATOPS__ALERTS__LISTEN",
+                "anywhere",
+                "(alerts.listen): `anywhere` is not an address",
+            ),
         ];
         for (key, value, want) in table {
             let err = load(&[(key, value)]).expect_err(key).to_string();
@@ -524,8 +776,43 @@ mod tests {
     }
 
     #[test]
+    fn incident_settings_default_and_combine() {
+        let s = load(&[]).expect("defaults load");
+        assert_eq!(s.incident.channel, s.slack.channel);
+        assert_eq!(s.incident.agents, 3);
+        assert_eq!(s.incident.agent_backend, AgentBackend::None);
+        assert!((s.incident.threshold - 0.70).abs() < f64::EPSILON);
+        assert!(s.alerts.token.is_none());
+        let s = load(&[
+            ("CHATOPS__INCIDENT__CHANNEL", "C0INCIDENT"),
+            ("CHATOPS__INCIDENT__AGENT_COMMAND", "./diagnose"),
+            (
+                "CHATOPS__INCIDENT__CONTEXT_URLS",
+                "http://m/{service}/metrics,http://l/logs",
+            ),
+        ])
+        .expect("loads");
+        assert_eq!(s.incident.channel, "C0INCIDENT");
+        assert_eq!(
+            s.incident.agent_backend,
+            AgentBackend::Command("./diagnose".into())
+        );
+        assert_eq!(s.incident.context_urls.len(), 2);
+        let both = load(&[
+            ("CHATOPS__INCIDENT__AGENT_COMMAND", "./diagnose"),
+            ("CHATOPS__INCIDENT__AGENT_URL", "http://agents"),
+        ])
+        .expect_err("both backends");
+        assert!(both.to_string().contains("not both"), "{both}");
+    }
+
+    #[test]
     fn secrets_never_show_in_debug() {
-        let s = load(&[("CHATOPS__SLACK__BOT_TOKEN", "xoxb-very-secret")]).expect("loads");
+        let s = load(&[
+            ("CHATOPS__SLACK__BOT_TOKEN", "xoxb-very-secret"),
+            ("CHATOPS__ALERTS__TOKEN", "alert-token-very-secret"),
+        ])
+        .expect("loads");
         let debug = format!("{s:?}");
         assert!(!debug.contains("very-secret"), "{debug}");
         assert_eq!(redact(s.bot_token().expect("set")), "xoxb-…(16 chars)");

@@ -16,55 +16,9 @@ use chatops_contract::incident::Diagnosis;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-/// Knobs of [`decide`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Policy {
-    /// Root causes at least this similar (0..=1, Jaccard over words) are the same diagnosis.
-    pub similarity: f64,
-    /// Consensus confidence needed to fix automatically.
-    pub threshold: f64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            similarity: 0.5,
-            threshold: 0.70,
-        }
-    }
-}
-
-/// Diagnoses that agree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Group {
-    /// Shared category.
-    pub category: String,
-    /// Root cause of the group's first member.
-    pub root_cause: String,
-    /// Agents in the group, in canonical order.
-    pub agents: Vec<String>,
-    /// Mean confidence of the members.
-    pub mean_confidence: f64,
-    /// Members / all diagnoses.
-    pub agreement: f64,
-    /// `mean_confidence × agreement`.
-    pub score: f64,
-}
-
-/// The verdict.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Consensus {
-    /// The winning group.
-    pub best: Group,
-    /// The next best, if any.
-    pub runner_up: Option<Group>,
-    /// The winning group's score.
-    pub confidence: f64,
-    /// Whether `confidence ≥ policy.threshold`.
-    pub auto_fix: bool,
-    /// Every group, best first.
-    pub groups: Vec<Group>,
-}
+pub use chatops_contract::incident::{
+    Consensus, ConsensusGroup as Group, ConsensusPolicy as Policy,
+};
 
 /// Why no verdict could be reached.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -5,6 +5,8 @@
 pub mod activities;
 pub mod consensus;
 pub mod feature_state;
+pub mod incident_state;
+pub mod monitor_state;
 pub mod workflows;
 
 use anyhow::Context as _;
@@ -14,9 +16,14 @@ use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
-use activities::policy::{FeaturePolicy, PolicyActivities};
+use activities::incident::IncidentActivities;
+use activities::policy::{FeaturePolicy, IncidentPolicy, PolicyActivities};
 use activities::slack::SlackActivities;
+use chatops_common::settings::AgentBackend;
+use chatops_contract::incident::ConsensusPolicy;
+use workflows::continuous_monitoring::ContinuousMonitoring;
 use workflows::feature_delivery::FeatureDelivery;
+use workflows::incident_swarm::IncidentSwarm;
 
 /// Connects to Temporal, registers every workflow and activity, and polls until `shutdown`
 /// completes; then finishes in-flight tasks and returns.
@@ -57,10 +64,37 @@ pub async fn run(
         ui_url: settings.temporal.ui_url.to_string(),
         namespace: settings.temporal.namespace.clone(),
     };
+    let inc = &settings.incident;
+    let incident_policy = IncidentPolicy {
+        channel: inc.channel.clone(),
+        agents: if inc.agent_backend == AgentBackend::None {
+            0
+        } else {
+            inc.agents
+        },
+        agent_timeout_ms: millis(inc.agent_timeout),
+        consensus: ConsensusPolicy {
+            similarity: inc.similarity,
+            threshold: inc.threshold,
+        },
+        choose_timeout_ms: millis(inc.choose_timeout),
+        escalation: inc.escalation.clone(),
+        context_urls: inc.context_urls.clone(),
+        rollback_configured: inc.rollback_command.is_some(),
+        monitor_events: inc.monitor_events,
+        ui_url: settings.temporal.ui_url.to_string(),
+        namespace: settings.temporal.namespace.clone(),
+    };
     let options = WorkerOptions::new(settings.temporal.task_queue.clone())
         .register_workflow::<FeatureDelivery>()?
+        .register_workflow::<IncidentSwarm>()?
+        .register_workflow::<ContinuousMonitoring>()?
         .register_activities(SlackActivities::new(slack, &bot_token))
-        .register_activities(PolicyActivities::new(policy))
+        .register_activities(PolicyActivities::new(policy, incident_policy))
+        .register_activities(IncidentActivities::new(
+            inc.agent_backend.clone(),
+            inc.rollback_command.clone(),
+        ))
         .build();
     let mut worker =
         Worker::new(&runtime, client, options).context("failed to create the worker")?;

@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod server;
+
 /// Largest body accepted, in bytes.
 pub const MAX_BODY: usize = 256 * 1024;
 

@@ -1,6 +1,9 @@
 //! Slash commands: a pure, table-tested parser into [`Command`], then one file per command.
 
 pub mod feature;
+pub mod incident;
+
+use chatops_contract::incident::Severity;
 
 use std::fmt;
 
@@ -12,6 +15,8 @@ pub const MAX_REQUEST_LEN: usize = 2000;
 pub enum Command {
     /// `/feature …`
     Feature(FeatureCommand),
+    /// `/incident …`
+    Incident(IncidentCommand),
     /// A command this app declares but does not serve yet.
     NotYetAvailable(&'static str),
 }
@@ -58,13 +63,76 @@ impl FeatureCommand {
     }
 }
 
+/// `/incident` subcommands. [`IncidentCommand::HELP`] documents each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentCommand {
+    /// Open an incident by hand.
+    New {
+        /// Affected service.
+        service: String,
+        /// How bad (`sev1`…`sev4`); high when not given.
+        severity: Severity,
+        /// What is wrong.
+        summary: String,
+    },
+    /// One incident's status, or with no id the open incidents.
+    Status {
+        /// Incident workflow id.
+        id: Option<String>,
+    },
+    /// The open incidents.
+    List,
+    /// Resolve an incident.
+    Resolve {
+        /// Incident workflow id.
+        id: String,
+        /// What fixed it.
+        summary: String,
+    },
+    /// Show the help text.
+    Help,
+}
+
+impl IncidentCommand {
+    /// Usage and description of every subcommand, in the order help lists them.
+    pub const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "/incident new <service> [sev1|sev2|sev3|sev4] <summary>",
+            "open an incident by hand (default sev2): card in the incident channel, agents start diagnosing",
+        ),
+        (
+            "/incident status [id]",
+            "one incident's state and latest events; without an id, the open incidents",
+        ),
+        (
+            "/incident list",
+            "the open incidents, with severity and age",
+        ),
+        (
+            "/incident resolve <id> <summary>",
+            "resolve an incident; its postmortem is posted in its thread",
+        ),
+        ("/incident help", "show this help"),
+    ];
+
+    /// The help text.
+    pub fn help() -> String {
+        let mut out = String::from("*/incident* — respond to incidents from Slack\n");
+        for (usage, what) in Self::HELP {
+            out.push_str(&format!("• `{}` — {what}\n", chatops_blocks::escape(usage)));
+        }
+        out.push_str("Acknowledge, roll back, resolve and pick diagnoses with the buttons on an incident's card and in its thread.");
+        out
+    }
+}
+
 /// A command that could not be parsed; its text is what the user sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// A slash command this app does not declare.
     UnknownCommand(String),
-    /// `/feature <something unknown>`.
-    UnknownSubcommand(String),
+    /// `<command> <something unknown>`: the command and the word.
+    UnknownSubcommand(&'static str, String),
     /// A subcommand without its argument.
     MissingArgument {
         /// The usage line.
@@ -82,7 +150,14 @@ impl fmt::Display for ParseError {
             Self::UnknownCommand(c) => {
                 write!(f, "I don't know the command `{c}`. Try `/feature help`.")
             }
-            Self::UnknownSubcommand(s) => {
+            Self::UnknownSubcommand("/incident", s) => {
+                write!(
+                    f,
+                    "`/incident {s}` is not an incident command.\n{}",
+                    IncidentCommand::help()
+                )
+            }
+            Self::UnknownSubcommand(_, s) => {
                 write!(
                     f,
                     "`/feature {s}` is not a feature command.\n{}",
@@ -105,7 +180,7 @@ impl fmt::Display for ParseError {
 pub fn parse(command: &str, text: &str) -> Result<Command, ParseError> {
     match command {
         "/feature" => parse_feature(text).map(Command::Feature),
-        "/incident" => Ok(Command::NotYetAvailable("/incident")),
+        "/incident" => parse_incident(text).map(Command::Incident),
         "/emergency-stop" => Ok(Command::NotYetAvailable("/emergency-stop")),
         other => Err(ParseError::UnknownCommand(other.to_owned())),
     }
@@ -156,7 +231,128 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             }
             Ok(FeatureCommand::Status { id: id.to_owned() })
         }
-        other => Err(ParseError::UnknownSubcommand(other.to_owned())),
+        other => Err(ParseError::UnknownSubcommand("/feature", other.to_owned())),
+    }
+}
+
+fn parse_incident(text: &str) -> Result<IncidentCommand, ParseError> {
+    let text = text.trim();
+    let (sub, rest) = text
+        .split_once(char::is_whitespace)
+        .map_or((text, ""), |(s, r)| (s, r.trim()));
+    let usage = |i: usize| IncidentCommand::HELP[i].0;
+    let id_arg = |id: &str| -> Result<String, ParseError> {
+        let id = id.trim_matches('`');
+        if chatops_contract::ids::is_incident_workflow_id(id) {
+            Ok(id.to_owned())
+        } else {
+            Err(ParseError::InvalidArgument(format!(
+                "`{}` is not an incident id. Incident ids look like `incident-3f9a1c2b4d`; `/incident list` shows the open ones.",
+                chatops_blocks::escape(id)
+            )))
+        }
+    };
+    match sub.to_ascii_lowercase().as_str() {
+        "" | "help" | "-h" | "--help" => Ok(IncidentCommand::Help),
+        "list" | "ls" => {
+            if rest.is_empty() {
+                Ok(IncidentCommand::List)
+            } else {
+                Err(ParseError::InvalidArgument(
+                    "`/incident list` takes no arguments.".into(),
+                ))
+            }
+        }
+        "status" => {
+            let mut args = rest.split_whitespace();
+            let id = args.next().map(id_arg).transpose()?;
+            if args.next().is_some() {
+                return Err(ParseError::InvalidArgument(format!(
+                    "`/incident status` takes at most one incident id; got `{}`.",
+                    chatops_blocks::escape(rest)
+                )));
+            }
+            Ok(IncidentCommand::Status { id })
+        }
+        "new" | "open" => {
+            let (service, rest) = rest
+                .split_once(char::is_whitespace)
+                .map_or((rest, ""), |(s, r)| (s, r.trim()));
+            if service.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: usage(0),
+                    what: "the service",
+                });
+            }
+            if !service
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            {
+                return Err(ParseError::InvalidArgument(format!(
+                    "`{}` is not a service name: use letters, digits, `-`, `_`, `.` or `/`. Usage: `{}`",
+                    chatops_blocks::escape(service),
+                    chatops_blocks::escape(usage(0))
+                )));
+            }
+            let (first, after) = rest
+                .split_once(char::is_whitespace)
+                .map_or((rest, ""), |(s, r)| (s, r.trim()));
+            let (severity, summary) = match sev_word(first) {
+                Some(sev) => (sev, after),
+                None => (Severity::High, rest),
+            };
+            if summary.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: usage(0),
+                    what: "the summary",
+                });
+            }
+            if summary.chars().count() > MAX_REQUEST_LEN {
+                return Err(ParseError::InvalidArgument(format!(
+                    "That summary is {} characters long; keep it under {MAX_REQUEST_LEN} and put the details in the thread.",
+                    summary.chars().count()
+                )));
+            }
+            Ok(IncidentCommand::New {
+                service: service.to_owned(),
+                severity,
+                summary: summary.to_owned(),
+            })
+        }
+        "resolve" => {
+            let (id, summary) = rest
+                .split_once(char::is_whitespace)
+                .map_or((rest, ""), |(s, r)| (s, r.trim()));
+            if id.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: usage(3),
+                    what: "the incident id",
+                });
+            }
+            let id = id_arg(id)?;
+            if summary.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: usage(3),
+                    what: "what fixed it",
+                });
+            }
+            Ok(IncidentCommand::Resolve {
+                id,
+                summary: summary.to_owned(),
+            })
+        }
+        other => Err(ParseError::UnknownSubcommand("/incident", other.to_owned())),
+    }
+}
+
+/// `sev1`…`sev4` (or `p1`…`p4`), the words people type for severity in a command.
+fn sev_word(word: &str) -> Option<Severity> {
+    match word.to_ascii_lowercase().as_str() {
+        "sev1" | "p1" => Some(Severity::Critical),
+        "sev2" | "p2" => Some(Severity::High),
+        "sev3" | "p3" => Some(Severity::Medium),
+        "sev4" | "p4" => Some(Severity::Low),
+        _ => None,
     }
 }
 
@@ -236,11 +432,84 @@ mod tests {
     }
 
     #[test]
+    fn incident_commands_parse_into_the_enum() {
+        let table: Vec<(&str, IncidentCommand)> = vec![
+            (
+                "new checkout 5xx above 5%",
+                IncidentCommand::New {
+                    service: "checkout".into(),
+                    severity: Severity::High,
+                    summary: "5xx above 5%".into(),
+                },
+            ),
+            (
+                "NEW payments/api SEV1 card declines spiking",
+                IncidentCommand::New {
+                    service: "payments/api".into(),
+                    severity: Severity::Critical,
+                    summary: "card declines spiking".into(),
+                },
+            ),
+            ("status", IncidentCommand::Status { id: None }),
+            (
+                "status incident-3f9a1c2b4d",
+                IncidentCommand::Status {
+                    id: Some("incident-3f9a1c2b4d".into()),
+                },
+            ),
+            ("list", IncidentCommand::List),
+            (
+                "resolve incident-3f9a1c2b4d raised the pool size",
+                IncidentCommand::Resolve {
+                    id: "incident-3f9a1c2b4d".into(),
+                    summary: "raised the pool size".into(),
+                },
+            ),
+            ("", IncidentCommand::Help),
+        ];
+        for (text, want) in table {
+            assert_eq!(
+                parse("/incident", text),
+                Ok(Command::Incident(want)),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn incident_mistakes_get_specific_answers() {
+        let table: &[(&str, &str)] = &[
+            (
+                "new",
+                "Missing the service. Usage: `/incident new &lt;service&gt;",
+            ),
+            ("new checkout", "Missing the summary."),
+            ("new checkout sev1", "Missing the summary."),
+            ("new check<out> down", "is not a service name"),
+            ("status feature-x-1", "`feature-x-1` is not an incident id."),
+            (
+                "status incident-a incident-b",
+                "takes at most one incident id",
+            ),
+            ("resolve", "Missing the incident id."),
+            ("resolve incident-abc", "Missing what fixed it."),
+            ("list all", "takes no arguments"),
+            (
+                "escalate",
+                "`/incident escalate` is not an incident command.",
+            ),
+        ];
+        for (text, want) in table {
+            let err = parse("/incident", text).expect_err(text).to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+        for (usage, _) in IncidentCommand::HELP {
+            assert!(IncidentCommand::help().contains(&chatops_blocks::escape(usage)));
+        }
+    }
+
+    #[test]
     fn declared_but_unserved_commands_are_recognised() {
-        assert_eq!(
-            parse("/incident", "status"),
-            Ok(Command::NotYetAvailable("/incident"))
-        );
         assert_eq!(
             parse("/emergency-stop", ""),
             Ok(Command::NotYetAvailable("/emergency-stop"))

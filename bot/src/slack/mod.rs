@@ -51,6 +51,7 @@ pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
             Some(Reply::text(e.to_string()))
         }
         Ok(Command::Feature(cmd)) => commands::feature::run(app, &inv, cmd),
+        Ok(Command::Incident(cmd)) => commands::incident::run(app, &inv, cmd),
         Ok(Command::NotYetAvailable(name)) => Some(Reply::text(format!(
             "`{name}` is not available in this version yet. `/feature help` lists what is."
         ))),
@@ -61,6 +62,7 @@ pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
 pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let app_token = SlackApiToken::new(app.settings.app_token()?.expose_secret().into());
     check_tokens(&app, &app_token).await?;
+    let intake = crate::alerts::server::spawn(app.clone()).await?;
 
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_command_events(on_command)
@@ -86,6 +88,9 @@ pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow:
     );
     shutdown.await;
     listener.shutdown().await;
+    if let Some(intake) = intake {
+        intake.stop().await;
+    }
     Ok(())
 }
 

@@ -28,6 +28,28 @@ pub enum Action {
         /// Gate name.
         gate: String,
     },
+    /// Acknowledge incident `workflow`.
+    Acknowledge {
+        /// Workflow id.
+        workflow: String,
+    },
+    /// Run the rollback for incident `workflow`.
+    Rollback {
+        /// Workflow id.
+        workflow: String,
+    },
+    /// Resolve incident `workflow`.
+    Resolve {
+        /// Workflow id.
+        workflow: String,
+    },
+    /// Pick candidate `index` as incident `workflow`'s diagnosis.
+    ChooseDiagnosis {
+        /// Workflow id.
+        workflow: String,
+        /// Candidate index, from 0.
+        index: usize,
+    },
 }
 
 /// Why a button press could not be decoded.
@@ -67,20 +89,42 @@ struct GateValue {
     gate: String,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncidentValue {
+    #[serde(rename = "w")]
+    workflow: String,
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+}
+
 impl Action {
     /// The `(action_id, value)` pair to put on a button.
     pub fn encode(&self) -> (String, String) {
-        let (name, workflow, gate) = match self {
-            Self::Approve { workflow, gate } => ("approve", workflow, gate),
-            Self::Reject { workflow, gate } => ("reject", workflow, gate),
+        let gate = |workflow: &String, gate: &String| {
+            serde_json::to_string(&GateValue {
+                workflow: workflow.clone(),
+                gate: gate.clone(),
+            })
         };
-        let value = GateValue {
-            workflow: workflow.clone(),
-            gate: gate.clone(),
+        let incident = |workflow: &String, index: Option<usize>| {
+            serde_json::to_string(&IncidentValue {
+                workflow: workflow.clone(),
+                index,
+            })
         };
-        // Serializing two strings into JSON cannot fail.
-        let value = serde_json::to_string(&value).unwrap_or_default();
-        (format!("{PREFIX}{name}"), value)
+        let (name, value) = match self {
+            Self::Approve { workflow, gate: g } => ("approve", gate(workflow, g)),
+            Self::Reject { workflow, gate: g } => ("reject", gate(workflow, g)),
+            Self::Acknowledge { workflow } => ("acknowledge", incident(workflow, None)),
+            Self::Rollback { workflow } => ("rollback", incident(workflow, None)),
+            Self::Resolve { workflow } => ("resolve", incident(workflow, None)),
+            Self::ChooseDiagnosis { workflow, index } => {
+                ("choose_diagnosis", incident(workflow, Some(*index)))
+            }
+        };
+        // Serializing strings and a number into JSON cannot fail.
+        (format!("{PREFIX}{name}"), value.unwrap_or_default())
     }
 
     /// Decodes a button press from its `action_id` and `value`.
@@ -103,6 +147,18 @@ impl Action {
             }
             Ok(v)
         };
+        let incident = |want_index: bool| -> Result<(String, Option<usize>), DecodeError> {
+            let v: IncidentValue =
+                serde_json::from_str(value).map_err(|e| malformed(e.to_string()))?;
+            if v.workflow.is_empty() {
+                return Err(malformed("empty workflow".to_owned()));
+            }
+            match (want_index, v.index) {
+                (true, None) => Err(malformed("missing diagnosis index".to_owned())),
+                (false, Some(_)) => Err(malformed("unexpected index".to_owned())),
+                (_, index) => Ok((v.workflow, index)),
+            }
+        };
         match name {
             "approve" => parse().map(|v| Self::Approve {
                 workflow: v.workflow,
@@ -112,6 +168,13 @@ impl Action {
                 workflow: v.workflow,
                 gate: v.gate,
             }),
+            "acknowledge" => incident(false).map(|(workflow, _)| Self::Acknowledge { workflow }),
+            "rollback" => incident(false).map(|(workflow, _)| Self::Rollback { workflow }),
+            "resolve" => incident(false).map(|(workflow, _)| Self::Resolve { workflow }),
+            "choose_diagnosis" => incident(true).map(|(workflow, index)| Self::ChooseDiagnosis {
+                workflow,
+                index: index.unwrap_or_default(),
+            }),
             _ => Err(DecodeError::UnknownAction(action_id.to_owned())),
         }
     }
@@ -119,7 +182,12 @@ impl Action {
     /// The workflow this action targets.
     pub fn workflow(&self) -> &str {
         match self {
-            Self::Approve { workflow, .. } | Self::Reject { workflow, .. } => workflow,
+            Self::Approve { workflow, .. }
+            | Self::Reject { workflow, .. }
+            | Self::Acknowledge { workflow }
+            | Self::Rollback { workflow }
+            | Self::Resolve { workflow }
+            | Self::ChooseDiagnosis { workflow, .. } => workflow,
         }
     }
 }
@@ -141,6 +209,19 @@ mod tests {
             Action::Approve {
                 workflow: "w\"ith|odd,chars".into(),
                 gate: "g\\1".into(),
+            },
+            Action::Acknowledge {
+                workflow: "incident-3f9a1c2b".into(),
+            },
+            Action::Rollback {
+                workflow: "incident-3f9a1c2b".into(),
+            },
+            Action::Resolve {
+                workflow: "incident-3f9a1c2b".into(),
+            },
+            Action::ChooseDiagnosis {
+                workflow: "incident-3f9a1c2b".into(),
+                index: 2,
             },
         ]
     }
@@ -193,6 +274,15 @@ mod tests {
             let err = Action::decode(id, *value).expect_err("must not decode");
             assert_eq!(err.to_string(), *want);
         }
+        let err = Action::decode("chatops.choose_diagnosis", Some(r#"{"w":"incident-1"}"#))
+            .expect_err("index is required");
+        assert!(
+            err.to_string().ends_with("missing diagnosis index"),
+            "{err}"
+        );
+        let err = Action::decode("chatops.resolve", Some(r#"{"w":"incident-1","i":0}"#))
+            .expect_err("resolve takes no index");
+        assert!(err.to_string().ends_with("unexpected index"), "{err}");
         let err = Action::decode("chatops.reject", Some("not json")).expect_err("must not decode");
         assert!(matches!(err, DecodeError::MalformedValue { .. }), "{err}");
         let long = "x".repeat(MAX_VALUE_LEN + 1);

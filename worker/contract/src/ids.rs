@@ -46,6 +46,22 @@ pub fn is_feature_workflow_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '/')
 }
 
+/// Id of an incident: `incident-<short-id>`.
+pub fn incident_workflow_id(short_id: &str) -> String {
+    format!("incident-{short_id}")
+}
+
+/// Whether `id` looks like an incident workflow id.
+pub fn is_incident_workflow_id(id: &str) -> bool {
+    id.strip_prefix("incident-").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.len() <= 64
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +89,15 @@ mod tests {
         assert_eq!(feature_workflow_id("!!", "7f3a9c01"), "feature-7f3a9c01");
         assert!(!is_feature_workflow_id("incident-1"));
         assert!(!is_feature_workflow_id("feature-Bad Id"));
+    }
+
+    #[test]
+    fn incident_ids_are_recognised() {
+        let id = incident_workflow_id("3f9a1c2b");
+        assert_eq!(id, "incident-3f9a1c2b");
+        assert!(is_incident_workflow_id(&id));
+        assert!(!is_incident_workflow_id("incident-"));
+        assert!(!is_incident_workflow_id("feature-x-1"));
+        assert!(!is_incident_workflow_id("incident-Bad"));
     }
 }

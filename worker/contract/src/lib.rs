@@ -19,6 +19,14 @@ pub mod workflows {
     /// The feature-delivery orchestrator. Input [`crate::feature::FeatureRequest`], result
     /// [`crate::feature::FeatureOutcome`].
     pub const FEATURE_DELIVERY: &str = "FeatureDelivery";
+    /// One incident: triage, parallel diagnosis, consensus, mitigation, postmortem. Input
+    /// [`crate::incident::IncidentInput`], result [`crate::incident::IncidentOutcome`].
+    pub const INCIDENT_SWARM: &str = "IncidentSwarm";
+    /// The long-running alert router (one run, id
+    /// [`crate::incident::monitor_workflow_id`]): de-duplicates alerts by fingerprint and opens
+    /// one `IncidentSwarm` per new incident. Input [`crate::incident::MonitorStats`] (carried
+    /// across continue-as-new; start it with `{}`).
+    pub const CONTINUOUS_MONITORING: &str = "ContinuousMonitoring";
 }
 
 /// Signal names (fire-and-forget; durable even while no worker runs).
@@ -27,12 +35,38 @@ pub mod signals {
     pub const APPROVE: &str = "approve";
     /// Reject a pending gate. Payload [`crate::feature::Reject`].
     pub const REJECT: &str = "reject";
+    /// `ContinuousMonitoring`: one alert. Payload [`crate::incident::Alert`].
+    pub const ALERT: &str = "alert";
+    /// `ContinuousMonitoring`: an incident it opened has closed. Payload
+    /// [`crate::incident::IncidentClosed`].
+    pub const INCIDENT_CLOSED: &str = "incident_closed";
+    /// `IncidentSwarm`: someone is on it. Payload [`crate::incident::Acknowledge`].
+    pub const ACKNOWLEDGE: &str = "acknowledge";
+    /// `IncidentSwarm`: hand command to someone. Payload [`crate::incident::AssignCommander`].
+    pub const ASSIGN_COMMANDER: &str = "assign_commander";
+    /// `IncidentSwarm`: pick a candidate diagnosis. Payload [`crate::incident::ChooseDiagnosis`].
+    pub const CHOOSE_DIAGNOSIS: &str = "choose_diagnosis";
+    /// `IncidentSwarm`: run the configured rollback. Payload [`crate::incident::Rollback`].
+    pub const ROLLBACK: &str = "rollback";
+    /// `IncidentSwarm`: close it and write the postmortem. Payload [`crate::incident::Resolve`].
+    pub const RESOLVE: &str = "resolve";
 }
 
 /// Query names.
 pub mod queries {
-    /// Current state of a feature. Result [`crate::feature::FeatureStatus`].
+    /// Current state of a feature (result [`crate::feature::FeatureStatus`]) or an incident
+    /// (result [`crate::incident::IncidentStatus`]).
     pub const STATUS: &str = "status";
+    /// `IncidentSwarm`: what each agent said and the candidates. Result
+    /// [`crate::incident::Diagnoses`].
+    pub const DIAGNOSES: &str = "diagnoses";
+    /// `IncidentSwarm`: the verdict with its policy. Result [`crate::incident::ConsensusReport`].
+    pub const CONSENSUS: &str = "consensus";
+    /// `IncidentSwarm`: the timeline. Result `[`[`crate::incident::IncidentEvent`]`]`.
+    pub const TIMELINE: &str = "timeline";
+    /// `ContinuousMonitoring`: counters and open incidents. Result
+    /// [`crate::incident::MonitorStats`].
+    pub const STATS: &str = "stats";
 }
 
 /// Formats a duration the way config takes it: `24h`, `90s`, `1h 30m`, `500ms`.

@@ -1,4 +1,5 @@
 //! Activities: every side effect a workflow has, one file per integration.
 
+pub mod incident;
 pub mod policy;
 pub mod slack;

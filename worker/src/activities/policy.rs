@@ -19,16 +19,44 @@ pub struct FeaturePolicy {
     pub namespace: String,
 }
 
-/// Serves [`FeaturePolicy`].
+/// What an incident and the monitor need from config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentPolicy {
+    /// Channel for incident cards.
+    pub channel: String,
+    /// Agents to ask; 0 when no agent backend is configured.
+    pub agents: u32,
+    /// How long one agent attempt may take, in milliseconds.
+    pub agent_timeout_ms: u64,
+    /// Consensus knobs.
+    pub consensus: chatops_contract::incident::ConsensusPolicy,
+    /// How long candidates wait for a pick before escalating, in milliseconds.
+    pub choose_timeout_ms: u64,
+    /// Who escalations mention (user or user group id).
+    pub escalation: Option<String>,
+    /// Context source URL templates.
+    pub context_urls: Vec<String>,
+    /// Whether a rollback command is configured.
+    pub rollback_configured: bool,
+    /// Alerts per monitor run before it continues as new.
+    pub monitor_events: u32,
+    /// Temporal UI base URL, for deep links.
+    pub ui_url: String,
+    /// Temporal namespace, for deep links.
+    pub namespace: String,
+}
+
+/// Serves [`FeaturePolicy`] and [`IncidentPolicy`].
 #[derive(Debug)]
 pub struct PolicyActivities {
     policy: FeaturePolicy,
+    incident: IncidentPolicy,
 }
 
 impl PolicyActivities {
-    /// Serves `policy` to every workflow that asks.
-    pub fn new(policy: FeaturePolicy) -> Self {
-        Self { policy }
+    /// Serves the policies to every workflow that asks.
+    pub fn new(policy: FeaturePolicy, incident: IncidentPolicy) -> Self {
+        Self { policy, incident }
     }
 }
 
@@ -41,5 +69,14 @@ impl PolicyActivities {
         _ctx: ActivityContext,
     ) -> Result<FeaturePolicy, ActivityError> {
         Ok(self.policy.clone())
+    }
+
+    /// The current incident policy.
+    #[activity(name = "policy.incident")]
+    pub async fn incident(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+    ) -> Result<IncidentPolicy, ActivityError> {
+        Ok(self.incident.clone())
     }
 }

@@ -1,3 +1,5 @@
 //! Workflows: one file per workflow type.
 
+pub mod continuous_monitoring;
 pub mod feature_delivery;
+pub mod incident_swarm;

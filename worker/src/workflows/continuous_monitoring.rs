@@ -1,0 +1,157 @@
+//! `ContinuousMonitoring`: the one long-running alert router.
+//!
+//! Alerts arrive by signal and are handled in order: a new fingerprint opens an `IncidentSwarm`
+//! child (abandoned on close, so it outlives this run), a repeat is forwarded to the open
+//! incident. Incidents report their closing back by signal. After `incident.monitor_events`
+//! alerts the run continues as new, carrying its stats and open incidents, so history stays
+//! small however long it runs.
+
+use chatops_contract::ids;
+use chatops_contract::incident::{Alert, IncidentClosed, IncidentInput, MonitorStats};
+use chatops_contract::{queries, signals, workflows};
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ActivityOptions, ChildWorkflowOptions, ContinueAsNewOptions, ParentClosePolicy,
+    SignalWorkflowOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
+    WorkflowResult,
+};
+
+use crate::activities::policy::{IncidentPolicy, PolicyActivities};
+use crate::monitor_state::{self, Route};
+use crate::workflows::incident_swarm::IncidentSwarm;
+
+/// The alert router.
+#[workflow]
+pub struct ContinuousMonitoring {
+    stats: MonitorStats,
+    queue: VecDeque<serde_json::Value>,
+    handled_this_run: u32,
+    now: SystemTime,
+}
+
+#[workflow_methods]
+impl ContinuousMonitoring {
+    #[init]
+    pub fn new(ctx: &WorkflowContextView, carried: MonitorStats) -> Self {
+        let mut stats = carried;
+        stats.runs += 1;
+        Self {
+            stats,
+            queue: VecDeque::new(),
+            handled_this_run: 0,
+            now: ctx.start_time().unwrap_or(SystemTime::UNIX_EPOCH),
+        }
+    }
+
+    #[run(name = workflows::CONTINUOUS_MONITORING)]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<MonitorStats> {
+        let policy: IncidentPolicy = ctx
+            .execute_activity(
+                PolicyActivities::incident,
+                (),
+                ActivityOptions::start_to_close_timeout(Duration::from_secs(15)),
+            )
+            .await?;
+        let me = ctx.workflow_id().to_owned();
+        loop {
+            ctx.wait_condition(|s: &Self| !s.queue.is_empty()).await?;
+            while let Some(raw) = ctx.state_mut(|s| s.queue.pop_front()) {
+                Self::handle(ctx, &me, raw).await;
+            }
+            let handled = ctx.state(|s| s.handled_this_run);
+            if handled >= policy.monitor_events && ctx.state(|s| s.queue.is_empty()) {
+                let carried = ctx.state(|s| s.stats.clone());
+                tracing::info!(handled, "monitor continuing as new");
+                ctx.continue_as_new(carried, ContinueAsNewOptions::default())?;
+            }
+        }
+    }
+
+    #[signal(name = signals::ALERT)]
+    pub fn alert(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        self.queue.push_back(payload);
+    }
+
+    #[signal(name = signals::INCIDENT_CLOSED)]
+    pub fn incident_closed(
+        &mut self,
+        _ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        match serde_json::from_value::<IncidentClosed>(payload) {
+            Ok(c) => {
+                if !monitor_state::close(&mut self.stats, &c.id) {
+                    tracing::debug!(id = %c.id, "closed incident was not open here");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "malformed incident_closed signal ignored"),
+        }
+    }
+
+    #[query(name = queries::STATS)]
+    pub fn stats(&self, _ctx: &WorkflowContextView) -> MonitorStats {
+        self.stats.clone()
+    }
+}
+
+impl ContinuousMonitoring {
+    async fn handle(ctx: &WorkflowContext<Self>, me: &str, raw: serde_json::Value) {
+        ctx.state_mut(|s| s.handled_this_run += 1);
+        let alert: Alert = match serde_json::from_value(raw) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "malformed alert signal ignored");
+                ctx.state_mut(|s| {
+                    s.stats.alerts_seen += 1;
+                    s.stats.ignored += 1;
+                });
+                return;
+            }
+        };
+        // Derived from workflow randomness: the same on replay, unique across runs.
+        let short: String = ctx.uuid4().chars().filter(|c| *c != '-').take(10).collect();
+        let new_id = ids::incident_workflow_id(&short);
+        let at = humantime::format_rfc3339_seconds(
+            ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now)),
+        )
+        .to_string();
+        match ctx.state_mut(|s| monitor_state::route(&mut s.stats, &alert, &new_id, &at)) {
+            Route::Open(id) => {
+                let input = IncidentInput {
+                    opened_by: alert.labels.get("opened_by").cloned(),
+                    alert,
+                    monitor: Some(me.to_owned()),
+                };
+                let options = ChildWorkflowOptions::builder()
+                    .workflow_id(id.clone())
+                    .parent_close_policy(ParentClosePolicy::Abandon)
+                    .build();
+                if let Err(e) = ctx
+                    .start_child_workflow(IncidentSwarm::run, input, options)
+                    .await
+                {
+                    tracing::error!(%id, error = %e, "could not start the incident");
+                    ctx.state_mut(|s| monitor_state::close(&mut s.stats, &id));
+                }
+            }
+            Route::Join(id) => {
+                let payload = serde_json::to_value(&alert).unwrap_or_default();
+                if let Err(e) = ctx
+                    .external_workflow(id.clone(), None)
+                    .signal(
+                        IncidentSwarm::alert,
+                        payload,
+                        SignalWorkflowOptions::default(),
+                    )
+                    .await
+                {
+                    // The incident closed meanwhile (its closing signal is on its way).
+                    tracing::warn!(%id, error = %e, "could not forward the alert");
+                }
+            }
+            Route::Drop(why) => tracing::info!(%why, "alert dropped"),
+        }
+    }
+}

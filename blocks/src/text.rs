@@ -28,8 +28,31 @@ pub fn render(
         return (mrkdwn_to_text(fallback), Vec::new());
     };
     let mut lines = Vec::new();
-    let mut buttons = Vec::new();
+    let mut buttons: Vec<Button> = Vec::new();
+    // Records `el` if it is a button; returns how it is shown.
+    let mut take = |el: &Value, block_id: &Option<String>| -> Option<String> {
+        if el.get("type").and_then(Value::as_str) != Some("button") {
+            return None;
+        }
+        let label = text_of(el.get("text"));
+        let shown = format!("[{}] {}", first_button + buttons.len(), label);
+        buttons.push(Button {
+            label,
+            action_id: el
+                .get("action_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            value: el.get("value").and_then(Value::as_str).map(str::to_owned),
+            block_id: block_id.clone(),
+        });
+        Some(shown)
+    };
     for block in blocks {
+        let block_id = block
+            .get("block_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let kind = block
             .get("type")
             .and_then(Value::as_str)
@@ -37,7 +60,10 @@ pub fn render(
         match kind {
             "header" => lines.push(format!("== {} ==", text_of(block.get("text")))),
             "section" => {
-                let t = text_of(block.get("text"));
+                let mut t = text_of(block.get("text"));
+                if let Some(shown) = block.get("accessory").and_then(|a| take(a, &block_id)) {
+                    t = format!("{t}  {shown}");
+                }
                 if !t.is_empty() {
                     lines.push(t);
                 }
@@ -64,33 +90,13 @@ pub fn render(
             }
             "divider" => lines.push("----".to_owned()),
             "actions" => {
-                let block_id = block
-                    .get("block_id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                let mut row = Vec::new();
-                for el in block
+                let row: Vec<String> = block
                     .get("elements")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
-                {
-                    if el.get("type").and_then(Value::as_str) != Some("button") {
-                        continue;
-                    }
-                    let label = text_of(el.get("text"));
-                    row.push(format!("[{}] {}", first_button + buttons.len(), label));
-                    buttons.push(Button {
-                        label,
-                        action_id: el
-                            .get("action_id")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                        value: el.get("value").and_then(Value::as_str).map(str::to_owned),
-                        block_id: block_id.clone(),
-                    });
-                }
+                    .filter_map(|el| take(el, &block_id))
+                    .collect();
                 lines.push(row.join("  "));
             }
             _ => {}
@@ -126,6 +132,7 @@ pub fn mrkdwn_to_text(s: &str) -> String {
         out.push_str(&match inner.split_once('|') {
             Some((url, label)) => format!("{label} ({url})"),
             None if inner.starts_with('@') || inner.starts_with('#') => inner.to_owned(),
+            None if inner.starts_with("!subteam^") => format!("@{}", &inner["!subteam^".len()..]),
             None => inner.to_owned(),
         });
         rest = &rest[start + end + 1..];
@@ -186,6 +193,20 @@ mod tests {
         assert_eq!(buttons.len(), 2);
         assert_eq!(buttons[0].value.as_deref(), Some("v"));
         assert_eq!(buttons[1].block_id.as_deref(), Some("gate:intake"));
+    }
+
+    #[test]
+    fn section_accessory_buttons_are_buttons_too() {
+        let blocks = json!([
+            {"type": "section", "block_id": "c1", "text": {"type": "mrkdwn", "text": "*1.* pool"},
+             "accessory": {"type": "button", "text": {"type": "plain_text", "text": "Choose 1"}, "action_id": "c", "value": "v1"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "no button"},
+             "accessory": {"type": "image", "image_url": "x", "alt_text": "x"}}
+        ]);
+        let (text, buttons) = render("fallback", Some(&blocks), 1);
+        assert_eq!(text, "1. pool  [1] Choose 1\nno button");
+        assert_eq!(buttons.len(), 1);
+        assert_eq!(buttons[0].block_id.as_deref(), Some("c1"));
     }
 
     #[test]

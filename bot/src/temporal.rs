@@ -138,8 +138,7 @@ impl Temporal {
 
     /// Hands `alert` to `ContinuousMonitoring`, starting it if it is not running.
     pub async fn send_alert(&self, alert: &Alert) -> Result<(), TemporalError> {
-        let options =
-            WorkflowStartOptions::new(self.task_queue.clone(), self.monitor_id()).build();
+        let options = WorkflowStartOptions::new(self.task_queue.clone(), self.monitor_id()).build();
         match self
             .client
             .signal_with_start_workflow(

@@ -88,10 +88,29 @@ impl Http {
         timeout: Duration,
     ) -> Result<Response, HttpError> {
         let bytes = serde_json::to_vec(body).map_err(|e| HttpError::Request(e.to_string()))?;
-        let req = hyper::Request::post(url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .body(Full::new(Bytes::from(bytes)))
+        self.post(
+            url,
+            &[("content-type", "application/json")],
+            Bytes::from(bytes),
+            timeout,
+        )
+        .await
+    }
+
+    /// `POST url` with `body` and extra `headers`.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<Response, HttpError> {
+        let mut req = hyper::Request::post(url).header("accept", "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
+            .body(Full::new(body))
             .map_err(|e| HttpError::Request(e.to_string()))?;
         self.send(req, timeout).await
     }

@@ -14,6 +14,10 @@ pub const REQUESTER: &str = "U0REQUESTER";
 pub const APPROVER: &str = "U0APPROVER";
 /// Where it all happens.
 pub const CHANNEL: &str = "C0DELIVERY";
+/// Where incident cards go.
+pub const INCIDENT_CHANNEL: &str = "C0INCIDENT";
+/// Bearer token the alert intake accepts.
+pub const ALERT_TOKEN: &str = "e2e-alert-token-0123456789";
 /// Bot token the local Slack accepts.
 pub const BOT_TOKEN: &str = "xoxb-e2e-bot";
 /// App token the local Slack accepts.
@@ -30,6 +34,8 @@ pub struct StackOptions {
     pub phase_duration: &'static str,
     /// Extra env for the bot only.
     pub bot_env: Vec<(String, String)>,
+    /// Extra env for both processes (e.g. `CHATOPS__INCIDENT__…`).
+    pub env: Vec<(String, String)>,
 }
 
 impl StackOptions {
@@ -48,6 +54,7 @@ impl Default for StackOptions {
             intake_timeout: "1h",
             phase_duration: "0s",
             bot_env: Vec::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -67,6 +74,8 @@ pub struct Stack {
     pub bot: Option<Supervised>,
     /// The worker process.
     pub worker: Option<Supervised>,
+    /// The bot's alert intake, e.g. `http://127.0.0.1:40123`.
+    pub alerts_url: String,
     opts: StackOptions,
 }
 
@@ -85,7 +94,9 @@ impl Stack {
             .join("e2e")
             .join(format!("{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
+        let alerts_port = crate::temporal::free_port()?;
         let mut stack = Self {
+            alerts_url: format!("http://127.0.0.1:{alerts_port}"),
             slack,
             task_queue: format!("e2e-{name}-{}", std::process::id()),
             server,
@@ -120,11 +131,91 @@ impl Stack {
                 "CHATOPS__FEATURE__PHASE_DURATION",
                 self.opts.phase_duration.into(),
             ),
+            ("CHATOPS__INCIDENT__CHANNEL", INCIDENT_CHANNEL.into()),
+            ("CHATOPS__ALERTS__TOKEN", ALERT_TOKEN.into()),
+            (
+                "CHATOPS__ALERTS__LISTEN",
+                self.alerts_url.trim_start_matches("http://").to_owned(),
+            ),
             ("RUST_LOG", "info,temporalio_sdk_core=warn".into()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(self.opts.env.iter().cloned())
         .collect()
+    }
+
+    /// POSTs `body` to the alert intake with `headers`; returns the status and the JSON answer.
+    pub async fn post_alert(
+        &self,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> anyhow::Result<(u16, serde_json::Value)> {
+        let resp = chatops_common::http::Http::new()
+            .post(
+                &format!("{}/alerts", self.alerts_url),
+                headers,
+                body.to_owned().into(),
+                Duration::from_secs(10),
+            )
+            .await?;
+        let json = serde_json::from_slice(&resp.body).unwrap_or(serde_json::Value::Null);
+        Ok((resp.status, json))
+    }
+
+    /// POSTs an alert as an authorized JSON sender.
+    pub async fn send_alert(&self, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+        let auth = format!("Bearer {ALERT_TOKEN}");
+        let (status, answer) = self
+            .post_alert(
+                &[
+                    ("authorization", &auth),
+                    ("content-type", "application/json"),
+                ],
+                &body.to_string(),
+            )
+            .await?;
+        anyhow::ensure!(status == 202, "alert refused with {status}: {answer}");
+        Ok(answer)
+    }
+
+    /// Queries workflow `id` with `query` through the `temporal` CLI.
+    pub fn query(&self, id: &str, query: &str) -> anyhow::Result<serde_json::Value> {
+        let out = self.temporal(&["workflow", "query", "-w", id, "--name", query, "-o", "json"])?;
+        let v: serde_json::Value = serde_json::from_str(&out)?;
+        Ok(v.get("queryResult")
+            .and_then(|r| r.get(0))
+            .cloned()
+            .unwrap_or(v))
+    }
+
+    /// The monitor's workflow id for this stack's task queue.
+    pub fn monitor_id(&self) -> String {
+        chatops_contract::incident::monitor_workflow_id(&self.task_queue)
+    }
+
+    /// Polls query `query` of workflow `id` until `check` holds.
+    pub async fn wait_query(
+        &self,
+        id: &str,
+        query: &str,
+        what: &str,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<serde_json::Value> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let answer = self.query(id, query);
+            if let Ok(a) = &answer
+                && check(a)
+            {
+                return answer;
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}; last answer: {answer:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// (Re)starts the worker.
@@ -334,21 +425,7 @@ impl Stack {
 
     /// The `status` query's answer, through the `temporal` CLI (as an operator would ask).
     pub fn status(&self, id: &str) -> anyhow::Result<serde_json::Value> {
-        let out = self.temporal(&[
-            "workflow",
-            "query",
-            "-w",
-            id,
-            "--name",
-            chatops_contract::queries::STATUS,
-            "-o",
-            "json",
-        ])?;
-        let v: serde_json::Value = serde_json::from_str(&out)?;
-        Ok(v.get("queryResult")
-            .and_then(|r| r.get(0))
-            .cloned()
-            .unwrap_or(v))
+        self.query(id, chatops_contract::queries::STATUS)
     }
 
     /// Polls the `status` query until `check` holds.
@@ -358,18 +435,8 @@ impl Stack {
         what: &str,
         check: impl Fn(&serde_json::Value) -> bool,
     ) -> anyhow::Result<serde_json::Value> {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let status = self.status(id)?;
-            if check(&status) {
-                return Ok(status);
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for {what}; status: {status:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.wait_query(id, chatops_contract::queries::STATUS, what, check)
+            .await
     }
 }
 

@@ -4,6 +4,7 @@
 //! [`text`] renders any Block Kit message back to plain text for the shell adapter.
 
 pub mod feature;
+pub mod freeze;
 pub mod incident;
 pub mod text;
 

@@ -37,6 +37,14 @@ pub fn handle(app: &Arc<App>, press: Press) {
 
 async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
     let result = match &action {
+        Action::EngageFreeze { reason } => {
+            return Some(crate::commands::emergency::engage(app, user, reason.clone()).await);
+        }
+        Action::CancelFreeze => {
+            return Some(Reply::text(
+                "Emergency stop not engaged. Nothing was changed.",
+            ));
+        }
         Action::Approve { workflow, gate } => {
             let payload = Approve {
                 gate: gate.clone(),
@@ -100,6 +108,7 @@ async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
         Action::Rollback { .. } => "roll back",
         Action::Resolve { .. } => "resolve",
         Action::ChooseDiagnosis { .. } => "choose a diagnosis for",
+        Action::EngageFreeze { .. } | Action::CancelFreeze => "use the emergency stop",
     };
     match result {
         Ok(()) => {

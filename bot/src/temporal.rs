@@ -3,10 +3,10 @@
 
 use chatops_common::Settings;
 use chatops_contract::feature::{FeatureRequest, FeatureStatus};
+use chatops_contract::freeze::{FreezeRequest, FreezeStatus, freeze_workflow_id};
 use chatops_contract::incident::{Alert, IncidentStatus, MonitorStats, monitor_workflow_id};
 use chatops_contract::{queries, signals, workflows};
 use serde::{Serialize, de::DeserializeOwned};
-use std::collections::HashMap;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError};
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, UntypedQuery, UntypedSignal,
@@ -14,7 +14,6 @@ use temporalio_client::{
     WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::data_converters::RawValue;
-use temporalio_common::protos::temporal::api::common::v1::Payload;
 
 /// Why a Temporal call did not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +164,47 @@ impl Temporal {
         }
     }
 
+    /// Engages the emergency stop, starting `EmergencyFreeze` if it never ran.
+    pub async fn engage_freeze(&self, req: &FreezeRequest) -> Result<(), TemporalError> {
+        let options = WorkflowStartOptions::new(
+            self.task_queue.clone(),
+            freeze_workflow_id(&self.task_queue),
+        )
+        .build();
+        match self
+            .client
+            .signal_with_start_workflow(
+                UntypedWorkflow::new(workflows::EMERGENCY_FREEZE),
+                json(&FreezeStatus::default())?,
+                UntypedSignal::new(signals::ENGAGE),
+                json(req)?,
+                options,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(WorkflowStartError::Rpc(status)) => Err(rpc(status)),
+            Err(e) => Err(TemporalError::Other(e.to_string())),
+        }
+    }
+
+    /// Releases the emergency stop; `NotFound` when it never ran.
+    pub async fn release_freeze(&self, req: &FreezeRequest) -> Result<(), TemporalError> {
+        self.signal(&freeze_workflow_id(&self.task_queue), signals::RELEASE, req)
+            .await
+    }
+
+    /// The emergency stop's state; not engaged when it never ran.
+    pub async fn freeze_status(&self) -> Result<FreezeStatus, TemporalError> {
+        match self
+            .query(&freeze_workflow_id(&self.task_queue), queries::FREEZE)
+            .await
+        {
+            Err(TemporalError::NotFound(_)) => Ok(FreezeStatus::default()),
+            other => other,
+        }
+    }
+
     /// The monitor's workflow id on this task queue.
     pub fn monitor_id(&self) -> String {
         monitor_workflow_id(&self.task_queue)
@@ -199,12 +239,7 @@ impl Temporal {
             Err(WorkflowQueryError::Rpc(status)) => return Err(rpc(status)),
             Err(e) => return Err(TemporalError::Other(e.to_string())),
         };
-        let data = raw
-            .payloads
-            .first()
-            .map(|p| p.data.as_slice())
-            .unwrap_or_default();
-        serde_json::from_slice(data)
+        chatops_common::payload::from_json(&raw)
             .map_err(|e| TemporalError::Other(format!("query `{name}` answered {e}")))
     }
 
@@ -243,11 +278,5 @@ fn rpc(status: temporalio_client::tonic::Status) -> TemporalError {
 
 /// A `json/plain` payload, as every Temporal SDK and the CLI encode JSON.
 fn json<T: Serialize>(value: &T) -> Result<RawValue, TemporalError> {
-    let data = serde_json::to_vec(value).map_err(|e| TemporalError::Other(e.to_string()))?;
-    let metadata = HashMap::from([("encoding".to_owned(), b"json/plain".to_vec())]);
-    Ok(RawValue::new(vec![Payload {
-        metadata,
-        data,
-        ..Default::default()
-    }]))
+    chatops_common::payload::json(value).map_err(|e| TemporalError::Other(e.to_string()))
 }

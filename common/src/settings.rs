@@ -125,6 +125,16 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "alerts one monitor run handles before it continues as new",
     ),
     (
+        "emergency.oncall",
+        None,
+        "comma-separated user (`U…`) and user group (`S…`) ids allowed to engage and release the emergency stop",
+    ),
+    (
+        "emergency.recheck",
+        Some("1m"),
+        "how often a delivery held by the emergency stop checks whether it was released",
+    ),
+    (
         "alerts.listen",
         Some("127.0.0.1:7398"),
         "where the bot's alert intake (`POST /alerts`) and `/healthz` listen",
@@ -208,6 +218,8 @@ pub struct Settings {
     pub feature: FeatureSettings,
     /// Incident response.
     pub incident: IncidentSettings,
+    /// The emergency stop.
+    pub emergency: EmergencySettings,
     /// Machine alert intake.
     pub alerts: AlertSettings,
     /// The local shell adapter.
@@ -268,6 +280,14 @@ pub enum AgentBackend {
     Http(Url),
     /// Run this through `sh -c`.
     Command(String),
+}
+
+/// `[emergency]`
+#[derive(Debug, Clone)]
+pub struct EmergencySettings {
+    /// User and user group ids allowed to engage and release.
+    pub oncall: Vec<String>,
+    pub recheck: Duration,
 }
 
 /// `[alerts]`
@@ -502,6 +522,26 @@ impl Settings {
                 format!("`{who}` must be a Slack user id (U…) or user group id (S…)"),
             ));
         }
+        let mut oncall = Vec::new();
+        for who in optional("emergency.oncall")?
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            let valid = who.len() > 1
+                && who.starts_with(['U', 'W', 'S'])
+                && who
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if !valid {
+                return Err(SettingsError::new(
+                    "emergency.oncall",
+                    format!("`{who}` must be a Slack user id (U…) or user group id (S…)"),
+                ));
+            }
+            oncall.push(who.to_owned());
+        }
         let alerts_token = optional("alerts.token")?;
         if let Some(t) = &alerts_token
             && t.len() < 16
@@ -555,6 +595,10 @@ impl Settings {
                 rollback_command: optional("incident.rollback_command")?,
                 context_urls,
                 monitor_events: count("incident.monitor_events", 100_000)?,
+            },
+            emergency: EmergencySettings {
+                oncall,
+                recheck: duration("emergency.recheck")?,
             },
             alerts: AlertSettings {
                 listen: address("alerts.listen")?,
@@ -756,6 +800,11 @@ mod tests {
                 "CHATOPS__INCIDENT__ESCALATION",
                 "@oncall",
                 "(incident.escalation): `@oncall` must be a Slack user id",
+            ),
+            (
+                "CHATOPS__EMERGENCY__ONCALL",
+                "U0ONE, @sre",
+                "(emergency.oncall): `@sre` must be a Slack user id",
             ),
             (
                 "CHATOPS__ALERTS__TOKEN",

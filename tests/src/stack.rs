@@ -14,6 +14,8 @@ pub const REQUESTER: &str = "U0REQUESTER";
 pub const APPROVER: &str = "U0APPROVER";
 /// Where it all happens.
 pub const CHANNEL: &str = "C0DELIVERY";
+/// The on-call user group (its one member is the approver).
+pub const ONCALL_GROUP: &str = "S0ONCALL";
 /// Where incident cards go.
 pub const INCIDENT_CHANNEL: &str = "C0INCIDENT";
 /// Bearer token the alert intake accepts.
@@ -82,12 +84,21 @@ pub struct Stack {
 impl Stack {
     /// Starts everything for test `name` and waits until the bot is connected.
     pub async fn start(name: &str, opts: StackOptions) -> anyhow::Result<Self> {
-        let server = dev_server();
+        Self::start_on(dev_server(), name, opts).await
+    }
+
+    /// Like [`Stack::start`], on a server of the test's own.
+    pub async fn start_on(
+        server: &'static DevServer,
+        name: &str,
+        opts: StackOptions,
+    ) -> anyhow::Result<Self> {
         let slack = LocalSlack::start(local_slack::Options {
             api_listen: "127.0.0.1:0".parse()?,
             bot_token: BOT_TOKEN.into(),
             app_token: APP_TOKEN.into(),
             state_file: None,
+            user_groups: [(ONCALL_GROUP.to_owned(), vec![APPROVER.to_owned()])].into(),
         })
         .await?;
         let dir = crate::bin_dir()
@@ -133,6 +144,7 @@ impl Stack {
             ),
             ("CHATOPS__INCIDENT__CHANNEL", INCIDENT_CHANNEL.into()),
             ("CHATOPS__ALERTS__TOKEN", ALERT_TOKEN.into()),
+            ("CHATOPS__EMERGENCY__ONCALL", ONCALL_GROUP.into()),
             (
                 "CHATOPS__ALERTS__LISTEN",
                 self.alerts_url.trim_start_matches("http://").to_owned(),
@@ -259,7 +271,12 @@ impl Stack {
 
     /// Types `/command text` as the requester and waits for the ack.
     pub async fn command(&self, command: &str, text: &str) -> anyhow::Result<Ack> {
-        let envelope = self.slack.slash_command(command, text, REQUESTER, CHANNEL);
+        self.command_as(REQUESTER, command, text).await
+    }
+
+    /// Types `/command text` as `user` and waits for the ack.
+    pub async fn command_as(&self, user: &str, command: &str, text: &str) -> anyhow::Result<Ack> {
+        let envelope = self.slack.slash_command(command, text, user, CHANNEL);
         self.slack
             .send_and_ack(&envelope, Duration::from_secs(3))
             .await

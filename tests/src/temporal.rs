@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::process::Supervised;
@@ -15,7 +15,9 @@ pub struct DevServer {
     pub target: String,
     /// The `temporal` CLI used to start it (also a client for assertions).
     pub cli: PathBuf,
-    _process: Supervised,
+    args: Vec<String>,
+    log: PathBuf,
+    process: Mutex<Option<Supervised>>,
 }
 
 impl DevServer {
@@ -39,67 +41,91 @@ impl DevServer {
     }
 }
 
-static SERVER: OnceLock<DevServer> = OnceLock::new();
-
-/// The shared dev server, started on first use (in-memory, on free loopback ports).
-pub fn dev_server() -> &'static DevServer {
-    SERVER.get_or_init(|| match start() {
-        Ok(s) => s,
-        Err(e) => panic!("cannot start the Temporal dev server: {e:#}"),
-    })
-}
-
-fn start() -> anyhow::Result<DevServer> {
-    let cli = temporal_cli()?;
-    let (port, http_port, metrics_port) = (free_port()?, free_port()?, free_port()?);
-    let target = format!("127.0.0.1:{port}");
-    let dir = crate::bin_dir().join("e2e");
-    std::fs::create_dir_all(&dir)?;
-    let log = dir.join(format!("temporal-{}.log", std::process::id()));
-    let (p, h, m) = (
-        port.to_string(),
-        http_port.to_string(),
-        metrics_port.to_string(),
-    );
-    // In-memory and shared by the whole binary: killed outright the moment the binary exits.
-    let process = Supervised::spawn_with(
-        "temporal",
-        &cli,
-        &[
+impl DevServer {
+    /// Starts a dev server on free loopback ports; with `db`, it keeps its state in that SQLite
+    /// file, so [`DevServer::restart`] loses nothing.
+    pub fn start(db: Option<PathBuf>) -> anyhow::Result<Self> {
+        let cli = temporal_cli()?;
+        let (port, http_port, metrics_port) = (free_port()?, free_port()?, free_port()?);
+        let dir = crate::bin_dir().join("e2e");
+        std::fs::create_dir_all(&dir)?;
+        let mut args: Vec<String> = [
             "server",
             "start-dev",
             "--headless",
             "--ip",
             "127.0.0.1",
-            "--port",
-            &p,
-            "--http-port",
-            &h,
-            "--metrics-port",
-            &m,
             "--log-level",
             "warn",
-        ],
-        &[],
-        log,
-        "KILL",
-    )?;
-    let server = DevServer {
-        target,
-        cli,
-        _process: process,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if server
-            .cli(&["operator", "namespace", "describe", "default"])
-            .is_ok()
-        {
-            return Ok(server);
+        ]
+        .map(str::to_owned)
+        .into();
+        for (flag, port) in [
+            ("--port", port),
+            ("--http-port", http_port),
+            ("--metrics-port", metrics_port),
+        ] {
+            args.extend([flag.to_owned(), port.to_string()]);
         }
-        anyhow::ensure!(Instant::now() < deadline, "dev server not ready after 60s");
-        std::thread::sleep(Duration::from_millis(200));
+        if let Some(db) = db {
+            args.extend(["--db-filename".to_owned(), db.display().to_string()]);
+        }
+        let server = Self {
+            target: format!("127.0.0.1:{port}"),
+            cli,
+            args,
+            log: dir.join(format!("temporal-{port}-{}.log", std::process::id())),
+            process: Mutex::new(None),
+        };
+        server.launch()?;
+        Ok(server)
     }
+
+    /// Kills the server outright (as a crash would) and starts it again on the same ports and
+    /// database; returns once it answers.
+    pub fn restart(&self) -> anyhow::Result<()> {
+        if let Ok(mut p) = self.process.lock() {
+            // Dropping the lifeline kills it; wait until the port is free again.
+            *p = None;
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&self.target).is_ok() {
+            anyhow::ensure!(Instant::now() < deadline, "old dev server still listening");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.launch()
+    }
+
+    fn launch(&self) -> anyhow::Result<()> {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        // Killed outright the moment its owner (or the test binary) goes away.
+        let process =
+            Supervised::spawn_with("temporal", &self.cli, &args, &[], self.log.clone(), "KILL")?;
+        if let Ok(mut p) = self.process.lock() {
+            *p = Some(process);
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self
+                .cli(&["operator", "namespace", "describe", "default"])
+                .is_ok()
+            {
+                return Ok(());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "dev server not ready after 60s");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+static SERVER: OnceLock<DevServer> = OnceLock::new();
+
+/// The shared dev server, started on first use (in-memory, on free loopback ports).
+pub fn dev_server() -> &'static DevServer {
+    SERVER.get_or_init(|| match DevServer::start(None) {
+        Ok(s) => s,
+        Err(e) => panic!("cannot start the Temporal dev server: {e:#}"),
+    })
 }
 
 /// `CHATOPS_TEMPORAL_BIN`, else what `scripts/ensure-temporal` finds or installs.

@@ -2,10 +2,15 @@
 //!
 //! `tests/histories/*.json` hold histories recorded from real runs. A change that would break
 //! workflows already running in production (a reordered activity, a removed timer) fails here;
-//! guard such changes with `ctx.patched(..)`. Re-record with `CHATOPS_RECORD_HISTORIES=1`.
+//! guard such changes with `ctx.patched(..)`. Re-record with `CHATOPS_RECORD_HISTORIES=1` (all)
+//! or `CHATOPS_RECORD_HISTORIES=incident_swarm_resolved,…` (those named); keep histories recorded
+//! before a `patched` change, they are what proves it.
 
 use chatops_e2e::{Stack, StackOptions};
-use chatops_worker::workflows::feature_delivery::FeatureDelivery;
+use chatops_worker::workflows::{
+    continuous_monitoring::ContinuousMonitoring, emergency_freeze::EmergencyFreeze,
+    feature_delivery::FeatureDelivery, incident_swarm::IncidentSwarm,
+};
 use std::path::PathBuf;
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, UntypedWorkflow,
@@ -21,6 +26,9 @@ fn replayer() -> anyhow::Result<WorkflowReplayer> {
     Ok(WorkflowReplayer::new(
         WorkflowReplayerOptions::new()
             .register_workflow::<FeatureDelivery>()?
+            .register_workflow::<IncidentSwarm>()?
+            .register_workflow::<ContinuousMonitoring>()?
+            .register_workflow::<EmergencyFreeze>()?
             .build(),
     )?)
 }
@@ -48,7 +56,8 @@ async fn recorded_histories_replay_on_the_current_code() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs a feature to completion, replays its fresh history, and records it when asked.
+/// Runs features, an incident and the emergency stop, replays their fresh histories, and
+/// records them when asked.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fresh_history_replays_and_can_be_recorded() -> anyhow::Result<()> {
     let stack = Stack::start("replay", StackOptions::default()).await?;
@@ -57,8 +66,75 @@ async fn a_fresh_history_replays_and_can_be_recorded() -> anyhow::Result<()> {
         let (id, _card, request) = stack.feature_at_intake(&format!("Replay {name}")).await?;
         stack.press(&request, press)?;
         stack.workflow_closed(&id).await?;
-        recorded.push((name, id));
+        recorded.push((format!("feature_delivery_{name}"), id));
     }
+
+    // An incident opened by hand, acknowledged and resolved (no agents: humans diagnose).
+    stack
+        .command("/incident", "new replay sev3 replaying an incident")
+        .await?;
+    let stats = stack
+        .wait_query(
+            &stack.monitor_id(),
+            chatops_contract::queries::STATS,
+            "the incident",
+            |s| s["open_now"] == 1,
+        )
+        .await?;
+    let incident = stats["open"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let card = stack.card(&incident).await?;
+    stack
+        .reply_containing(&card, "No diagnosis to act on")
+        .await?;
+    stack.press(&card, "Acknowledge")?;
+    stack.reply_containing(&card, "Acknowledged by").await?;
+    stack
+        .command("/incident", &format!("resolve {incident} replayed"))
+        .await?;
+    stack.workflow_closed(&incident).await?;
+    stack
+        .wait_query(
+            &stack.monitor_id(),
+            chatops_contract::queries::STATS,
+            "the monitor to hear of it",
+            |s| s["open_now"] == 0,
+        )
+        .await?;
+    recorded.push(("incident_swarm_resolved".into(), incident));
+    recorded.push(("continuous_monitoring".into(), stack.monitor_id()));
+
+    // The emergency stop engaged and released.
+    let freeze = chatops_contract::freeze::freeze_workflow_id(&stack.task_queue);
+    let stop = r#"{"user":"U0APPROVER","reason":"replay"}"#;
+    stack.temporal(&[
+        "workflow",
+        "signal-with-start",
+        "-w",
+        &freeze,
+        "--type",
+        chatops_contract::workflows::EMERGENCY_FREEZE,
+        "-t",
+        &stack.task_queue,
+        "--input",
+        "{}",
+        "--signal-name",
+        chatops_contract::signals::ENGAGE,
+        "--signal-input",
+        stop,
+    ])?;
+    stack.signal(&freeze, chatops_contract::signals::RELEASE, stop)?;
+    stack
+        .wait_query(
+            &freeze,
+            chatops_contract::queries::FREEZE,
+            "engage and release",
+            |f| f["history"].as_array().map(Vec::len) == Some(2),
+        )
+        .await?;
+    recorded.push(("emergency_freeze".into(), freeze));
 
     let connection = Connection::connect(
         ConnectionOptions::new(url::Url::parse(&stack.server.address())?).build(),
@@ -75,11 +151,9 @@ async fn a_fresh_history_replays_and_can_be_recorded() -> anyhow::Result<()> {
         replayer
             .replay_workflow(WorkflowHistory::from_json(&json)?)
             .await?;
-        if std::env::var_os("CHATOPS_RECORD_HISTORIES").is_some() {
-            std::fs::write(
-                histories_dir().join(format!("feature_delivery_{name}.json")),
-                &json,
-            )?;
+        let record = std::env::var("CHATOPS_RECORD_HISTORIES").unwrap_or_default();
+        if record == "1" || record.split(',').any(|n| n.trim() == name) {
+            std::fs::write(histories_dir().join(format!("{name}.json")), &json)?;
         }
     }
     Ok(())

@@ -222,8 +222,23 @@ async fn mistakes_get_specific_ephemeral_answers() -> anyhow::Result<()> {
         ("/feature", "status banana", "`banana` is not a feature id."),
         (
             "/incident",
-            "status",
-            "`/incident` is not available in this version yet.",
+            "status banana",
+            "`banana` is not an incident id.",
+        ),
+        (
+            "/incident",
+            "new",
+            "Missing the service. Usage: `/incident new <service>",
+        ),
+        (
+            "/incident",
+            "escalate",
+            "`/incident escalate` is not an incident command.",
+        ),
+        (
+            "/emergency-stop",
+            "release",
+            "Missing the reason it is safe again.",
         ),
     ];
     for (command, text, want) in table {

@@ -16,12 +16,14 @@ use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
+use activities::freeze::FreezeActivities;
 use activities::incident::IncidentActivities;
 use activities::policy::{FeaturePolicy, IncidentPolicy, PolicyActivities};
 use activities::slack::SlackActivities;
 use chatops_common::settings::AgentBackend;
 use chatops_contract::incident::ConsensusPolicy;
 use workflows::continuous_monitoring::ContinuousMonitoring;
+use workflows::emergency_freeze::EmergencyFreeze;
 use workflows::feature_delivery::FeatureDelivery;
 use workflows::incident_swarm::IncidentSwarm;
 
@@ -63,6 +65,8 @@ pub async fn run(
         phase_duration_ms: millis(settings.feature.phase_duration),
         ui_url: settings.temporal.ui_url.to_string(),
         namespace: settings.temporal.namespace.clone(),
+        channel: settings.slack.channel.clone(),
+        freeze_recheck_ms: millis(settings.emergency.recheck),
     };
     let inc = &settings.incident;
     let incident_policy = IncidentPolicy {
@@ -89,8 +93,13 @@ pub async fn run(
         .register_workflow::<FeatureDelivery>()?
         .register_workflow::<IncidentSwarm>()?
         .register_workflow::<ContinuousMonitoring>()?
+        .register_workflow::<EmergencyFreeze>()?
         .register_activities(SlackActivities::new(slack, &bot_token))
         .register_activities(PolicyActivities::new(policy, incident_policy))
+        .register_activities(FreezeActivities::new(
+            client.clone(),
+            settings.temporal.task_queue.clone(),
+        ))
         .register_activities(IncidentActivities::new(
             inc.agent_backend.clone(),
             inc.rollback_command.clone(),

@@ -1,5 +1,6 @@
 //! Slash commands: a pure, table-tested parser into [`Command`], then one file per command.
 
+pub mod emergency;
 pub mod feature;
 pub mod incident;
 
@@ -17,8 +18,8 @@ pub enum Command {
     Feature(FeatureCommand),
     /// `/incident …`
     Incident(IncidentCommand),
-    /// A command this app declares but does not serve yet.
-    NotYetAvailable(&'static str),
+    /// `/emergency-stop …`
+    EmergencyStop(EmergencyCommand),
 }
 
 /// `/feature` subcommands. [`FeatureCommand::HELP`] documents each; `/feature help` prints it.
@@ -126,6 +127,55 @@ impl IncidentCommand {
     }
 }
 
+/// `/emergency-stop` subcommands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmergencyCommand {
+    /// Ask to engage (a confirmation follows).
+    Engage {
+        /// Why.
+        reason: String,
+    },
+    /// Release it.
+    Release {
+        /// Why it is safe again.
+        reason: String,
+    },
+    /// Whether it is engaged.
+    Status,
+    /// Show the help text.
+    Help,
+}
+
+impl EmergencyCommand {
+    /// Usage and description of every form, in the order help lists them.
+    pub const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "/emergency-stop [reason]",
+            "halt every running delivery and hold new ones (on-call only; asks to confirm)",
+        ),
+        (
+            "/emergency-stop release <reason>",
+            "let deliveries go on again (on-call only)",
+        ),
+        (
+            "/emergency-stop status",
+            "whether the stop is engaged, since when and why",
+        ),
+        ("/emergency-stop help", "show this help"),
+    ];
+
+    /// The help text.
+    pub fn help() -> String {
+        let mut out =
+            String::from("*/emergency-stop* — the big red button, and it stays pressed\n");
+        for (usage, what) in Self::HELP {
+            out.push_str(&format!("• `{}` — {what}\n", chatops_blocks::escape(usage)));
+        }
+        out.push_str("Engaged, it survives restarts of the worker and of Temporal until someone releases it.");
+        out
+    }
+}
+
 /// A command that could not be parsed; its text is what the user sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
@@ -181,7 +231,7 @@ pub fn parse(command: &str, text: &str) -> Result<Command, ParseError> {
     match command {
         "/feature" => parse_feature(text).map(Command::Feature),
         "/incident" => parse_incident(text).map(Command::Incident),
-        "/emergency-stop" => Ok(Command::NotYetAvailable("/emergency-stop")),
+        "/emergency-stop" => parse_emergency(text).map(Command::EmergencyStop),
         other => Err(ParseError::UnknownCommand(other.to_owned())),
     }
 }
@@ -342,6 +392,42 @@ fn parse_incident(text: &str) -> Result<IncidentCommand, ParseError> {
             })
         }
         other => Err(ParseError::UnknownSubcommand("/incident", other.to_owned())),
+    }
+}
+
+fn parse_emergency(text: &str) -> Result<EmergencyCommand, ParseError> {
+    let text = text.trim();
+    let (first, rest) = text
+        .split_once(char::is_whitespace)
+        .map_or((text, ""), |(s, r)| (s, r.trim()));
+    let reason = |r: &str| -> Result<String, ParseError> {
+        if r.chars().count() > 500 {
+            return Err(ParseError::InvalidArgument(
+                "Keep the reason under 500 characters; put the details in a thread.".into(),
+            ));
+        }
+        Ok(r.to_owned())
+    };
+    match first.to_ascii_lowercase().as_str() {
+        "help" | "-h" | "--help" if rest.is_empty() => Ok(EmergencyCommand::Help),
+        "status" if rest.is_empty() => Ok(EmergencyCommand::Status),
+        "release" => {
+            if rest.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: EmergencyCommand::HELP[1].0,
+                    what: "the reason it is safe again",
+                });
+            }
+            Ok(EmergencyCommand::Release {
+                reason: reason(rest)?,
+            })
+        }
+        "" => Ok(EmergencyCommand::Engage {
+            reason: "no reason given".into(),
+        }),
+        _ => Ok(EmergencyCommand::Engage {
+            reason: reason(text)?,
+        }),
     }
 }
 
@@ -509,11 +595,37 @@ mod tests {
     }
 
     #[test]
-    fn declared_but_unserved_commands_are_recognised() {
-        assert_eq!(
-            parse("/emergency-stop", ""),
-            Ok(Command::NotYetAvailable("/emergency-stop"))
-        );
+    fn emergency_stop_forms_parse() {
+        let table: Vec<(&str, Result<EmergencyCommand, &str>)> = vec![
+            (
+                "",
+                Ok(EmergencyCommand::Engage {
+                    reason: "no reason given".into(),
+                }),
+            ),
+            (
+                "bad deploy is corrupting orders",
+                Ok(EmergencyCommand::Engage {
+                    reason: "bad deploy is corrupting orders".into(),
+                }),
+            ),
+            (
+                "release orders are clean again",
+                Ok(EmergencyCommand::Release {
+                    reason: "orders are clean again".into(),
+                }),
+            ),
+            ("status", Ok(EmergencyCommand::Status)),
+            ("help", Ok(EmergencyCommand::Help)),
+            ("release", Err("Missing the reason it is safe again.")),
+        ];
+        for (text, want) in table {
+            let got = parse("/emergency-stop", text);
+            match want {
+                Ok(cmd) => assert_eq!(got, Ok(Command::EmergencyStop(cmd)), "{text:?}"),
+                Err(msg) => assert!(got.expect_err(text).to_string().contains(msg), "{text:?}"),
+            }
+        }
     }
 
     #[test]

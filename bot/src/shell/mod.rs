@@ -58,6 +58,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         bot_token: bot_token.expose_secret().to_owned(),
         app_token: app_token.expose_secret().to_owned(),
         state_file: Some(settings.shell.state_file.clone()),
+        user_groups: Default::default(),
     })
     .await
     .map_err(|e| {
@@ -70,6 +71,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     settings.slack.bot_token = Some(bot_token);
     settings.slack.app_token = Some(app_token);
     settings.slack.socket_connections = 1;
+    // In the shell you are on call unless the config names someone else.
+    if settings.emergency.oncall.is_empty() {
+        settings.emergency.oncall.push(settings.shell.user.clone());
+    }
     let (user, channel) = (settings.shell.user.clone(), settings.slack.channel.clone());
 
     let app = crate::App::build(settings).await?;

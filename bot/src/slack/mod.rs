@@ -52,9 +52,7 @@ pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
         }
         Ok(Command::Feature(cmd)) => commands::feature::run(app, &inv, cmd),
         Ok(Command::Incident(cmd)) => commands::incident::run(app, &inv, cmd),
-        Ok(Command::NotYetAvailable(name)) => Some(Reply::text(format!(
-            "`{name}` is not available in this version yet. `/feature help` lists what is."
-        ))),
+        Ok(Command::EmergencyStop(cmd)) => commands::emergency::run(app, &inv, cmd),
     }
 }
 

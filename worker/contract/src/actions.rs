@@ -50,6 +50,13 @@ pub enum Action {
         /// Candidate index, from 0.
         index: usize,
     },
+    /// Engage the emergency stop, confirmed.
+    EngageFreeze {
+        /// Why, as typed after `/emergency-stop`.
+        reason: String,
+    },
+    /// Don't engage it after all.
+    CancelFreeze,
 }
 
 /// Why a button press could not be decoded.
@@ -98,6 +105,13 @@ struct IncidentValue {
     index: Option<usize>,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FreezeValue {
+    #[serde(rename = "r", default)]
+    reason: String,
+}
+
 impl Action {
     /// The `(action_id, value)` pair to put on a button.
     pub fn encode(&self) -> (String, String) {
@@ -122,6 +136,18 @@ impl Action {
             Self::ChooseDiagnosis { workflow, index } => {
                 ("choose_diagnosis", incident(workflow, Some(*index)))
             }
+            Self::EngageFreeze { reason } => (
+                "engage_freeze",
+                serde_json::to_string(&FreezeValue {
+                    reason: reason.clone(),
+                }),
+            ),
+            Self::CancelFreeze => (
+                "cancel_freeze",
+                serde_json::to_string(&FreezeValue {
+                    reason: String::new(),
+                }),
+            ),
         };
         // Serializing strings and a number into JSON cannot fail.
         (format!("{PREFIX}{name}"), value.unwrap_or_default())
@@ -175,13 +201,19 @@ impl Action {
                 workflow,
                 index: index.unwrap_or_default(),
             }),
+            "engage_freeze" => serde_json::from_str::<FreezeValue>(value)
+                .map(|v| Self::EngageFreeze { reason: v.reason })
+                .map_err(|e| malformed(e.to_string())),
+            "cancel_freeze" => Ok(Self::CancelFreeze),
             _ => Err(DecodeError::UnknownAction(action_id.to_owned())),
         }
     }
 
-    /// The workflow this action targets.
+    /// The workflow this action targets (empty for the emergency stop's buttons, which target
+    /// the one freeze).
     pub fn workflow(&self) -> &str {
         match self {
+            Self::EngageFreeze { .. } | Self::CancelFreeze => "",
             Self::Approve { workflow, .. }
             | Self::Reject { workflow, .. }
             | Self::Acknowledge { workflow }
@@ -223,6 +255,10 @@ mod tests {
                 workflow: "incident-3f9a1c2b".into(),
                 index: 2,
             },
+            Action::EngageFreeze {
+                reason: "bad deploy \"everywhere\"".into(),
+            },
+            Action::CancelFreeze,
         ]
     }
 

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod feature;
+pub mod freeze;
 pub mod ids;
 pub mod incident;
 
@@ -27,6 +28,10 @@ pub mod workflows {
     /// one `IncidentSwarm` per new incident. Input [`crate::incident::MonitorStats`] (carried
     /// across continue-as-new; start it with `{}`).
     pub const CONTINUOUS_MONITORING: &str = "ContinuousMonitoring";
+    /// The emergency stop (one run, id [`crate::freeze::freeze_workflow_id`]): stops every
+    /// running `FeatureDelivery` and holds new transitions until released, across restarts.
+    /// Input [`crate::freeze::FreezeStatus`] (start it with `{}`).
+    pub const EMERGENCY_FREEZE: &str = "EmergencyFreeze";
 }
 
 /// Signal names (fire-and-forget; durable even while no worker runs).
@@ -50,6 +55,15 @@ pub mod signals {
     pub const ROLLBACK: &str = "rollback";
     /// `IncidentSwarm`: close it and write the postmortem. Payload [`crate::incident::Resolve`].
     pub const RESOLVE: &str = "resolve";
+    /// `EmergencyFreeze`: stop all delivery automation. Payload
+    /// [`crate::freeze::FreezeRequest`].
+    pub const ENGAGE: &str = "engage";
+    /// `EmergencyFreeze`: let delivery automation go on. Payload
+    /// [`crate::freeze::FreezeRequest`].
+    pub const RELEASE: &str = "release";
+    /// `FeatureDelivery`: halt now (sent by `EmergencyFreeze`; rolls production back if the
+    /// delivery touched it). Payload [`crate::freeze::FreezeRequest`].
+    pub const EMERGENCY_STOP: &str = "emergency_stop";
 }
 
 /// Query names.
@@ -67,6 +81,8 @@ pub mod queries {
     /// `ContinuousMonitoring`: counters and open incidents. Result
     /// [`crate::incident::MonitorStats`].
     pub const STATS: &str = "stats";
+    /// `EmergencyFreeze`: whether it is engaged. Result [`crate::freeze::FreezeStatus`].
+    pub const FREEZE: &str = "freeze";
 }
 
 /// Formats a duration the way config takes it: `24h`, `90s`, `1h 30m`, `500ms`.

@@ -1,5 +1,6 @@
 //! Activities: every side effect a workflow has, one file per integration.
 
+pub mod freeze;
 pub mod incident;
 pub mod policy;
 pub mod slack;

@@ -17,6 +17,12 @@ pub struct FeaturePolicy {
     pub ui_url: String,
     /// Temporal namespace, for deep links.
     pub namespace: String,
+    /// The delivery channel, where the emergency stop reports.
+    #[serde(default)]
+    pub channel: String,
+    /// How often a delivery held by the emergency stop rechecks it, in milliseconds.
+    #[serde(default)]
+    pub freeze_recheck_ms: u64,
 }
 
 /// What an incident and the monitor need from config.

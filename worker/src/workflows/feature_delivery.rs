@@ -6,6 +6,7 @@ use chatops_contract::feature::{
     Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, INTAKE_GATE, MessageRef,
     Phase, Reject,
 };
+use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::{queries, signals, workflows};
 use std::time::{Duration, SystemTime};
 use temporalio_macros::{workflow, workflow_methods};
@@ -14,6 +15,7 @@ use temporalio_sdk::{
     WorkflowResult,
 };
 
+use crate::activities::freeze::FreezeActivities;
 use crate::activities::policy::{FeaturePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
 use crate::feature_state::{DecisionOutcome, FeatureState};
@@ -23,6 +25,8 @@ use crate::feature_state::{DecisionOutcome, FeatureState};
 pub struct FeatureDelivery {
     state: FeatureState,
     now: SystemTime,
+    /// Set by `emergency_stop`.
+    stop: Option<FreezeRequest>,
 }
 
 #[workflow_methods]
@@ -33,6 +37,7 @@ impl FeatureDelivery {
         Self {
             state: FeatureState::new(input, &rfc3339(now)),
             now,
+            stop: None,
         }
     }
 
@@ -93,11 +98,15 @@ impl FeatureDelivery {
         }
         temporalio_sdk::workflows::select! {
             _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(INTAKE_GATE)) => {}
+            _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
             _ = ctx.timer(timeout) => {
                 let at = rfc3339(now_of(ctx));
                 ctx.state_mut(|s| s.state.time_out(INTAKE_GATE, &at));
             }
         };
+        if let Some(outcome) = Self::halt_if_stopped(ctx, &id, &link).await {
+            return Ok(outcome);
+        }
         let gate = ctx.state(|s| s.state.gate(INTAKE_GATE).cloned());
         let Some(gate) = gate else {
             return Err(ApplicationFailure::non_retryable(std::io::Error::other(
@@ -151,15 +160,30 @@ impl FeatureDelivery {
             return Ok(outcome);
         }
 
-        // Delivery phases: placeholders until the lifecycle work lands.
+        // Delivery phases: placeholders until the lifecycle work lands. Every transition first
+        // asks the emergency stop (histories from before it existed skip the question).
+        let freeze_checks = ctx.patched("emergency-stop");
         let phase_time = Duration::from_millis(policy.phase_duration_ms);
         for phase in ctx.state(|s| s.state.delivery_phases()) {
+            if let Some(outcome) =
+                Self::transition(ctx, &id, &link, &policy, phase, freeze_checks).await
+            {
+                return Ok(outcome);
+            }
             let at = rfc3339(now_of(ctx));
             ctx.state_mut(|s| s.state.enter(phase, &at, true));
             Self::report(ctx, &id, &link, blocks::phase_entered(phase, true)).await;
             if !phase_time.is_zero() {
-                ctx.timer(phase_time).await;
+                temporalio_sdk::workflows::select! {
+                    _ = ctx.timer(phase_time) => {}
+                    _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+                };
             }
+        }
+        if let Some(outcome) =
+            Self::transition(ctx, &id, &link, &policy, Phase::Complete, freeze_checks).await
+        {
+            return Ok(outcome);
         }
         let at = rfc3339(now_of(ctx));
         ctx.state_mut(|s| s.state.enter(Phase::Complete, &at, false));
@@ -193,6 +217,35 @@ impl FeatureDelivery {
         }
     }
 
+    #[signal(name = signals::EMERGENCY_STOP)]
+    pub fn emergency_stop(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<FreezeRequest>(payload) {
+            Ok(req) if self.stop.is_none() => {
+                self.state.event(
+                    &at,
+                    format!("emergency stop: {}", req.reason),
+                    Some(&req.user),
+                );
+                self.stop = Some(req);
+            }
+            Ok(req) => self.state.event(
+                &at,
+                "emergency stop repeated; already stopping".to_owned(),
+                Some(&req.user),
+            ),
+            Err(e) => self.state.event(
+                &at,
+                format!("ignored malformed emergency_stop signal: {e}"),
+                None,
+            ),
+        }
+    }
+
     #[query(name = queries::STATUS)]
     pub fn status(&self, _ctx: &WorkflowContextView) -> FeatureStatus {
         self.state.status()
@@ -200,6 +253,108 @@ impl FeatureDelivery {
 }
 
 impl FeatureDelivery {
+    /// Before moving to `next`: halt if stopped; hold while the emergency stop is engaged.
+    async fn transition(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        policy: &FeaturePolicy,
+        next: Phase,
+        freeze_checks: bool,
+    ) -> Option<FeatureOutcome> {
+        if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+            return Some(outcome);
+        }
+        if !freeze_checks {
+            return None;
+        }
+        let recheck = match policy.freeze_recheck_ms {
+            0 => Duration::from_secs(60),
+            ms => Duration::from_millis(ms),
+        };
+        let mut held = false;
+        loop {
+            let freeze = match ctx
+                .execute_activity(FreezeActivities::check, (), activity_options())
+                .await
+            {
+                Ok(f) => f,
+                Err(e) => {
+                    Self::record_failure(ctx, format!("could not check the emergency stop: {e}"));
+                    return None;
+                }
+            };
+            if !freeze.engaged {
+                if held {
+                    let note = blocks::thread_note(
+                        ":arrow_forward:",
+                        &format!("Emergency stop released: going on with *{}*.", next.label()),
+                    );
+                    Self::report(ctx, id, link, note).await;
+                }
+                return None;
+            }
+            if !held {
+                held = true;
+                let at = rfc3339(now_of(ctx));
+                ctx.state_mut(|s| {
+                    s.state.event(
+                        &at,
+                        format!("held before {} by the emergency stop", next.label()),
+                        None,
+                    )
+                });
+                let note = blocks::thread_note(
+                    ":double_vertical_bar:",
+                    &format!(
+                        "Held before *{}*: the emergency stop is engaged (by <@{}>: {}). Going on once it is released.",
+                        next.label(),
+                        freeze.engaged_by.unwrap_or_default(),
+                        chatops_blocks::escape(&freeze.reason.unwrap_or_default())
+                    ),
+                );
+                Self::report(ctx, id, link, note).await;
+            }
+            temporalio_sdk::workflows::select! {
+                _ = ctx.timer(recheck) => {}
+                _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+            };
+            if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+                return Some(outcome);
+            }
+        }
+    }
+
+    /// Ends the delivery when `emergency_stop` arrived. Production is never touched yet (its
+    /// phase is a placeholder), so there is nothing to roll back; the note says so.
+    async fn halt_if_stopped(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+    ) -> Option<FeatureOutcome> {
+        let stop = ctx.state(|s| s.stop.clone())?;
+        let was = ctx.state(|s| s.state.status().phase);
+        let at = rfc3339(now_of(ctx));
+        ctx.state_mut(|s| s.state.enter(Phase::Cancelled, &at, false));
+        let summary = format!(
+            "Emergency stop by <@{}>: {}. Halted in {}. Production was not touched (the production phase does no real deploy yet), so nothing was rolled back.",
+            stop.user,
+            chatops_blocks::escape(&stop.reason),
+            was.label()
+        );
+        Self::report(
+            ctx,
+            id,
+            link,
+            blocks::thread_note(":octagonal_sign:", &summary),
+        )
+        .await;
+        Some(FeatureOutcome {
+            phase: Phase::Cancelled,
+            summary,
+        })
+    }
+
     /// Posts `note` in the feature's thread and refreshes the card.
     async fn report(ctx: &WorkflowContext<Self>, id: &str, link: &str, note: Message) {
         let Some(card) = ctx.state(|s| s.state.card.clone()) else {

@@ -43,6 +43,8 @@ pub struct Options {
     pub app_token: String,
     /// Keep channel messages in this JSON file across restarts (the shell does; tests don't).
     pub state_file: Option<std::path::PathBuf>,
+    /// User groups `usergroups.users.list` answers for: group id → member user ids.
+    pub user_groups: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A Socket Mode envelope to push to the bot.

@@ -3,7 +3,7 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, State},
+    extract::{Path, RawQuery, State},
     http::HeaderMap,
 };
 use serde_json::{Value, json};
@@ -15,10 +15,17 @@ use super::{ApiCall, Ephemeral, Event, Inner, PostedMessage, TEAM_ID, Via};
 pub(super) async fn api_method(
     State(inner): State<Arc<Inner>>,
     Path(method): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Json<Value> {
-    let args = parse_body(&headers, &body);
+    let mut args = parse_body(&headers, &body);
+    // GET methods carry their arguments in the query string.
+    if let (Some(q), Value::Object(map)) = (query, &mut args) {
+        for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+            map.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -108,6 +115,13 @@ pub(super) async fn api_method(
                 Some(Event::Ephemeral(eph))
             });
             json!({"ok": true, "message_ts": inner.next_ts()})
+        }
+        "usergroups.users.list" => {
+            let group = str_arg("usergroup").unwrap_or_default();
+            match inner.opts.user_groups.get(&group) {
+                Some(users) => json!({"ok": true, "users": users}),
+                None => json!({"ok": false, "error": "no_such_subteam"}),
+            }
         }
         _ => json!({"ok": false, "error": "unknown_method"}),
     })

@@ -1,0 +1,232 @@
+//! The emergency stop end to end, on a dev server of its own that this test restarts: it halts
+//! running deliveries, holds new ones, refuses whoever is not on call, and stays engaged across
+//! a server crash and a worker kill until it is released.
+
+use chatops_bot::shell::local_slack::{Ephemeral, PostedMessage};
+use chatops_contract::queries;
+use chatops_e2e::stack::{APPROVER, CHANNEL, REQUESTER, WAIT};
+use chatops_e2e::temporal::DevServer;
+use chatops_e2e::{Stack, StackOptions};
+
+/// Presses `label` on an ephemeral message (only its recipient sees it) as `user`.
+fn press_ephemeral(stack: &Stack, user: &str, eph: &Ephemeral, label: &str) -> anyhow::Result<()> {
+    let message = PostedMessage {
+        channel: CHANNEL.into(),
+        ts: "0.0".into(),
+        thread_ts: None,
+        text: eph.text.clone(),
+        blocks: eph.blocks.clone(),
+        edits: 0,
+    };
+    let button = message
+        .buttons()
+        .into_iter()
+        .find(|b| b.label == label)
+        .ok_or_else(|| anyhow::anyhow!("no {label:?} on {}", eph.rendered()))?;
+    stack
+        .slack
+        .send(&stack.slack.button_press(user, &message, &button))
+}
+
+/// Waits for a top-level message in the delivery channel containing `needle`.
+async fn channel_note(stack: &Stack, needle: &str) -> anyhow::Result<PostedMessage> {
+    stack
+        .slack
+        .wait_for(
+            &format!("a channel message containing {needle:?}"),
+            WAIT,
+            |r| {
+                r.messages
+                    .iter()
+                    .find(|m| {
+                        m.channel == CHANNEL
+                            && m.thread_ts.is_none()
+                            && m.rendered().contains(needle)
+                    })
+                    .cloned()
+            },
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyhow::Result<()> {
+    let dir = chatops_e2e::bin_dir()
+        .join("e2e")
+        .join(format!("emergency-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let server: &'static DevServer =
+        Box::leak(Box::new(DevServer::start(Some(dir.join("temporal.db")))?));
+    let mut stack = Stack::start_on(
+        server,
+        "emergency",
+        StackOptions {
+            env: vec![("CHATOPS__EMERGENCY__RECHECK".into(), "1s".into())],
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+
+    // A delivery is under way.
+    let (running, card, request) = stack.feature_at_intake("Add OAuth2 login").await?;
+    stack.press(&request, "Approve")?;
+    stack
+        .wait_status(&running, "planning", |s| s["phase"] == "planning")
+        .await?;
+
+    // Someone not on call is refused, precisely.
+    stack
+        .command("/emergency-stop", "orders look wrong")
+        .await?;
+    stack
+        .ephemeral_containing("Only on-call engineers may engage the emergency stop")
+        .await?;
+
+    // The on-call approver is asked to confirm, confirms, and every running delivery halts.
+    stack
+        .command_as(
+            APPROVER,
+            "/emergency-stop",
+            "orders corrupted by the last deploy",
+        )
+        .await?;
+    let confirm = stack
+        .ephemeral_containing("Engage the emergency stop?")
+        .await?;
+    assert!(
+        confirm
+            .rendered()
+            .contains("Reason: orders corrupted by the last deploy"),
+        "{}",
+        confirm.rendered()
+    );
+    press_ephemeral(&stack, APPROVER, &confirm, "Engage emergency stop")?;
+    channel_note(
+        &stack,
+        &format!("EMERGENCY STOP engaged by @{APPROVER}: orders corrupted by the last deploy"),
+    )
+    .await?;
+    let report = channel_note(&stack, "Stopped 1 delivery:").await?;
+    assert!(
+        report
+            .rendered()
+            .contains(&format!("`{running}` in planning: stopped")),
+        "{}",
+        report.rendered()
+    );
+    stack
+        .reply_containing(&card, &format!("Emergency stop by @{APPROVER}: orders corrupted by the last deploy. Halted in Planning."))
+        .await?;
+    assert_eq!(
+        stack.workflow_closed(&running).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
+    assert_eq!(stack.status(&running)?["phase"], "cancelled");
+
+    // A delivery started now is approved but holds before its first phase.
+    let (held, held_card, held_request) = stack.feature_at_intake("Add dark mode").await?;
+    stack.press(&held_request, "Approve")?;
+    stack
+        .reply_containing(
+            &held_card,
+            &format!("Held before Planning: the emergency stop is engaged (by @{APPROVER}"),
+        )
+        .await?;
+
+    // The server crashes and comes back; the worker is killed and replaced. The stop holds.
+    server.restart()?;
+    stack.start_worker()?;
+    let freeze_id = chatops_contract::freeze::freeze_workflow_id(&stack.task_queue);
+    let freeze = stack
+        .wait_query(
+            &freeze_id,
+            queries::FREEZE,
+            "the freeze after the restart",
+            |f| f["engaged"] == true,
+        )
+        .await?;
+    assert_eq!(freeze["engaged_by"], APPROVER);
+    stack.command("/emergency-stop", "status").await?;
+    stack
+        .ephemeral_containing("The emergency stop is engaged since")
+        .await?;
+    assert_eq!(
+        stack.status(&held)?["phase"],
+        "intake",
+        "a held delivery must not move"
+    );
+
+    // Pressing it again is harmless; releasing needs a reason and someone on call.
+    stack
+        .command_as(APPROVER, "/emergency-stop", "still broken")
+        .await?;
+    let again = stack
+        .slack
+        .wait_for("a second confirmation", WAIT, |r| {
+            r.ephemerals
+                .iter()
+                .filter(|e| e.rendered().contains("Engage the emergency stop?"))
+                .nth(1)
+                .cloned()
+        })
+        .await?;
+    press_ephemeral(&stack, APPROVER, &again, "Engage emergency stop")?;
+    channel_note(
+        &stack,
+        &format!("@{APPROVER} pressed the emergency stop again; it has been engaged since"),
+    )
+    .await?;
+    let ack = stack
+        .command_as(APPROVER, "/emergency-stop", "release")
+        .await?;
+    assert!(
+        stack
+            .ack_text(&ack)
+            .contains("Missing the reason it is safe again."),
+        "{}",
+        stack.ack_text(&ack)
+    );
+    stack
+        .command_as(REQUESTER, "/emergency-stop", "release I think it is fine")
+        .await?;
+    stack
+        .ephemeral_containing("Only on-call engineers may release the emergency stop")
+        .await?;
+    stack
+        .command_as(
+            APPROVER,
+            "/emergency-stop",
+            "release orders are clean again",
+        )
+        .await?;
+    channel_note(
+        &stack,
+        &format!("Emergency stop released by @{APPROVER}: orders are clean again."),
+    )
+    .await?;
+
+    // The held delivery goes on by itself.
+    stack
+        .reply_containing(
+            &held_card,
+            "Emergency stop released: going on with Planning.",
+        )
+        .await?;
+    stack
+        .wait_status(&held, "planning", |s| s["phase"] == "planning")
+        .await?;
+    let history = stack.query(&freeze_id, queries::FREEZE)?["history"].clone();
+    let events: Vec<&str> = history
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert_eq!(
+        events,
+        ["engaged", "engage ignored: already engaged", "released"]
+    );
+    stack.bot = None;
+    stack.worker = None;
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! The emergency stop's reach into Temporal: find and signal every running delivery, and tell
+//! a delivery whether the freeze is engaged.
+
+use chatops_common::payload;
+use chatops_contract::freeze::{FreezeRequest, FreezeStatus, StoppedDelivery, freeze_workflow_id};
+use chatops_contract::{queries, signals, workflows};
+use futures::StreamExt as _;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use temporalio_client::errors::WorkflowQueryError;
+use temporalio_client::{
+    Client, UntypedQuery, UntypedSignal, UntypedWorkflow, WorkflowListOptions,
+    WorkflowQueryOptions, WorkflowSignalOptions,
+};
+use temporalio_common::data_converters::RawValue;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// Freeze activities, with a client of their own.
+pub struct FreezeActivities {
+    client: Client,
+    task_queue: String,
+}
+
+impl std::fmt::Debug for FreezeActivities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FreezeActivities")
+            .field("task_queue", &self.task_queue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FreezeActivities {
+    /// Activities acting on the deliveries of `task_queue`.
+    pub fn new(client: Client, task_queue: String) -> Self {
+        Self { client, task_queue }
+    }
+}
+
+#[activities]
+impl FreezeActivities {
+    /// Signals `emergency_stop` to every running `FeatureDelivery` on this task queue (found
+    /// through visibility); reports each.
+    #[activity(name = "freeze.stop_deliveries")]
+    pub async fn stop_deliveries(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        req: FreezeRequest,
+    ) -> Result<Vec<StoppedDelivery>, ActivityError> {
+        let query = format!(
+            "WorkflowType = '{}' AND ExecutionStatus = 'Running' AND TaskQueue = '{}'",
+            workflows::FEATURE_DELIVERY,
+            self.task_queue.replace('\'', "")
+        );
+        let mut found = Vec::new();
+        let mut stream = self
+            .client
+            .list_workflows(query, WorkflowListOptions::default());
+        while let Some(w) = stream.next().await {
+            let w = w.map_err(|e| retryable(format!("listing deliveries failed: {e}")))?;
+            found.push(w.id().to_owned());
+        }
+        found.sort();
+        found.dedup();
+        let payload = payload::json(&req).map_err(|e| permanent(e.to_string()))?;
+        let mut stopped = Vec::new();
+        for id in found {
+            let handle = self
+                .client
+                .get_workflow_handle::<UntypedWorkflow>(id.clone());
+            let phase = query_json::<serde_json::Value>(&self.client, &id, queries::STATUS)
+                .await
+                .ok()
+                .and_then(|s| s["phase"].as_str().map(str::to_owned));
+            let result = match handle
+                .signal(
+                    UntypedSignal::new(signals::EMERGENCY_STOP),
+                    payload.clone(),
+                    WorkflowSignalOptions::default(),
+                )
+                .await
+            {
+                Ok(()) => "stopped".to_owned(),
+                Err(e) => format!("not stopped: {e}"),
+            };
+            tracing::warn!(workflow_id = %id, %result, "emergency stop");
+            stopped.push(StoppedDelivery { id, phase, result });
+        }
+        Ok(stopped)
+    }
+
+    /// Whether the freeze is engaged; not engaged when it was never started.
+    #[activity(name = "freeze.check")]
+    pub async fn check(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+    ) -> Result<FreezeStatus, ActivityError> {
+        let id = freeze_workflow_id(&self.task_queue);
+        match query_json::<FreezeStatus>(&self.client, &id, queries::FREEZE).await {
+            Ok(s) => Ok(s),
+            Err(QueryFailure::NotFound) => Ok(FreezeStatus::default()),
+            Err(QueryFailure::Other(e)) => Err(retryable(format!(
+                "cannot tell whether the emergency stop is engaged: {e}"
+            ))),
+        }
+    }
+}
+
+enum QueryFailure {
+    NotFound,
+    Other(String),
+}
+
+async fn query_json<R: DeserializeOwned>(
+    client: &Client,
+    id: &str,
+    name: &str,
+) -> Result<R, QueryFailure> {
+    let handle = client.get_workflow_handle::<UntypedWorkflow>(id.to_owned());
+    let raw = handle
+        .query(
+            UntypedQuery::new(name),
+            RawValue::new(Vec::new()),
+            WorkflowQueryOptions::default(),
+        )
+        .await
+        .map_err(|e| match e {
+            WorkflowQueryError::NotFound(_) => QueryFailure::NotFound,
+            other => QueryFailure::Other(other.to_string()),
+        })?;
+    payload::from_json(&raw).map_err(|e| QueryFailure::Other(e.to_string()))
+}
+
+fn retryable(text: String) -> ActivityError {
+    tracing::warn!(%text, "freeze activity failed; Temporal will retry");
+    ActivityError::application(ApplicationFailure::new(std::io::Error::other(text)))
+}
+
+fn permanent(text: String) -> ActivityError {
+    ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(
+        text,
+    )))
+}

@@ -1,0 +1,250 @@
+//! `EmergencyFreeze`: the big red button, and it stays pressed.
+//!
+//! One run per task queue, started by the first `engage`. Engaging signals `emergency_stop` to
+//! every running `FeatureDelivery` and reports each in the delivery channel; while engaged,
+//! deliveries check the freeze before every phase transition and hold. The state lives in
+//! workflow history, so it survives worker and server restarts until someone releases it.
+
+use chatops_blocks::feature::thread_note;
+use chatops_contract::freeze::{FreezeEvent, FreezeRequest, FreezeStatus};
+use chatops_contract::{queries, signals, workflows};
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ActivityOptions, ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext,
+    WorkflowContextView, WorkflowResult,
+};
+
+use crate::activities::freeze::FreezeActivities;
+use crate::activities::policy::{FeaturePolicy, PolicyActivities};
+use crate::activities::slack::{PostMessage, SlackActivities};
+
+/// Entries of history kept across a continue-as-new.
+const KEEP_HISTORY: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    Engage,
+    Release,
+}
+
+/// The emergency stop.
+#[workflow]
+pub struct EmergencyFreeze {
+    status: FreezeStatus,
+    asks: VecDeque<(Ask, FreezeRequest)>,
+    now: SystemTime,
+}
+
+#[workflow_methods]
+impl EmergencyFreeze {
+    #[init]
+    pub fn new(ctx: &WorkflowContextView, carried: FreezeStatus) -> Self {
+        Self {
+            status: carried,
+            asks: VecDeque::new(),
+            now: ctx.start_time().unwrap_or(SystemTime::UNIX_EPOCH),
+        }
+    }
+
+    #[run(name = workflows::EMERGENCY_FREEZE)]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<FreezeStatus> {
+        let policy: FeaturePolicy = ctx
+            .execute_activity(PolicyActivities::feature, (), short())
+            .await?;
+        loop {
+            ctx.wait_condition(|s: &Self| !s.asks.is_empty()).await?;
+            while let Some((ask, req)) = ctx.state_mut(|s| s.asks.pop_front()) {
+                match ask {
+                    Ask::Engage => Self::engage(ctx, &policy, req).await,
+                    Ask::Release => Self::release(ctx, &policy, req).await,
+                }
+            }
+            if ctx.continue_as_new_suggested() && ctx.state(|s| s.asks.is_empty()) {
+                let mut carried = ctx.state(|s| s.status.clone());
+                let drop = carried.history.len().saturating_sub(KEEP_HISTORY);
+                carried.history.drain(..drop);
+                ctx.continue_as_new(carried, ContinueAsNewOptions::default())?;
+            }
+        }
+    }
+
+    #[signal(name = signals::ENGAGE)]
+    pub fn engage_signal(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.ask(ctx, Ask::Engage, payload);
+    }
+
+    #[signal(name = signals::RELEASE)]
+    pub fn release_signal(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.ask(ctx, Ask::Release, payload);
+    }
+
+    #[query(name = queries::FREEZE)]
+    pub fn freeze(&self, _ctx: &WorkflowContextView) -> FreezeStatus {
+        self.status.clone()
+    }
+}
+
+impl EmergencyFreeze {
+    fn ask(&mut self, ctx: &SyncWorkflowContext<Self>, ask: Ask, payload: serde_json::Value) {
+        match serde_json::from_value::<FreezeRequest>(payload) {
+            Ok(req) => self.asks.push_back((ask, req)),
+            Err(e) => {
+                let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+                self.status.history.push(FreezeEvent {
+                    at,
+                    event: format!("ignored malformed {ask:?} signal: {e}").to_lowercase(),
+                    user: String::new(),
+                    reason: String::new(),
+                });
+            }
+        }
+    }
+
+    async fn engage(ctx: &WorkflowContext<Self>, policy: &FeaturePolicy, req: FreezeRequest) {
+        let at = now(ctx);
+        let already = ctx.state(|s| s.status.clone());
+        if already.engaged {
+            ctx.state_mut(|s| {
+                s.status
+                    .history
+                    .push(event(&at, "engage ignored: already engaged", &req))
+            });
+            let text = format!(
+                "<@{}> pressed the emergency stop again; it has been engaged since {} (by <@{}>: {}). Nothing more to do.",
+                req.user,
+                already.since.unwrap_or_default(),
+                already.engaged_by.unwrap_or_default(),
+                chatops_blocks::escape(&already.reason.unwrap_or_default())
+            );
+            post(ctx, &policy.channel, ":information_source:", &text).await;
+            return;
+        }
+        ctx.state_mut(|s| {
+            s.status.engaged = true;
+            s.status.engaged_by = Some(req.user.clone());
+            s.status.reason = Some(req.reason.clone());
+            s.status.since = Some(at.clone());
+            s.status.stopped.clear();
+            s.status.history.push(event(&at, "engaged", &req));
+        });
+        post(
+            ctx,
+            &policy.channel,
+            ":rotating_light:",
+            &format!(
+                "*EMERGENCY STOP engaged* by <@{}>: {}. Stopping every running delivery.",
+                req.user,
+                chatops_blocks::escape(&req.reason)
+            ),
+        )
+        .await;
+        let report = match ctx
+            .execute_activity(FreezeActivities::stop_deliveries, req, long())
+            .await
+        {
+            Ok(stopped) => {
+                let mut lines = vec![match stopped.len() {
+                    0 => "No delivery was running.".to_owned(),
+                    1 => "Stopped 1 delivery:".to_owned(),
+                    n => format!("Stopped {n} deliveries:"),
+                }];
+                for d in &stopped {
+                    let phase = d
+                        .phase
+                        .as_deref()
+                        .map(|p| format!(" in {p}"))
+                        .unwrap_or_default();
+                    lines.push(format!("• `{}`{phase}: {}", d.id, d.result));
+                }
+                lines.push("Production was not touched by any of them (the production phase does no real deploy yet), so nothing was rolled back. Deliveries hold before their next phase until `/emergency-stop release <reason>`.".to_owned());
+                ctx.state_mut(|s| s.status.stopped = stopped);
+                lines.join("\n")
+            }
+            Err(e) => format!(
+                "Could not reach every delivery ({e}). The freeze is engaged anyway: deliveries hold before their next phase."
+            ),
+        };
+        post(ctx, &policy.channel, ":octagonal_sign:", &report).await;
+    }
+
+    async fn release(ctx: &WorkflowContext<Self>, policy: &FeaturePolicy, req: FreezeRequest) {
+        let at = now(ctx);
+        if !ctx.state(|s| s.status.engaged) {
+            ctx.state_mut(|s| {
+                s.status
+                    .history
+                    .push(event(&at, "release ignored: not engaged", &req))
+            });
+            let text = format!(
+                "<@{}> released the emergency stop, but it was not engaged. Nothing changed.",
+                req.user
+            );
+            post(ctx, &policy.channel, ":information_source:", &text).await;
+            return;
+        }
+        ctx.state_mut(|s| {
+            s.status.engaged = false;
+            s.status.history.push(event(&at, "released", &req));
+        });
+        let text = format!(
+            "*Emergency stop released* by <@{}>: {}. Held deliveries go on within {}.",
+            req.user,
+            chatops_blocks::escape(&req.reason),
+            chatops_contract::human_duration(Duration::from_millis(policy.freeze_recheck_ms))
+        );
+        post(ctx, &policy.channel, ":large_green_circle:", &text).await;
+    }
+}
+
+fn event(at: &str, what: &str, req: &FreezeRequest) -> FreezeEvent {
+    FreezeEvent {
+        at: at.to_owned(),
+        event: what.to_owned(),
+        user: req.user.clone(),
+        reason: req.reason.clone(),
+    }
+}
+
+/// Posts in the delivery channel; a refusal is logged, never fatal: the freeze holds anyway.
+async fn post(ctx: &WorkflowContext<EmergencyFreeze>, channel: &str, emoji: &str, text: &str) {
+    let m = thread_note(emoji, text);
+    let msg = PostMessage {
+        channel: channel.to_owned(),
+        thread_ts: None,
+        text: m.text,
+        blocks: m.blocks,
+    };
+    if let Err(e) = ctx
+        .execute_activity(SlackActivities::post_message, msg, short())
+        .await
+    {
+        tracing::error!(error = %e, "emergency stop could not post to Slack");
+    }
+}
+
+fn short() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
+}
+
+/// Listing and signalling every delivery may take a while on a busy cluster.
+fn long() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(120))
+}
+
+fn now(ctx: &WorkflowContext<EmergencyFreeze>) -> String {
+    rfc3339(ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now)))
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}

@@ -61,12 +61,23 @@ pub fn card(s: &IncidentStatus, ui_link: &str) -> Message {
                 Some(SlackBlockButtonStyle::Primary),
             ));
         }
-        buttons.push(button(
+        let confirm = SlackBlockConfirmItem::new(
+            pt!(format!("Roll back {}?", truncate(&s.service, 80))),
+            md!(
+                "This runs the configured rollback for *{}* now. Its result is posted in the incident's thread.",
+                escape(&s.service)
+            ),
+            pt!("Roll back"),
+            pt!("Cancel"),
+        )
+        .with_style("danger".into());
+        buttons.push(button_with(
             "Roll back",
             &Action::Rollback {
                 workflow: workflow.clone(),
             },
             Some(SlackBlockButtonStyle::Danger),
+            Some(confirm),
         ));
         buttons.push(button("Resolve", &Action::Resolve { workflow }, None));
         blocks.push(
@@ -346,14 +357,23 @@ fn button(
     action: &Action,
     style: Option<SlackBlockButtonStyle>,
 ) -> SlackActionBlockElement {
+    button_with(label, action, style, None)
+}
+
+/// A button, optionally behind Slack's confirm dialog.
+fn button_with(
+    label: &str,
+    action: &Action,
+    style: Option<SlackBlockButtonStyle>,
+    confirm: Option<SlackBlockConfirmItem>,
+) -> SlackActionBlockElement {
     let (id, value) = action.encode();
     let b = SlackBlockButtonElement::new(label.into())
         .with_action_id(SlackActionId(id))
-        .with_value(value);
-    SlackActionBlockElement::Button(match style {
-        Some(s) => b.with_style(s),
-        None => b,
-    })
+        .with_value(value)
+        .opt_style(style)
+        .opt_confirm(confirm);
+    SlackActionBlockElement::Button(b)
 }
 
 fn state_line(s: &IncidentStatus) -> String {

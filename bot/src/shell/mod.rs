@@ -22,8 +22,8 @@ pub const LOCAL_BOT_TOKEN: &str = "xoxb-shell-local";
 pub const LOCAL_APP_TOKEN: &str = "xapp-shell-local";
 
 const HELP: &str =
-    "Type a slash command (/feature new <request>, /feature status <id>, /feature help),
-a button's number to press it, `help`, or `quit`.";
+    "Type a slash command (/feature new <request>, /incident list, /emergency-stop status; each
+takes `help`), a button's number to press it, `help`, or `quit`.";
 
 type Buttons = Arc<Mutex<Vec<(PostedMessage, chatops_blocks::text::Button)>>>;
 
@@ -153,10 +153,21 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<Event>, butto
                 m.ts,
                 indent(&render(&m, &buttons))
             )),
-            Event::Ephemeral(e) => say(&format!(
-                "  (only you) {}",
-                e.rendered().replace('\n', "\n             ")
-            )),
+            Event::Ephemeral(e) => {
+                // Its buttons join the numbering like any other message's.
+                let as_message = PostedMessage {
+                    channel: String::new(),
+                    ts: "0.0".into(),
+                    thread_ts: None,
+                    text: e.text.clone(),
+                    blocks: e.blocks.clone(),
+                    edits: 0,
+                };
+                say(&format!(
+                    "  (only you) {}",
+                    render(&as_message, &buttons).replace('\n', "\n             ")
+                ));
+            }
         }
     }
 }

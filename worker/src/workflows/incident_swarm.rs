@@ -377,8 +377,10 @@ impl IncidentSwarm {
     /// Below the threshold: offer the candidates and escalate until someone picks one or the
     /// incident is resolved.
     async fn await_choice(ctx: &WorkflowContext<Self>, policy: &IncidentPolicy, id: &str) {
-        enter(ctx, IncidentState::AwaitingChoice);
         let candidates = ctx.state(|s| s.incident.candidates().to_vec());
+        if !candidates.is_empty() {
+            enter(ctx, IncidentState::AwaitingChoice);
+        }
         let mention = policy
             .escalation
             .as_deref()

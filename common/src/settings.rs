@@ -55,6 +55,16 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "Socket Mode connections to keep open (1–10)",
     ),
     (
+        "github.token",
+        None,
+        "GitHub token (hotfix and postmortem pull requests); GitHub work is off without it",
+    ),
+    (
+        "github.api_url",
+        Some("https://api.github.com"),
+        "GitHub REST API base URL (GitHub Enterprise: https://host/api/v3)",
+    ),
+    (
         "feature.intake_timeout",
         Some("24h"),
         "how long the intake gate waits before auto-rejecting",
@@ -118,6 +128,26 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "incident.context_urls",
         None,
         "comma-separated metrics/log URLs fetched before diagnosis; `{service}` is replaced",
+    ),
+    (
+        "incident.repository",
+        None,
+        "`owner/name` that hotfix and postmortem pull requests go to",
+    ),
+    (
+        "incident.postmortem_path",
+        None,
+        "folder in `incident.repository` for postmortem pull requests; none are opened without it",
+    ),
+    (
+        "incident.checks_timeout",
+        Some("30m"),
+        "how long a hotfix pull request's checks are waited for",
+    ),
+    (
+        "incident.checks_interval",
+        Some("30s"),
+        "how often a hotfix pull request's checks are read",
     ),
     (
         "incident.monitor_events",
@@ -214,6 +244,8 @@ pub struct Settings {
     pub temporal: TemporalSettings,
     /// Slack connection.
     pub slack: SlackSettings,
+    /// GitHub.
+    pub github: GitHubSettings,
     /// Feature-delivery policy.
     pub feature: FeatureSettings,
     /// Incident response.
@@ -247,6 +279,22 @@ pub struct SlackSettings {
     pub socket_connections: u32,
 }
 
+/// `[github]`
+#[derive(Clone)]
+pub struct GitHubSettings {
+    pub token: Option<SecretString>,
+    pub api_url: Url,
+}
+
+impl fmt::Debug for GitHubSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitHubSettings")
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("api_url", &self.api_url.as_str())
+            .finish()
+    }
+}
+
 /// `[feature]`
 #[derive(Debug, Clone)]
 pub struct FeatureSettings {
@@ -266,6 +314,11 @@ pub struct IncidentSettings {
     pub choose_timeout: Duration,
     pub escalation: Option<String>,
     pub rollback_command: Option<String>,
+    /// `owner/name` for hotfix and postmortem pull requests.
+    pub repository: Option<String>,
+    pub postmortem_path: Option<String>,
+    pub checks_timeout: Duration,
+    pub checks_interval: Duration,
     /// Validated URLs, `{service}` placeholder kept.
     pub context_urls: Vec<String>,
     pub monitor_events: u32,
@@ -513,6 +566,21 @@ impl Settings {
             // Kept with the placeholder; the worker substitutes the service per incident.
             context_urls.push(part.to_owned());
         }
+        let repository = optional("incident.repository")?;
+        if let Some(r) = &repository {
+            let valid = r.split_once('/').is_some_and(|(o, n)| {
+                !o.is_empty()
+                    && !n.is_empty()
+                    && !n.contains('/')
+                    && !r.contains(char::is_whitespace)
+            });
+            if !valid {
+                return Err(SettingsError::new(
+                    "incident.repository",
+                    format!("`{r}` must look like owner/name"),
+                ));
+            }
+        }
         let escalation = optional("incident.escalation")?;
         if let Some(who) = &escalation
             && !(who.starts_with('U') || who.starts_with('S') || who.starts_with('W'))
@@ -576,6 +644,10 @@ impl Settings {
                 channel: name("slack.channel")?,
                 socket_connections,
             },
+            github: GitHubSettings {
+                token: optional("github.token")?.map(SecretString::from),
+                api_url: url("github.api_url")?,
+            },
             feature: FeatureSettings {
                 intake_timeout: duration("feature.intake_timeout")?,
                 phase_duration: duration("feature.phase_duration")?,
@@ -593,6 +665,11 @@ impl Settings {
                 choose_timeout: duration("incident.choose_timeout")?,
                 escalation,
                 rollback_command: optional("incident.rollback_command")?,
+                repository,
+                postmortem_path: optional("incident.postmortem_path")?
+                    .map(|p| p.trim_matches('/').to_owned()),
+                checks_timeout: duration("incident.checks_timeout")?,
+                checks_interval: duration("incident.checks_interval")?,
                 context_urls,
                 monitor_events: count("incident.monitor_events", 100_000)?,
             },
@@ -807,6 +884,11 @@ mod tests {
                 "(emergency.oncall): `@sre` must be a Slack user id",
             ),
             (
+                "CHATOPS__INCIDENT__REPOSITORY",
+                "just-a-name",
+                "(incident.repository): `just-a-name` must look like owner/name",
+            ),
+            (
                 "CHATOPS__ALERTS__TOKEN",
                 "short",
                 "(alerts.token): is shorter than 16 characters",
@@ -860,6 +942,7 @@ mod tests {
         let s = load(&[
             ("CHATOPS__SLACK__BOT_TOKEN", "xoxb-very-secret"),
             ("CHATOPS__ALERTS__TOKEN", "alert-token-very-secret"),
+            ("CHATOPS__GITHUB__TOKEN", "ghp_verysecret"),
         ])
         .expect("loads");
         let debug = format!("{s:?}");

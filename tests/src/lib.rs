@@ -4,6 +4,7 @@
 //! Every child process runs under a lifeline: when the test process ends, however it ends, its
 //! end of a pipe closes and the child is terminated. Nothing outlives a test run.
 
+pub mod github;
 pub mod process;
 pub mod stack;
 pub mod temporal;

@@ -3,6 +3,7 @@
 
 use chatops_bot::shell::local_slack::PostedMessage;
 use chatops_contract::queries;
+use chatops_e2e::github::{self, LocalGitHub};
 use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, WAIT};
 use chatops_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
@@ -91,12 +92,15 @@ async fn agent_stand_in(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_confident_swarm_acts_and_the_incident_runs_to_its_postmortem() -> anyhow::Result<()> {
-    // Three command agents that agree on the cause; a rollback command that reports back.
+    // Three command agents that agree on the cause (one writes the change); a rollback command
+    // that reports back; a GitHub whose first pull-request call fails with a 502.
     let agents = r#"cat >/dev/null; case "$AGENT" in
-      agent-1) echo '{"root_cause":"connection pool exhausted","category":"database","confidence":0.9,"suggested_fix":"raise the pool size to 50"}';;
-      agent-2) echo '{"root_cause":"database connection pool exhausted","category":"database","confidence":0.8}';;
-      *) echo '{"root_cause":"connection pool exhausted under load","category":"database","confidence":0.85}';;
+      agent-1) printf '%s' '{"root_cause":"connection pool exhausted","category":"database","confidence":0.9,"suggested_fix":"raise the pool size to 50","changes":[{"path":"config/db.toml","content":"pool_size = 50\n"}]}';;
+      agent-2) printf '%s' '{"root_cause":"database connection pool exhausted","category":"database","confidence":0.8}';;
+      *) printf '%s' '{"root_cause":"connection pool exhausted under load","category":"database","confidence":0.85}';;
     esac"#;
+    let gh = LocalGitHub::start().await?;
+    gh.with(|r| r.fail_next_pull = Some(502));
     let stack = Stack::start(
         "confident",
         StackOptions {
@@ -106,6 +110,11 @@ async fn a_confident_swarm_acts_and_the_incident_runs_to_its_postmortem() -> any
                     "CHATOPS__INCIDENT__ROLLBACK_COMMAND",
                     "echo \"rolled back $SERVICE for $REQUESTED_BY\"",
                 ),
+                ("CHATOPS__GITHUB__TOKEN", github::TOKEN),
+                ("CHATOPS__GITHUB__API_URL", &gh.url),
+                ("CHATOPS__INCIDENT__REPOSITORY", github::REPOSITORY),
+                ("CHATOPS__INCIDENT__POSTMORTEM_PATH", "docs/postmortems"),
+                ("CHATOPS__INCIDENT__CHECKS_INTERVAL", "1s"),
             ]),
             ..StackOptions::default()
         },
@@ -212,6 +221,20 @@ async fn a_confident_swarm_acts_and_the_incident_runs_to_its_postmortem() -> any
     }
     let closed = stack.card_showing(&card, "Status: resolved").await?;
     assert!(closed.buttons().is_empty(), "{}", closed.rendered());
+    // And the postmortem goes to the docs folder as a pull request of its own.
+    stack.reply_containing(&card, "Postmortem pull request #2 (https://github.example/acme/shop/pull/2) opened on acme/shop.").await?;
+    let doc = gh.with(|r| {
+        r.files
+            .get(&(
+                format!("postmortem/{id}"),
+                format!("docs/postmortems/{id}.md"),
+            ))
+            .cloned()
+    });
+    assert!(
+        doc.is_some_and(|d| d.starts_with("# Postmortem: checkout")),
+        "postmortem not committed"
+    );
     assert_eq!(
         stack.workflow_closed(&id).await?,
         "WORKFLOW_EXECUTION_STATUS_COMPLETED"

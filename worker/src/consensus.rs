@@ -171,6 +171,7 @@ mod tests {
             confidence,
             evidence: vec![],
             suggested_fix: None,
+            changes: vec![],
         }
     }
 

@@ -17,6 +17,7 @@ use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use activities::freeze::FreezeActivities;
+use activities::github::GitHubActivities;
 use activities::incident::IncidentActivities;
 use activities::policy::{FeaturePolicy, IncidentPolicy, PolicyActivities};
 use activities::slack::SlackActivities;
@@ -86,6 +87,14 @@ pub async fn run(
         context_urls: inc.context_urls.clone(),
         rollback_configured: inc.rollback_command.is_some(),
         monitor_events: inc.monitor_events,
+        // Pull requests need both a token and a repository.
+        repository: inc
+            .repository
+            .clone()
+            .filter(|_| settings.github.token.is_some()),
+        postmortem_path: inc.postmortem_path.clone(),
+        checks_timeout_ms: millis(inc.checks_timeout),
+        checks_interval_ms: millis(inc.checks_interval),
         ui_url: settings.temporal.ui_url.to_string(),
         namespace: settings.temporal.namespace.clone(),
     };
@@ -96,6 +105,10 @@ pub async fn run(
         .register_workflow::<EmergencyFreeze>()?
         .register_activities(SlackActivities::new(slack, &bot_token))
         .register_activities(PolicyActivities::new(policy, incident_policy))
+        .register_activities(GitHubActivities::new(
+            &settings.github.api_url,
+            settings.github.token.as_ref(),
+        )?)
         .register_activities(FreezeActivities::new(
             client.clone(),
             settings.temporal.task_queue.clone(),

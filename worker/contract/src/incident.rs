@@ -19,6 +19,18 @@ pub struct Diagnosis {
     /// What it would change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggested_fix: Option<String>,
+    /// The change itself, when the agent wrote one: committed on the hotfix branch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FileChange>,
+}
+
+/// A whole-file change an agent proposes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    /// Path in the repository.
+    pub path: String,
+    /// The file's whole new content.
+    pub content: String,
 }
 
 /// How bad an incident is.

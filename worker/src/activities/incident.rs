@@ -264,6 +264,8 @@ pub fn parse_diagnosis(agent: &str, raw: &[u8]) -> Result<Diagnosis, String> {
         evidence: Vec<String>,
         #[serde(default)]
         suggested_fix: Option<String>,
+        #[serde(default)]
+        changes: Vec<chatops_contract::incident::FileChange>,
     }
     let a: Answer = serde_json::from_slice(raw).map_err(|e| {
         format!(
@@ -292,6 +294,7 @@ pub fn parse_diagnosis(agent: &str, raw: &[u8]) -> Result<Diagnosis, String> {
         confidence: a.confidence,
         evidence: a.evidence,
         suggested_fix: a.suggested_fix,
+        changes: a.changes,
     })
 }
 

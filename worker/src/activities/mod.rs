@@ -1,6 +1,7 @@
 //! Activities: every side effect a workflow has, one file per integration.
 
 pub mod freeze;
+pub mod github;
 pub mod incident;
 pub mod policy;
 pub mod slack;

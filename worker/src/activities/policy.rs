@@ -46,6 +46,18 @@ pub struct IncidentPolicy {
     pub rollback_configured: bool,
     /// Alerts per monitor run before it continues as new.
     pub monitor_events: u32,
+    /// `owner/name` for hotfix and postmortem pull requests, when GitHub is configured.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Folder for postmortem pull requests.
+    #[serde(default)]
+    pub postmortem_path: Option<String>,
+    /// How long hotfix checks are waited for, in milliseconds.
+    #[serde(default)]
+    pub checks_timeout_ms: u64,
+    /// How often they are read, in milliseconds.
+    #[serde(default)]
+    pub checks_interval_ms: u64,
     /// Temporal UI base URL, for deep links.
     pub ui_url: String,
     /// Temporal namespace, for deep links.

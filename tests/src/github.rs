@@ -1,0 +1,329 @@
+//! A local GitHub speaking the REST calls chatops makes: repository, refs, contents, pull
+//! requests and combined commit status, with bad-token and injected-failure behaviour.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What the local GitHub holds and saw.
+#[derive(Debug, Default)]
+pub struct Repo {
+    /// Branch name → head commit sha.
+    pub branches: HashMap<String, String>,
+    /// (branch, path) → content.
+    pub files: HashMap<(String, String), String>,
+    /// Pull requests, oldest first.
+    pub pulls: Vec<Value>,
+    /// Commit sha → combined status answer.
+    pub statuses: HashMap<String, Value>,
+    /// `METHOD path` of every call.
+    pub calls: Vec<String>,
+    /// Answer the next `POST …/pulls` with this status once (e.g. 502).
+    pub fail_next_pull: Option<u16>,
+    commits: u64,
+}
+
+/// A running local GitHub with one repository, `acme/shop`.
+#[derive(Debug, Clone)]
+pub struct LocalGitHub {
+    /// Its API base URL.
+    pub url: String,
+    /// The repository's state.
+    pub repo: Arc<Mutex<Repo>>,
+}
+
+/// The token it accepts.
+pub const TOKEN: &str = "ghp_e2etoken";
+/// Its one repository.
+pub const REPOSITORY: &str = "acme/shop";
+
+type Shared = Arc<Mutex<Repo>>;
+type Answer = (StatusCode, Json<Value>);
+
+impl LocalGitHub {
+    /// Starts it on a free loopback port.
+    pub async fn start() -> anyhow::Result<Self> {
+        let repo: Shared = Arc::default();
+        if let Ok(mut r) = repo.lock() {
+            r.branches.insert("main".into(), "base000".into());
+        }
+        let app = Router::new()
+            .route("/repos/{o}/{r}", get(repository))
+            .route("/repos/{o}/{r}/git/ref/heads/{*branch}", get(get_ref))
+            .route("/repos/{o}/{r}/git/refs", axum::routing::post(create_ref))
+            .route(
+                "/repos/{o}/{r}/contents/{*path}",
+                get(get_contents).put(put_contents),
+            )
+            .route("/repos/{o}/{r}/pulls", get(list_pulls).post(create_pull))
+            .route("/repos/{o}/{r}/commits/{sha}/status", get(status))
+            .with_state(repo.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { url, repo })
+    }
+
+    /// Runs `f` on the repository's state.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Repo) -> R) -> R {
+        let mut guard = self
+            .repo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+}
+
+fn record(repo: &Shared, call: String) {
+    if let Ok(mut r) = repo.lock() {
+        r.calls.push(call);
+    }
+}
+
+/// `None` when the token is right and the repository exists; the refusal otherwise.
+fn refuse(headers: &HeaderMap, o: &str, r: &str) -> Option<Answer> {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if auth != format!("Bearer {TOKEN}") && auth != format!("token {TOKEN}") {
+        return Some((
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Bad credentials"})),
+        ));
+    }
+    if format!("{o}/{r}") != REPOSITORY {
+        return Some((StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))));
+    }
+    None
+}
+
+async fn repository(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r)): Path<(String, String)>,
+) -> Answer {
+    record(&repo, format!("GET /repos/{o}/{r}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    (
+        StatusCode::OK,
+        Json(json!({"full_name": REPOSITORY, "default_branch": "main"})),
+    )
+}
+
+async fn get_ref(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, branch)): Path<(String, String, String)>,
+) -> Answer {
+    record(&repo, format!("GET ref {branch}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let sha = repo
+        .lock()
+        .ok()
+        .and_then(|r| r.branches.get(&branch).cloned());
+    match sha {
+        Some(sha) => (
+            StatusCode::OK,
+            Json(
+                json!({"ref": format!("refs/heads/{branch}"), "object": {"sha": sha, "type": "commit"}}),
+            ),
+        ),
+        None => (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))),
+    }
+}
+
+async fn create_ref(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, "POST refs".into());
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let name = body["ref"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("refs/heads/")
+        .to_owned();
+    let sha = body["sha"].as_str().unwrap_or_default().to_owned();
+    let Ok(mut state) = repo.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    };
+    if state.branches.contains_key(&name) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "Reference already exists"})),
+        );
+    }
+    state.branches.insert(name.clone(), sha.clone());
+    (
+        StatusCode::CREATED,
+        Json(json!({"ref": format!("refs/heads/{name}"), "object": {"sha": sha}})),
+    )
+}
+
+async fn get_contents(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, path)): Path<(String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    record(&repo, format!("GET contents {path}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let branch = q.get("ref").cloned().unwrap_or_else(|| "main".into());
+    let content = repo
+        .lock()
+        .ok()
+        .and_then(|r| r.files.get(&(branch, path.clone())).cloned());
+    match content {
+        Some(c) => (
+            StatusCode::OK,
+            Json(json!({
+                "path": path,
+                "sha": format!("blob-{}", c.len()),
+                "encoding": "base64",
+                "content": base64::engine::general_purpose::STANDARD.encode(c.as_bytes()),
+            })),
+        ),
+        None => (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))),
+    }
+}
+
+async fn put_contents(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, path)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, format!("PUT contents {path}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let branch = body["branch"].as_str().unwrap_or("main").to_owned();
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(body["content"].as_str().unwrap_or_default())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let Ok(mut state) = repo.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    };
+    let exists = state.files.contains_key(&(branch.clone(), path.clone()));
+    if exists && body.get("sha").is_none() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "\"sha\" wasn't supplied."})),
+        );
+    }
+    state.commits += 1;
+    let sha = format!("commit{:03}", state.commits);
+    state.files.insert((branch.clone(), path), content);
+    state.branches.insert(branch, sha.clone());
+    let code = if exists {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    (
+        code,
+        Json(json!({"commit": {"sha": sha, "message": body["message"]}})),
+    )
+}
+
+async fn list_pulls(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    record(&repo, "GET pulls".into());
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let head = q.get("head").cloned().unwrap_or_default();
+    let branch = head
+        .split_once(':')
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or(head);
+    let found: Vec<Value> = repo
+        .lock()
+        .map(|r| {
+            r.pulls
+                .iter()
+                .filter(|p| p["head"]["ref"] == branch.as_str())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    (StatusCode::OK, Json(Value::Array(found)))
+}
+
+async fn create_pull(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, "POST pulls".into());
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let Ok(mut state) = repo.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    };
+    if let Some(code) = state.fail_next_pull.take() {
+        let code = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+        return (code, Json(json!({"message": "injected failure"})));
+    }
+    let branch = body["head"].as_str().unwrap_or_default().to_owned();
+    let Some(sha) = state.branches.get(&branch).cloned() else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "head does not exist"})),
+        );
+    };
+    let number = state.pulls.len() as u64 + 1;
+    let pr = json!({
+        "number": number,
+        "html_url": format!("https://github.example/{REPOSITORY}/pull/{number}"),
+        "title": body["title"],
+        "body": body["body"],
+        "state": "open",
+        "head": {"ref": branch, "sha": sha},
+        "base": {"ref": body["base"]},
+    });
+    state.pulls.push(pr.clone());
+    (StatusCode::CREATED, Json(pr))
+}
+
+async fn status(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, sha)): Path<(String, String, String)>,
+) -> Answer {
+    record(&repo, format!("GET status {sha}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let answer = repo
+        .lock()
+        .ok()
+        .and_then(|r| r.statuses.get(&sha).cloned())
+        .unwrap_or_else(|| json!({"state": "pending", "statuses": [], "total_count": 0}));
+    (StatusCode::OK, Json(answer))
+}

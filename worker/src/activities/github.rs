@@ -1,0 +1,296 @@
+//! GitHub through octocrab: open a pull request with files on a branch of its own, and read
+//! the checks of its head commit.
+//!
+//! Every call looks before it creates, so a retried or replayed activity never makes a second
+//! branch, commit or pull request. 408, 429 and 5xx are retried by Temporal; 401, 403, 404 and
+//! 422 fail at once with a message naming the cause.
+
+use base64::Engine as _;
+use octocrab::Octocrab;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+pub use chatops_contract::incident::FileChange;
+
+/// A pull request to open (or find, when it exists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequestSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Head branch, created from the default branch when missing.
+    pub branch: String,
+    /// Pull request title.
+    pub title: String,
+    /// Pull request description (Markdown).
+    pub body: String,
+    /// Commit message for the files.
+    pub commit_message: String,
+    /// Files to commit on the branch.
+    pub files: Vec<FileChange>,
+}
+
+/// An open pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRef {
+    /// `owner/name`.
+    pub repository: String,
+    /// Its number.
+    pub number: u64,
+    /// Its web page.
+    pub url: String,
+    /// The head commit.
+    pub head_sha: String,
+}
+
+/// The checks of a commit, as GitHub's combined status reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checks {
+    /// `pending`, `success`, `failure` or `error`; `none` when nothing reported.
+    pub state: String,
+    /// How many statuses reported.
+    pub total: u32,
+    /// Contexts that did not pass.
+    pub failed: Vec<String>,
+}
+
+/// GitHub activities; without a token every call fails at once, saying so.
+pub struct GitHubActivities {
+    client: Option<Octocrab>,
+}
+
+impl std::fmt::Debug for GitHubActivities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubActivities")
+            .field("configured", &self.client.is_some())
+            .finish()
+    }
+}
+
+impl GitHubActivities {
+    /// Activities calling `api_url` with `token`.
+    pub fn new(api_url: &url::Url, token: Option<&SecretString>) -> anyhow::Result<Self> {
+        let Some(token) = token else {
+            return Ok(Self { client: None });
+        };
+        let client = Octocrab::builder()
+            .base_uri(api_url.as_str().trim_end_matches('/'))
+            .map_err(|e| anyhow::anyhow!("CHATOPS__GITHUB__API_URL: {e}"))?
+            .personal_token(token.expose_secret().to_owned())
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the GitHub client: {e}"))?;
+        Ok(Self {
+            client: Some(client),
+        })
+    }
+
+    fn client(&self) -> Result<&Octocrab, ActivityError> {
+        self.client.as_ref().ok_or_else(|| {
+            permanent("GitHub is not configured (CHATOPS__GITHUB__TOKEN)".to_owned())
+        })
+    }
+}
+
+#[activities]
+impl GitHubActivities {
+    /// Opens the pull request `spec` describes; returns the existing one when it was opened
+    /// before.
+    #[activity(name = "github.open_pull_request")]
+    pub async fn open_pull_request(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: PullRequestSpec,
+    ) -> Result<PullRef, ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&spec.repository)?;
+        let owner = spec.repository.split('/').next().unwrap_or_default();
+        let info: Value = gh
+            .get(&repo, None::<&()>)
+            .await
+            .map_err(|e| classify(&format!("GET {repo}"), e))?;
+        let base = info["default_branch"].as_str().unwrap_or("main").to_owned();
+
+        // The branch, from the default branch's head, unless it exists.
+        let head_ref = format!("{repo}/git/ref/heads/{}", spec.branch);
+        if get_optional(gh, &head_ref).await?.is_none() {
+            let base_ref: Value = gh
+                .get(format!("{repo}/git/ref/heads/{base}"), None::<&()>)
+                .await
+                .map_err(|e| classify(&format!("GET the {base} branch of {repo}"), e))?;
+            let sha = base_ref["object"]["sha"].as_str().unwrap_or_default();
+            let body = json!({"ref": format!("refs/heads/{}", spec.branch), "sha": sha});
+            match gh
+                .post::<_, Value>(format!("{repo}/git/refs"), Some(&body))
+                .await
+            {
+                Ok(_) => {}
+                // Created meanwhile by an earlier attempt: fine.
+                Err(e) if status_of(&e) == Some(422) => {}
+                Err(e) => return Err(classify(&format!("create branch {}", spec.branch), e)),
+            }
+        }
+
+        // Each file, unless the branch already has exactly that content.
+        for file in &spec.files {
+            let at = format!("{repo}/contents/{}?ref={}", file.path, spec.branch);
+            let current = get_optional(gh, &at).await?;
+            let existing = current
+                .as_ref()
+                .and_then(|c| c["content"].as_str())
+                .map(|b64| {
+                    let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+                    base64::engine::general_purpose::STANDARD
+                        .decode(clean)
+                        .unwrap_or_default()
+                });
+            if existing.as_deref() == Some(file.content.as_bytes()) {
+                continue;
+            }
+            let mut body = json!({
+                "message": spec.commit_message,
+                "content": base64::engine::general_purpose::STANDARD.encode(&file.content),
+                "branch": spec.branch,
+            });
+            if let Some(sha) = current.as_ref().and_then(|c| c["sha"].as_str()) {
+                body["sha"] = json!(sha);
+            }
+            gh.put::<Value, _, _>(format!("{repo}/contents/{}", file.path), Some(&body))
+                .await
+                .map_err(|e| classify(&format!("commit {}", file.path), e))?;
+        }
+
+        // The pull request, unless one exists for the branch.
+        let existing: Value = gh
+            .get(
+                format!("{repo}/pulls"),
+                Some(&[
+                    ("head", format!("{owner}:{}", spec.branch)),
+                    ("state", "all".into()),
+                ]),
+            )
+            .await
+            .map_err(|e| classify(&format!("list pull requests of {repo}"), e))?;
+        let pr = match existing.as_array().and_then(|a| a.first()) {
+            Some(pr) => pr.clone(),
+            None => {
+                let body = json!({
+                    "title": spec.title,
+                    "head": spec.branch,
+                    "base": base,
+                    "body": spec.body,
+                });
+                gh.post::<_, Value>(format!("{repo}/pulls"), Some(&body))
+                    .await
+                    .map_err(|e| classify(&format!("open a pull request on {repo}"), e))?
+            }
+        };
+        Ok(PullRef {
+            repository: spec.repository,
+            number: pr["number"].as_u64().unwrap_or_default(),
+            url: pr["html_url"].as_str().unwrap_or_default().to_owned(),
+            head_sha: pr["head"]["sha"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// The combined status of the pull request's head commit.
+    #[activity(name = "github.checks")]
+    pub async fn checks(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        pr: PullRef,
+    ) -> Result<Checks, ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&pr.repository)?;
+        let status: Value = gh
+            .get(
+                format!("{repo}/commits/{}/status", pr.head_sha),
+                None::<&()>,
+            )
+            .await
+            .map_err(|e| classify(&format!("read the checks of #{}", pr.number), e))?;
+        let statuses = status["statuses"].as_array().cloned().unwrap_or_default();
+        let failed = statuses
+            .iter()
+            .filter(|s| matches!(s["state"].as_str(), Some("failure" | "error")))
+            .filter_map(|s| s["context"].as_str().map(str::to_owned))
+            .collect();
+        Ok(Checks {
+            state: if statuses.is_empty() {
+                "none".to_owned()
+            } else {
+                status["state"].as_str().unwrap_or("pending").to_owned()
+            },
+            total: u32::try_from(statuses.len()).unwrap_or(u32::MAX),
+            failed,
+        })
+    }
+}
+
+/// `/repos/owner/name`, or a refusal naming the bad value.
+fn repo_path(repository: &str) -> Result<String, ActivityError> {
+    match repository.split_once('/') {
+        Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => {
+            Ok(format!("/repos/{o}/{n}"))
+        }
+        _ => Err(permanent(format!(
+            "`{repository}` is not a repository like owner/name"
+        ))),
+    }
+}
+
+/// GETs `route`; `None` on 404.
+async fn get_optional(gh: &Octocrab, route: &str) -> Result<Option<Value>, ActivityError> {
+    match gh.get::<Value, _, ()>(route, None).await {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if status_of(&e) == Some(404) => Ok(None),
+        Err(e) => Err(classify(&format!("GET {route}"), e)),
+    }
+}
+
+fn status_of(e: &octocrab::Error) -> Option<u16> {
+    match e {
+        octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
+        _ => None,
+    }
+}
+
+fn classify(doing: &str, e: octocrab::Error) -> ActivityError {
+    let (status, message) = match &e {
+        octocrab::Error::GitHub { source, .. } => {
+            (Some(source.status_code.as_u16()), source.message.clone())
+        }
+        other => (None, other.to_string()),
+    };
+    match status {
+        Some(401) => permanent(format!(
+            "{doing}: GitHub rejected CHATOPS__GITHUB__TOKEN (401: {message})"
+        )),
+        Some(403) => permanent(format!(
+            "{doing}: the GitHub token may not do this (403: {message})"
+        )),
+        Some(404) => permanent(format!(
+            "{doing}: not found (404); check the repository name and the token's access"
+        )),
+        Some(422) => permanent(format!("{doing}: GitHub refused it (422: {message})")),
+        _ => retryable(format!(
+            "{doing}: {}{message}",
+            status.map(|s| format!("{s}: ")).unwrap_or_default()
+        )),
+    }
+}
+
+fn retryable(text: String) -> ActivityError {
+    tracing::warn!(%text, "GitHub call failed; Temporal will retry");
+    ActivityError::application(ApplicationFailure::new(std::io::Error::other(text)))
+}
+
+fn permanent(text: String) -> ActivityError {
+    tracing::error!(%text, "GitHub call failed for good");
+    ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(
+        text,
+    )))
+}

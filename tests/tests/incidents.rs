@@ -376,6 +376,28 @@ async fn split_agents_leave_the_choice_to_the_commander_with_escalations() -> an
         "{diagnoses}"
     );
 
+    // Command changes hands by mention.
+    let ack = stack
+        .command(
+            "/incident",
+            &format!("commander {id} <@{APPROVER}|approver>"),
+        )
+        .await?;
+    assert!(
+        stack
+            .ack_text(&ack)
+            .contains(&format!("Handing `{id}` to @{APPROVER}"))
+    );
+    stack
+        .reply_containing(
+            &card,
+            &format!("@{APPROVER} is now the incident commander (assigned by @U0REQUESTER)."),
+        )
+        .await?;
+    stack
+        .card_showing(&card, &format!("Commander: @{APPROVER}"))
+        .await?;
+
     // Status and list show it; resolve by command.
     stack.command("/incident", "list").await?;
     stack.ephemeral_containing("1 open incident").await?;

@@ -1,6 +1,6 @@
 //! `/incident`: open one by hand, show one or the open ones, resolve one.
 
-use chatops_contract::incident::{Alert, AlertStatus, Resolve, Severity};
+use chatops_contract::incident::{Alert, AlertStatus, AssignCommander, Resolve, Severity};
 use chatops_contract::signals;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -28,6 +28,23 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: IncidentCommand) -> Option<Rep
             None
         }
         IncidentCommand::Resolve { id, summary } => Some(resolve(app, inv, id, summary)),
+        IncidentCommand::Commander { id, user } => {
+            let payload = AssignCommander {
+                commander: user.clone(),
+                user: inv.user_id.clone(),
+            };
+            signal_in_task(
+                app,
+                inv,
+                id.clone(),
+                signals::ASSIGN_COMMANDER,
+                payload,
+                "reassign",
+            );
+            Some(Reply::text(format!(
+                "Handing `{id}` to <@{user}>; its thread will say so."
+            )))
+        }
     }
 }
 
@@ -120,19 +137,26 @@ fn resolve(app: &Arc<App>, inv: &Invocation, id: String, summary: String) -> Rep
         user: inv.user_id.clone(),
         summary,
     };
-    let (task_app, response_url, task_id) = (app.clone(), inv.response_url.clone(), id.clone());
-    tokio::spawn(async move {
-        if let Err(e) = task_app
-            .temporal
-            .signal(&task_id, signals::RESOLVE, &payload)
-            .await
-        {
-            task_app
-                .respond(response_url.as_deref(), Reply::from_temporal("resolve", &e))
-                .await;
-        }
-    });
+    signal_in_task(app, inv, id.clone(), signals::RESOLVE, payload, "resolve");
     Reply::text(format!(
         "Resolving `{id}`: the postmortem will be posted in its thread."
     ))
+}
+
+/// Signals `id` in a task; a failure is answered on the invocation's `response_url`.
+fn signal_in_task<T: serde::Serialize + Send + Sync + 'static>(
+    app: &Arc<App>,
+    inv: &Invocation,
+    id: String,
+    name: &'static str,
+    payload: T,
+    doing: &'static str,
+) {
+    let (app, response_url) = (app.clone(), inv.response_url.clone());
+    tokio::spawn(async move {
+        if let Err(e) = app.temporal.signal(&id, name, &payload).await {
+            app.respond(response_url.as_deref(), Reply::from_temporal(doing, &e))
+                .await;
+        }
+    });
 }

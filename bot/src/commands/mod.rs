@@ -83,6 +83,13 @@ pub enum IncidentCommand {
     },
     /// The open incidents.
     List,
+    /// Hand command of an incident to someone.
+    Commander {
+        /// Incident workflow id.
+        id: String,
+        /// The new commander's Slack user id.
+        user: String,
+    },
     /// Resolve an incident.
     Resolve {
         /// Incident workflow id.
@@ -369,20 +376,37 @@ fn parse_incident(text: &str) -> Result<IncidentCommand, ParseError> {
                 summary: summary.to_owned(),
             })
         }
+        "commander" => {
+            let mut args = rest.split_whitespace();
+            let (Some(id), Some(who), None) = (args.next(), args.next(), args.next()) else {
+                return Err(ParseError::MissingArgument {
+                    usage: usage(3),
+                    what: "the incident id and the new commander",
+                });
+            };
+            let id = id_arg(id)?;
+            let Some(user) = user_id(who) else {
+                return Err(ParseError::InvalidArgument(format!(
+                    "`{}` is not a person. Mention them, like `/incident commander {id} @alice`.",
+                    chatops_blocks::escape(who)
+                )));
+            };
+            Ok(IncidentCommand::Commander { id, user })
+        }
         "resolve" => {
             let (id, summary) = rest
                 .split_once(char::is_whitespace)
                 .map_or((rest, ""), |(s, r)| (s, r.trim()));
             if id.is_empty() {
                 return Err(ParseError::MissingArgument {
-                    usage: usage(3),
+                    usage: usage(4),
                     what: "the incident id",
                 });
             }
             let id = id_arg(id)?;
             if summary.is_empty() {
                 return Err(ParseError::MissingArgument {
-                    usage: usage(3),
+                    usage: usage(4),
                     what: "what fixed it",
                 });
             }
@@ -429,6 +453,21 @@ fn parse_emergency(text: &str) -> Result<EmergencyCommand, ParseError> {
             reason: reason(text)?,
         }),
     }
+}
+
+/// A user id from a mention as Slack escapes it (`<@U123|alice>`, `<@U123>`) or a bare id.
+fn user_id(word: &str) -> Option<String> {
+    let inner = word
+        .strip_prefix("<@")
+        .and_then(|w| w.strip_suffix('>'))
+        .map(|w| w.split('|').next().unwrap_or_default())
+        .unwrap_or(word);
+    let valid = inner.len() > 1
+        && inner.starts_with(['U', 'W'])
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    valid.then(|| inner.to_owned())
 }
 
 /// `sev1`…`sev4` (or `p1`…`p4`), the words people type for severity in a command.
@@ -545,6 +584,13 @@ mod tests {
             ),
             ("list", IncidentCommand::List),
             (
+                "commander incident-3f9a1c2b4d <@U0ALICE|alice>",
+                IncidentCommand::Commander {
+                    id: "incident-3f9a1c2b4d".into(),
+                    user: "U0ALICE".into(),
+                },
+            ),
+            (
                 "resolve incident-3f9a1c2b4d raised the pool size",
                 IncidentCommand::Resolve {
                     id: "incident-3f9a1c2b4d".into(),
@@ -580,6 +626,14 @@ mod tests {
             ("resolve", "Missing the incident id."),
             ("resolve incident-abc", "Missing what fixed it."),
             ("list all", "takes no arguments"),
+            (
+                "commander incident-abc",
+                "Missing the incident id and the new commander.",
+            ),
+            (
+                "commander incident-abc @alice",
+                "`@alice` is not a person. Mention them",
+            ),
             (
                 "escalate",
                 "`/incident escalate` is not an incident command.",

@@ -244,8 +244,27 @@ fn gate_line(gate: &Gate) -> String {
         (GateState::Pending, Some(d)) => format!(" (times out at {d})"),
         _ => String::new(),
     };
+    let votes = if gate.needed() > 1 || !gate.approvals.is_empty() {
+        let who: Vec<String> = gate
+            .approvals
+            .iter()
+            .map(|v| format!("<@{}>", v.user))
+            .collect();
+        let list = if who.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", who.join(", "))
+        };
+        format!(
+            " · {} of {} approvals{list}",
+            gate.approvals.len(),
+            gate.needed()
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{icon} {} gate {}{who}{when}{deadline}{note}",
+        "{icon} {} gate {}{who}{when}{deadline}{votes}{note}",
         gate.name,
         gate_state_word(gate.state)
     )

@@ -163,6 +163,7 @@ const EMOJI: &[(&str, &str)] = &[
     (":double_vertical_bar:", "||"),
     (":warning:", "[!]"),
     (":information_source:", "[i]"),
+    (":ballot_box_with_check:", "[vote]"),
     (":rotating_light:", "[!!]"),
     (":sos:", "[SOS]"),
     (":grey_question:", "[?]"),

@@ -27,6 +27,8 @@ fn status(phase: Phase, gate: GateState) -> FeatureStatus {
             decided_at: decided.then(|| "2026-11-21T10:00:00Z".into()),
             note: decided.then(|| "looks <good>".into()),
             deadline: Some("2026-11-22T09:00:00Z".into()),
+            required: 0,
+            approvals: vec![],
         }],
         blockers: vec![],
         timeline: vec![TimelineEntry {

@@ -3,7 +3,10 @@
 use chatops_contract::actions::{Action, DecodeError};
 use chatops_contract::feature::{Approve, Reject};
 use chatops_contract::incident::{Acknowledge, ChooseDiagnosis, Resolve, Rollback};
-use chatops_contract::signals;
+use chatops_contract::{signals, updates};
+use std::time::Duration;
+
+use crate::temporal::DecisionError;
 use std::sync::Arc;
 
 use crate::{App, Reply};
@@ -51,9 +54,15 @@ async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
                 user: user.to_owned(),
                 comment: None,
             };
-            app.temporal
-                .signal(workflow, signals::APPROVE, &payload)
-                .await
+            return decide(
+                app,
+                workflow,
+                updates::APPROVE,
+                signals::APPROVE,
+                &payload,
+                "approve",
+            )
+            .await;
         }
         Action::Reject { workflow, gate } => {
             let payload = Reject {
@@ -61,9 +70,15 @@ async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
                 user: user.to_owned(),
                 reason: "rejected from Slack".to_owned(),
             };
-            app.temporal
-                .signal(workflow, signals::REJECT, &payload)
-                .await
+            return decide(
+                app,
+                workflow,
+                updates::REJECT,
+                signals::REJECT,
+                &payload,
+                "reject",
+            )
+            .await;
         }
         Action::Acknowledge { workflow } => {
             let payload = Acknowledge {
@@ -116,6 +131,42 @@ async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
             None
         }
         Err(e) => Some(Reply::from_temporal(doing, &e)),
+    }
+}
+
+/// How long the workflow has to accept or refuse a decision before it is sent as a signal.
+const UPDATE_WAIT: Duration = Duration::from_secs(5);
+
+/// Sends a gate decision as a validated update, so a refusal reaches the person who clicked.
+/// When no worker answers in time (a worker restart, say), the decision goes as a signal:
+/// durable, applied by the same rules when a worker picks it up, refusals on the timeline.
+async fn decide<T: serde::Serialize + Sync>(
+    app: &App,
+    workflow: &str,
+    update: &str,
+    signal: &str,
+    payload: &T,
+    doing: &str,
+) -> Option<Reply> {
+    match tokio::time::timeout(UPDATE_WAIT, app.temporal.update(workflow, update, payload)).await {
+        Ok(Ok(said)) => {
+            tracing::info!(workflow_id = %workflow, doing, gate = %said, "decision accepted");
+            None
+        }
+        Ok(Err(DecisionError::Refused(why))) => {
+            tracing::info!(workflow_id = %workflow, doing, %why, "decision refused");
+            Some(Reply::text(format!(
+                "Your {doing} did not count: {why}. Nothing was changed."
+            )))
+        }
+        Ok(Err(DecisionError::Temporal(e))) => Some(Reply::from_temporal(doing, &e)),
+        Err(_) => {
+            tracing::warn!(workflow_id = %workflow, doing, "no worker answered the update; sending a signal");
+            match app.temporal.signal(workflow, signal, payload).await {
+                Ok(()) => None,
+                Err(e) => Some(Reply::from_temporal(doing, &e)),
+            }
+        }
     }
 }
 

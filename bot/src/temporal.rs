@@ -7,11 +7,14 @@ use chatops_contract::freeze::{FreezeRequest, FreezeStatus, freeze_workflow_id};
 use chatops_contract::incident::{Alert, IncidentStatus, MonitorStats, monitor_workflow_id};
 use chatops_contract::{queries, signals, workflows};
 use serde::{Serialize, de::DeserializeOwned};
-use temporalio_client::errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError};
+use temporalio_client::errors::{
+    WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
+};
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, UntypedQuery, UntypedSignal,
-    UntypedWorkflow, WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowIdReusePolicy,
-    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    UntypedUpdate, UntypedWorkflow, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions,
+    WorkflowExecutionStatus, WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions,
+    WorkflowStartOptions,
 };
 use temporalio_common::data_converters::RawValue;
 
@@ -36,6 +39,17 @@ pub enum TemporalError {
     /// Anything else (a bug or a misconfiguration); logged, not shown.
     #[error("{0}")]
     Other(String),
+}
+
+/// Why a validated decision (a Temporal update) did not count.
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    /// The workflow's validator refused it; the text says why, for the person who acted.
+    #[error("{0}")]
+    Refused(String),
+    /// Temporal did not take it.
+    #[error(transparent)]
+    Temporal(#[from] TemporalError),
 }
 
 /// What a start request did.
@@ -213,6 +227,35 @@ impl Temporal {
     /// The `status` of incident `id`.
     pub async fn incident_status(&self, id: &str) -> Result<IncidentStatus, TemporalError> {
         self.query(id, queries::STATUS).await
+    }
+
+    /// Runs update `name` on workflow `id` and returns its JSON result; a validator's refusal
+    /// comes back as [`DecisionError::Refused`].
+    pub async fn update<T: Serialize>(
+        &self,
+        id: &str,
+        name: &str,
+        payload: &T,
+    ) -> Result<serde_json::Value, DecisionError> {
+        let handle = self
+            .client
+            .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
+        match handle
+            .execute_update(
+                UntypedUpdate::new(name),
+                json(payload)?,
+                WorkflowExecuteUpdateOptions::default(),
+            )
+            .await
+        {
+            Ok(raw) => Ok(chatops_common::payload::from_json(&raw).unwrap_or_default()),
+            Err(WorkflowUpdateError::Failed(failure)) => {
+                Err(DecisionError::Refused(failure.message.clone()))
+            }
+            Err(WorkflowUpdateError::NotFound(_)) => Err(self.not_found(id).await.into()),
+            Err(WorkflowUpdateError::Rpc(status)) => Err(rpc(status).into()),
+            Err(e) => Err(TemporalError::Other(e.to_string()).into()),
+        }
     }
 
     /// The `status` of feature `id`.

@@ -55,6 +55,21 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "Socket Mode connections to keep open (1–10)",
     ),
     (
+        "approvals.approvers",
+        None,
+        "comma-separated user (`U…`) and user group (`S…`) ids who may decide gates; anyone may without it",
+    ),
+    (
+        "approvals.required",
+        Some("1"),
+        "distinct approvals a gate needs (N of M, 1–10); the first reject still wins",
+    ),
+    (
+        "approvals.no_self_approval",
+        Some("production"),
+        "comma-separated gates the requester may not approve themselves",
+    ),
+    (
         "github.token",
         None,
         "GitHub token (hotfix and postmortem pull requests); GitHub work is off without it",
@@ -244,6 +259,8 @@ pub struct Settings {
     pub temporal: TemporalSettings,
     /// Slack connection.
     pub slack: SlackSettings,
+    /// Who decides gates.
+    pub approvals: ApprovalSettings,
     /// GitHub.
     pub github: GitHubSettings,
     /// Feature-delivery policy.
@@ -277,6 +294,16 @@ pub struct SlackSettings {
     pub api_url: Url,
     pub channel: String,
     pub socket_connections: u32,
+}
+
+/// `[approvals]`
+#[derive(Debug, Clone)]
+pub struct ApprovalSettings {
+    /// User and user group ids; empty lets anyone decide.
+    pub approvers: Vec<String>,
+    pub required: u32,
+    /// Gates the requester may not approve.
+    pub no_self_approval: Vec<String>,
 }
 
 /// `[github]`
@@ -590,26 +617,36 @@ impl Settings {
                 format!("`{who}` must be a Slack user id (U…) or user group id (S…)"),
             ));
         }
-        let mut oncall = Vec::new();
-        for who in optional("emergency.oncall")?
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|w| !w.is_empty())
-        {
-            let valid = who.len() > 1
-                && who.starts_with(['U', 'W', 'S'])
-                && who
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-            if !valid {
-                return Err(SettingsError::new(
-                    "emergency.oncall",
-                    format!("`{who}` must be a Slack user id (U…) or user group id (S…)"),
-                ));
+        let people = |key: &str| -> Result<Vec<String>, SettingsError> {
+            let mut out = Vec::new();
+            for who in optional(key)?
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+            {
+                let valid = who.len() > 1
+                    && who.starts_with(['U', 'W', 'S'])
+                    && who
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                if !valid {
+                    return Err(SettingsError::new(
+                        key,
+                        format!("`{who}` must be a Slack user id (U…) or user group id (S…)"),
+                    ));
+                }
+                out.push(who.to_owned());
             }
-            oncall.push(who.to_owned());
-        }
+            Ok(out)
+        };
+        let oncall = people("emergency.oncall")?;
+        let approvers = people("approvals.approvers")?;
+        let no_self_approval: Vec<String> = value("approvals.no_self_approval")?
+            .split(',')
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect();
         let alerts_token = optional("alerts.token")?;
         if let Some(t) = &alerts_token
             && t.len() < 16
@@ -643,6 +680,11 @@ impl Settings {
                 api_url: url("slack.api_url")?,
                 channel: name("slack.channel")?,
                 socket_connections,
+            },
+            approvals: ApprovalSettings {
+                approvers,
+                required: count("approvals.required", 10)?,
+                no_self_approval,
             },
             github: GitHubSettings {
                 token: optional("github.token")?.map(SecretString::from),
@@ -882,6 +924,16 @@ mod tests {
                 "CHATOPS__EMERGENCY__ONCALL",
                 "U0ONE, @sre",
                 "(emergency.oncall): `@sre` must be a Slack user id",
+            ),
+            (
+                "CHATOPS__APPROVALS__APPROVERS",
+                "U0ONE,everyone",
+                "(approvals.approvers): `everyone` must be a Slack user id",
+            ),
+            (
+                "CHATOPS__APPROVALS__REQUIRED",
+                "11",
+                "(approvals.required): `11` must be a whole number from 1 to 10",
             ),
             (
                 "CHATOPS__INCIDENT__REPOSITORY",

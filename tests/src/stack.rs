@@ -14,6 +14,10 @@ pub const REQUESTER: &str = "U0REQUESTER";
 pub const APPROVER: &str = "U0APPROVER";
 /// Where it all happens.
 pub const CHANNEL: &str = "C0DELIVERY";
+/// A second approver.
+pub const SECOND_APPROVER: &str = "U0SECOND";
+/// The approvers' user group: the approver, the second approver and the requester.
+pub const APPROVER_GROUP: &str = "S0APPROVERS";
 /// The on-call user group (its one member is the approver).
 pub const ONCALL_GROUP: &str = "S0ONCALL";
 /// Where incident cards go.
@@ -98,7 +102,18 @@ impl Stack {
             bot_token: BOT_TOKEN.into(),
             app_token: APP_TOKEN.into(),
             state_file: None,
-            user_groups: [(ONCALL_GROUP.to_owned(), vec![APPROVER.to_owned()])].into(),
+            user_groups: [
+                (ONCALL_GROUP.to_owned(), vec![APPROVER.to_owned()]),
+                (
+                    APPROVER_GROUP.to_owned(),
+                    vec![
+                        APPROVER.to_owned(),
+                        SECOND_APPROVER.to_owned(),
+                        REQUESTER.to_owned(),
+                    ],
+                ),
+            ]
+            .into(),
         })
         .await?;
         let dir = crate::bin_dir()
@@ -377,12 +392,18 @@ impl Stack {
 
     /// Presses the button labelled `label` on `message` as the approver.
     pub fn press(&self, message: &PostedMessage, label: &str) -> anyhow::Result<()> {
+        self.press_as(APPROVER, message, label)
+    }
+
+    /// Presses the button labelled `label` on `message` as `user`.
+    pub fn press_as(&self, user: &str, message: &PostedMessage, label: &str) -> anyhow::Result<()> {
         let button = message
             .buttons()
             .into_iter()
             .find(|b| b.label == label)
             .ok_or_else(|| anyhow::anyhow!("no {label:?} button on {:?}", message.rendered()))?;
-        self.press_button(message, &button)
+        self.slack
+            .send(&self.slack.button_press(user, message, &button))
     }
 
     /// Presses `button` on `message` as the approver.

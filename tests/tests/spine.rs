@@ -348,12 +348,19 @@ async fn a_double_click_decides_once() -> anyhow::Result<()> {
     stack.press(&request, "Approve")?;
     stack.press(&request, "Approve")?;
 
-    // The workflow records the second click as ignored; only one decision is announced.
+    // The workflow's validator refuses the second click and the clicker is told why; only one
+    // decision is announced.
     stack
-        .wait_status(&id, "the second click to be ignored", |s| {
-            has_event(s, "ignored: approved intake")
-        })
+        .ephemeral_containing(
+            "Your approve did not count: the intake gate is already approved. Nothing was changed.",
+        )
         .await?;
+    let status = stack.status(&id)?;
+    assert_eq!(
+        status["gates"][0]["approvals"].as_array().map(Vec::len),
+        Some(1),
+        "{status}"
+    );
     stack
         .reply_containing(&card, "Planning — placeholder")
         .await?;
@@ -405,5 +412,82 @@ async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
     );
     let status = stack.status(id)?;
     assert_eq!(status["gates"][0]["note"], "ship it");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approvals_need_the_role_distinct_people_and_never_the_requester() -> anyhow::Result<()> {
+    use chatops_e2e::stack::{APPROVER_GROUP, REQUESTER, SECOND_APPROVER};
+    let stack = Stack::start(
+        "roles",
+        StackOptions {
+            env: vec![
+                (
+                    "CHATOPS__APPROVALS__APPROVERS".into(),
+                    APPROVER_GROUP.into(),
+                ),
+                ("CHATOPS__APPROVALS__REQUIRED".into(), "2".into()),
+                (
+                    "CHATOPS__APPROVALS__NO_SELF_APPROVAL".into(),
+                    "intake".into(),
+                ),
+            ],
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+    let (id, card, request) = stack.feature_at_intake("Audit log export").await?;
+    assert!(
+        card.rendered().contains("0 of 2 approvals"),
+        "{}",
+        card.rendered()
+    );
+
+    // Each refusal reaches the person who clicked, with the reason; nothing changes.
+    let refusals = [
+        ("U0OUTSIDER", "you are not an approver for the intake gate"),
+        (
+            REQUESTER,
+            "you requested this feature, so someone else must approve its intake gate",
+        ),
+    ];
+    for (user, why) in refusals {
+        stack.press_as(user, &request, "Approve")?;
+        stack
+            .ephemeral_containing(&format!(
+                "Your approve did not count: {why}. Nothing was changed."
+            ))
+            .await?;
+    }
+
+    // One approver is half the way; the same approver again does not count twice.
+    stack.press_as(APPROVER, &request, "Approve")?;
+    stack
+        .reply_containing(&card, &format!("Intake: 1 of 2 approvals: @{APPROVER}."))
+        .await?;
+    stack
+        .card_showing(&card, &format!("1 of 2 approvals: @{APPROVER}"))
+        .await?;
+    stack.press_as(APPROVER, &request, "Approve")?;
+    stack
+        .ephemeral_containing("you have already approved the intake gate (1 of 2 approvals)")
+        .await?;
+    assert_eq!(stack.status(&id)?["gates"][0]["state"], "pending");
+
+    // A second, different approver passes the gate.
+    stack.press_as(SECOND_APPROVER, &request, "Approve")?;
+    stack
+        .reply_containing(&card, &format!("Intake approved by @{SECOND_APPROVER}"))
+        .await?;
+    let status = stack
+        .wait_status(&id, "planning", |s| s["phase"] == "planning")
+        .await?;
+    let voters: Vec<&str> = status["gates"][0]["approvals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["user"].as_str())
+        .collect();
+    assert_eq!(voters, [APPROVER, SECOND_APPROVER]);
     Ok(())
 }

@@ -3,8 +3,20 @@
 
 use chatops_contract::feature::{
     Approve, FeatureRequest, FeatureStatus, Gate, GateState, MessageRef, Phase, Reject,
-    TimelineEntry,
+    TimelineEntry, Vote,
 };
+use std::collections::BTreeSet;
+
+/// Who may decide gates, and how many must approve.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateRules {
+    /// Users who may decide; `None` lets anyone.
+    pub eligible: Option<BTreeSet<String>>,
+    /// Distinct approvals a gate needs (0 reads as 1).
+    pub required: u32,
+    /// Gates the requester may not approve themselves.
+    pub no_self_approval: Vec<String>,
+}
 
 /// What happened to a decision sent to a gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +42,8 @@ pub struct FeatureState {
     pub placeholder_phases: Vec<Phase>,
     /// The card (root message), once posted.
     pub card: Option<MessageRef>,
+    /// Who may decide gates.
+    pub rules: GateRules,
 }
 
 impl FeatureState {
@@ -43,6 +57,7 @@ impl FeatureState {
             timeline: Vec::new(),
             placeholder_phases: Vec::new(),
             card: None,
+            rules: GateRules::default(),
         };
         s.timeline.push(TimelineEntry {
             at: now.to_owned(),
@@ -63,6 +78,8 @@ impl FeatureState {
             decided_at: None,
             note: None,
             deadline: Some(deadline.to_owned()),
+            required: self.rules.required.max(1),
+            approvals: Vec::new(),
         });
         self.event(now, format!("{name} gate opened"), None);
     }
@@ -78,8 +95,73 @@ impl FeatureState {
             .is_some_and(|g| g.state != GateState::Pending)
     }
 
-    /// Applies an approval.
+    /// Whether `user` may cast this decision on gate `name` now; the error is what they are
+    /// told. Used by the update validators and, for signals, before applying.
+    pub fn check(&self, name: &str, user: &str, approving: bool) -> Result<(), String> {
+        let Some(gate) = self.gate(name) else {
+            return Err(format!("there is no {name} gate"));
+        };
+        if gate.state != GateState::Pending {
+            return Err(format!(
+                "the {name} gate is already {}",
+                match gate.state {
+                    GateState::Approved => "approved",
+                    GateState::Rejected => "rejected",
+                    GateState::TimedOut => "timed out",
+                    GateState::Pending => "pending",
+                }
+            ));
+        }
+        if let Some(eligible) = &self.rules.eligible
+            && !eligible.contains(user)
+        {
+            return Err(format!("you are not an approver for the {name} gate"));
+        }
+        if approving {
+            if user == self.input.requester && self.rules.no_self_approval.iter().any(|g| g == name)
+            {
+                return Err(format!(
+                    "you requested this feature, so someone else must approve its {name} gate"
+                ));
+            }
+            if gate.approvals.iter().any(|v| v.user == user) {
+                return Err(format!(
+                    "you have already approved the {name} gate ({} of {} approvals)",
+                    gate.approvals.len(),
+                    gate.needed()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies an approval: one vote; the gate passes when it has enough distinct ones.
     pub fn approve(&mut self, a: &Approve, now: &str) -> DecisionOutcome {
+        if let Err(why) = self.check(&a.gate, &a.user, true) {
+            self.event(
+                now,
+                format!("ignored: approve {} ({why})", a.gate),
+                Some(&a.user),
+            );
+            return DecisionOutcome::Ignored(why);
+        }
+        let Some(gate) = self.pending_gate_mut(&a.gate) else {
+            return DecisionOutcome::Ignored(format!("there is no pending {} gate", a.gate));
+        };
+        gate.approvals.push(Vote {
+            user: a.user.clone(),
+            at: now.to_owned(),
+        });
+        let (have, need) = (gate.approvals.len(), gate.needed());
+        if have < need {
+            let name = a.gate.clone();
+            self.event(
+                now,
+                format!("{name} gate: {have} of {need} approvals"),
+                Some(&a.user),
+            );
+            return DecisionOutcome::Applied;
+        }
         self.decide(
             &a.gate,
             GateState::Approved,
@@ -89,8 +171,16 @@ impl FeatureState {
         )
     }
 
-    /// Applies a rejection.
+    /// Applies a rejection: the first one from someone allowed wins.
     pub fn reject(&mut self, r: &Reject, now: &str) -> DecisionOutcome {
+        if let Err(why) = self.check(&r.gate, &r.user, false) {
+            self.event(
+                now,
+                format!("ignored: reject {} ({why})", r.gate),
+                Some(&r.user),
+            );
+            return DecisionOutcome::Ignored(why);
+        }
         self.decide(
             &r.gate,
             GateState::Rejected,
@@ -230,6 +320,83 @@ mod tests {
         }
     }
 
+    fn rules(eligible: &[&str], required: u32, no_self: &[&str]) -> GateRules {
+        GateRules {
+            eligible: Some(eligible.iter().map(|u| (*u).to_owned()).collect()),
+            required,
+            no_self_approval: no_self.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+
+    fn with_rules(r: GateRules) -> FeatureState {
+        let mut s = FeatureState::new(FeatureRequest::new("Add login", "U1", "C1"), "t0");
+        s.rules = r;
+        s.open_gate(INTAKE_GATE, "t0", "t9");
+        s
+    }
+
+    #[test]
+    fn n_distinct_approvers_are_needed_and_a_second_vote_is_refused() {
+        let mut s = with_rules(rules(&["U2", "U3", "U4"], 2, &[]));
+        assert_eq!(s.approve(&approve("U2"), "t1"), DecisionOutcome::Applied);
+        assert!(!s.gate_decided(INTAKE_GATE), "1 of 2 must not pass");
+        assert_eq!(
+            s.check(INTAKE_GATE, "U2", true),
+            Err("you have already approved the intake gate (1 of 2 approvals)".into())
+        );
+        assert!(matches!(
+            s.approve(&approve("U2"), "t2"),
+            DecisionOutcome::Ignored(_)
+        ));
+        assert_eq!(s.approve(&approve("U3"), "t3"), DecisionOutcome::Applied);
+        let gate = s.gate(INTAKE_GATE).expect("opened");
+        assert_eq!(gate.state, GateState::Approved);
+        let voters: Vec<&str> = gate.approvals.iter().map(|v| v.user.as_str()).collect();
+        assert_eq!(voters, ["U2", "U3"]);
+    }
+
+    #[test]
+    fn only_approvers_decide_and_the_requester_cannot_approve_a_banned_gate() {
+        let mut s = with_rules(rules(&["U1", "U2"], 1, &[INTAKE_GATE]));
+        assert_eq!(
+            s.check(INTAKE_GATE, "U9", true),
+            Err("you are not an approver for the intake gate".into())
+        );
+        assert_eq!(
+            s.check(INTAKE_GATE, "U9", false),
+            Err("you are not an approver for the intake gate".into())
+        );
+        assert_eq!(
+            s.check(INTAKE_GATE, "U1", true),
+            Err("you requested this feature, so someone else must approve its intake gate".into())
+        );
+        // The requester may still withdraw (reject) their own request.
+        assert_eq!(s.check(INTAKE_GATE, "U1", false), Ok(()));
+        assert!(matches!(
+            s.approve(&approve("U1"), "t1"),
+            DecisionOutcome::Ignored(_)
+        ));
+        assert!(!s.gate_decided(INTAKE_GATE));
+        assert_eq!(s.approve(&approve("U2"), "t2"), DecisionOutcome::Applied);
+        assert!(s.gate_decided(INTAKE_GATE));
+    }
+
+    #[test]
+    fn a_reject_wins_over_earlier_partial_approvals() {
+        let mut s = with_rules(rules(&["U2", "U3"], 2, &[]));
+        s.approve(&approve("U2"), "t1");
+        let reject = Reject {
+            gate: INTAKE_GATE.into(),
+            user: "U3".into(),
+            reason: "not now".into(),
+        };
+        assert_eq!(s.reject(&reject, "t2"), DecisionOutcome::Applied);
+        assert_eq!(
+            s.gate(INTAKE_GATE).map(|g| g.state),
+            Some(GateState::Rejected)
+        );
+    }
+
     #[test]
     fn first_decision_wins_and_later_ones_are_ignored_and_recorded() {
         let mut s = state();
@@ -241,7 +408,7 @@ mod tests {
         };
         assert_eq!(
             s.reject(&reject, "t2"),
-            DecisionOutcome::Ignored("intake gate is already approved".into())
+            DecisionOutcome::Ignored("the intake gate is already approved".into())
         );
         let gate = s.gate(INTAKE_GATE).expect("opened");
         assert_eq!(

@@ -68,6 +68,9 @@ pub async fn run(
         namespace: settings.temporal.namespace.clone(),
         channel: settings.slack.channel.clone(),
         freeze_recheck_ms: millis(settings.emergency.recheck),
+        approvers: None,
+        required_approvals: settings.approvals.required,
+        no_self_approval: settings.approvals.no_self_approval.clone(),
     };
     let inc = &settings.incident;
     let incident_policy = IncidentPolicy {
@@ -103,8 +106,14 @@ pub async fn run(
         .register_workflow::<IncidentSwarm>()?
         .register_workflow::<ContinuousMonitoring>()?
         .register_workflow::<EmergencyFreeze>()?
-        .register_activities(SlackActivities::new(slack, &bot_token))
-        .register_activities(PolicyActivities::new(policy, incident_policy))
+        .register_activities(SlackActivities::new(slack.clone(), &bot_token))
+        .register_activities(PolicyActivities::new(
+            policy,
+            incident_policy,
+            settings.approvals.approvers.clone(),
+            slack,
+            &bot_token,
+        ))
         .register_activities(GitHubActivities::new(
             &settings.github.api_url,
             settings.github.token.as_ref(),

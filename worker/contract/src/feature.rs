@@ -201,6 +201,32 @@ pub struct Gate {
     /// Workflow time at which a pending gate times out, RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<String>,
+    /// Distinct approvals the gate needs (N of M); 0 reads as 1.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub required: u32,
+    /// Approvals given so far, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Vote>,
+}
+
+impl Gate {
+    /// Approvals needed to pass (at least 1).
+    pub fn needed(&self) -> usize {
+        self.required.max(1) as usize
+    }
+}
+
+/// One approval of a gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vote {
+    /// Slack user id.
+    pub user: String,
+    /// Workflow time, RFC 3339.
+    pub at: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One entry of a feature's timeline.

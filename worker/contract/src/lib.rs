@@ -66,6 +66,18 @@ pub mod signals {
     pub const EMERGENCY_STOP: &str = "emergency_stop";
 }
 
+/// Update names: like the signals of the same name, but validated before they are accepted,
+/// so the caller learns at once whether (and why not) the decision counts.
+pub mod updates {
+    /// Approve a pending gate. Payload [`crate::feature::Approve`]; result: what the gate now
+    /// says, e.g. `approved` or `1 of 2 approvals`. Refused when the user is not an approver,
+    /// approves their own request on a self-approval-banned gate, or already approved.
+    pub const APPROVE: &str = "approve";
+    /// Reject a pending gate. Payload [`crate::feature::Reject`]; refused when the user is not
+    /// an approver or the gate is not pending.
+    pub const REJECT: &str = "reject";
+}
+
 /// Query names.
 pub mod queries {
     /// Current state of a feature (result [`crate::feature::FeatureStatus`]) or an incident

@@ -7,7 +7,7 @@ use chatops_contract::feature::{
     Phase, Reject,
 };
 use chatops_contract::freeze::FreezeRequest;
-use chatops_contract::{queries, signals, workflows};
+use chatops_contract::{queries, signals, updates, workflows};
 use std::time::{Duration, SystemTime};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
@@ -18,7 +18,7 @@ use temporalio_sdk::{
 use crate::activities::freeze::FreezeActivities;
 use crate::activities::policy::{FeaturePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
-use crate::feature_state::{DecisionOutcome, FeatureState};
+use crate::feature_state::{DecisionOutcome, FeatureState, GateRules};
 
 /// The feature-delivery orchestrator.
 #[workflow]
@@ -48,6 +48,16 @@ impl FeatureDelivery {
             .await?;
         let id = ctx.workflow_id().to_owned();
         let link = ui_link(&policy, &id);
+        ctx.state_mut(|s| {
+            s.state.rules = GateRules {
+                eligible: policy
+                    .approvers
+                    .as_ref()
+                    .map(|a| a.iter().cloned().collect()),
+                required: policy.required_approvals,
+                no_self_approval: policy.no_self_approval.clone(),
+            }
+        });
 
         // Intake gate first, so the card shows it from its first version.
         let timeout = Duration::from_millis(policy.intake_timeout_ms);
@@ -96,14 +106,52 @@ impl FeatureDelivery {
                 )
             });
         }
-        temporalio_sdk::workflows::select! {
-            _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(INTAKE_GATE)) => {}
-            _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
-            _ = ctx.timer(timeout) => {
-                let at = rfc3339(now_of(ctx));
-                ctx.state_mut(|s| s.state.time_out(INTAKE_GATE, &at));
+        // Wait for the decision; with N-of-M approvals, announce each vote as it comes.
+        let deadline = now + timeout;
+        let mut votes_seen = 0;
+        loop {
+            let remaining = deadline
+                .duration_since(now_of(ctx))
+                .unwrap_or(Duration::ZERO);
+            let voted = temporalio_sdk::workflows::select! {
+                _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(INTAKE_GATE)) => false,
+                _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => false,
+                _ = ctx.wait_condition(move |s: &Self| votes(s) != votes_seen) => true,
+                _ = ctx.timer(remaining) => {
+                    let at = rfc3339(now_of(ctx));
+                    ctx.state_mut(|s| s.state.time_out(INTAKE_GATE, &at));
+                    false
+                }
+            };
+            if !voted {
+                break;
             }
-        };
+            votes_seen = ctx.state(votes);
+            let progress = ctx.state(|s| {
+                s.state.gate(INTAKE_GATE).map(|g| {
+                    let who: Vec<String> = g
+                        .approvals
+                        .iter()
+                        .map(|v| format!("<@{}>", v.user))
+                        .collect();
+                    format!(
+                        "Intake: {} of {} approvals: {}.",
+                        g.approvals.len(),
+                        g.needed(),
+                        who.join(", ")
+                    )
+                })
+            });
+            if let Some(text) = progress {
+                Self::report(
+                    ctx,
+                    &id,
+                    &link,
+                    blocks::thread_note(":ballot_box_with_check:", &text),
+                )
+                .await;
+            }
+        }
         if let Some(outcome) = Self::halt_if_stopped(ctx, &id, &link).await {
             return Ok(outcome);
         }
@@ -214,6 +262,46 @@ impl FeatureDelivery {
             Err(e) => self
                 .state
                 .event(&at, format!("ignored malformed reject signal: {e}"), None),
+        }
+    }
+
+    #[update_validator(approve_update)]
+    fn validate_approve(
+        &self,
+        _ctx: &WorkflowContextView,
+        a: &Approve,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.state.check(&a.gate, &a.user, true).map_err(Into::into)
+    }
+
+    /// The `approve` update: validated, then applied like the signal.
+    #[update(name = updates::APPROVE)]
+    pub fn approve_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, a: Approve) -> String {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match self.state.approve(&a, &at) {
+            DecisionOutcome::Applied => gate_word(&self.state, &a.gate),
+            DecisionOutcome::Ignored(why) => why,
+        }
+    }
+
+    #[update_validator(reject_update)]
+    fn validate_reject(
+        &self,
+        _ctx: &WorkflowContextView,
+        r: &Reject,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.state
+            .check(&r.gate, &r.user, false)
+            .map_err(Into::into)
+    }
+
+    /// The `reject` update: validated, then applied like the signal.
+    #[update(name = updates::REJECT)]
+    pub fn reject_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, r: Reject) -> String {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match self.state.reject(&r, &at) {
+            DecisionOutcome::Applied => gate_word(&self.state, &r.gate),
+            DecisionOutcome::Ignored(why) => why,
         }
     }
 
@@ -401,6 +489,22 @@ impl FeatureDelivery {
     fn record_failure(ctx: &WorkflowContext<Self>, what: String) {
         let at = rfc3339(now_of(ctx));
         ctx.state_mut(|s| s.state.event(&at, what, None));
+    }
+}
+
+/// Approvals cast on the intake gate so far.
+fn votes(s: &FeatureDelivery) -> usize {
+    s.state.gate(INTAKE_GATE).map_or(0, |g| g.approvals.len())
+}
+
+/// What a gate says now: `approved`, `rejected`, or `1 of 2 approvals`.
+fn gate_word(state: &FeatureState, gate: &str) -> String {
+    match state.gate(gate) {
+        Some(g) if g.state == GateState::Pending => {
+            format!("{} of {} approvals", g.approvals.len(), g.needed())
+        }
+        Some(g) => format!("{:?}", g.state).to_lowercase(),
+        None => String::new(),
     }
 }
 

@@ -6,6 +6,7 @@ use chatops_contract::incident::{Acknowledge, ChooseDiagnosis, Resolve, Rollback
 use chatops_contract::{signals, updates};
 use std::time::Duration;
 
+use crate::store::AuditEntry;
 use crate::temporal::DecisionError;
 use std::sync::Arc;
 
@@ -22,15 +23,29 @@ pub struct Press {
     pub value: Option<String>,
     /// Where to answer the presser.
     pub response_url: Option<String>,
+    /// The channel the button was in.
+    pub channel_id: Option<String>,
+    /// Identity of the envelope that carried the press; a redelivery repeats it.
+    pub dedup_key: Option<String>,
 }
 
 /// Handles a press: answers mistakes at once (in a task) and signals the workflow otherwise.
 pub fn handle(app: &Arc<App>, press: Press) {
     let app = app.clone();
     tokio::spawn(async move {
+        if let Some(key) = &press.dedup_key
+            && !app.first_time(key).await
+        {
+            tracing::info!(%key, user = %press.user_id, "redelivered button press ignored");
+            return;
+        }
         let reply = match Action::decode(&press.action_id, press.value.as_deref()) {
             Err(e) => Some(decode_reply(&e)),
-            Ok(action) => apply(&app, &press.user_id, action).await,
+            Ok(action) => {
+                let (reply, outcome) = apply(&app, &press.user_id, action.clone()).await;
+                app.audit(audit_entry(&press, &action, outcome)).await;
+                reply
+            }
         };
         if let Some(reply) = reply {
             app.respond(press.response_url.as_deref(), reply).await;
@@ -38,15 +53,21 @@ pub fn handle(app: &Arc<App>, press: Press) {
     });
 }
 
-async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
+/// Applies a decoded press; returns the answer for the presser and the audit outcome.
+async fn apply(app: &App, user: &str, action: Action) -> (Option<Reply>, String) {
     let result = match &action {
         Action::EngageFreeze { reason } => {
-            return Some(crate::commands::emergency::engage(app, user, reason.clone()).await);
+            let (reply, outcome) =
+                crate::commands::emergency::engage(app, user, reason.clone()).await;
+            return (Some(reply), outcome);
         }
         Action::CancelFreeze => {
-            return Some(Reply::text(
-                "Emergency stop not engaged. Nothing was changed.",
-            ));
+            return (
+                Some(Reply::text(
+                    "Emergency stop not engaged. Nothing was changed.",
+                )),
+                "cancelled".to_owned(),
+            );
         }
         Action::Approve { workflow, gate } => {
             let payload = Approve {
@@ -128,9 +149,35 @@ async fn apply(app: &App, user: &str, action: Action) -> Option<Reply> {
     match result {
         Ok(()) => {
             tracing::info!(workflow_id = %action.workflow(), %user, doing, "decision signalled");
-            None
+            (None, "accepted".to_owned())
         }
-        Err(e) => Some(Reply::from_temporal(doing, &e)),
+        Err(e) => (
+            Some(Reply::from_temporal(doing, &e)),
+            format!("failed: {e}"),
+        ),
+    }
+}
+
+fn audit_entry(press: &Press, action: &Action, outcome: String) -> AuditEntry {
+    let (name, gate, decision) = match action {
+        Action::Approve { gate, .. } => ("approve", Some(gate.clone()), Some("approve")),
+        Action::Reject { gate, .. } => ("reject", Some(gate.clone()), Some("reject")),
+        Action::Acknowledge { .. } => ("incident.acknowledge", None, None),
+        Action::Rollback { .. } => ("incident.rollback", None, None),
+        Action::Resolve { .. } => ("incident.resolve", None, None),
+        Action::ChooseDiagnosis { .. } => ("incident.choose_diagnosis", None, None),
+        Action::EngageFreeze { .. } => ("emergency_stop.engage", None, None),
+        Action::CancelFreeze => ("emergency_stop.cancel", None, None),
+    };
+    AuditEntry {
+        actor: press.user_id.clone(),
+        action: name.to_owned(),
+        workflow_id: Some(action.workflow().to_owned()).filter(|w| !w.is_empty()),
+        gate,
+        decision: decision.map(str::to_owned),
+        outcome,
+        slack_channel: press.channel_id.clone(),
+        ..AuditEntry::default()
     }
 }
 
@@ -147,24 +194,37 @@ async fn decide<T: serde::Serialize + Sync>(
     signal: &str,
     payload: &T,
     doing: &str,
-) -> Option<Reply> {
+) -> (Option<Reply>, String) {
     match tokio::time::timeout(UPDATE_WAIT, app.temporal.update(workflow, update, payload)).await {
         Ok(Ok(said)) => {
             tracing::info!(workflow_id = %workflow, doing, gate = %said, "decision accepted");
-            None
+            (
+                None,
+                format!("accepted: {}", said.as_str().unwrap_or_default()),
+            )
         }
         Ok(Err(DecisionError::Refused(why))) => {
             tracing::info!(workflow_id = %workflow, doing, %why, "decision refused");
-            Some(Reply::text(format!(
+            let reply = Reply::text(format!(
                 "Your {doing} did not count: {why}. Nothing was changed."
-            )))
+            ));
+            (Some(reply), format!("refused: {why}"))
         }
-        Ok(Err(DecisionError::Temporal(e))) => Some(Reply::from_temporal(doing, &e)),
+        Ok(Err(DecisionError::Temporal(e))) => (
+            Some(Reply::from_temporal(doing, &e)),
+            format!("failed: {e}"),
+        ),
         Err(_) => {
             tracing::warn!(workflow_id = %workflow, doing, "no worker answered the update; sending a signal");
             match app.temporal.signal(workflow, signal, payload).await {
-                Ok(()) => None,
-                Err(e) => Some(Reply::from_temporal(doing, &e)),
+                Ok(()) => (
+                    None,
+                    "sent as a signal (no worker answered in time)".to_owned(),
+                ),
+                Err(e) => (
+                    Some(Reply::from_temporal(doing, &e)),
+                    format!("failed: {e}"),
+                ),
             }
         }
     }

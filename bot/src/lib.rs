@@ -8,6 +8,7 @@ pub mod oncall;
 pub mod reply;
 pub mod shell;
 pub mod slack;
+pub mod store;
 pub mod temporal;
 
 use chatops_common::Settings;
@@ -25,6 +26,8 @@ pub struct App {
     pub temporal: temporal::Temporal,
     /// Slack Web API client.
     pub slack: Arc<chatops_common::slack::Client>,
+    /// Audit log and envelope de-duplication.
+    pub store: store::Store,
     bot_token: SlackApiToken,
 }
 
@@ -41,12 +44,14 @@ impl App {
     /// Connects to Temporal and prepares the Slack client (no Slack call is made here).
     pub async fn build(settings: Settings) -> anyhow::Result<Arc<Self>> {
         let bot_token = SlackApiToken::new(settings.bot_token()?.expose_secret().into());
+        let store = store::Store::connect(&settings.database.url).await?;
         let temporal = temporal::Temporal::connect(&settings).await?;
         let slack = chatops_common::slack::client(&settings.slack.api_url);
         Ok(Arc::new(Self {
             settings,
             temporal,
             slack,
+            store,
             bot_token,
         }))
     }
@@ -59,6 +64,30 @@ impl App {
     /// Deep link to a workflow in the Temporal UI.
     pub fn workflow_url(&self, id: &str) -> String {
         self.settings.workflow_url(id)
+    }
+
+    /// Appends to the audit log (stamped now); a failure is logged, never shown to the user.
+    pub async fn audit(&self, mut entry: store::AuditEntry) {
+        entry.at = store::rfc3339(std::time::SystemTime::now());
+        if let Err(e) = self.store.audit(&entry).await {
+            tracing::error!(error = %e, action = %entry.action, actor = %entry.actor, "audit entry lost");
+        }
+    }
+
+    /// Whether an envelope with this identity is seen for the first time (a Slack redelivery
+    /// is not). When the store fails, it is handled: twice is better than never.
+    pub async fn first_time(&self, key: &str) -> bool {
+        match self
+            .store
+            .first_time(key, std::time::SystemTime::now())
+            .await
+        {
+            Ok(first) => first,
+            Err(e) => {
+                tracing::error!(error = %e, key, "envelope de-duplication unavailable");
+                true
+            }
+        }
     }
 
     /// Sends an ephemeral follow-up to a `response_url`, or logs why it could not.

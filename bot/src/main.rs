@@ -2,13 +2,14 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: chatops-bot [--shell | --mode]
+const USAGE: &str = "usage: chatops-bot [--shell | --mode | audit [N]]
 
   (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
              CHATOPS__SLACK__BOT_TOKEN
   --shell    chat from this terminal through a local Slack stand-in; point the worker's
              CHATOPS__SLACK__API_URL at http://<CHATOPS__SHELL__LISTEN>/api
   --mode     print `slack` when both Slack tokens are configured, else `shell` (and why)
+  audit [N]  print the last N (default 50) audit log entries, oldest first
 
 Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY env vars.";
 
@@ -16,6 +17,7 @@ Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY
 #[allow(clippy::print_stdout)] // `--mode` answers scripts on stdout.
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut audit: Option<i64> = None;
     let (shell, mode_only) = match args
         .iter()
         .map(String::as_str)
@@ -25,6 +27,20 @@ async fn main() -> ExitCode {
         [] => (false, false),
         ["--shell"] => (true, false),
         ["--mode"] => (false, true),
+        ["audit"] => {
+            audit = Some(50);
+            (false, false)
+        }
+        ["audit", n] => match n.parse::<i64>() {
+            Ok(n) if n > 0 => {
+                audit = Some(n);
+                (false, false)
+            }
+            _ => {
+                eprintln!("chatops-bot: `audit {n}`: N must be a positive whole number\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        },
         ["-h" | "--help"] => {
             eprintln!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -41,6 +57,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(limit) = audit {
+        return print_audit(&settings, limit).await;
+    }
     if mode_only {
         if settings.slack.app_token.is_some() && settings.slack.bot_token.is_some() {
             println!("slack");
@@ -84,6 +103,30 @@ async fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("chatops-bot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `chatops-bot audit [N]`: the latest entries, one line each, oldest first.
+#[allow(clippy::print_stdout)] // The listing is the command's output.
+async fn print_audit(settings: &chatops_common::Settings, limit: i64) -> ExitCode {
+    let store = match chatops_bot::store::Store::connect(&settings.database.url).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("chatops-bot: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match store.recent_audit(limit).await {
+        Ok(entries) => {
+            for e in entries {
+                println!("{}", e.line());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("chatops-bot: {e}");
             ExitCode::FAILURE
         }
     }

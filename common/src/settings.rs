@@ -55,6 +55,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "Socket Mode connections to keep open (1–10)",
     ),
     (
+        "database.url",
+        Some("sqlite://.data/chatops.db"),
+        "the bot's store: `sqlite://<file>` or `postgres://user@host/db`",
+    ),
+    (
         "approvals.approvers",
         None,
         "comma-separated user (`U…`) and user group (`S…`) ids who may decide gates; anyone may without it",
@@ -259,6 +264,8 @@ pub struct Settings {
     pub temporal: TemporalSettings,
     /// Slack connection.
     pub slack: SlackSettings,
+    /// The bot's store.
+    pub database: DatabaseSettings,
     /// Who decides gates.
     pub approvals: ApprovalSettings,
     /// GitHub.
@@ -294,6 +301,28 @@ pub struct SlackSettings {
     pub api_url: Url,
     pub channel: String,
     pub socket_connections: u32,
+}
+
+/// `[database]`
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…` (may hold a password: redacted in Debug).
+    pub url: String,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = match Url::parse(&self.url) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("redacted"));
+                u.to_string()
+            }
+            _ => self.url.clone(),
+        };
+        f.debug_struct("DatabaseSettings")
+            .field("url", &shown)
+            .finish()
+    }
 }
 
 /// `[approvals]`
@@ -681,6 +710,21 @@ impl Settings {
                 channel: name("slack.channel")?,
                 socket_connections,
             },
+            database: DatabaseSettings {
+                url: {
+                    let v = value("database.url")?;
+                    if !(v.starts_with("sqlite:")
+                        || v.starts_with("postgres:")
+                        || v.starts_with("postgresql:"))
+                    {
+                        return Err(SettingsError::new(
+                            "database.url",
+                            format!("`{v}` must start with sqlite: or postgres:"),
+                        ));
+                    }
+                    v
+                },
+            },
             approvals: ApprovalSettings {
                 approvers,
                 required: count("approvals.required", 10)?,
@@ -926,6 +970,11 @@ mod tests {
                 "(emergency.oncall): `@sre` must be a Slack user id",
             ),
             (
+                "CHATOPS__DATABASE__URL",
+                "mysql://localhost/x",
+                "(database.url): `mysql://localhost/x` must start with sqlite: or postgres:",
+            ),
+            (
                 "CHATOPS__APPROVALS__APPROVERS",
                 "U0ONE,everyone",
                 "(approvals.approvers): `everyone` must be a Slack user id",
@@ -995,6 +1044,10 @@ mod tests {
             ("CHATOPS__SLACK__BOT_TOKEN", "xoxb-very-secret"),
             ("CHATOPS__ALERTS__TOKEN", "alert-token-very-secret"),
             ("CHATOPS__GITHUB__TOKEN", "ghp_verysecret"),
+            (
+                "CHATOPS__DATABASE__URL",
+                "postgres://chatops:db-very-secret@127.0.0.1/chatops",
+            ),
         ])
         .expect("loads");
         let debug = format!("{s:?}");

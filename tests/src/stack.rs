@@ -161,6 +161,10 @@ impl Stack {
             ("CHATOPS__ALERTS__TOKEN", ALERT_TOKEN.into()),
             ("CHATOPS__EMERGENCY__ONCALL", ONCALL_GROUP.into()),
             (
+                "CHATOPS__DATABASE__URL",
+                format!("sqlite://{}", self.dir.join("chatops.db").display()),
+            ),
+            (
                 "CHATOPS__ALERTS__LISTEN",
                 self.alerts_url.trim_start_matches("http://").to_owned(),
             ),
@@ -204,6 +208,21 @@ impl Stack {
             .await?;
         anyhow::ensure!(status == 202, "alert refused with {status}: {answer}");
         Ok(answer)
+    }
+
+    /// `chatops-bot audit 100` against this stack's store: one line per entry.
+    pub fn audit_log(&self) -> anyhow::Result<String> {
+        let out = std::process::Command::new(crate::binary("chatops-bot")?)
+            .arg("audit")
+            .arg("100")
+            .envs(self.env())
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "chatops-bot audit failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Queries workflow `id` with `query` through the `temporal` CLI.

@@ -491,3 +491,53 @@ async fn approvals_need_the_role_distinct_people_and_never_the_requester() -> an
     assert_eq!(voters, [APPROVER, SECOND_APPROVER]);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redelivered_press_is_handled_once_and_every_decision_is_audited() -> anyhow::Result<()> {
+    let stack = Stack::start("redeliver-press", StackOptions::slow_phases()).await?;
+    let (id, card, request) = stack.feature_at_intake("Quarterly report").await?;
+
+    // Slack delivers the same press twice (its ack was lost): one decision, no refusal.
+    let button = request
+        .buttons()
+        .into_iter()
+        .find(|b| b.label == "Approve")
+        .ok_or_else(|| anyhow::anyhow!("no Approve button"))?;
+    let press = stack.slack.button_press(APPROVER, &request, &button);
+    stack.slack.send(&press)?;
+    stack.slack.send(&press.redelivery())?;
+    stack
+        .reply_containing(&card, &format!("Intake approved by @{APPROVER}"))
+        .await?;
+    // A later, distinct click is a real second attempt: refused, and audited too.
+    stack.press(&request, "Reject")?;
+    stack
+        .ephemeral_containing("Your reject did not count: the intake gate is already approved.")
+        .await?;
+    let log = stack.audit_log()?;
+    let approvals: Vec<&str> = log.lines().filter(|l| l.contains(" approve ")).collect();
+    assert_eq!(approvals.len(), 1, "{log}");
+    assert!(
+        approvals[0].contains(&format!(
+            "{APPROVER} approve {id} gate=intake decision=approve → accepted: approved"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("{APPROVER} reject {id} gate=intake decision=reject → refused: the intake gate is already approved")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("feature.new {id} → started")),
+        "{log}"
+    );
+    assert!(
+        !stack
+            .recorded()
+            .ephemerals
+            .iter()
+            .any(|e| e.rendered().contains("approve did not count")),
+        "the redelivery must not be processed"
+    );
+    Ok(())
+}

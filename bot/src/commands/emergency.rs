@@ -5,6 +5,7 @@ use chatops_contract::freeze::FreezeRequest;
 use std::sync::Arc;
 
 use super::EmergencyCommand;
+use crate::store::AuditEntry;
 use crate::temporal::TemporalError;
 use crate::{App, Reply, oncall, slack::Invocation};
 
@@ -32,7 +33,15 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: EmergencyCommand) -> Option<Re
                     Ok(()) => Reply::message(chatops_blocks::freeze::confirm(&reason)),
                     Err(refusal) => {
                         tracing::warn!(%user, "emergency stop refused: not on call");
-                        Reply::text(refusal.text("engage the emergency stop"))
+                        let text = refusal.text("engage the emergency stop");
+                        app.audit(AuditEntry {
+                            actor: user.clone(),
+                            action: "emergency_stop.engage".into(),
+                            outcome: format!("refused: {text}"),
+                            ..AuditEntry::default()
+                        })
+                        .await;
+                        Reply::text(text)
                     }
                 };
                 app.respond(response_url.as_deref(), reply).await;
@@ -51,10 +60,12 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: EmergencyCommand) -> Option<Re
     }
 }
 
-/// Engages the stop for `user` (the confirmed button press lands here).
-pub async fn engage(app: &App, user: &str, reason: String) -> Reply {
+/// Engages the stop for `user` (the confirmed button press lands here); returns the answer and
+/// the audit outcome.
+pub async fn engage(app: &App, user: &str, reason: String) -> (Reply, String) {
     if let Err(refusal) = oncall::check(app, user).await {
-        return Reply::text(refusal.text("engage the emergency stop"));
+        let text = refusal.text("engage the emergency stop");
+        return (Reply::text(text.clone()), format!("refused: {text}"));
     }
     let req = FreezeRequest {
         user: user.to_owned(),
@@ -63,31 +74,55 @@ pub async fn engage(app: &App, user: &str, reason: String) -> Reply {
     match app.temporal.engage_freeze(&req).await {
         Ok(()) => {
             tracing::warn!(%user, reason = %req.reason, "emergency stop engaged");
-            Reply::text(format!(
+            let reply = Reply::text(format!(
                 "Emergency stop engaged. The report follows in <#{}>.",
                 app.settings.slack.channel
-            ))
+            ));
+            (reply, format!("accepted: {}", req.reason))
         }
-        Err(e) => Reply::from_temporal("engage the emergency stop", &e),
+        Err(e) => (
+            Reply::from_temporal("engage the emergency stop", &e),
+            format!("failed: {e}"),
+        ),
     }
 }
 
 async fn release(app: &App, user: &str, reason: String) -> Reply {
-    if let Err(refusal) = oncall::check(app, user).await {
-        return Reply::text(refusal.text("release the emergency stop"));
-    }
-    let req = FreezeRequest {
-        user: user.to_owned(),
-        reason,
-    };
-    match app.temporal.release_freeze(&req).await {
+    let (reply, outcome) = match oncall::check(app, user).await {
+        Err(refusal) => {
+            let text = refusal.text("release the emergency stop");
+            (Reply::text(text.clone()), format!("refused: {text}"))
+        }
         Ok(()) => {
-            tracing::warn!(%user, reason = %req.reason, "emergency stop released");
-            Reply::text("Releasing the emergency stop.")
+            let req = FreezeRequest {
+                user: user.to_owned(),
+                reason: reason.clone(),
+            };
+            match app.temporal.release_freeze(&req).await {
+                Ok(()) => {
+                    tracing::warn!(%user, %reason, "emergency stop released");
+                    (
+                        Reply::text("Releasing the emergency stop."),
+                        format!("accepted: {reason}"),
+                    )
+                }
+                Err(TemporalError::NotFound(_)) => (
+                    Reply::text("The emergency stop is not engaged; nothing to release."),
+                    "not engaged".to_owned(),
+                ),
+                Err(e) => (
+                    Reply::from_temporal("release the emergency stop", &e),
+                    format!("failed: {e}"),
+                ),
+            }
         }
-        Err(TemporalError::NotFound(_)) => {
-            Reply::text("The emergency stop is not engaged; nothing to release.")
-        }
-        Err(e) => Reply::from_temporal("release the emergency stop", &e),
-    }
+    };
+    app.audit(AuditEntry {
+        actor: user.to_owned(),
+        action: "emergency_stop.release".into(),
+        outcome,
+        ..AuditEntry::default()
+    })
+    .await;
+    reply
 }

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 use super::FeatureCommand;
+use crate::store::AuditEntry;
 use crate::temporal::Started;
 use crate::{App, Reply, slack::Invocation};
 
@@ -35,21 +36,34 @@ fn new(app: &Arc<App>, inv: &Invocation, request: String) -> Reply {
     let link = app.workflow_url(&id);
     let (app, response_url, task_id) = (app.clone(), inv.response_url.clone(), id.clone());
     tokio::spawn(async move {
-        match app.temporal.start_feature(&task_id, &input).await {
+        let outcome = match app.temporal.start_feature(&task_id, &input).await {
             Ok(Started::New) => {
-                tracing::info!(workflow_id = %task_id, user = %input.requester, "feature started")
+                tracing::info!(workflow_id = %task_id, user = %input.requester, "feature started");
+                "started".to_owned()
             }
             Ok(Started::AlreadyExisted) => {
-                tracing::info!(workflow_id = %task_id, "duplicate /feature new (retried envelope); nothing started")
+                tracing::info!(workflow_id = %task_id, "duplicate /feature new (retried envelope); nothing started");
+                // The first delivery was audited; a redelivery is not news.
+                return;
             }
             Err(e) => {
                 app.respond(
                     response_url.as_deref(),
                     Reply::from_temporal("start the feature", &e),
                 )
-                .await
+                .await;
+                format!("failed: {e}")
             }
-        }
+        };
+        app.audit(AuditEntry {
+            actor: input.requester.clone(),
+            action: "feature.new".into(),
+            workflow_id: Some(task_id),
+            outcome,
+            slack_channel: Some(input.channel.clone()),
+            ..AuditEntry::default()
+        })
+        .await;
     });
     Reply::text(format!(
         "Starting `{id}`: its card will appear in this channel, with the approval request in its thread. <{link}|Open in Temporal>"

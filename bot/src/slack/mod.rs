@@ -155,7 +155,10 @@ async fn on_interaction(
     };
     let user_id = ev.user.as_ref().map(|u| u.id.0.clone()).unwrap_or_default();
     let response_url = ev.response_url.as_ref().map(|u| u.0.to_string());
-    for action in ev.actions.unwrap_or_default() {
+    let channel_id = ev.channel.as_ref().map(|c| c.id.0.clone());
+    // A redelivered envelope carries the same trigger id: it is handled once.
+    let envelope = format!("act:{}:{}", ev.team.id.0, ev.trigger_id.0);
+    for (i, action) in ev.actions.unwrap_or_default().into_iter().enumerate() {
         actions::handle(
             &app,
             actions::Press {
@@ -163,6 +166,8 @@ async fn on_interaction(
                 action_id: action.action_id.0,
                 value: action.value,
                 response_url: response_url.clone(),
+                channel_id: channel_id.clone(),
+                dedup_key: Some(format!("{envelope}:{i}")),
             },
         );
     }

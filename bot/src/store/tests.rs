@@ -1,0 +1,153 @@
+//! The same behaviour, proven on a SQLite file and on the PostgreSQL server
+//! (`CHATOPS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`) in a
+//! database of its own, dropped afterwards.
+
+use super::*;
+use sqlx::Connection as _;
+
+const ADMIN_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn t(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+}
+
+async fn behaves(store: &Store) -> Result<(), StoreError> {
+    // A redelivery is recognised; another key is not; the window forgets old keys.
+    assert!(store.first_time("act:T1:111.222", t(0)).await?);
+    assert!(!store.first_time("act:T1:111.222", t(5)).await?);
+    assert!(store.first_time("act:T1:333.444", t(6)).await?);
+    let later = t(DEDUP_WINDOW.as_secs() + 10);
+    assert!(
+        store.first_time("act:T1:111.222", later).await?,
+        "forgotten after the window"
+    );
+
+    // The audit log keeps entries in order, with every field.
+    for (i, outcome) in [
+        "accepted",
+        "refused: you are not an approver for the intake gate",
+    ]
+    .iter()
+    .enumerate()
+    {
+        store
+            .audit(&AuditEntry {
+                at: rfc3339(t(i as u64)),
+                actor: format!("U{i}"),
+                action: "approve".into(),
+                workflow_id: Some("feature-x-1".into()),
+                gate: Some("intake".into()),
+                decision: Some("approve".into()),
+                outcome: (*outcome).to_owned(),
+                slack_team: Some("T1".into()),
+                slack_channel: None,
+            })
+            .await?;
+    }
+    let entries = store.recent_audit(10).await?;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].actor, "U0");
+    assert_eq!(
+        entries[1].outcome,
+        "refused: you are not an approver for the intake gate"
+    );
+    assert_eq!(entries[1].slack_channel, None);
+    assert_eq!(
+        store.recent_audit(1).await?[0].actor,
+        "U1",
+        "the latest, when limited"
+    );
+    assert!(!store.server_version().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn sqlite_file_store_dedups_and_audits() -> Result<(), StoreError> {
+    let dir = std::env::temp_dir().join(format!("chatops-store-{}", std::process::id()));
+    let path = dir.join("nested").join("chatops.db");
+    let store = Store::connect(&format!("sqlite://{}", path.display())).await?;
+    assert_eq!(store.backend(), Backend::Sqlite);
+    behaves(&store).await?;
+    store.close().await;
+    // Reopening migrates nothing twice and keeps the data.
+    let again = Store::connect(&format!("sqlite://{}", path.display())).await?;
+    assert_eq!(again.recent_audit(10).await?.len(), 2);
+    again.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+/// Drops the throwaway database however the test ends.
+struct Throwaway {
+    admin: String,
+    name: String,
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut c)
+                                .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+#[tokio::test]
+async fn postgres_store_dedups_and_audits() -> Result<(), StoreError> {
+    let admin = std::env::var("CHATOPS_TEST_POSTGRES_URL").unwrap_or_else(|_| ADMIN_DEFAULT.into());
+    let name = format!(
+        "chatops_test_{}_{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default()
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin).await.map_err(|e| {
+        StoreError::Connect(format!(
+            "PostgreSQL at {admin} (CHATOPS_TEST_POSTGRES_URL) is needed for this test: {e}"
+        ))
+    })?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    let _cleanup = Throwaway {
+        admin: admin.clone(),
+        name: name.clone(),
+    };
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => return Err(StoreError::Connect(format!("no database in {admin}"))),
+    };
+    let store = Store::connect(&url).await?;
+    assert_eq!(store.backend(), Backend::Postgres);
+    behaves(&store).await?;
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn other_urls_are_refused_by_name() {
+    let err = Store::connect("mysql://localhost/x")
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("CHATOPS__DATABASE__URL must start with sqlite: or postgres:, not `mysql`")
+    );
+}

@@ -110,6 +110,18 @@ impl Store {
                 });
             }
         }
+        if backend == Backend::Postgres {
+            // A database of its own, created on first start.
+            use sqlx::migrate::MigrateDatabase as _;
+            let exists = sqlx::Any::database_exists(&url)
+                .await
+                .map_err(|e| StoreError::Connect(e.to_string()))?;
+            if !exists {
+                sqlx::Any::create_database(&url)
+                    .await
+                    .map_err(|e| StoreError::Connect(format!("cannot create the database: {e}")))?;
+            }
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 1 } else { 5 })
             .acquire_timeout(Duration::from_secs(10))

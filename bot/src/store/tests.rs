@@ -116,15 +116,15 @@ async fn postgres_store_dedups_and_audits() -> Result<(), StoreError> {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default()
     );
-    let mut conn = sqlx::PgConnection::connect(&admin).await.map_err(|e| {
-        StoreError::Connect(format!(
-            "PostgreSQL at {admin} (CHATOPS_TEST_POSTGRES_URL) is needed for this test: {e}"
-        ))
-    })?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
+    sqlx::PgConnection::connect(&admin)
+        .await
+        .map_err(|e| {
+            StoreError::Connect(format!(
+                "PostgreSQL at {admin} (CHATOPS_TEST_POSTGRES_URL) is needed for this test: {e}"
+            ))
+        })?
+        .close()
         .await?;
-    conn.close().await?;
     let _cleanup = Throwaway {
         admin: admin.clone(),
         name: name.clone(),
@@ -133,6 +133,7 @@ async fn postgres_store_dedups_and_audits() -> Result<(), StoreError> {
         Some((base, _)) => format!("{base}/{name}"),
         None => return Err(StoreError::Connect(format!("no database in {admin}"))),
     };
+    // The database does not exist yet: the store creates it, then migrates it.
     let store = Store::connect(&url).await?;
     assert_eq!(store.backend(), Backend::Postgres);
     behaves(&store).await?;

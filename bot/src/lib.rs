@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod alerts;
 pub mod commands;
+pub mod doctor;
 pub mod oncall;
 pub mod reply;
 pub mod shell;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: chatops-bot [--shell | --mode | audit [N]]
+const USAGE: &str = "usage: chatops-bot [--shell | --mode | audit [N] | doctor [--force]]
 
   (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
              CHATOPS__SLACK__BOT_TOKEN
@@ -10,6 +10,9 @@ const USAGE: &str = "usage: chatops-bot [--shell | --mode | audit [N]]
              CHATOPS__SLACK__API_URL at http://<CHATOPS__SHELL__LISTEN>/api
   --mode     print `slack` when both Slack tokens are configured, else `shell` (and why)
   audit [N]  print the last N (default 50) audit log entries, oldest first
+  doctor     check config, Slack, Temporal and its workers, the database, GitHub, and run a
+             canary workflow; prints a pass/fail table with remedies, exits 1 on a failure
+             (--force accepts a PostgreSQL older than the supported versions)
 
 Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY env vars.";
 
@@ -18,6 +21,7 @@ Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut audit: Option<i64> = None;
+    let mut doctor: Option<bool> = None;
     let (shell, mode_only) = match args
         .iter()
         .map(String::as_str)
@@ -27,6 +31,14 @@ async fn main() -> ExitCode {
         [] => (false, false),
         ["--shell"] => (true, false),
         ["--mode"] => (false, true),
+        ["doctor"] => {
+            doctor = Some(false);
+            (false, false)
+        }
+        ["doctor", "--force"] => {
+            doctor = Some(true);
+            (false, false)
+        }
         ["audit"] => {
             audit = Some(50);
             (false, false)
@@ -57,6 +69,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(force) = doctor {
+        return run_doctor(&settings, force).await;
+    }
     if let Some(limit) = audit {
         return print_audit(&settings, limit).await;
     }
@@ -129,5 +144,17 @@ async fn print_audit(settings: &chatops_common::Settings, limit: i64) -> ExitCod
             eprintln!("chatops-bot: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `chatops-bot doctor`: the table on stdout; exit 1 when a check failed.
+#[allow(clippy::print_stdout)] // The table is the command's output.
+async fn run_doctor(settings: &chatops_common::Settings, force: bool) -> ExitCode {
+    let checks = chatops_bot::doctor::run(settings, force).await;
+    print!("{}", chatops_bot::doctor::render(&checks));
+    if chatops_bot::doctor::healthy(&checks) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -29,6 +29,8 @@ pub struct Response {
     pub status: u16,
     /// `Retry-After` in seconds, when sent.
     pub retry_after: Option<u64>,
+    /// Slack's `x-oauth-scopes` (the token's scopes), when sent.
+    pub scopes: Option<String>,
     /// The body.
     pub body: Bytes,
 }
@@ -73,8 +75,22 @@ impl Http {
 
     /// `GET url`.
     pub async fn get(&self, url: &str, timeout: Duration) -> Result<Response, HttpError> {
-        let req = hyper::Request::get(url)
-            .header("accept", "application/json, text/plain")
+        self.get_with(url, &[], timeout).await
+    }
+
+    /// `GET url` with extra `headers`; the answer keeps the response headers asked for in
+    /// `Response::headers`.
+    pub async fn get_with(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<Response, HttpError> {
+        let mut req = hyper::Request::get(url).header("accept", "application/json, text/plain");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
             .body(Full::new(Bytes::new()))
             .map_err(|e| HttpError::Request(e.to_string()))?;
         self.send(req, timeout).await
@@ -132,6 +148,11 @@ impl Http {
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok());
+            let scopes = resp
+                .headers()
+                .get("x-oauth-scopes")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let body = Limited::new(resp.into_body(), MAX_RESPONSE)
                 .collect()
                 .await
@@ -146,6 +167,7 @@ impl Http {
             Ok(Response {
                 status,
                 retry_after,
+                scopes,
                 body,
             })
         };

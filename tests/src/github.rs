@@ -53,6 +53,7 @@ impl LocalGitHub {
             r.branches.insert("main".into(), "base000".into());
         }
         let app = Router::new()
+            .route("/user", get(user))
             .route("/repos/{o}/{r}", get(repository))
             .route("/repos/{o}/{r}/git/ref/heads/{*branch}", get(get_ref))
             .route("/repos/{o}/{r}/git/refs", axum::routing::post(create_ref))
@@ -103,6 +104,14 @@ fn refuse(headers: &HeaderMap, o: &str, r: &str) -> Option<Answer> {
         return Some((StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))));
     }
     None
+}
+
+async fn user(State(repo): State<Shared>, headers: HeaderMap) -> Answer {
+    record(&repo, "GET /user".into());
+    match refuse(&headers, "acme", "shop") {
+        Some(no) => no,
+        None => (StatusCode::OK, Json(json!({"login": "chatops-bot"}))),
+    }
 }
 
 async fn repository(

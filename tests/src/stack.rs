@@ -42,6 +42,8 @@ pub struct StackOptions {
     pub bot_env: Vec<(String, String)>,
     /// Extra env for both processes (e.g. `CHATOPS__INCIDENT__…`).
     pub env: Vec<(String, String)>,
+    /// The bot token's scopes the local Slack reports; the manifest's when `None`.
+    pub scopes: Option<String>,
 }
 
 impl StackOptions {
@@ -61,6 +63,7 @@ impl Default for StackOptions {
             phase_duration: "0s",
             bot_env: Vec::new(),
             env: Vec::new(),
+            scopes: None,
         }
     }
 }
@@ -114,6 +117,7 @@ impl Stack {
                 ),
             ]
             .into(),
+            scopes: opts.scopes.clone(),
         })
         .await?;
         let dir = crate::bin_dir()
@@ -208,6 +212,19 @@ impl Stack {
             .await?;
         anyhow::ensure!(status == 202, "alert refused with {status}: {answer}");
         Ok(answer)
+    }
+
+    /// `chatops-bot doctor` with this stack's settings: (exit code, table).
+    pub fn doctor(&self, extra_env: &[(&str, &str)]) -> anyhow::Result<(i32, String)> {
+        let out = std::process::Command::new(crate::binary("chatops-bot")?)
+            .arg("doctor")
+            .envs(self.env())
+            .envs(extra_env.iter().copied())
+            .output()?;
+        Ok((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ))
     }
 
     /// `chatops-bot audit 100` against this stack's store: one line per entry.

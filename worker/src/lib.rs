@@ -23,6 +23,7 @@ use activities::policy::{FeaturePolicy, IncidentPolicy, PolicyActivities};
 use activities::slack::SlackActivities;
 use chatops_common::settings::AgentBackend;
 use chatops_contract::incident::ConsensusPolicy;
+use workflows::canary::{Canary, CanaryActivities, CanaryChild};
 use workflows::continuous_monitoring::ContinuousMonitoring;
 use workflows::emergency_freeze::EmergencyFreeze;
 use workflows::feature_delivery::FeatureDelivery;
@@ -106,6 +107,9 @@ pub async fn run(
         .register_workflow::<IncidentSwarm>()?
         .register_workflow::<ContinuousMonitoring>()?
         .register_workflow::<EmergencyFreeze>()?
+        .register_workflow::<Canary>()?
+        .register_workflow::<CanaryChild>()?
+        .register_activities(CanaryActivities)
         .register_activities(SlackActivities::new(slack.clone(), &bot_token))
         .register_activities(PolicyActivities::new(
             policy,

@@ -59,6 +59,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         app_token: app_token.expose_secret().to_owned(),
         state_file: Some(settings.shell.state_file.clone()),
         user_groups: Default::default(),
+        scopes: None,
     })
     .await
     .map_err(|e| {

@@ -32,6 +32,12 @@ pub mod workflows {
     /// running `FeatureDelivery` and holds new transitions until released, across restarts.
     /// Input [`crate::freeze::FreezeStatus`] (start it with `{}`).
     pub const EMERGENCY_FREEZE: &str = "EmergencyFreeze";
+    /// The self-test `chatops-bot doctor` runs: an activity, a timer, a child workflow, then it
+    /// waits for the [`crate::signals::POKE`] signal while answering [`crate::queries::STAGE`].
+    /// Input `null`, result a summary string.
+    pub const CANARY: &str = "Canary";
+    /// The canary's child.
+    pub const CANARY_CHILD: &str = "CanaryChild";
 }
 
 /// Signal names (fire-and-forget; durable even while no worker runs).
@@ -61,6 +67,8 @@ pub mod signals {
     /// `EmergencyFreeze`: let delivery automation go on. Payload
     /// [`crate::freeze::FreezeRequest`].
     pub const RELEASE: &str = "release";
+    /// `Canary`: the last stage; the canary completes.
+    pub const POKE: &str = "poke";
     /// `FeatureDelivery`: halt now (sent by `EmergencyFreeze`; rolls production back if the
     /// delivery touched it). Payload [`crate::freeze::FreezeRequest`].
     pub const EMERGENCY_STOP: &str = "emergency_stop";
@@ -93,6 +101,8 @@ pub mod queries {
     /// `ContinuousMonitoring`: counters and open incidents. Result
     /// [`crate::incident::MonitorStats`].
     pub const STATS: &str = "stats";
+    /// `Canary`: the stage it is in (`waiting for signal` once the first three passed).
+    pub const STAGE: &str = "stage";
     /// `EmergencyFreeze`: whether it is engaged. Result [`crate::freeze::FreezeStatus`].
     pub const FREEZE: &str = "freeze";
 }

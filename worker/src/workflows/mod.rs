@@ -1,5 +1,6 @@
 //! Workflows: one file per workflow type.
 
+pub mod canary;
 pub mod continuous_monitoring;
 pub mod emergency_freeze;
 pub mod feature_delivery;

@@ -45,6 +45,8 @@ pub struct Options {
     pub state_file: Option<std::path::PathBuf>,
     /// User groups `usergroups.users.list` answers for: group id → member user ids.
     pub user_groups: std::collections::BTreeMap<String, Vec<String>>,
+    /// The bot token's scopes (`x-oauth-scopes`); the manifest's when `None`.
+    pub scopes: Option<String>,
 }
 
 /// A Socket Mode envelope to push to the bot.

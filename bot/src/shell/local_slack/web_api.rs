@@ -12,14 +12,36 @@ use std::sync::Arc;
 use super::recorded::blocks_of;
 use super::{ApiCall, Ephemeral, Event, Inner, PostedMessage, TEAM_ID, Via};
 
+/// The bot scopes the app manifest asks for; Slack reports a token's scopes in `x-oauth-scopes`.
+pub const MANIFEST_SCOPES: &str =
+    "commands,chat:write,chat:write.public,usergroups:read,users:read";
+
 pub(super) async fn api_method(
     State(inner): State<Arc<Inner>>,
     Path(method): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let scopes = inner
+        .opts
+        .scopes
+        .clone()
+        .unwrap_or_else(|| MANIFEST_SCOPES.to_owned());
+    let answer = answer(&inner, &method, query, &headers, &body);
+    ([("x-oauth-scopes", scopes)], answer).into_response()
+}
+
+fn answer(
+    inner: &Arc<Inner>,
+    method: &str,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &[u8],
 ) -> Json<Value> {
-    let mut args = parse_body(&headers, &body);
+    let method = method.to_owned();
+    let mut args = parse_body(headers, body);
     // GET methods carry their arguments in the query string.
     if let (Some(q), Value::Object(map)) = (query, &mut args) {
         for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {

@@ -1,0 +1,461 @@
+//! `chatops-bot doctor`: checks the whole installation and prints a pass/fail table with a
+//! remedy for every failure. Config, Slack (both tokens, the bot token's scopes), Temporal (the
+//! namespace, workers polling the task queue), the store (and PostgreSQL's version), GitHub,
+//! and an end-to-end `Canary` workflow on the live cluster.
+
+use chatops_common::Settings;
+use chatops_common::http::Http;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::time::Duration;
+
+use crate::store::{Backend, Store};
+use crate::temporal::Temporal;
+
+/// Scopes the bot cannot work without.
+pub const REQUIRED_SCOPES: &[&str] = &["commands", "chat:write", "usergroups:read"];
+/// PostgreSQL major versions the store is tested with.
+pub const POSTGRES_SUPPORTED: std::ops::RangeInclusive<u32> = 13..=16;
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Fine.
+    Pass,
+    /// Works, but look at it.
+    Warn,
+    /// Broken: the remedy says what to do.
+    Fail,
+    /// Not configured or not possible to check.
+    Skip,
+}
+
+impl Status {
+    fn word(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "FAIL",
+            Self::Skip => "skip",
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// How it came out.
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// What to do about a failure or warning.
+    pub remedy: Option<String>,
+}
+
+impl Check {
+    fn pass(name: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            name,
+            status: Status::Pass,
+            detail: detail.into(),
+            remedy: None,
+        }
+    }
+
+    fn fail(name: &'static str, detail: impl Into<String>, remedy: impl Into<String>) -> Self {
+        Self {
+            name,
+            status: Status::Fail,
+            detail: detail.into(),
+            remedy: Some(remedy.into()),
+        }
+    }
+
+    fn with(mut self, status: Status) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+/// Runs every check. `force` accepts a PostgreSQL older than the supported range.
+pub async fn run(settings: &Settings, force: bool) -> Vec<Check> {
+    let mut checks = vec![Check::pass(
+        "config",
+        "every key valid (defaults < chatops.toml < CHATOPS__ env)",
+    )];
+    let http = Http::new();
+    checks.extend(slack(settings, &http).await);
+    let workers = match Temporal::connect(settings).await {
+        Ok(t) => {
+            let (rows, workers) = temporal(settings, &t).await;
+            checks.extend(rows);
+            Some((t, workers))
+        }
+        Err(e) => {
+            checks.push(Check::fail(
+                "temporal",
+                format!("{e:#}"),
+                "start Temporal (scripts/run starts a dev server) or fix CHATOPS__TEMPORAL__ADDRESS",
+            ));
+            None
+        }
+    };
+    checks.push(database(settings, force).await);
+    checks.push(github(settings, &http).await);
+    checks.push(match workers {
+        Some((t, n)) if n > 0 => match t.run_canary(Duration::from_secs(60)).await {
+            Ok(summary) => Check::pass("canary workflow", summary),
+            Err(e) => Check::fail(
+                "canary workflow",
+                e.to_string(),
+                "read the worker's log; the Canary's history is in the Temporal UI",
+            ),
+        },
+        _ => Check {
+            name: "canary workflow",
+            status: Status::Skip,
+            detail: "needs Temporal and a polling worker".into(),
+            remedy: None,
+        },
+    });
+    checks
+}
+
+/// The table, one row per check, remedies indented under failures and warnings.
+pub fn render(checks: &[Check]) -> String {
+    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in checks {
+        out.push_str(&format!(
+            "{:<width$}  {:<4}  {}\n",
+            c.name,
+            c.status.word(),
+            c.detail
+        ));
+        if let Some(r) = &c.remedy {
+            out.push_str(&format!("{:<width$}        → {r}\n", ""));
+        }
+    }
+    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    out.push_str(&match failed {
+        0 => "All checks passed.\n".to_owned(),
+        1 => "1 check failed.\n".to_owned(),
+        n => format!("{n} checks failed.\n"),
+    });
+    out
+}
+
+/// Whether every check passed, warned or was skipped.
+pub fn healthy(checks: &[Check]) -> bool {
+    checks.iter().all(|c| c.status != Status::Fail)
+}
+
+async fn slack(settings: &Settings, http: &Http) -> Vec<Check> {
+    let api = settings.slack.api_url.as_str().trim_end_matches('/');
+    let mut out = Vec::new();
+    match settings.slack.bot_token.as_ref() {
+        None => out.push(Check::fail(
+            "slack bot token",
+            "not set",
+            "set CHATOPS__SLACK__BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…)",
+        )),
+        Some(token) => match call(http, &format!("{api}/auth.test"), token.expose_secret()).await {
+            Ok((body, scopes)) if body["ok"] == true => {
+                out.push(Check::pass(
+                    "slack bot token",
+                    format!(
+                        "team {} as {}",
+                        body["team"].as_str().unwrap_or("?"),
+                        body["user"].as_str().unwrap_or("?")
+                    ),
+                ));
+                let have: Vec<&str> = scopes
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .collect();
+                let missing: Vec<&str> = REQUIRED_SCOPES
+                    .iter()
+                    .copied()
+                    .filter(|s| !have.contains(s))
+                    .collect();
+                out.push(if scopes.is_none() {
+                    Check {
+                        name: "slack scopes",
+                        status: Status::Warn,
+                        detail: "Slack did not report the token's scopes".into(),
+                        remedy: None,
+                    }
+                } else if missing.is_empty() {
+                    Check::pass("slack scopes", have.join(", "))
+                } else {
+                    Check::fail(
+                        "slack scopes",
+                        format!("missing {}", missing.join(", ")),
+                        "add them under OAuth & Permissions (manifests/slack-app.yaml lists them) and reinstall the app",
+                    )
+                });
+            }
+            Ok((body, _)) => out.push(Check::fail(
+                "slack bot token",
+                format!(
+                    "Slack at {api} said {}",
+                    body["error"].as_str().unwrap_or("not ok")
+                ),
+                "set CHATOPS__SLACK__BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…)",
+            )),
+            Err(e) => out.push(Check::fail(
+                "slack bot token",
+                format!("Slack at {api} unreachable: {e}"),
+                "check CHATOPS__SLACK__API_URL and the network",
+            )),
+        },
+    }
+    out.push(match settings.slack.app_token.as_ref() {
+        None => Check::fail(
+            "slack app token",
+            "not set",
+            "create an app-level token with connections:write and set CHATOPS__SLACK__APP_TOKEN (xapp-…)",
+        ),
+        Some(token) => {
+            match call(http, &format!("{api}/apps.connections.open"), token.expose_secret()).await
+            {
+                Ok((body, _)) if body["ok"] == true => {
+                    Check::pass("slack app token", "Socket Mode connections can be opened")
+                }
+                Ok((body, _)) => Check::fail(
+                    "slack app token",
+                    format!("Slack said {}", body["error"].as_str().unwrap_or("not ok")),
+                    "create an app-level token with connections:write and set CHATOPS__SLACK__APP_TOKEN (xapp-…)",
+                ),
+                Err(e) => Check::fail(
+                    "slack app token",
+                    format!("Slack at {api} unreachable: {e}"),
+                    "check CHATOPS__SLACK__API_URL and the network",
+                ),
+            }
+        }
+    });
+    out
+}
+
+/// POSTs a Web API method with `token`; the JSON answer and the token's scopes.
+async fn call(
+    http: &Http,
+    url: &str,
+    token: &str,
+) -> Result<(Value, Option<String>), chatops_common::http::HttpError> {
+    let auth = format!("Bearer {token}");
+    let resp = http
+        .post(
+            url,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            Vec::new().into(),
+            Duration::from_secs(10),
+        )
+        .await?;
+    let body = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    Ok((body, resp.scopes))
+}
+
+async fn temporal(settings: &Settings, t: &Temporal) -> (Vec<Check>, usize) {
+    let ns = &settings.temporal.namespace;
+    let mut out = Vec::new();
+    match t.describe_namespace(ns).await {
+        Ok(()) => out.push(Check::pass(
+            "temporal",
+            format!("namespace {ns} at {}", settings.temporal.address),
+        )),
+        Err(e) => {
+            out.push(Check::fail(
+                "temporal",
+                e.to_string(),
+                "start Temporal or fix CHATOPS__TEMPORAL__ADDRESS / CHATOPS__TEMPORAL__NAMESPACE",
+            ));
+            return (out, 0);
+        }
+    }
+    let queue = &settings.temporal.task_queue;
+    let workers = match t.pollers(ns).await {
+        Ok(p) if !p.is_empty() => {
+            out.push(Check::pass(
+                "workers",
+                format!("{} polling {queue}: {}", p.len(), p.join(", ")),
+            ));
+            p.len()
+        }
+        Ok(_) => {
+            out.push(Check::fail(
+                "workers",
+                format!("no worker polls task queue {queue}"),
+                "start chatops-worker with the same CHATOPS__TEMPORAL__TASK_QUEUE",
+            ));
+            0
+        }
+        Err(e) => {
+            out.push(Check::fail(
+                "workers",
+                e.to_string(),
+                "check Temporal's health",
+            ));
+            0
+        }
+    };
+    (out, workers)
+}
+
+async fn database(settings: &Settings, force: bool) -> Check {
+    let store = match Store::connect(&settings.database.url).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Check::fail(
+                "database",
+                e.to_string(),
+                "fix CHATOPS__DATABASE__URL or start the database",
+            );
+        }
+    };
+    let version = store.server_version().await;
+    store.close().await;
+    let version = match version {
+        Ok(v) => v,
+        Err(e) => return Check::fail("database", e.to_string(), "check the database's health"),
+    };
+    match store.backend() {
+        Backend::Sqlite => Check::pass("database", format!("SQLite {version}, migrated")),
+        Backend::Postgres => postgres_verdict(&version, force),
+    }
+}
+
+/// The compatibility matrix: 13–16 supported; older needs `--force` (and then warns); newer or
+/// unreadable versions warn.
+pub fn postgres_verdict(version: &str, force: bool) -> Check {
+    let major = version
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    let (lo, hi) = (POSTGRES_SUPPORTED.start(), POSTGRES_SUPPORTED.end());
+    let detail = format!("PostgreSQL {version}, migrated");
+    match major {
+        Some(m) if POSTGRES_SUPPORTED.contains(&m) => Check::pass("database", detail),
+        Some(m) if m < *lo && force => Check::fail(
+            "database",
+            detail,
+            format!("PostgreSQL {m} is older than the supported {lo}–{hi}; accepted with --force"),
+        )
+        .with(Status::Warn),
+        Some(m) if m < *lo => Check::fail(
+            "database",
+            detail,
+            format!(
+                "PostgreSQL {m} is older than the supported {lo}–{hi}: upgrade it, or run doctor --force to accept it"
+            ),
+        ),
+        Some(m) => Check::fail(
+            "database",
+            detail,
+            format!("PostgreSQL {m} is newer than the tested {lo}–{hi}; it will probably work"),
+        )
+        .with(Status::Warn),
+        None => Check::fail(
+            "database",
+            detail,
+            format!("cannot read the version; the tested versions are {lo}–{hi}"),
+        )
+        .with(Status::Warn),
+    }
+}
+
+async fn github(settings: &Settings, http: &Http) -> Check {
+    let Some(token) = settings.github.token.as_ref() else {
+        return Check {
+            name: "github",
+            status: Status::Skip,
+            detail:
+                "not configured (CHATOPS__GITHUB__TOKEN): no hotfix or postmortem pull requests"
+                    .into(),
+            remedy: None,
+        };
+    };
+    let api = settings.github.api_url.as_str().trim_end_matches('/');
+    let auth = format!("Bearer {}", token.expose_secret());
+    match http
+        .get_with(
+            &format!("{api}/user"),
+            &[("authorization", &auth), ("user-agent", "chatops-doctor")],
+            Duration::from_secs(10),
+        )
+        .await
+    {
+        Ok(r) if r.status == 200 => {
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            Check::pass(
+                "github",
+                format!("token valid for {}", body["login"].as_str().unwrap_or("?")),
+            )
+        }
+        Ok(r) => Check::fail(
+            "github",
+            format!("GitHub at {api} answered {}", r.status),
+            "set CHATOPS__GITHUB__TOKEN to a valid token with repo access",
+        ),
+        Err(e) => Check::fail(
+            "github",
+            format!("GitHub at {api} unreachable: {e}"),
+            "check CHATOPS__GITHUB__API_URL and the network",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_versions_follow_the_matrix() {
+        let table = [
+            ("15.20 (Debian 15.20-0+deb12u1)", false, Status::Pass),
+            ("13.1", false, Status::Pass),
+            ("16.4", false, Status::Pass),
+            ("12.9", false, Status::Fail),
+            ("12.9", true, Status::Warn),
+            ("17.0", false, Status::Warn),
+            ("devel", false, Status::Warn),
+        ];
+        for (version, force, want) in table {
+            assert_eq!(
+                postgres_verdict(version, force).status,
+                want,
+                "{version} force={force}"
+            );
+        }
+        let old = postgres_verdict("12.9", false);
+        assert!(old.remedy.is_some_and(|r| r.contains("--force")));
+    }
+
+    #[test]
+    fn the_table_names_failures_and_their_remedies() {
+        let checks = vec![
+            Check::pass("config", "ok"),
+            Check::fail(
+                "workers",
+                "no worker polls task queue chatops",
+                "start chatops-worker",
+            ),
+        ];
+        let table = render(&checks);
+        assert!(
+            table.contains("workers  FAIL  no worker polls task queue chatops"),
+            "{table}"
+        );
+        assert!(table.contains("→ start chatops-worker"), "{table}");
+        assert!(table.ends_with("1 check failed.\n"), "{table}");
+        assert!(!healthy(&checks));
+    }
+}

@@ -20,6 +20,8 @@ pub enum Command {
     Incident(IncidentCommand),
     /// `/emergency-stop …`
     EmergencyStop(EmergencyCommand),
+    /// `/chatops help`: every command.
+    Help,
 }
 
 /// `/feature` subcommands. [`FeatureCommand::HELP`] documents each; `/feature help` prints it.
@@ -183,6 +185,23 @@ impl EmergencyCommand {
     }
 }
 
+/// `/chatops help`: every command, generated from the same tables each command's own help uses.
+pub fn help() -> String {
+    let mut out = String::from("*chatops* — delivery and incidents from Slack\n");
+    let tables: [&[(&str, &str)]; 3] = [
+        FeatureCommand::HELP,
+        IncidentCommand::HELP,
+        EmergencyCommand::HELP,
+    ];
+    for table in tables {
+        for (usage, what) in table.iter().filter(|(u, _)| !u.ends_with(" help")) {
+            out.push_str(&format!("• `{}` — {what}\n", chatops_blocks::escape(usage)));
+        }
+    }
+    out.push_str("Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help` and `/emergency-stop help` say more.");
+    out
+}
+
 /// A command that could not be parsed; its text is what the user sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
@@ -205,7 +224,7 @@ impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnknownCommand(c) => {
-                write!(f, "I don't know the command `{c}`. Try `/feature help`.")
+                write!(f, "I don't know the command `{c}`. Try `/chatops help`.")
             }
             Self::UnknownSubcommand("/incident", s) => {
                 write!(
@@ -239,6 +258,13 @@ pub fn parse(command: &str, text: &str) -> Result<Command, ParseError> {
         "/feature" => parse_feature(text).map(Command::Feature),
         "/incident" => parse_incident(text).map(Command::Incident),
         "/emergency-stop" => parse_emergency(text).map(Command::EmergencyStop),
+        "/chatops" => match text.trim().to_ascii_lowercase().as_str() {
+            "" | "help" | "-h" | "--help" => Ok(Command::Help),
+            other => Err(ParseError::InvalidArgument(format!(
+                "`/chatops {}` is not something I know; `/chatops help` lists every command.",
+                chatops_blocks::escape(other)
+            ))),
+        },
         other => Err(ParseError::UnknownCommand(other.to_owned())),
     }
 }
@@ -541,7 +567,11 @@ mod tests {
                 "launch rockets",
                 "`/feature launch` is not a feature command.",
             ),
-            ("/deploy", "now", "I don't know the command `/deploy`."),
+            (
+                "/deploy",
+                "now",
+                "I don't know the command `/deploy`. Try `/chatops help`.",
+            ),
         ];
         for (cmd, text, want) in table {
             let err = parse(cmd, text).expect_err(text).to_string();
@@ -646,6 +676,23 @@ mod tests {
         for (usage, _) in IncidentCommand::HELP {
             assert!(IncidentCommand::help().contains(&chatops_blocks::escape(usage)));
         }
+    }
+
+    #[test]
+    fn chatops_help_lists_every_command() {
+        assert_eq!(parse("/chatops", ""), Ok(Command::Help));
+        let text = help();
+        let tables: [&[(&str, &str)]; 3] = [
+            FeatureCommand::HELP,
+            IncidentCommand::HELP,
+            EmergencyCommand::HELP,
+        ];
+        for (usage, _) in tables.iter().flat_map(|t| t.iter()) {
+            if !usage.ends_with(" help") {
+                assert!(text.contains(&chatops_blocks::escape(usage)), "{usage}");
+            }
+        }
+        assert!(parse("/chatops", "deploy").is_err());
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
         Ok(Command::Feature(cmd)) => commands::feature::run(app, &inv, cmd),
         Ok(Command::Incident(cmd)) => commands::incident::run(app, &inv, cmd),
         Ok(Command::EmergencyStop(cmd)) => commands::emergency::run(app, &inv, cmd),
+        Ok(Command::Help) => Some(Reply::text(commands::help())),
     }
 }
 

@@ -85,6 +85,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "GitHub REST API base URL (GitHub Enterprise: https://host/api/v3)",
     ),
     (
+        "slack.channel_burst",
+        Some("10"),
+        "posts to one channel sent at once before they are spread ~1 per second (1–50)",
+    ),
+    (
         "feature.intake_timeout",
         Some("24h"),
         "how long the intake gate waits before auto-rejecting",
@@ -301,6 +306,7 @@ pub struct SlackSettings {
     pub api_url: Url,
     pub channel: String,
     pub socket_connections: u32,
+    pub channel_burst: u32,
 }
 
 /// `[database]`
@@ -709,6 +715,7 @@ impl Settings {
                 api_url: url("slack.api_url")?,
                 channel: name("slack.channel")?,
                 socket_connections,
+                channel_burst: count("slack.channel_burst", 50)?,
             },
             database: DatabaseSettings {
                 url: {

@@ -44,6 +44,8 @@ pub struct StackOptions {
     pub env: Vec<(String, String)>,
     /// The bot token's scopes the local Slack reports; the manifest's when `None`.
     pub scopes: Option<String>,
+    /// `chat.postMessage` calls the local Slack answers with 429 first.
+    pub rate_limited_posts: u32,
 }
 
 impl StackOptions {
@@ -64,6 +66,7 @@ impl Default for StackOptions {
             bot_env: Vec::new(),
             env: Vec::new(),
             scopes: None,
+            rate_limited_posts: 0,
         }
     }
 }
@@ -118,6 +121,7 @@ impl Stack {
             ]
             .into(),
             scopes: opts.scopes.clone(),
+            rate_limited_posts: opts.rate_limited_posts,
         })
         .await?;
         let dir = crate::bin_dir()

@@ -175,3 +175,50 @@ fn bad_config_stops_each_process_with_one_line_naming_the_key() -> anyhow::Resul
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_rate_limits_are_waited_out_and_nothing_is_lost_or_doubled() -> anyhow::Result<()> {
+    let stack = Stack::start(
+        "ratelimit",
+        StackOptions {
+            rate_limited_posts: 2,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    // The first two posts draw 429 with Retry-After; the worker waits and posts again.
+    let (id, card, _request) = stack.feature_at_intake("Survive rate limits").await?;
+    let calls: Vec<String> = stack
+        .recorded()
+        .calls
+        .iter()
+        .filter(|c| c.method.starts_with("chat.postMessage"))
+        .map(|c| c.method.clone())
+        .collect();
+    assert_eq!(
+        &calls[..3],
+        [
+            "chat.postMessage:429",
+            "chat.postMessage:429",
+            "chat.postMessage"
+        ],
+        "{calls:?}"
+    );
+    let log = stack
+        .worker
+        .as_ref()
+        .map(chatops_e2e::process::Supervised::output)
+        .unwrap_or_default();
+    assert_eq!(
+        log.matches("retrying after Retry-After").count(),
+        2,
+        "the worker must wait for Slack's Retry-After: {log}"
+    );
+    assert_eq!(stack.recorded().cards_mentioning(&id).len(), 1, "one card");
+    assert_eq!(
+        stack.thread_text(&card).matches("Approval needed").count(),
+        1,
+        "one approval request"
+    );
+    Ok(())
+}

@@ -110,7 +110,11 @@ pub async fn run(
         .register_workflow::<Canary>()?
         .register_workflow::<CanaryChild>()?
         .register_activities(CanaryActivities)
-        .register_activities(SlackActivities::new(slack.clone(), &bot_token))
+        .register_activities(SlackActivities::new(
+            slack.clone(),
+            &bot_token,
+            settings.slack.channel_burst,
+        ))
         .register_activities(PolicyActivities::new(
             policy,
             incident_policy,

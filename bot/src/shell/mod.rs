@@ -60,6 +60,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         state_file: Some(settings.shell.state_file.clone()),
         user_groups: Default::default(),
         scopes: None,
+        rate_limited_posts: 0,
     })
     .await
     .map_err(|e| {

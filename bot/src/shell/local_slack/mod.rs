@@ -47,6 +47,8 @@ pub struct Options {
     pub user_groups: std::collections::BTreeMap<String, Vec<String>>,
     /// The bot token's scopes (`x-oauth-scopes`); the manifest's when `None`.
     pub scopes: Option<String>,
+    /// Answer this many `chat.postMessage` calls with 429 and `Retry-After: 1` first.
+    pub rate_limited_posts: u32,
 }
 
 /// A Socket Mode envelope to push to the bot.
@@ -99,6 +101,8 @@ struct Inner {
     version: watch::Sender<u64>,
     sockets: Mutex<Vec<Socket>>,
     sent: Mutex<HashMap<String, Instant>>,
+    /// 429s still to give (see [`Options::rate_limited_posts`]).
+    throttle: std::sync::atomic::AtomicU32,
     seq: AtomicU64,
     /// Makes trigger ids unique across restarts, as Slack's are.
     nonce: u128,
@@ -131,6 +135,7 @@ impl Drop for LocalSlack {
 impl LocalSlack {
     /// Binds the Web API on `opts.api_listen` and Socket Mode on a free loopback port.
     pub async fn start(opts: Options) -> std::io::Result<Self> {
+        let throttled_posts = opts.rate_limited_posts;
         let api = TcpListener::bind(opts.api_listen).await?;
         let ws = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let messages = load_messages(opts.state_file.as_deref())?;
@@ -151,6 +156,7 @@ impl LocalSlack {
             version: watch::channel(0).0,
             sockets: Mutex::new(Vec::new()),
             sent: Mutex::new(HashMap::new()),
+            throttle: std::sync::atomic::AtomicU32::new(throttled_posts),
             seq: AtomicU64::new(next_seq),
             nonce: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -29,6 +29,31 @@ pub(super) async fn api_method(
         .scopes
         .clone()
         .unwrap_or_else(|| MANIFEST_SCOPES.to_owned());
+    if method == "chat.postMessage" {
+        let throttled = inner
+            .throttle
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok();
+        if throttled {
+            inner.record(|r| {
+                r.calls.push(ApiCall {
+                    method: "chat.postMessage:429".into(),
+                    body: json!({}),
+                });
+                None
+            });
+            return (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "1")],
+                Json(json!({"ok": false, "error": "ratelimited"})),
+            )
+                .into_response();
+        }
+    }
     let answer = answer(&inner, &method, query, &headers, &body);
     ([("x-oauth-scopes", scopes)], answer).into_response()
 }

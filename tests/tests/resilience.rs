@@ -222,3 +222,123 @@ async fn slack_rate_limits_are_waited_out_and_nothing_is_lost_or_doubled() -> an
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_through_disconnects_and_redeliveries_is_processed_exactly_once()
+-> anyhow::Result<()> {
+    use chatops_e2e::stack::{CHANNEL, REQUESTER};
+    let stack = Stack::start(
+        "burst",
+        StackOptions {
+            bot_env: vec![("CHATOPS__SLACK__SOCKET_CONNECTIONS".into(), "2".into())],
+            env: vec![("CHATOPS__SLACK__CHANNEL_BURST".into(), "50".into())],
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    stack.slack.wait_connected(2, WAIT).await?;
+
+    // Twelve commands in a burst; Slack refreshes the connections in the middle of it and
+    // redelivers every third envelope, as it does when an ack is late.
+    let envelopes: Vec<_> = (0..12)
+        .map(|i| {
+            stack.slack.slash_command(
+                "/feature",
+                &format!("new Burst item {i:02}"),
+                REQUESTER,
+                CHANNEL,
+            )
+        })
+        .collect();
+    for (i, e) in envelopes.iter().enumerate() {
+        if i == 4 {
+            stack
+                .slack
+                .disconnect_all("refresh_requested", Duration::from_millis(300));
+        }
+        send_held(&stack, e).await?;
+        if i % 3 == 0 {
+            send_held(&stack, &e.redelivery()).await?;
+        }
+    }
+
+    // Every envelope is acked; every request became exactly one workflow and one card.
+    let ids: Vec<String> = envelopes.iter().map(|e| e.id.clone()).collect();
+    // An ack written on a connection that is going away is lost; Slack redelivers what stays
+    // unacked (up to three times), and the redelivery must not start anything twice.
+    for _ in 0..3 {
+        let unacked: Vec<_> = {
+            let r = stack.recorded();
+            envelopes
+                .iter()
+                .filter(|e| !r.acks.iter().any(|a| a.envelope_id == e.id))
+                .map(|e| e.redelivery())
+                .collect()
+        };
+        if unacked.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for e in &unacked {
+            if !stack.recorded().acks.iter().any(|a| a.envelope_id == e.id) {
+                send_held(&stack, e).await?;
+            }
+        }
+    }
+    stack
+        .slack
+        .wait_for("every envelope to be acked", WAIT, |r| {
+            ids.iter()
+                .all(|id| r.acks.iter().any(|a| &a.envelope_id == id))
+                .then_some(())
+        })
+        .await?;
+    for i in 0..12 {
+        let needle = format!("Burst item {i:02}");
+        stack
+            .slack
+            .wait_for(&format!("the card of {needle}"), WAIT, |r| {
+                (!r.cards_mentioning(&needle).is_empty()).then_some(())
+            })
+            .await?;
+    }
+    let count = stack.temporal(&[
+        "workflow",
+        "count",
+        "--query",
+        &format!(
+            "WorkflowType = 'FeatureDelivery' AND TaskQueue = '{}'",
+            stack.task_queue
+        ),
+    ])?;
+    assert!(
+        count.trim().ends_with(": 12") || count.trim() == "Total: 12",
+        "{count}"
+    );
+    let recorded = stack.recorded();
+    for i in 0..12 {
+        let needle = format!("Burst item {i:02}");
+        assert_eq!(recorded.cards_mentioning(&needle).len(), 1, "{needle}");
+    }
+    assert!(
+        recorded.connections_opened >= 4,
+        "the connections were replaced"
+    );
+    Ok(())
+}
+
+/// Sends `e`; while every connection is being replaced there may be none open for a moment,
+/// and Slack holds the envelope until one is.
+async fn send_held(
+    stack: &Stack,
+    e: &chatops_bot::shell::local_slack::Envelope,
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match stack.slack.send(e) {
+            Ok(()) => return Ok(()),
+            Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}

@@ -91,6 +91,8 @@ impl Envelope {
 struct Socket {
     id: u64,
     tx: mpsc::UnboundedSender<WsMessage>,
+    /// Told to disconnect: Slack routes no new envelopes to it.
+    draining: bool,
 }
 
 struct Inner {
@@ -325,7 +327,9 @@ impl LocalSlack {
 
     /// Pushes `envelope` down one open connection (round robin).
     pub fn send(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let sockets = lock(&self.inner.sockets);
+        let all = lock(&self.inner.sockets);
+        // Slack routes nothing to a connection it has told to disconnect.
+        let sockets: Vec<&Socket> = all.iter().filter(|s| !s.draining).collect();
         anyhow::ensure!(!sockets.is_empty(), "no Socket Mode connection is open");
         let pick = usize::try_from(self.next()).unwrap_or_default() % sockets.len();
         lock(&self.inner.sent).insert(envelope.id.clone(), Instant::now());
@@ -365,7 +369,8 @@ impl LocalSlack {
         let frame =
             json!({"type": "disconnect", "reason": reason, "debug_info": {"host": "local-slack"}})
                 .to_string();
-        for s in lock(&self.inner.sockets).iter() {
+        for s in lock(&self.inner.sockets).iter_mut() {
+            s.draining = true;
             let _ = s.tx.send(WsMessage::text(frame.clone()));
             let tx = s.tx.clone();
             let closer = tokio::spawn(async move {

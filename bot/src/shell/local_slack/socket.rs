@@ -26,7 +26,11 @@ pub(super) async fn serve_socket(inner: Arc<Inner>, stream: tokio::net::TcpStrea
     if sink.send(WsMessage::text(hello.to_string())).await.is_err() {
         return;
     }
-    lock(&inner.sockets).push(Socket { id, tx });
+    lock(&inner.sockets).push(Socket {
+        id,
+        tx,
+        draining: false,
+    });
     inner.record(|r| {
         r.connections_opened += 1;
         None

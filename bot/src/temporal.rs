@@ -2,6 +2,7 @@
 //! with errors sorted into what a user can be told.
 
 use chatops_common::Settings;
+use chatops_common::metrics::{self, Metrics};
 use chatops_contract::feature::{FeatureRequest, FeatureStatus};
 use chatops_contract::freeze::{FreezeRequest, FreezeStatus, freeze_workflow_id};
 use chatops_contract::incident::{Alert, IncidentStatus, MonitorStats, monitor_workflow_id};
@@ -117,7 +118,10 @@ impl Temporal {
             )
             .await
         {
-            Ok(_) => Ok(Started::New),
+            Ok(_) => {
+                Metrics::count(&metrics::get().workflow_starts, workflows::FEATURE_DELIVERY);
+                Ok(Started::New)
+            }
             Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(Started::AlreadyExisted),
             Err(WorkflowStartError::Rpc(status)) => Err(rpc(status)),
             Err(e) => Err(TemporalError::Other(e.to_string())),
@@ -134,14 +138,19 @@ impl Temporal {
         let handle = self
             .client
             .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
-        match handle
+        let sent = handle
             .signal(
                 UntypedSignal::new(name),
                 json(payload)?,
                 WorkflowSignalOptions::default(),
             )
-            .await
-        {
+            .await;
+        Metrics::count2(
+            &metrics::get().signals,
+            name,
+            if sent.is_ok() { "sent" } else { "failed" },
+        );
+        match sent {
             Ok(()) => Ok(()),
             Err(WorkflowInteractionError::NotFound(_)) => Err(self.not_found(id).await),
             Err(WorkflowInteractionError::Rpc(status)) => Err(rpc(status)),
@@ -347,14 +356,20 @@ impl Temporal {
         let handle = self
             .client
             .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
-        match handle
+        let result = handle
             .execute_update(
                 UntypedUpdate::new(name),
                 json(payload)?,
                 WorkflowExecuteUpdateOptions::default(),
             )
-            .await
-        {
+            .await;
+        let outcome = match &result {
+            Ok(_) => "accepted",
+            Err(WorkflowUpdateError::Failed(_)) => "refused",
+            Err(_) => "failed",
+        };
+        Metrics::count2(&metrics::get().signals, &format!("update.{name}"), outcome);
+        match result {
             Ok(raw) => Ok(chatops_common::payload::from_json(&raw).unwrap_or_default()),
             Err(WorkflowUpdateError::Failed(failure)) => {
                 Err(DecisionError::Refused(failure.message.clone()))

@@ -2,6 +2,7 @@
 //! and graceful shutdown.
 
 pub mod http;
+pub mod metrics;
 pub mod payload;
 pub mod settings;
 pub mod shutdown;

@@ -200,6 +200,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "bearer token alert senders must present; alert intake is off without it",
     ),
     (
+        "worker.listen",
+        Some("127.0.0.1:7397"),
+        "where the worker serves `/healthz`, `/readyz` and `/metrics`",
+    ),
+    (
         "shell.listen",
         Some("127.0.0.1:7399"),
         "where the shell's local Slack Web API listens",
@@ -283,6 +288,8 @@ pub struct Settings {
     pub emergency: EmergencySettings,
     /// Machine alert intake.
     pub alerts: AlertSettings,
+    /// The worker's operations endpoint.
+    pub worker: WorkerSettings,
     /// The local shell adapter.
     pub shell: ShellSettings,
     /// Logging.
@@ -419,6 +426,12 @@ impl fmt::Debug for AlertSettings {
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
+}
+
+/// `[worker]`
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub listen: SocketAddr,
 }
 
 /// `[shell]`
@@ -773,6 +786,9 @@ impl Settings {
             alerts: AlertSettings {
                 listen: address("alerts.listen")?,
                 token: alerts_token.map(SecretString::from),
+            },
+            worker: WorkerSettings {
+                listen: address("worker.listen")?,
             },
             shell: ShellSettings {
                 listen,

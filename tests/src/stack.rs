@@ -88,6 +88,8 @@ pub struct Stack {
     pub worker: Option<Supervised>,
     /// The bot's alert intake, e.g. `http://127.0.0.1:40123`.
     pub alerts_url: String,
+    /// The worker's operations endpoint.
+    pub worker_url: String,
     opts: StackOptions,
 }
 
@@ -129,8 +131,10 @@ impl Stack {
             .join(format!("{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let alerts_port = crate::temporal::free_port()?;
+        let worker_port = crate::temporal::free_port()?;
         let mut stack = Self {
             alerts_url: format!("http://127.0.0.1:{alerts_port}"),
+            worker_url: format!("http://127.0.0.1:{worker_port}"),
             slack,
             task_queue: format!("e2e-{name}-{}", std::process::id()),
             server,
@@ -167,6 +171,10 @@ impl Stack {
             ),
             ("CHATOPS__INCIDENT__CHANNEL", INCIDENT_CHANNEL.into()),
             ("CHATOPS__ALERTS__TOKEN", ALERT_TOKEN.into()),
+            (
+                "CHATOPS__WORKER__LISTEN",
+                self.worker_url.trim_start_matches("http://").to_owned(),
+            ),
             ("CHATOPS__EMERGENCY__ONCALL", ONCALL_GROUP.into()),
             (
                 "CHATOPS__DATABASE__URL",
@@ -216,6 +224,29 @@ impl Stack {
             .await?;
         anyhow::ensure!(status == 202, "alert refused with {status}: {answer}");
         Ok(answer)
+    }
+
+    /// Waits until the worker's `/readyz` answers 200 (it starts alongside the bot, which the
+    /// stack waits for; the worker may take a moment longer).
+    pub async fn worker_ready(&self) -> anyhow::Result<()> {
+        let http = chatops_common::http::Http::new();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let answer = http
+                .get(
+                    &format!("{}/readyz", self.worker_url),
+                    Duration::from_secs(2),
+                )
+                .await;
+            if matches!(&answer, Ok(r) if r.status == 200) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the worker never got ready: {answer:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// `chatops-bot doctor` with this stack's settings: (exit code, table).

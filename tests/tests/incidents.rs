@@ -518,6 +518,38 @@ async fn alert_intake_refuses_bad_requests_and_changes_nothing() -> anyhow::Resu
         )
         .await?;
     assert_eq!((health.status, health.body.as_ref()), (200, b"ok".as_ref()));
+
+    // Both processes are ready and count what they saw, in the Prometheus text format.
+    stack.worker_ready().await?;
+    let http = chatops_common::http::Http::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(&url, std::time::Duration::from_secs(5)).await?;
+            Ok::<_, anyhow::Error>((r.status, String::from_utf8_lossy(&r.body).into_owned()))
+        }
+    };
+    for base in [&stack.alerts_url, &stack.worker_url] {
+        assert_eq!(get(format!("{base}/healthz")).await?.0, 200, "{base}");
+        assert_eq!(
+            get(format!("{base}/readyz")).await?,
+            (200, "ready".to_owned()),
+            "{base}"
+        );
+    }
+    let (status, metrics) = get(format!("{}/metrics", stack.alerts_url)).await?;
+    assert_eq!(status, 200);
+    for line in [
+        "chatops_alerts_total{kind=\"unauthorized\"} 2",
+        "chatops_alerts_total{kind=\"refused\"} 4",
+    ] {
+        assert!(metrics.contains(line), "missing {line:?} in\n{metrics}");
+    }
+    let (_, worker_metrics) = get(format!("{}/metrics", stack.worker_url)).await?;
+    assert!(
+        worker_metrics.contains("chatops_slack_queue_depth 0"),
+        "{worker_metrics}"
+    );
     Ok(())
 }
 

@@ -135,14 +135,23 @@ pub async fn run(
             inc.rollback_command.clone(),
         ))
         .build();
+    let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let endpoint = chatops_common::metrics::Endpoint::start(
+        settings.worker.listen,
+        "CHATOPS__WORKER__LISTEN",
+        chatops_common::metrics::router(ready.clone(), axum::Router::new()),
+    )
+    .await?;
     let mut worker =
         Worker::new(&runtime, client, options).context("failed to create the worker")?;
+    ready.store(true, std::sync::atomic::Ordering::SeqCst);
     let stop = worker.shutdown_handle();
     tracing::info!(
         task_queue = %settings.temporal.task_queue,
         namespace = %settings.temporal.namespace,
         temporal = %address,
         slack_api = %settings.slack.api_url,
+        ops = %endpoint.addr,
         "worker polling"
     );
     // The worker future is !Send: drive it here, next to the shutdown signal.
@@ -155,6 +164,7 @@ pub async fn run(
         }
     }
     run.await.context("worker failed while shutting down")?;
+    endpoint.stop().await;
     tracing::info!("worker stopped");
     Ok(())
 }

@@ -7,66 +7,56 @@
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
+use chatops_common::metrics::Metrics;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use tokio::task::JoinHandle;
+use std::sync::atomic::AtomicBool;
 
 use crate::App;
 
 /// The running endpoint.
 #[derive(Debug)]
 pub struct Intake {
-    /// Where it listens.
-    pub addr: std::net::SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    endpoint: chatops_common::metrics::Endpoint,
 }
 
 impl Intake {
+    /// Where it listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.endpoint.addr
+    }
+
     /// Stops accepting and waits for requests in flight.
     pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
+        self.endpoint.stop().await;
     }
 }
 
-/// Binds `alerts.listen` and serves, when `alerts.token` is set; `None` (and a log line)
-/// otherwise.
-pub async fn spawn(app: Arc<App>) -> anyhow::Result<Option<Intake>> {
+/// Binds `alerts.listen` and serves `/alerts` (when `alerts.token` is set) with `/healthz`,
+/// `/readyz` (ready once `ready` is set) and `/metrics`.
+pub async fn spawn(app: Arc<App>, ready: Arc<AtomicBool>) -> anyhow::Result<Intake> {
+    let listen = app.settings.alerts.listen;
     if app.settings.alerts.token.is_none() {
         tracing::info!("alert intake is off: set CHATOPS__ALERTS__TOKEN to turn it on");
-        return Ok(None);
     }
-    let listen = app.settings.alerts.listen;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        anyhow::anyhow!("cannot listen for alerts on {listen} (CHATOPS__ALERTS__LISTEN): {e}")
-    })?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = router(app);
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "alert intake stopped");
-        }
-    });
-    tracing::info!(%addr, "alert intake listening (POST /alerts)");
-    Ok(Some(Intake { addr, stop, task }))
+    let endpoint = chatops_common::metrics::Endpoint::start(
+        listen,
+        "CHATOPS__ALERTS__LISTEN",
+        chatops_common::metrics::router(ready, router(app)),
+    )
+    .await?;
+    tracing::info!(addr = %endpoint.addr, "listening: POST /alerts, /healthz, /readyz, /metrics");
+    Ok(Intake { endpoint })
 }
 
-/// The endpoint's routes.
+/// The alert route.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/alerts", post(receive))
-        .route("/healthz", get(|| async { "ok" }))
         // Refuse oversized bodies in the parser, with its message, rather than axum's.
         .layer(DefaultBodyLimit::max(super::MAX_BODY + 1))
         .with_state(app)
@@ -77,7 +67,16 @@ async fn receive(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let metrics = chatops_common::metrics::get();
+    if app.settings.alerts.token.is_none() {
+        Metrics::count(&metrics.alerts, "intake_off");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "alert intake is off: set CHATOPS__ALERTS__TOKEN on the bot",
+        );
+    }
     if !authorized(&app, &headers) {
+        Metrics::count(&metrics.alerts, "unauthorized");
         return refuse(
             StatusCode::UNAUTHORIZED,
             "missing or wrong bearer token (Authorization: Bearer <CHATOPS__ALERTS__TOKEN>)",
@@ -97,6 +96,7 @@ async fn receive(
         Ok(a) => a,
         Err(e) => {
             tracing::info!(error = %e, "alert refused");
+            Metrics::count(&metrics.alerts, "refused");
             let status = match e {
                 super::AlertError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 _ => StatusCode::BAD_REQUEST,
@@ -108,6 +108,7 @@ async fn receive(
     for alert in &alerts {
         if let Err(e) = app.temporal.send_alert(alert).await {
             tracing::error!(error = %e, fingerprint = %alert.fingerprint, "alert not delivered");
+            Metrics::count(&metrics.alerts, "unavailable");
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({
@@ -126,6 +127,7 @@ async fn receive(
         }));
     }
     tracing::info!(count = accepted.len(), "alerts accepted");
+    Metrics::count(&metrics.alerts, "accepted");
     (
         StatusCode::ACCEPTED,
         Json(json!({ "accepted": accepted.len(), "alerts": accepted })),

@@ -61,7 +61,8 @@ pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
 pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let app_token = SlackApiToken::new(app.settings.app_token()?.expose_secret().into());
     check_tokens(&app, &app_token).await?;
-    let intake = crate::alerts::server::spawn(app.clone()).await?;
+    let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let intake = crate::alerts::server::spawn(app.clone(), ready.clone()).await?;
 
     let callbacks = SlackSocketModeListenerCallbacks::new()
         .with_command_events(on_command)
@@ -81,15 +82,14 @@ pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow:
         .await
         .context("failed to register the Socket Mode token")?;
     listener.start().await;
+    ready.store(true, std::sync::atomic::Ordering::SeqCst);
     tracing::info!(
         connections = app.settings.slack.socket_connections,
         "Socket Mode listening"
     );
     shutdown.await;
     listener.shutdown().await;
-    if let Some(intake) = intake {
-        intake.stop().await;
-    }
+    intake.stop().await;
     Ok(())
 }
 
@@ -133,10 +133,16 @@ async fn on_command(
     _client: Arc<SlackHyperClient>,
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
+    let received = std::time::Instant::now();
     let Some(app) = app_of(&state).await else {
         return Err("bot state missing".into());
     };
+    let metrics = chatops_common::metrics::get();
+    chatops_common::metrics::Metrics::count(&metrics.envelopes, "slash_commands");
     let reply = dispatch(&app, Invocation::from(ev));
+    metrics
+        .ack_seconds
+        .observe(received.elapsed().as_secs_f64());
     let content = reply.map_or_else(SlackMessageContent::new, |r| r.content());
     Ok(SlackCommandEventResponse::new(content)
         .with_response_type(SlackMessageResponseType::Ephemeral))
@@ -150,6 +156,10 @@ async fn on_interaction(
     let Some(app) = app_of(&state).await else {
         return Err("bot state missing".into());
     };
+    chatops_common::metrics::Metrics::count(
+        &chatops_common::metrics::get().envelopes,
+        "interactive",
+    );
     let SlackInteractionEvent::BlockActions(ev) = ev else {
         tracing::debug!("ignoring a non-button interaction");
         return Ok(());

@@ -138,7 +138,10 @@ impl SlackActivities {
         }
         if !wait.is_zero() {
             tracing::debug!(channel = %msg.channel, ?wait, "pacing a post to Slack's per-channel rate");
+            let depth = &chatops_common::metrics::get().slack_queue_depth;
+            depth.inc();
             tokio::time::sleep(wait).await;
+            depth.dec();
         }
         let session = self.client.open_session(&self.token);
         let content = SlackMessageContent::new()
@@ -192,6 +195,16 @@ const PERMANENT: &[&str] = &[
 
 fn classify(method: &str, channel: &str, err: SlackClientError) -> ActivityError {
     let text = format!("{method} in {channel} failed: {err}");
+    let kind = match &err {
+        SlackClientError::RateLimitError(_) => "rate_limited",
+        SlackClientError::ApiError(api) if PERMANENT.contains(&api.code.as_str()) => "permanent",
+        _ => "transient",
+    };
+    chatops_common::metrics::Metrics::count2(
+        &chatops_common::metrics::get().slack_errors,
+        method,
+        kind,
+    );
     match &err {
         SlackClientError::RateLimitError(limit) => {
             // Temporal retries after Slack's Retry-After, not its own backoff.

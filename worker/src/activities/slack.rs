@@ -23,6 +23,18 @@ pub struct PostMessage {
     pub blocks: Vec<SlackBlock>,
 }
 
+impl PostMessage {
+    /// `m` posted in `channel`, in the thread of `thread_ts` when given.
+    pub fn of(channel: &str, thread_ts: Option<&str>, m: chatops_blocks::Message) -> Self {
+        Self {
+            channel: channel.to_owned(),
+            thread_ts: thread_ts.map(str::to_owned),
+            text: m.text,
+            blocks: m.blocks,
+        }
+    }
+}
+
 /// An edit of a posted message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UpdateMessage {
@@ -34,6 +46,18 @@ pub struct UpdateMessage {
     pub text: String,
     /// New blocks.
     pub blocks: Vec<SlackBlock>,
+}
+
+impl UpdateMessage {
+    /// Message `ts` of `channel` replaced by `m`.
+    pub fn of(channel: &str, ts: &str, m: chatops_blocks::Message) -> Self {
+        Self {
+            channel: channel.to_owned(),
+            ts: ts.to_owned(),
+            text: m.text,
+            blocks: m.blocks,
+        }
+    }
 }
 
 /// Slack Web API calls, made with the bot token.

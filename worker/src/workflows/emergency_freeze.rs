@@ -19,6 +19,7 @@ use temporalio_sdk::{
 use crate::activities::freeze::FreezeActivities;
 use crate::activities::policy::{FeaturePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities};
+use crate::workflows::rfc3339;
 
 /// Entries of history kept across a continue-as-new.
 const KEEP_HISTORY: usize = 100;
@@ -217,13 +218,7 @@ fn event(at: &str, what: &str, req: &FreezeRequest) -> FreezeEvent {
 
 /// Posts in the delivery channel; a refusal is logged, never fatal: the freeze holds anyway.
 async fn post(ctx: &WorkflowContext<EmergencyFreeze>, channel: &str, emoji: &str, text: &str) {
-    let m = thread_note(emoji, text);
-    let msg = PostMessage {
-        channel: channel.to_owned(),
-        thread_ts: None,
-        text: m.text,
-        blocks: m.blocks,
-    };
+    let msg = PostMessage::of(channel, None, thread_note(emoji, text));
     if let Err(e) = ctx
         .execute_activity(SlackActivities::post_message, msg, short())
         .await
@@ -243,8 +238,4 @@ fn long() -> ActivityOptions {
 
 fn now(ctx: &WorkflowContext<EmergencyFreeze>) -> String {
     rfc3339(ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now)))
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
 }

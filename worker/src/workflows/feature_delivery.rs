@@ -19,6 +19,7 @@ use crate::activities::freeze::FreezeActivities;
 use crate::activities::policy::{FeaturePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
 use crate::feature_state::{DecisionOutcome, FeatureState, GateRules};
+use crate::workflows::{rfc3339, ui_link};
 
 /// The feature-delivery orchestrator.
 #[workflow]
@@ -47,7 +48,7 @@ impl FeatureDelivery {
             .execute_activity(PolicyActivities::feature, (), activity_options())
             .await?;
         let id = ctx.workflow_id().to_owned();
-        let link = ui_link(&policy, &id);
+        let link = ui_link(&policy.ui_url, &policy.namespace, &id);
         ctx.state_mut(|s| {
             s.state.rules = GateRules {
                 eligible: policy
@@ -70,7 +71,7 @@ impl FeatureDelivery {
         // The card: the root message every later update threads under.
         let card = ctx.state(|s| card_message(&id, &s.state.status(), &link));
         let channel = ctx.state(|s| s.state.input.channel.clone());
-        let card_ts = Self::notify(ctx, post(&channel, None, card)).await;
+        let card_ts = Self::notify(ctx, PostMessage::of(&channel, None, card)).await;
         if let Some(ts) = &card_ts {
             ctx.state_mut(|s| {
                 s.state.card = Some(MessageRef {
@@ -90,7 +91,7 @@ impl FeatureDelivery {
             })
         });
         let approval_ts = match &card_ts {
-            Some(ts) => Self::notify(ctx, post(&channel, Some(ts), request)).await,
+            Some(ts) => Self::notify(ctx, PostMessage::of(&channel, Some(ts), request)).await,
             None => None,
         };
         if ctx.state(|s| s.state.input.auto_approve) {
@@ -164,8 +165,8 @@ impl FeatureDelivery {
         };
         // The decision is shown in three places at once: the request (buttons gone), the thread
         // and the card. One workflow task schedules all three, so none waits for another.
-        let decided =
-            approval_ts.map(|ts| update(&channel, &ts, blocks::approval_decided(&id, &gate)));
+        let decided = approval_ts
+            .map(|ts| UpdateMessage::of(&channel, &ts, blocks::approval_decided(&id, &gate)));
         let (note, outcome) = if gate.state == GateState::Approved {
             let by = gate.decided_by.clone().unwrap_or_default();
             (
@@ -450,8 +451,8 @@ impl FeatureDelivery {
         };
         let fresh = ctx.state(|s| card_message(id, &s.state.status(), link));
         temporalio_sdk::workflows::join!(
-            Self::notify(ctx, post(&card.channel, Some(&card.ts), note)),
-            Self::edit(ctx, update(&card.channel, &card.ts, fresh)),
+            Self::notify(ctx, PostMessage::of(&card.channel, Some(&card.ts), note)),
+            Self::edit(ctx, UpdateMessage::of(&card.channel, &card.ts, fresh)),
         );
     }
 
@@ -522,31 +523,6 @@ fn card_message(id: &str, status: &FeatureStatus, link: &str) -> Message {
     })
 }
 
-fn ui_link(policy: &FeaturePolicy, id: &str) -> String {
-    match url::Url::parse(&policy.ui_url) {
-        Ok(ui) => chatops_common::settings::workflow_url(&ui, &policy.namespace, id),
-        Err(_) => String::new(),
-    }
-}
-
-fn post(channel: &str, thread_ts: Option<&str>, m: Message) -> PostMessage {
-    PostMessage {
-        channel: channel.to_owned(),
-        thread_ts: thread_ts.map(str::to_owned),
-        text: m.text,
-        blocks: m.blocks,
-    }
-}
-
-fn update(channel: &str, ts: &str, m: Message) -> UpdateMessage {
-    UpdateMessage {
-        channel: channel.to_owned(),
-        ts: ts.to_owned(),
-        text: m.text,
-        blocks: m.blocks,
-    }
-}
-
 /// Slack answers in well under a second; a call still open after 15 s is treated as lost and
 /// retried (by a live worker, if this one died).
 fn activity_options() -> ActivityOptions {
@@ -555,8 +531,4 @@ fn activity_options() -> ActivityOptions {
 
 fn now_of(ctx: &WorkflowContext<FeatureDelivery>) -> SystemTime {
     ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now))
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
 }

@@ -33,6 +33,7 @@ use crate::activities::policy::{IncidentPolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
 use crate::incident_state::{Incident, Outcome, Pending};
 use crate::workflows::continuous_monitoring::ContinuousMonitoring;
+use crate::workflows::{rfc3339, ui_link};
 
 /// One incident.
 #[workflow]
@@ -63,11 +64,11 @@ impl IncidentSwarm {
         let policy: IncidentPolicy = ctx
             .execute_activity(PolicyActivities::incident, (), short())
             .await?;
-        let link = ui_link(&policy, ctx.workflow_id());
+        let link = ui_link(&policy.ui_url, &policy.namespace, ctx.workflow_id());
 
         // Triage: the card first, so every later update has a thread to go to.
         let card = ctx.state(|s| blocks::card(&s.incident.status, &link));
-        let card_ts = notify(ctx, post(&policy.channel, None, card)).await;
+        let card_ts = notify(ctx, PostMessage::of(&policy.channel, None, card)).await;
         ctx.state_mut(|s| {
             s.incident.status.card = card_ts.clone().map(|ts| MessageRef {
                 channel: policy.channel.clone(),
@@ -660,7 +661,7 @@ impl IncidentSwarm {
         {
             edit(
                 ctx,
-                update(
+                UpdateMessage::of(
                     &card.channel,
                     &ts,
                     blocks::candidates_decided(&candidates, index, &by),
@@ -787,7 +788,7 @@ impl IncidentSwarm {
             if version > ctx.state(|s| s.card_shown)
                 && let Some(card) = card
             {
-                edit(ctx, update(&card.channel, &card.ts, msg)).await;
+                edit(ctx, UpdateMessage::of(&card.channel, &card.ts, msg)).await;
             }
             ctx.state_mut(|s| s.card_shown = version);
             if ctx.state(|s| s.closing && s.incident.card_version == s.card_shown) {
@@ -814,7 +815,7 @@ async fn note(ctx: &WorkflowContext<IncidentSwarm>, emoji: &str, text: &str) {
 /// Posts in the incident's thread; returns the message's ts.
 async fn notify_thread(ctx: &WorkflowContext<IncidentSwarm>, m: Message) -> Option<String> {
     let card = ctx.state(|s| s.incident.status.card.clone())?;
-    notify(ctx, post(&card.channel, Some(&card.ts), m)).await
+    notify(ctx, PostMessage::of(&card.channel, Some(&card.ts), m)).await
 }
 
 /// A notification Slack refuses for good is recorded on the timeline, never fatal.
@@ -840,37 +841,12 @@ async fn edit(ctx: &WorkflowContext<IncidentSwarm>, msg: UpdateMessage) {
     }
 }
 
-fn post(channel: &str, thread_ts: Option<&str>, m: Message) -> PostMessage {
-    PostMessage {
-        channel: channel.to_owned(),
-        thread_ts: thread_ts.map(str::to_owned),
-        text: m.text,
-        blocks: m.blocks,
-    }
-}
-
-fn update(channel: &str, ts: &str, m: Message) -> UpdateMessage {
-    UpdateMessage {
-        channel: channel.to_owned(),
-        ts: ts.to_owned(),
-        text: m.text,
-        blocks: m.blocks,
-    }
-}
-
 /// A user id (`U…`/`W…`) or user group id (`S…`) as a Slack mention.
 fn mention(who: &str) -> String {
     if who.starts_with('S') {
         format!("<!subteam^{who}>")
     } else {
         format!("<@{who}>")
-    }
-}
-
-fn ui_link(policy: &IncidentPolicy, id: &str) -> String {
-    match url::Url::parse(&policy.ui_url) {
-        Ok(ui) => chatops_common::settings::workflow_url(&ui, &policy.namespace, id),
-        Err(_) => String::new(),
     }
 }
 
@@ -888,10 +864,6 @@ fn retrying(timeout: Duration, attempts: u32) -> ActivityOptions {
 
 fn now(ctx: &WorkflowContext<IncidentSwarm>) -> String {
     rfc3339(ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now)))
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 /// The pull request description (and, without an agent's change, the committed proposal).

@@ -87,7 +87,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     (
         "slack.channel_burst",
         Some("10"),
-        "posts to one channel sent at once before they are spread ~1 per second (1–50)",
+        "posts to one channel sent at once before they are spread ~1 per second",
     ),
     (
         "feature.intake_timeout",
@@ -728,7 +728,7 @@ impl Settings {
                 api_url: url("slack.api_url")?,
                 channel: name("slack.channel")?,
                 socket_connections,
-                channel_burst: count("slack.channel_burst", 50)?,
+                channel_burst: count("slack.channel_burst", 100_000)?,
             },
             database: DatabaseSettings {
                 url: {

@@ -22,6 +22,17 @@ impl std::fmt::Debug for Http {
     }
 }
 
+/// The connector every outgoing call uses: HTTPS with bundled web roots (no system CA store
+/// needed), plain HTTP for loopback stand-ins.
+pub fn connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .build()
+}
+
 /// An answer: status and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -62,14 +73,8 @@ impl Default for Http {
 impl Http {
     /// A client speaking HTTPS (bundled web roots) and plain HTTP.
     pub fn new() -> Self {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .build();
         Self {
-            inner: HyperClient::builder(TokioExecutor::new()).build(https),
+            inner: HyperClient::builder(TokioExecutor::new()).build(connector()),
         }
     }
 

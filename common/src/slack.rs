@@ -11,12 +11,7 @@ pub type Client = SlackClient<Connector>;
 
 /// A Slack client whose Web API calls go to `api_url` (e.g. `https://slack.com/api`).
 pub fn client(api_url: &url::Url) -> Arc<Client> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .build();
+    let https = crate::http::connector();
     let base = api_url.as_str().trim_end_matches('/');
     Arc::new(SlackClient::new(
         SlackClientHyperConnector::with_connector(https).with_slack_api_url(base),

@@ -244,7 +244,7 @@ fn gate_line(gate: &Gate) -> String {
         (GateState::Pending, Some(d)) => format!(" (times out at {d})"),
         _ => String::new(),
     };
-    let votes = if gate.needed() > 1 || !gate.approvals.is_empty() {
+    let votes = if gate.needed() > 1 {
         let who: Vec<String> = gate
             .approvals
             .iter()

@@ -48,6 +48,11 @@ async fn approve_walks_every_phase_and_completes() -> anyhow::Result<()> {
         .card_showing(&card, &format!("intake gate approved by @{APPROVER} at "))
         .await?;
     assert!(decided.edits > 0);
+    assert!(
+        !decided.rendered().contains("approvals"),
+        "one approver needed: no vote count on the card: {}",
+        decided.rendered()
+    );
     let request_now = stack
         .slack
         .wait_for("the approval request to lose its buttons", WAIT, |r| {

@@ -119,6 +119,10 @@ impl IncidentCommand {
             "the open incidents, with severity and age",
         ),
         (
+            "/incident commander <id> <@user>",
+            "hand command of an incident to someone",
+        ),
+        (
             "/incident resolve <id> <summary>",
             "resolve an incident; its postmortem is posted in its thread",
         ),
@@ -653,12 +657,15 @@ mod tests {
                 "status incident-a incident-b",
                 "takes at most one incident id",
             ),
-            ("resolve", "Missing the incident id."),
+            (
+                "resolve",
+                "Missing the incident id. Usage: `/incident resolve &lt;id&gt; &lt;summary&gt;`",
+            ),
             ("resolve incident-abc", "Missing what fixed it."),
             ("list all", "takes no arguments"),
             (
                 "commander incident-abc",
-                "Missing the incident id and the new commander.",
+                "Missing the incident id and the new commander. Usage: `/incident commander &lt;id&gt; &lt;@user&gt;`",
             ),
             (
                 "commander incident-abc @alice",

@@ -160,14 +160,34 @@ impl Temporal {
 
     /// Hands `alert` to `ContinuousMonitoring`, starting it if it is not running.
     pub async fn send_alert(&self, alert: &Alert) -> Result<(), TemporalError> {
-        let options = WorkflowStartOptions::new(self.task_queue.clone(), self.monitor_id()).build();
+        self.signal_with_start(
+            workflows::CONTINUOUS_MONITORING,
+            self.monitor_id(),
+            &MonitorStats::default(),
+            signals::ALERT,
+            alert,
+        )
+        .await
+    }
+
+    /// Sends signal `name` to the singleton `id` of `workflow_type`, starting it with `input`
+    /// when it is not running.
+    async fn signal_with_start<I: Serialize, P: Serialize>(
+        &self,
+        workflow_type: &str,
+        id: String,
+        input: &I,
+        name: &str,
+        payload: &P,
+    ) -> Result<(), TemporalError> {
+        let options = WorkflowStartOptions::new(self.task_queue.clone(), id).build();
         match self
             .client
             .signal_with_start_workflow(
-                UntypedWorkflow::new(workflows::CONTINUOUS_MONITORING),
-                json(&MonitorStats::default())?,
-                UntypedSignal::new(signals::ALERT),
-                json(alert)?,
+                UntypedWorkflow::new(workflow_type),
+                json(input)?,
+                UntypedSignal::new(name),
+                json(payload)?,
                 options,
             )
             .await
@@ -189,26 +209,14 @@ impl Temporal {
 
     /// Engages the emergency stop, starting `EmergencyFreeze` if it never ran.
     pub async fn engage_freeze(&self, req: &FreezeRequest) -> Result<(), TemporalError> {
-        let options = WorkflowStartOptions::new(
-            self.task_queue.clone(),
+        self.signal_with_start(
+            workflows::EMERGENCY_FREEZE,
             freeze_workflow_id(&self.task_queue),
+            &FreezeStatus::default(),
+            signals::ENGAGE,
+            req,
         )
-        .build();
-        match self
-            .client
-            .signal_with_start_workflow(
-                UntypedWorkflow::new(workflows::EMERGENCY_FREEZE),
-                json(&FreezeStatus::default())?,
-                UntypedSignal::new(signals::ENGAGE),
-                json(req)?,
-                options,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(WorkflowStartError::Rpc(status)) => Err(rpc(status)),
-            Err(e) => Err(TemporalError::Other(e.to_string())),
-        }
+        .await
     }
 
     /// Releases the emergency stop; `NotFound` when it never ran.

@@ -90,17 +90,15 @@ impl IncidentSwarm {
 
     #[signal(name = signals::ALERT)]
     pub fn alert(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = self.at(ctx);
-        self.apply(&at, signals::ALERT, payload, |i, a: Alert, at| {
+        self.apply(ctx, signals::ALERT, payload, |i, a: Alert, at| {
             i.alert(&a, at)
         });
     }
 
     #[signal(name = signals::ACKNOWLEDGE)]
     pub fn acknowledge(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = self.at(ctx);
         self.apply(
-            &at,
+            ctx,
             signals::ACKNOWLEDGE,
             payload,
             |i, a: Acknowledge, at| i.acknowledge(&a, at),
@@ -113,9 +111,8 @@ impl IncidentSwarm {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        let at = self.at(ctx);
         self.apply(
-            &at,
+            ctx,
             signals::ASSIGN_COMMANDER,
             payload,
             |i, a: AssignCommander, at| i.assign_commander(&a, at),
@@ -128,9 +125,8 @@ impl IncidentSwarm {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        let at = self.at(ctx);
         self.apply(
-            &at,
+            ctx,
             signals::CHOOSE_DIAGNOSIS,
             payload,
             |i, c: ChooseDiagnosis, at| i.choose(&c, at),
@@ -139,16 +135,14 @@ impl IncidentSwarm {
 
     #[signal(name = signals::ROLLBACK)]
     pub fn rollback(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = self.at(ctx);
-        self.apply(&at, signals::ROLLBACK, payload, |i, r: Rollback, at| {
+        self.apply(ctx, signals::ROLLBACK, payload, |i, r: Rollback, at| {
             i.rollback(&r, at)
         });
     }
 
     #[signal(name = signals::RESOLVE)]
     pub fn resolve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = self.at(ctx);
-        self.apply(&at, signals::RESOLVE, payload, |i, r: Resolve, at| {
+        self.apply(ctx, signals::RESOLVE, payload, |i, r: Resolve, at| {
             i.resolve(&r, at)
         });
     }
@@ -182,11 +176,12 @@ impl IncidentSwarm {
     /// Decodes a signal payload tolerantly: a malformed one is recorded, never fatal.
     fn apply<T: serde::de::DeserializeOwned>(
         &mut self,
-        at: &str,
+        ctx: &SyncWorkflowContext<Self>,
         name: &str,
         payload: serde_json::Value,
         f: impl FnOnce(&mut Incident, T, &str) -> Outcome,
     ) {
+        let at = &self.at(ctx);
         match serde_json::from_value::<T>(payload) {
             Ok(p) => {
                 if let Outcome::Ignored(why) = f(&mut self.incident, p, at) {

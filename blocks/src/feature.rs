@@ -72,6 +72,10 @@ pub struct ApprovalView<'a> {
     pub requester: &'a str,
     /// When the gate times out, as already-formatted text (e.g. `in 24h`).
     pub timeout: &'a str,
+    /// What a timeout does: `rejected`, or `approved` for a gate that auto-approves.
+    pub on_timeout: &'a str,
+    /// More to show under the request (the plan, the readiness score), Slack mrkdwn.
+    pub detail: Option<&'a str>,
 }
 
 /// The approval request posted in the feature's thread, with Approve and Reject buttons.
@@ -98,10 +102,14 @@ pub fn approval_request(view: &ApprovalView<'_>) -> Message {
         blocks: vec![
             SlackSectionBlock::new()
                 .with_text(md!(
-                    ":raised_hand: *Approval needed: {} gate*\n>{}\nRequested by <@{}>. Without a decision it is rejected {}.",
+                    ":raised_hand: *Approval needed: {} gate*\n>{}\n{}Requested by <@{}>. Without a decision it is {} {}.",
                     view.gate,
                     escape(&truncate(view.request, 2000)),
+                    view.detail
+                        .map(|d| format!("{}\n", truncate(d, 2500)))
+                        .unwrap_or_default(),
                     view.requester,
+                    view.on_timeout,
                     view.timeout
                 ))
                 .into(),
@@ -239,6 +247,7 @@ fn gate_line(gate: &Gate) -> String {
         GateState::Approved => ":white_check_mark:",
         GateState::Rejected => ":x:",
         GateState::TimedOut => ":alarm_clock:",
+        GateState::Skipped => ":fast_forward:",
     };
     let deadline = match (&gate.state, &gate.deadline) {
         (GateState::Pending, Some(d)) => format!(" (times out at {d})"),
@@ -276,6 +285,7 @@ fn gate_state_word(state: GateState) -> &'static str {
         GateState::Approved => "approved",
         GateState::Rejected => "rejected",
         GateState::TimedOut => "timed out (rejected)",
+        GateState::Skipped => "skipped",
     }
 }
 

@@ -29,6 +29,7 @@ fn status(phase: Phase, gate: GateState) -> FeatureStatus {
             deadline: Some("2026-11-22T09:00:00Z".into()),
             required: 0,
             approvals: vec![],
+            escalated: false,
         }],
         blockers: vec![],
         timeline: vec![TimelineEntry {
@@ -83,6 +84,8 @@ fn approval_request_with_buttons() {
         request: "Add OAuth2 login <with> & PKCE",
         requester: "U0REQUESTER",
         timeout: "in 24h",
+        on_timeout: "rejected",
+        detail: None,
     };
     insta::assert_json_snapshot!(json(&feature::approval_request(&view)));
 }
@@ -108,6 +111,8 @@ fn approval_buttons_decode_to_their_gate() {
         request: "x",
         requester: "U1",
         timeout: "in 1h",
+        on_timeout: "rejected",
+        detail: None,
     };
     let (_, buttons) = chatops_blocks::text::render(
         "",

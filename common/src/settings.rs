@@ -91,8 +91,189 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ),
     (
         "feature.intake_timeout",
+        Some("48h"),
+        "how long the intake (requirement) gate waits before auto-rejecting",
+    ),
+    (
+        "feature.intake_escalation",
         Some("24h"),
-        "how long the intake gate waits before auto-rejecting",
+        "how long the intake gate waits before calling `feature.escalation` (0s: never)",
+    ),
+    (
+        "feature.plan_escalation",
+        Some("48h"),
+        "how long the task-plan gate waits before calling `feature.escalation` (0s: never)",
+    ),
+    (
+        "feature.plan_timeout",
+        Some("72h"),
+        "how long the task-plan gate waits before auto-approving, with a visible warning",
+    ),
+    (
+        "feature.production_timeout",
+        Some("72h"),
+        "how long the production gate waits before auto-rejecting (it is never auto-approved)",
+    ),
+    (
+        "feature.escalation",
+        None,
+        "who gate escalations and failed phases mention: a user (`U…`) or user group (`S…`) id",
+    ),
+    (
+        "feature.repository",
+        None,
+        "default `owner/name` features are delivered to (a request may name its own)",
+    ),
+    (
+        "feature.checks",
+        None,
+        "quality checks, a JSON list of {name, command, required, weight, timeout_secs}; run in `quality.workdir`",
+    ),
+    (
+        "feature.repositories",
+        None,
+        "per-repository overrides, JSON {\"owner/name\": {checks, threshold, min_coverage}}",
+    ),
+    (
+        "feature.quality_threshold",
+        Some("85"),
+        "weighted quality score (0–100) a change needs to merge",
+    ),
+    (
+        "feature.min_coverage",
+        Some("80"),
+        "coverage (the `coverage` check's score=NN) a change needs to merge",
+    ),
+    (
+        "quality.workdir",
+        Some("."),
+        "folder the quality checks run in: the checkout of the feature branch",
+    ),
+    (
+        "approvals.admins",
+        None,
+        "comma-separated user (`U…`) and user group (`S…`) ids who may skip a gate; nobody may without it",
+    ),
+    (
+        "github.auto_merge",
+        Some("false"),
+        "squash-merge the feature's pull request before the production deploy",
+    ),
+    (
+        "agent.command",
+        None,
+        "delivery agent, command backend (`sh -c`): request JSON on stdin, answer JSON on stdout",
+    ),
+    (
+        "agent.url",
+        None,
+        "delivery agent, OpenAI-compatible base URL (`…/v1`); `/chat/completions` is called",
+    ),
+    ("agent.model", Some("gpt-4o-mini"), "model for `agent.url`"),
+    (
+        "agent.api_key",
+        None,
+        "bearer key for `agent.url` and `agent.alternative_url`",
+    ),
+    (
+        "agent.alternative_command",
+        None,
+        "agent asked when the first keeps failing, command backend",
+    ),
+    (
+        "agent.alternative_url",
+        None,
+        "agent asked when the first keeps failing, OpenAI-compatible base URL",
+    ),
+    (
+        "agent.timeout",
+        Some("5m"),
+        "how long one agent answer may take",
+    ),
+    (
+        "agent.attempts",
+        Some("3"),
+        "attempts per agent before the next rung of the ladder (1–10)",
+    ),
+    (
+        "deploy.staging_command",
+        None,
+        "staging deploy command (`sh -c`, with CHATOPS_SHA, CHATOPS_ENVIRONMENT, CHATOPS_FEATURE)",
+    ),
+    (
+        "deploy.staging_webhook",
+        None,
+        "staging deploy webhook, POSTed {environment, sha, feature}",
+    ),
+    (
+        "deploy.staging_health_url",
+        None,
+        "staging health endpoint; 2xx is healthy",
+    ),
+    (
+        "deploy.staging_metrics_url",
+        None,
+        "staging metrics source answering {\"error_rate\": f, \"latency_ms\": f}",
+    ),
+    (
+        "deploy.staging_interval",
+        Some("30s"),
+        "between staging health checks",
+    ),
+    (
+        "deploy.staging_window",
+        Some("5m"),
+        "how long staging is watched",
+    ),
+    (
+        "deploy.production_command",
+        None,
+        "production deploy command (`sh -c`, same variables)",
+    ),
+    (
+        "deploy.production_webhook",
+        None,
+        "production deploy webhook",
+    ),
+    (
+        "deploy.production_health_url",
+        None,
+        "production health endpoint",
+    ),
+    (
+        "deploy.production_metrics_url",
+        None,
+        "production metrics source",
+    ),
+    (
+        "deploy.production_interval",
+        Some("15s"),
+        "between production health checks",
+    ),
+    (
+        "deploy.production_window",
+        Some("10m"),
+        "how long production is watched",
+    ),
+    (
+        "deploy.down_migration_command",
+        None,
+        "rollback saga's first step (`sh -c`), before the previous commit is redeployed",
+    ),
+    (
+        "deploy.max_failures",
+        Some("3"),
+        "roll back after more than this many failed health checks in a row",
+    ),
+    (
+        "deploy.error_rate_factor",
+        Some("3"),
+        "roll back when the error rate stays above this multiple of the pre-deploy baseline",
+    ),
+    (
+        "deploy.latency_factor",
+        Some("5"),
+        "roll back when latency stays above this multiple of the pre-deploy baseline",
     ),
     (
         "feature.phase_duration",
@@ -282,6 +463,10 @@ pub struct Settings {
     pub github: GitHubSettings,
     /// Feature-delivery policy.
     pub feature: FeatureSettings,
+    /// Delivery agents.
+    pub agent: AgentSettings,
+    /// Deploys and health watching.
+    pub deploy: DeploySettings,
     /// Incident response.
     pub incident: IncidentSettings,
     /// The emergency stop.
@@ -364,11 +549,83 @@ impl fmt::Debug for GitHubSettings {
     }
 }
 
-/// `[feature]`
+/// `[feature]` and `[quality]`
 #[derive(Debug, Clone)]
 pub struct FeatureSettings {
     pub intake_timeout: Duration,
     pub phase_duration: Duration,
+    pub intake_escalation: Duration,
+    pub plan_escalation: Duration,
+    pub plan_timeout: Duration,
+    pub production_timeout: Duration,
+    pub escalation: Option<String>,
+    pub repository: Option<String>,
+    pub checks: Vec<chatops_contract::lifecycle::CheckSpec>,
+    /// Per-repository overrides, as JSON objects keyed by `owner/name`.
+    pub repositories: std::collections::BTreeMap<String, serde_json::Value>,
+    pub quality_threshold: f64,
+    pub min_coverage: f64,
+    pub workdir: std::path::PathBuf,
+    pub admins: Vec<String>,
+    pub auto_merge: bool,
+}
+
+/// One agent endpoint.
+#[derive(Clone)]
+pub enum AgentEndpointSettings {
+    /// OpenAI-compatible chat completions.
+    Http {
+        url: Url,
+        model: String,
+        key: Option<SecretString>,
+    },
+    /// `sh -c` command.
+    Command(String),
+}
+
+impl fmt::Debug for AgentEndpointSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Http { url, model, key } => f
+                .debug_struct("Http")
+                .field("url", &url.as_str())
+                .field("model", model)
+                .field("key", &key.as_ref().map(|_| "[redacted]"))
+                .finish(),
+            Self::Command(c) => f.debug_tuple("Command").field(c).finish(),
+        }
+    }
+}
+
+/// `[agent]`
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    pub primary: Option<AgentEndpointSettings>,
+    pub alternative: Option<AgentEndpointSettings>,
+    pub timeout: Duration,
+    pub attempts: u32,
+}
+
+/// One environment of `[deploy]`.
+#[derive(Debug, Clone, Default)]
+pub struct DeployEnvSettings {
+    pub command: Option<String>,
+    pub webhook: Option<Url>,
+    pub health_url: Option<Url>,
+    pub metrics_url: Option<Url>,
+    pub interval: Duration,
+    pub window: Duration,
+}
+
+/// `[deploy]`
+#[derive(Debug, Clone)]
+pub struct DeploySettings {
+    pub staging: DeployEnvSettings,
+    pub production: DeployEnvSettings,
+    pub down_migration_command: Option<String>,
+    pub max_failures: u32,
+    pub error_rate_factor: f64,
+    pub latency_factor: f64,
 }
 
 /// `[incident]`
@@ -604,6 +861,82 @@ impl Settings {
                 )),
             }
         };
+        let percent = |key: &str| -> Result<f64, SettingsError> {
+            let v = value(key)?;
+            match v.parse::<f64>() {
+                Ok(x) if (0.0..=100.0).contains(&x) => Ok(x),
+                _ => Err(SettingsError::new(
+                    key,
+                    format!("`{v}` must be a number from 0 to 100, like 85"),
+                )),
+            }
+        };
+        let factor = |key: &str| -> Result<f64, SettingsError> {
+            let v = value(key)?;
+            match v.parse::<f64>() {
+                Ok(x) if x > 1.0 && x.is_finite() => Ok(x),
+                _ => Err(SettingsError::new(
+                    key,
+                    format!("`{v}` must be a number above 1, like 3"),
+                )),
+            }
+        };
+        let flag = |key: &str| -> Result<bool, SettingsError> {
+            match value(key)?.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "on" => Ok(true),
+                "false" | "no" | "0" | "off" => Ok(false),
+                other => Err(SettingsError::new(
+                    key,
+                    format!("`{other}` must be true or false"),
+                )),
+            }
+        };
+        let optional_url = |key: &str| -> Result<Option<Url>, SettingsError> {
+            match optional(key)? {
+                Some(_) => Ok(Some(url(key)?)),
+                None => Ok(None),
+            }
+        };
+        let endpoint = |url_key: &str,
+                        command_key: &str|
+         -> Result<Option<AgentEndpointSettings>, SettingsError> {
+            match (optional(url_key)?, optional(command_key)?) {
+                (Some(_), Some(_)) => Err(SettingsError::new(
+                    command_key,
+                    format!("set either {url_key} or {command_key}, not both"),
+                )),
+                (Some(_), None) => Ok(Some(AgentEndpointSettings::Http {
+                    url: url(url_key)?,
+                    model: value("agent.model")?,
+                    key: optional("agent.api_key")?.map(SecretString::from),
+                })),
+                (None, Some(cmd)) => Ok(Some(AgentEndpointSettings::Command(cmd))),
+                (None, None) => Ok(None),
+            }
+        };
+        let deploy_env = |env: &str| -> Result<DeployEnvSettings, SettingsError> {
+            let key = |k: &str| format!("deploy.{env}_{k}");
+            let command = optional(&key("command"))?;
+            let webhook = optional_url(&key("webhook"))?;
+            if command.is_some() && webhook.is_some() {
+                return Err(SettingsError::new(
+                    &key("webhook"),
+                    format!(
+                        "set either {} or {}, not both",
+                        key("command"),
+                        key("webhook")
+                    ),
+                ));
+            }
+            Ok(DeployEnvSettings {
+                command,
+                webhook,
+                health_url: optional_url(&key("health_url"))?,
+                metrics_url: optional_url(&key("metrics_url"))?,
+                interval: duration(&key("interval"))?,
+                window: duration(&key("window"))?,
+            })
+        };
         let listen = address("shell.listen")?;
         let agent_backend = match (
             optional("incident.agent_url")?,
@@ -757,6 +1090,42 @@ impl Settings {
             feature: FeatureSettings {
                 intake_timeout: duration("feature.intake_timeout")?,
                 phase_duration: duration("feature.phase_duration")?,
+                intake_escalation: duration("feature.intake_escalation")?,
+                plan_escalation: duration("feature.plan_escalation")?,
+                plan_timeout: duration("feature.plan_timeout")?,
+                production_timeout: duration("feature.production_timeout")?,
+                escalation: optional("feature.escalation")?,
+                repository: match optional("feature.repository")? {
+                    Some(r) => Some(owner_name("feature.repository", r)?),
+                    None => None,
+                },
+                checks: match optional("feature.checks")? {
+                    Some(v) => parse_checks("feature.checks", &v)?,
+                    None => Vec::new(),
+                },
+                repositories: match optional("feature.repositories")? {
+                    Some(v) => parse_repositories(&v)?,
+                    None => std::collections::BTreeMap::new(),
+                },
+                quality_threshold: percent("feature.quality_threshold")?,
+                min_coverage: percent("feature.min_coverage")?,
+                workdir: std::path::PathBuf::from(value("quality.workdir")?),
+                admins: people("approvals.admins")?,
+                auto_merge: flag("github.auto_merge")?,
+            },
+            agent: AgentSettings {
+                primary: endpoint("agent.url", "agent.command")?,
+                alternative: endpoint("agent.alternative_url", "agent.alternative_command")?,
+                timeout: duration("agent.timeout")?,
+                attempts: count("agent.attempts", 10)?,
+            },
+            deploy: DeploySettings {
+                staging: deploy_env("staging")?,
+                production: deploy_env("production")?,
+                down_migration_command: optional("deploy.down_migration_command")?,
+                max_failures: count("deploy.max_failures", 1000)?,
+                error_rate_factor: factor("deploy.error_rate_factor")?,
+                latency_factor: factor("deploy.latency_factor")?,
             },
             incident: IncidentSettings {
                 channel: match optional("incident.channel")? {
@@ -842,6 +1211,106 @@ pub fn redact(secret: &SecretString) -> String {
     format!("{prefix}-…({} chars)", s.len())
 }
 
+/// `owner/name`, or an error naming `key`.
+fn owner_name(key: &str, r: String) -> Result<String, SettingsError> {
+    let valid = r
+        .split_once('/')
+        .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+    if valid {
+        Ok(r)
+    } else {
+        Err(SettingsError::new(
+            key,
+            format!("`{r}` must look like owner/name"),
+        ))
+    }
+}
+
+/// A JSON list of checks, each one checked.
+fn parse_checks(
+    key: &str,
+    raw: &str,
+) -> Result<Vec<chatops_contract::lifecycle::CheckSpec>, SettingsError> {
+    let checks: Vec<chatops_contract::lifecycle::CheckSpec> = serde_json::from_str(raw)
+        .map_err(|e| {
+            SettingsError::new(
+                key,
+                format!(
+                    "is not a JSON list of checks like [{{\"name\": \"unit_tests\", \"command\": \"cargo test\"}}] ({e})"
+                ),
+            )
+        })?;
+    let mut seen = BTreeSet::new();
+    for c in &checks {
+        if c.name.trim().is_empty() || c.command.trim().is_empty() {
+            return Err(SettingsError::new(
+                key,
+                "every check needs a name and a command",
+            ));
+        }
+        if !seen.insert(c.name.clone()) {
+            return Err(SettingsError::new(
+                key,
+                format!("check `{}` appears twice", c.name),
+            ));
+        }
+        if !(c.weight >= 0.0 && c.weight.is_finite()) {
+            return Err(SettingsError::new(
+                key,
+                format!("check `{}` has a negative weight", c.name),
+            ));
+        }
+    }
+    Ok(checks)
+}
+
+/// `{"owner/name": {checks, threshold, min_coverage}}`, each entry checked.
+fn parse_repositories(
+    raw: &str,
+) -> Result<std::collections::BTreeMap<String, serde_json::Value>, SettingsError> {
+    const KEY: &str = "feature.repositories";
+    let map: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_str(raw)
+        .map_err(|e| {
+            SettingsError::new(
+                KEY,
+                format!("is not a JSON object keyed by owner/name ({e})"),
+            )
+        })?;
+    for (repo, v) in &map {
+        owner_name(KEY, repo.clone())?;
+        let Some(obj) = v.as_object() else {
+            return Err(SettingsError::new(
+                KEY,
+                format!("`{repo}` must map to an object"),
+            ));
+        };
+        for (k, inner) in obj {
+            match k.as_str() {
+                "checks" => {
+                    parse_checks(KEY, &inner.to_string())?;
+                }
+                "threshold" | "min_coverage" => {
+                    if !inner.as_f64().is_some_and(|x| (0.0..=100.0).contains(&x)) {
+                        return Err(SettingsError::new(
+                            KEY,
+                            format!("`{repo}`.{k} must be a number from 0 to 100"),
+                        ));
+                    }
+                }
+                other => {
+                    return Err(SettingsError::new(
+                        KEY,
+                        format!(
+                            "`{repo}` has unknown key `{other}` (checks, threshold, min_coverage)"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(map)
+}
+
 fn env_source(vars: std::collections::HashMap<String, String>) -> Environment {
     Environment::with_prefix("CHATOPS")
         .prefix_separator("__")
@@ -900,7 +1369,7 @@ mod tests {
         let s = load(&[]).expect("defaults load");
         assert_eq!(s.temporal.address.as_str(), "http://127.0.0.1:7233/");
         assert_eq!(s.temporal.task_queue, "chatops");
-        assert_eq!(s.feature.intake_timeout, Duration::from_secs(24 * 3600));
+        assert_eq!(s.feature.intake_timeout, Duration::from_secs(48 * 3600));
         assert!(s.slack.bot_token.is_none());
         assert_eq!(
             s.bot_token().expect_err("missing").to_string(),

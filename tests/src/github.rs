@@ -25,6 +25,18 @@ pub struct Repo {
     pub calls: Vec<String>,
     /// Answer the next `POST …/pulls` with this status once (e.g. 502).
     pub fail_next_pull: Option<u16>,
+    /// Answer the next `PUT …/merge` with this status once, after merging (a lost answer).
+    pub fail_after_merge: Option<u16>,
+    /// Commit messages, oldest first.
+    pub commit_messages: Vec<String>,
+    /// (issue number, body) of every comment.
+    pub comments: Vec<(u64, String)>,
+    /// Issue number → labels.
+    pub labels: HashMap<u64, Vec<String>>,
+    /// (sha, context, state) of every status set.
+    pub posted_statuses: Vec<(String, String, String)>,
+    /// Pull request numbers merged, once each time a merge happened.
+    pub merges: Vec<u64>,
     commits: u64,
 }
 
@@ -63,6 +75,23 @@ impl LocalGitHub {
             )
             .route("/repos/{o}/{r}/pulls", get(list_pulls).post(create_pull))
             .route("/repos/{o}/{r}/commits/{sha}/status", get(status))
+            .route(
+                "/repos/{o}/{r}/statuses/{sha}",
+                axum::routing::post(set_status),
+            )
+            .route(
+                "/repos/{o}/{r}/issues/{n}/comments",
+                get(list_comments).post(add_comment),
+            )
+            .route(
+                "/repos/{o}/{r}/issues/{n}/labels",
+                axum::routing::post(add_labels),
+            )
+            .route("/repos/{o}/{r}/pulls/{n}", get(get_pull))
+            .route(
+                "/repos/{o}/{r}/pulls/{n}/merge",
+                axum::routing::put(merge_pull),
+            )
             .with_state(repo.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -241,6 +270,8 @@ async fn put_contents(
     }
     state.commits += 1;
     let sha = format!("commit{:03}", state.commits);
+    let message = body["message"].as_str().unwrap_or_default().to_owned();
+    state.commit_messages.push(message);
     state.files.insert((branch.clone(), path), content);
     state.branches.insert(branch, sha.clone());
     let code = if exists {
@@ -335,4 +366,158 @@ async fn status(
         .and_then(|r| r.statuses.get(&sha).cloned())
         .unwrap_or_else(|| json!({"state": "pending", "statuses": [], "total_count": 0}));
     (StatusCode::OK, Json(answer))
+}
+
+async fn set_status(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, sha)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, format!("POST status {sha}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let context = body["context"].as_str().unwrap_or_default().to_owned();
+    let state = body["state"].as_str().unwrap_or_default().to_owned();
+    if let Ok(mut s) = repo.lock() {
+        s.posted_statuses
+            .push((sha, context.clone(), state.clone()));
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({"context": context, "state": state})),
+    )
+}
+
+async fn list_comments(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, n)): Path<(String, String, u64)>,
+) -> Answer {
+    record(&repo, format!("GET comments {n}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let found: Vec<Value> = repo
+        .lock()
+        .map(|s| {
+            s.comments
+                .iter()
+                .filter(|(i, _)| *i == n)
+                .map(|(_, b)| json!({"body": b}))
+                .collect()
+        })
+        .unwrap_or_default();
+    (StatusCode::OK, Json(Value::Array(found)))
+}
+
+async fn add_comment(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, format!("POST comment {n}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let text = body["body"].as_str().unwrap_or_default().to_owned();
+    if let Ok(mut s) = repo.lock() {
+        s.comments.push((n, text.clone()));
+    }
+    (StatusCode::CREATED, Json(json!({"body": text})))
+}
+
+async fn add_labels(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, format!("POST labels {n}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let added: Vec<String> = body["labels"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all = repo
+        .lock()
+        .map(|mut s| {
+            let labels = s.labels.entry(n).or_default();
+            for l in added {
+                if !labels.contains(&l) {
+                    labels.push(l);
+                }
+            }
+            labels.clone()
+        })
+        .unwrap_or_default();
+    let shown: Vec<Value> = all.iter().map(|l| json!({"name": l})).collect();
+    (StatusCode::OK, Json(Value::Array(shown)))
+}
+
+async fn get_pull(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, n)): Path<(String, String, u64)>,
+) -> Answer {
+    record(&repo, format!("GET pull {n}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let pr = repo
+        .lock()
+        .ok()
+        .and_then(|s| s.pulls.iter().find(|p| p["number"] == n).cloned());
+    match pr {
+        Some(pr) => (StatusCode::OK, Json(pr)),
+        None => (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))),
+    }
+}
+
+async fn merge_pull(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, format!("PUT merge {n}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let Ok(mut s) = repo.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    };
+    let Some(at) = s.pulls.iter().position(|p| p["number"] == n) else {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"})));
+    };
+    if s.pulls[at]["merged"] == true {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            Json(json!({"message": "Pull Request is not mergeable"})),
+        );
+    }
+    let sha = format!("merge{n:03}");
+    s.pulls[at]["merged"] = json!(true);
+    s.pulls[at]["state"] = json!("closed");
+    s.pulls[at]["merge_commit_sha"] = json!(sha);
+    s.merges.push(n);
+    s.commit_messages
+        .push(body["commit_title"].as_str().unwrap_or_default().to_owned());
+    s.branches.insert("main".into(), sha.clone());
+    if let Some(code) = s.fail_after_merge.take() {
+        let code = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
+        return (
+            code,
+            Json(json!({"message": "injected failure after merging"})),
+        );
+    }
+    (StatusCode::OK, Json(json!({"sha": sha, "merged": true})))
 }

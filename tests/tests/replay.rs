@@ -63,10 +63,19 @@ async fn a_fresh_history_replays_and_can_be_recorded() -> anyhow::Result<()> {
     let stack = Stack::start("replay", StackOptions::default()).await?;
     let mut recorded = Vec::new();
     for (name, press) in [("approved", "Approve"), ("rejected", "Reject")] {
-        let (id, _card, request) = stack.feature_at_intake(&format!("Replay {name}")).await?;
+        let (id, card, request) = stack.feature_at_intake(&format!("Replay {name}")).await?;
         stack.press(&request, press)?;
+        if press == "Approve" {
+            // Through every phase: the plan and production gates too.
+            for gate in ["plan", "production"] {
+                let asked = stack
+                    .reply_containing(&card, &format!("Approval needed: {gate} gate"))
+                    .await?;
+                stack.press(&asked, "Approve")?;
+            }
+        }
         stack.workflow_closed(&id).await?;
-        recorded.push((format!("feature_delivery_{name}"), id));
+        recorded.push((format!("feature_delivery_lifecycle_{name}"), id));
     }
 
     // An incident opened by hand, acknowledged and resolved (no agents: humans diagnose).

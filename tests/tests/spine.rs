@@ -68,27 +68,44 @@ async fn approve_walks_every_phase_and_completes() -> anyhow::Result<()> {
         request_now.rendered()
     );
 
-    // Every placeholder phase is reported as such in the thread, then the feature completes.
+    // Every phase is reported in the thread; the plan and production gates ask for approval
+    // too. On embedded defaults (no agent, checks or deploys) each phase says what it skipped.
+    stack.reply_containing(&card, "> Planning").await?;
+    let plan = stack
+        .reply_containing(&card, "Approval needed: plan gate")
+        .await?;
+    stack.press(&plan, "Approve")?;
     for phase in [
-        "Planning",
-        "Development",
-        "Testing",
-        "Staging",
-        "Production readiness",
-        "Production",
+        "> Development",
+        "> Testing",
+        "> Staging",
+        "> Production readiness",
     ] {
-        stack
-            .reply_containing(&card, &format!("{phase} — placeholder"))
-            .await?;
+        stack.reply_containing(&card, phase).await?;
     }
-    stack.reply_containing(&card, "Delivered.").await?;
+    let production = stack
+        .reply_containing(&card, "Approval needed: production gate")
+        .await?;
+    stack.press(&production, "Approve")?;
+    stack.reply_containing(&card, "> Production").await?;
+    stack
+        .reply_containing(&card, "Delivered to production.")
+        .await?;
     stack.card_showing(&card, "Phase: [done] Complete").await?;
     assert_eq!(
         stack.workflow_closed(&id).await?,
         "WORKFLOW_EXECUTION_STATUS_COMPLETED"
     );
+    let thread = stack.thread_text(&card);
+    for said in [
+        "No agent is configured",
+        "No quality checks are configured",
+        "No staging deploy or health check is configured",
+    ] {
+        assert!(thread.contains(said), "{said:?} missing from:\n{thread}");
+    }
 
-    // `/feature status` shows the new phase, the decision and the placeholders.
+    // `/feature status` shows the new phase and every decision.
     let ack = stack.command("/feature", &format!("status {id}")).await?;
     assert!(
         stack.ack_text(&ack).is_empty(),
@@ -98,11 +115,12 @@ async fn approve_walks_every_phase_and_completes() -> anyhow::Result<()> {
         .ephemeral_containing(&format!("{id} — [done] Complete"))
         .await?;
     let text = status.rendered();
-    assert!(
-        text.contains("intake gate approved by @U0APPROVER"),
-        "{text}"
-    );
-    assert!(text.contains("Placeholder phases (no real work yet): Planning, Development, Testing, Staging, Production readiness, Production"), "{text}");
+    for gate in ["intake", "plan", "production"] {
+        assert!(
+            text.contains(&format!("{gate} gate approved by @U0APPROVER")),
+            "{text}"
+        );
+    }
     Ok(())
 }
 
@@ -125,12 +143,17 @@ async fn status_shows_the_phase_while_the_feature_runs() -> anyhow::Result<()> {
     let request = stack.reply_containing(&card, "Approval needed").await?;
     stack.press(&request, "Approve")?;
     stack
-        .reply_containing(&card, "Planning — placeholder")
+        .reply_containing(&card, "Approval needed: plan gate")
         .await?;
     stack.command("/feature", &format!("status {id}")).await?;
-    stack
-        .ephemeral_containing(&format!("{id} — > Planning (placeholder)"))
+    let planning = stack
+        .ephemeral_containing(&format!("{id} — > Planning"))
         .await?;
+    assert!(
+        planning.rendered().contains("plan gate pending"),
+        "{}",
+        planning.rendered()
+    );
     Ok(())
 }
 
@@ -158,7 +181,7 @@ async fn reject_stops_the_feature_and_says_who() -> anyhow::Result<()> {
     );
     let thread = stack.thread_text(&card);
     assert!(
-        !thread.contains("placeholder"),
+        !thread.contains("> Planning"),
         "no phase may run after a rejection:\n{thread}"
     );
     Ok(())
@@ -367,7 +390,7 @@ async fn a_double_click_decides_once() -> anyhow::Result<()> {
         "{status}"
     );
     stack
-        .reply_containing(&card, "Planning — placeholder")
+        .reply_containing(&card, "Approval needed: plan gate")
         .await?;
     let thread = stack.thread_text(&card);
     assert_eq!(thread.matches("Intake approved by").count(), 1, "{thread}");
@@ -402,6 +425,12 @@ async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
         signals::APPROVE,
         r#"{"gate": "intake", "user": "U0OPS", "comment": "ship it"}"#,
     )?;
+    stack
+        .wait_status(id, "the plan gate", |s| {
+            s["pending_gates"][0]["name"] == "plan"
+        })
+        .await?;
+    stack.signal(id, signals::APPROVE, r#"{"gate": "plan", "user": "U0OPS"}"#)?;
     let result = stack.temporal(&["workflow", "result", "-w", id, "-o", "json"])?;
     assert!(
         result.contains(r#""phase": "complete""#) || result.contains(r#""phase":"complete""#),
@@ -412,7 +441,7 @@ async fn the_temporal_cli_alone_can_drive_a_feature() -> anyhow::Result<()> {
         .await?;
     let thread = stack.thread_text(&card);
     assert!(
-        thread.contains("Staging — placeholder") && !thread.contains("Production — placeholder"),
+        thread.contains("> Staging") && !thread.contains("production gate"),
         "a staging target stops at staging:\n{thread}"
     );
     let status = stack.status(id)?;

@@ -5,6 +5,9 @@ use chatops_contract::feature::{
     Approve, FeatureRequest, FeatureStatus, Gate, GateState, MessageRef, Phase, Reject,
     TimelineEntry, Vote,
 };
+use chatops_contract::lifecycle::{
+    ApprovalGates, Blocker, ChildInfo, ChildStatus, Evidence, SkipGate, UpdatePriority,
+};
 use std::collections::BTreeSet;
 
 /// Who may decide gates, and how many must approve.
@@ -16,6 +19,8 @@ pub struct GateRules {
     pub required: u32,
     /// Gates the requester may not approve themselves.
     pub no_self_approval: Vec<String>,
+    /// Users who may skip a gate; nobody may when empty.
+    pub admins: BTreeSet<String>,
 }
 
 /// What happened to a decision sent to a gate.
@@ -44,6 +49,17 @@ pub struct FeatureState {
     pub card: Option<MessageRef>,
     /// Who may decide gates.
     pub rules: GateRules,
+    /// Whether `pause` holds the delivery.
+    pub paused: bool,
+    /// Open blockers, oldest first.
+    pub blockers: Vec<Blocker>,
+    /// Phase children, in start order.
+    pub children: Vec<ChildInfo>,
+    /// Everything the phases collected.
+    pub evidence: Evidence,
+    /// Notes from `request_clarification` / `request_revisions` / `request_more_evidence`,
+    /// by gate, not yet acted on.
+    pub feedback: Vec<(String, String)>,
 }
 
 impl FeatureState {
@@ -58,6 +74,11 @@ impl FeatureState {
             placeholder_phases: Vec::new(),
             card: None,
             rules: GateRules::default(),
+            paused: false,
+            blockers: Vec::new(),
+            children: Vec::new(),
+            evidence: Evidence::default(),
+            feedback: Vec::new(),
         };
         s.timeline.push(TimelineEntry {
             at: now.to_owned(),
@@ -80,6 +101,7 @@ impl FeatureState {
             deadline: Some(deadline.to_owned()),
             required: self.rules.required.max(1),
             approvals: Vec::new(),
+            escalated: false,
         });
         self.event(now, format!("{name} gate opened"), None);
     }
@@ -108,6 +130,7 @@ impl FeatureState {
                     GateState::Approved => "approved",
                     GateState::Rejected => "rejected",
                     GateState::TimedOut => "timed out",
+                    GateState::Skipped => "skipped",
                     GateState::Pending => "pending",
                 }
             ));
@@ -202,6 +225,187 @@ impl FeatureState {
         DecisionOutcome::Applied
     }
 
+    /// Passes gate `name` because nobody decided in time, for gates that auto-approve.
+    pub fn auto_approve(&mut self, name: &str, note: &str, now: &str) -> DecisionOutcome {
+        let Some(gate) = self.pending_gate_mut(name) else {
+            return DecisionOutcome::Ignored(format!("{name} gate is not pending"));
+        };
+        gate.state = GateState::Approved;
+        gate.decided_by = Some("timeout".to_owned());
+        gate.decided_at = Some(now.to_owned());
+        gate.note = Some(note.to_owned());
+        self.event(now, format!("{name} gate auto-approved: {note}"), None);
+        DecisionOutcome::Applied
+    }
+
+    /// Marks gate `name` escalated; false when it was not pending or already escalated.
+    pub fn escalate(&mut self, name: &str, now: &str) -> bool {
+        let Some(gate) = self.pending_gate_mut(name) else {
+            return false;
+        };
+        if gate.escalated {
+            return false;
+        }
+        gate.escalated = true;
+        self.event(now, format!("{name} gate escalated"), None);
+        true
+    }
+
+    /// Whether `user` may skip gate `name` now; the error is what they are told.
+    pub fn check_skip(&self, k: &SkipGate) -> Result<(), String> {
+        match self.gate(&k.gate) {
+            None => return Err(format!("there is no {} gate", k.gate)),
+            Some(g) if g.state != GateState::Pending => {
+                return Err(format!("the {} gate is not pending", k.gate));
+            }
+            Some(_) => {}
+        }
+        if !self.rules.admins.contains(&k.user) {
+            return Err(format!(
+                "only admins (CHATOPS__APPROVALS__ADMINS) may skip the {} gate",
+                k.gate
+            ));
+        }
+        if k.reason.trim().is_empty() {
+            return Err("skipping a gate needs a reason".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Applies `skip_gate`.
+    pub fn skip(&mut self, k: &SkipGate, now: &str) -> DecisionOutcome {
+        if let Err(why) = self.check_skip(k) {
+            self.event(
+                now,
+                format!("ignored: skip {} ({why})", k.gate),
+                Some(&k.user),
+            );
+            return DecisionOutcome::Ignored(why);
+        }
+        let Some(gate) = self.pending_gate_mut(&k.gate) else {
+            return DecisionOutcome::Ignored(format!("there is no pending {} gate", k.gate));
+        };
+        gate.state = GateState::Skipped;
+        gate.decided_by = Some(k.user.clone());
+        gate.decided_at = Some(now.to_owned());
+        gate.note = Some(k.reason.trim().to_owned());
+        let name = k.gate.clone();
+        self.event(
+            now,
+            format!("{name} gate skipped: {}", k.reason.trim()),
+            Some(&k.user),
+        );
+        DecisionOutcome::Applied
+    }
+
+    /// Whether gate `name` passed (approved or skipped).
+    pub fn gate_passed(&self, name: &str) -> bool {
+        self.gate(name)
+            .is_some_and(|g| matches!(g.state, GateState::Approved | GateState::Skipped))
+    }
+
+    /// Applies `pause` (`true`) or `resume`; false when it changed nothing.
+    pub fn set_paused(
+        &mut self,
+        paused: bool,
+        user: &str,
+        reason: Option<&str>,
+        now: &str,
+    ) -> bool {
+        if self.paused == paused || self.phase.is_terminal() {
+            return false;
+        }
+        self.paused = paused;
+        let verb = if paused { "paused" } else { "resumed" };
+        let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+        self.event(now, format!("{verb}{why}"), Some(user));
+        true
+    }
+
+    /// Applies `add_blocker`; a second blocker with the same id replaces the first.
+    pub fn add_blocker(&mut self, b: &Blocker, now: &str) {
+        self.blockers.retain(|x| x.id != b.id);
+        self.blockers.push(b.clone());
+        let why = b
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        self.event(now, format!("blocker {} added{why}", b.id), Some(&b.user));
+    }
+
+    /// Applies `remove_blocker`; false when no such blocker was open.
+    pub fn remove_blocker(&mut self, b: &Blocker, now: &str) -> bool {
+        let before = self.blockers.len();
+        self.blockers.retain(|x| x.id != b.id);
+        let removed = self.blockers.len() != before;
+        let what = if removed {
+            format!("blocker {} removed", b.id)
+        } else {
+            format!("ignored: remove blocker {} (no such blocker)", b.id)
+        };
+        self.event(now, what, Some(&b.user));
+        removed
+    }
+
+    /// Applies `update_priority`.
+    pub fn set_priority(&mut self, u: &UpdatePriority, now: &str) {
+        let from = self.input.priority;
+        self.input.priority = u.priority;
+        self.event(
+            now,
+            format!(
+                "priority {} → {}",
+                priority_word(from),
+                priority_word(u.priority)
+            ),
+            Some(&u.user),
+        );
+    }
+
+    /// Whether the next phase transition may happen: not paused, no blocker open.
+    pub fn may_proceed(&self) -> bool {
+        !self.paused && self.blockers.is_empty()
+    }
+
+    /// Records a phase child started.
+    pub fn child_started(&mut self, id: &str, workflow_type: &str, phase: Phase) {
+        self.children.retain(|c| c.id != id);
+        self.children.push(ChildInfo {
+            id: id.to_owned(),
+            workflow_type: workflow_type.to_owned(),
+            phase,
+            status: ChildStatus::Running,
+        });
+    }
+
+    /// Records how a phase child ended.
+    pub fn child_ended(&mut self, id: &str, passed: bool) {
+        if let Some(c) = self.children.iter_mut().find(|c| c.id == id) {
+            c.status = if passed {
+                ChildStatus::Completed
+            } else {
+                ChildStatus::Failed
+            };
+        }
+    }
+
+    /// The `approval_gates` query's answer.
+    pub fn approval_gates(&self) -> ApprovalGates {
+        let (pending, decided) = self
+            .gates
+            .iter()
+            .cloned()
+            .partition(|g| g.state == GateState::Pending);
+        ApprovalGates { pending, decided }
+    }
+
+    /// Takes the feedback waiting for gate `name`, if any.
+    pub fn take_feedback(&mut self, name: &str) -> Option<String> {
+        let at = self.feedback.iter().position(|(g, _)| g == name)?;
+        Some(self.feedback.remove(at).1)
+    }
+
     fn decide(
         &mut self,
         name: &str,
@@ -284,7 +488,7 @@ impl FeatureState {
             phase: self.phase,
             priority: self.input.priority,
             target_environment: self.input.target_environment,
-            paused: false,
+            paused: self.paused,
             pending_gates: self
                 .gates
                 .iter()
@@ -292,13 +496,27 @@ impl FeatureState {
                 .cloned()
                 .collect(),
             gates: self.gates.clone(),
-            blockers: Vec::new(),
+            blockers: self
+                .blockers
+                .iter()
+                .map(|b| match &b.reason {
+                    Some(r) => format!("{}: {r}", b.id),
+                    None => b.id.clone(),
+                })
+                .collect(),
             timeline: self.timeline.clone(),
-            children: Vec::new(),
+            children: self.children.iter().map(|c| c.id.clone()).collect(),
             placeholder_phases: self.placeholder_phases.clone(),
             card: self.card.clone(),
         }
     }
+}
+
+fn priority_word(p: chatops_contract::feature::Priority) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -325,6 +543,7 @@ mod tests {
             eligible: Some(eligible.iter().map(|u| (*u).to_owned()).collect()),
             required,
             no_self_approval: no_self.iter().map(|g| (*g).to_owned()).collect(),
+            admins: ["U9".to_owned()].into(),
         }
     }
 
@@ -473,6 +692,90 @@ mod tests {
         assert_eq!(st.phase, Phase::Planning);
         assert_eq!(st.placeholder_phases, vec![Phase::Planning]);
         assert!(st.timeline.last().is_some_and(|e| e.placeholder));
+    }
+
+    #[test]
+    fn only_admins_skip_a_pending_gate_and_must_say_why() {
+        let mut s = with_rules(rules(&["U2"], 1, &[]));
+        let skip = |user: &str, reason: &str| SkipGate {
+            gate: INTAKE_GATE.into(),
+            user: user.into(),
+            reason: reason.into(),
+        };
+        assert_eq!(
+            s.skip(&skip("U2", "urgent"), "t1"),
+            DecisionOutcome::Ignored(
+                "only admins (CHATOPS__APPROVALS__ADMINS) may skip the intake gate".into()
+            )
+        );
+        assert_eq!(
+            s.skip(&skip("U9", " "), "t1"),
+            DecisionOutcome::Ignored("skipping a gate needs a reason".into())
+        );
+        assert_eq!(
+            s.skip(&skip("U9", "hotfix"), "t2"),
+            DecisionOutcome::Applied
+        );
+        assert!(s.gate_passed(INTAKE_GATE));
+        let g = s.gate(INTAKE_GATE).expect("opened");
+        assert_eq!(
+            (g.state, g.decided_by.as_deref(), g.note.as_deref()),
+            (GateState::Skipped, Some("U9"), Some("hotfix"))
+        );
+        let gates = s.approval_gates();
+        assert!(gates.pending.is_empty());
+        assert_eq!(gates.decided.len(), 1);
+    }
+
+    #[test]
+    fn pause_and_blockers_hold_transitions() {
+        let mut s = state();
+        assert!(s.may_proceed());
+        assert!(s.set_paused(true, "U1", Some("freeze week"), "t1"));
+        assert!(!s.set_paused(true, "U1", None, "t2"), "already paused");
+        assert!(!s.may_proceed());
+        assert!(s.set_paused(false, "U1", None, "t3"));
+        let b = Blocker {
+            id: "legal".into(),
+            user: "U2".into(),
+            reason: Some("licence review".into()),
+        };
+        s.add_blocker(&b, "t4");
+        s.add_blocker(&b, "t5");
+        assert_eq!(s.status().blockers, ["legal: licence review"]);
+        assert!(!s.may_proceed());
+        assert!(s.remove_blocker(&b, "t6"));
+        assert!(!s.remove_blocker(&b, "t7"));
+        assert!(s.may_proceed());
+    }
+
+    #[test]
+    fn plan_gate_auto_approves_and_escalates_once() {
+        let mut s = state();
+        assert!(s.escalate(INTAKE_GATE, "t1"));
+        assert!(!s.escalate(INTAKE_GATE, "t2"), "escalates once");
+        assert_eq!(
+            s.auto_approve(INTAKE_GATE, "nobody decided", "t3"),
+            DecisionOutcome::Applied
+        );
+        let g = s.gate(INTAKE_GATE).expect("opened");
+        assert_eq!(
+            (g.state, g.decided_by.as_deref(), g.escalated),
+            (GateState::Approved, Some("timeout"), true)
+        );
+        assert!(!s.escalate(INTAKE_GATE, "t4"), "not pending any more");
+    }
+
+    #[test]
+    fn children_are_tracked_with_their_outcome() {
+        let mut s = state();
+        s.child_started("f/planning", "TaskPlanning", Phase::Planning);
+        s.child_started("f/development", "Development", Phase::Development);
+        s.child_ended("f/planning", true);
+        s.child_ended("f/development", false);
+        let st: Vec<_> = s.children.iter().map(|c| c.status).collect();
+        assert_eq!(st, [ChildStatus::Completed, ChildStatus::Failed]);
+        assert_eq!(s.status().children, ["f/planning", "f/development"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod consensus;
 pub mod feature_state;
 pub mod incident_state;
+pub mod lifecycle;
 pub mod monitor_state;
 pub mod workflows;
 
@@ -16,18 +17,25 @@ use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
+use activities::delivery::{AgentEndpoint, DeliveryActivities, DeliveryConfig, DeployConfig};
 use activities::freeze::FreezeActivities;
 use activities::github::GitHubActivities;
 use activities::incident::IncidentActivities;
+use activities::policy::{DeployTarget, LifecyclePolicy, RepositoryPolicy};
 use activities::policy::{FeaturePolicy, IncidentPolicy, PolicyActivities};
 use activities::slack::SlackActivities;
 use chatops_common::settings::AgentBackend;
+use chatops_common::settings::{AgentEndpointSettings, DeployEnvSettings};
 use chatops_contract::incident::ConsensusPolicy;
 use workflows::canary::{Canary, CanaryActivities, CanaryChild};
 use workflows::continuous_monitoring::ContinuousMonitoring;
 use workflows::emergency_freeze::EmergencyFreeze;
 use workflows::feature_delivery::FeatureDelivery;
 use workflows::incident_swarm::IncidentSwarm;
+use workflows::phases::{
+    CodeReview, Development, ProductionDeployment, ProductionReadiness, QualityGate,
+    RequirementIntake, StagingDeployment, TaskExecution, TaskPlanning, Testing,
+};
 
 /// Connects to Temporal, registers every workflow and activity, and polls until `shutdown`
 /// completes; then finishes in-flight tasks and returns.
@@ -109,19 +117,37 @@ pub async fn run(
         .register_workflow::<EmergencyFreeze>()?
         .register_workflow::<Canary>()?
         .register_workflow::<CanaryChild>()?
+        .register_workflow::<RequirementIntake>()?
+        .register_workflow::<TaskPlanning>()?
+        .register_workflow::<Development>()?
+        .register_workflow::<TaskExecution>()?
+        .register_workflow::<CodeReview>()?
+        .register_workflow::<Testing>()?
+        .register_workflow::<QualityGate>()?
+        .register_workflow::<StagingDeployment>()?
+        .register_workflow::<ProductionReadiness>()?
+        .register_workflow::<ProductionDeployment>()?
+        .register_activities(DeliveryActivities::new(delivery_config(&settings)))
         .register_activities(CanaryActivities)
         .register_activities(SlackActivities::new(
             slack.clone(),
             &bot_token,
             settings.slack.channel_burst,
         ))
-        .register_activities(PolicyActivities::new(
-            policy,
-            incident_policy,
-            settings.approvals.approvers.clone(),
-            slack,
-            &bot_token,
-        ))
+        .register_activities(
+            PolicyActivities::new(
+                policy,
+                incident_policy,
+                settings.approvals.approvers.clone(),
+                slack,
+                &bot_token,
+            )
+            .with_lifecycle(
+                lifecycle_policy(&settings),
+                repositories(&settings),
+                settings.github.token.is_some(),
+            ),
+        )
         .register_activities(GitHubActivities::new(
             &settings.github.api_url,
             settings.github.token.as_ref(),
@@ -167,6 +193,80 @@ pub async fn run(
     endpoint.stop().await;
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// The lifecycle policy from settings (per-repository overrides are applied per feature).
+fn lifecycle_policy(settings: &Settings) -> LifecyclePolicy {
+    let f = &settings.feature;
+    let d = &settings.deploy;
+    let target = |e: &DeployEnvSettings| DeployTarget {
+        interval_ms: millis(e.interval),
+        window_ms: millis(e.window),
+        metrics: e.metrics_url.is_some(),
+        deploy: e.command.is_some() || e.webhook.is_some(),
+        health: e.health_url.is_some(),
+    };
+    LifecyclePolicy {
+        repository: f.repository.clone(),
+        agent: settings.agent.primary.is_some(),
+        alternative_agent: settings.agent.alternative.is_some(),
+        agent_timeout_ms: millis(settings.agent.timeout),
+        agent_attempts: settings.agent.attempts,
+        escalation: f.escalation.clone(),
+        intake_escalate_ms: millis(f.intake_escalation),
+        plan_escalate_ms: millis(f.plan_escalation),
+        plan_timeout_ms: millis(f.plan_timeout),
+        production_timeout_ms: millis(f.production_timeout),
+        admins: f.admins.clone(),
+        checks: f.checks.clone(),
+        threshold: f.quality_threshold,
+        min_coverage: f.min_coverage,
+        staging: target(&d.staging),
+        production: target(&d.production),
+        max_failures: d.max_failures,
+        error_rate_factor: d.error_rate_factor,
+        latency_factor: d.latency_factor,
+        auto_merge: f.auto_merge,
+    }
+}
+
+/// Per-repository overrides, already checked when settings loaded.
+fn repositories(settings: &Settings) -> std::collections::BTreeMap<String, RepositoryPolicy> {
+    settings
+        .feature
+        .repositories
+        .iter()
+        .filter_map(|(k, v)| {
+            serde_json::from_value::<RepositoryPolicy>(v.clone())
+                .ok()
+                .map(|p| (k.clone(), p))
+        })
+        .collect()
+}
+
+fn delivery_config(settings: &Settings) -> DeliveryConfig {
+    let endpoint = |e: &AgentEndpointSettings| match e {
+        AgentEndpointSettings::Http { url, model, key } => AgentEndpoint::Http {
+            url: url.clone(),
+            model: model.clone(),
+            key: key.clone(),
+        },
+        AgentEndpointSettings::Command(c) => AgentEndpoint::Command(c.clone()),
+    };
+    let env = |e: &DeployEnvSettings| DeployConfig {
+        command: e.command.clone(),
+        webhook: e.webhook.clone(),
+        health_url: e.health_url.clone(),
+        metrics_url: e.metrics_url.clone(),
+    };
+    DeliveryConfig {
+        agent: settings.agent.primary.as_ref().map(endpoint),
+        alternative: settings.agent.alternative.as_ref().map(endpoint),
+        workdir: Some(settings.feature.workdir.clone()),
+        staging: env(&settings.deploy.staging),
+        production: env(&settings.deploy.production),
+        down_migration: settings.deploy.down_migration_command.clone(),
+    }
 }
 
 fn identity() -> String {

@@ -178,8 +178,11 @@ pub enum GateState {
     Approved,
     /// Rejected by a person.
     Rejected,
-    /// Nobody decided in time; treated as a rejection.
+    /// Nobody decided in time; treated as a rejection. (A gate that auto-approves on timeout
+    /// ends `approved` by `timeout`, with a note saying so.)
     TimedOut,
+    /// Passed by an admin without approvals (`skip_gate`).
+    Skipped,
 }
 
 /// One approval gate and its decision.
@@ -207,6 +210,9 @@ pub struct Gate {
     /// Approvals given so far, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<Vote>,
+    /// Whether the escalation group was called because nobody decided.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub escalated: bool,
 }
 
 impl Gate {

@@ -9,6 +9,7 @@ pub mod feature;
 pub mod freeze;
 pub mod ids;
 pub mod incident;
+pub mod lifecycle;
 
 /// Default task queue the worker polls and the bot starts workflows on.
 pub const DEFAULT_TASK_QUEUE: &str = "chatops";
@@ -38,6 +39,28 @@ pub mod workflows {
     pub const CANARY: &str = "Canary";
     /// The canary's child.
     pub const CANARY_CHILD: &str = "CanaryChild";
+    /// Phase child (`<parent>/intake`): the agent's feasibility and ambiguity analysis.
+    pub const REQUIREMENT_INTAKE: &str = "RequirementIntake";
+    /// Phase child (`<parent>/planning`): the task breakdown and effort estimate.
+    pub const TASK_PLANNING: &str = "TaskPlanning";
+    /// Phase child (`<parent>/development`): the feature branch, one `TaskExecution` per task
+    /// (dependencies first, at most 4 at once), the pull request, then `CodeReview`.
+    pub const DEVELOPMENT: &str = "Development";
+    /// Development's child (`<parent>/task-<id>`): one task's code change, committed.
+    pub const TASK_EXECUTION: &str = "TaskExecution";
+    /// Development's child (`<parent>/review`): the agent's review, posted on the pull request.
+    pub const CODE_REVIEW: &str = "CodeReview";
+    /// Phase child (`<parent>/testing`): runs `QualityGate` and records its verdict.
+    pub const TESTING: &str = "Testing";
+    /// Testing's child (`<parent>/quality`): the configured checks in parallel (at most 8),
+    /// weighted score, merge verdict, commit statuses and a pull request comment.
+    pub const QUALITY_GATE: &str = "QualityGate";
+    /// Phase child (`<parent>/staging`): deploy, watch health, roll back when sick.
+    pub const STAGING_DEPLOYMENT: &str = "StagingDeployment";
+    /// Phase child (`<parent>/readiness`): the readiness score from the evidence.
+    pub const PRODUCTION_READINESS: &str = "ProductionReadiness";
+    /// Phase child (`<parent>/production`): merge (when enabled), deploy, watch, roll back.
+    pub const PRODUCTION_DEPLOYMENT: &str = "ProductionDeployment";
 }
 
 /// Signal names (fire-and-forget; durable even while no worker runs).
@@ -69,6 +92,37 @@ pub mod signals {
     pub const RELEASE: &str = "release";
     /// `Canary`: the last stage; the canary completes.
     pub const POKE: &str = "poke";
+    /// `FeatureDelivery` (and the phase child running): hold at the next safe point. Payload
+    /// [`crate::lifecycle::Control`].
+    pub const PAUSE: &str = "pause";
+    /// `FeatureDelivery` (and the phase child running): go on. Payload
+    /// [`crate::lifecycle::Control`].
+    pub const RESUME: &str = "resume";
+    /// `FeatureDelivery`: pass a pending gate without approvals (admins only). Payload
+    /// [`crate::lifecycle::SkipGate`].
+    pub const SKIP_GATE: &str = "skip_gate";
+    /// `FeatureDelivery`: change the priority. Payload [`crate::lifecycle::UpdatePriority`].
+    pub const UPDATE_PRIORITY: &str = "update_priority";
+    /// `FeatureDelivery`: hold the next phase transition until removed. Payload
+    /// [`crate::lifecycle::Blocker`].
+    pub const ADD_BLOCKER: &str = "add_blocker";
+    /// `FeatureDelivery`: remove a blocker. Payload [`crate::lifecycle::Blocker`].
+    pub const REMOVE_BLOCKER: &str = "remove_blocker";
+    /// `FeatureDelivery`, intake gate open: analyse again with this clarification. Payload
+    /// [`crate::lifecycle::Feedback`].
+    pub const REQUEST_CLARIFICATION: &str = "request_clarification";
+    /// `FeatureDelivery`, plan gate open: plan again with this note. Payload
+    /// [`crate::lifecycle::Feedback`].
+    pub const REQUEST_REVISIONS: &str = "request_revisions";
+    /// `FeatureDelivery`, production gate open: collect readiness again. Payload
+    /// [`crate::lifecycle::Feedback`].
+    pub const REQUEST_MORE_EVIDENCE: &str = "request_more_evidence";
+    /// `StagingDeployment` / `ProductionDeployment`: roll back now. Payload
+    /// [`crate::lifecycle::TriggerRollback`].
+    pub const TRIGGER_ROLLBACK: &str = "trigger_rollback";
+    /// `StagingDeployment` / `ProductionDeployment`: watch longer. Payload
+    /// [`crate::lifecycle::ExtendMonitoring`].
+    pub const EXTEND_MONITORING: &str = "extend_monitoring";
     /// `FeatureDelivery`: halt now (sent by `EmergencyFreeze`; rolls production back if the
     /// delivery touched it). Payload [`crate::freeze::FreezeRequest`].
     pub const EMERGENCY_STOP: &str = "emergency_stop";
@@ -96,7 +150,7 @@ pub mod queries {
     pub const DIAGNOSES: &str = "diagnoses";
     /// `IncidentSwarm`: the verdict with its policy. Result [`crate::incident::ConsensusReport`].
     pub const CONSENSUS: &str = "consensus";
-    /// `IncidentSwarm`: the timeline. Result `[`[`crate::incident::IncidentEvent`]`]`.
+    /// `IncidentSwarm` and `FeatureDelivery`: the timeline. Result `[`[`crate::incident::IncidentEvent`]`]`.
     pub const TIMELINE: &str = "timeline";
     /// `ContinuousMonitoring`: counters and open incidents. Result
     /// [`crate::incident::MonitorStats`].
@@ -105,6 +159,15 @@ pub mod queries {
     pub const STAGE: &str = "stage";
     /// `EmergencyFreeze`: whether it is engaged. Result [`crate::freeze::FreezeStatus`].
     pub const FREEZE: &str = "freeze";
+    /// `FeatureDelivery`: everything collected so far. Result [`crate::lifecycle::Evidence`].
+    pub const EVIDENCE: &str = "evidence";
+    /// `FeatureDelivery`: the child workflows. Result `[`[`crate::lifecycle::ChildInfo`]`]`.
+    pub const CHILDREN: &str = "children";
+    /// `FeatureDelivery`: pending and decided gates. Result
+    /// [`crate::lifecycle::ApprovalGates`].
+    pub const APPROVAL_GATES: &str = "approval_gates";
+    /// `ProductionReadiness`: the score so far. Result [`crate::lifecycle::Readiness`].
+    pub const GET_READINESS_SCORE: &str = "get_readiness_score";
 }
 
 /// Formats a duration the way config takes it: `24h`, `90s`, `1h 30m`, `500ms`.

@@ -58,6 +58,89 @@ pub struct Checks {
     pub failed: Vec<String>,
 }
 
+/// A feature branch to make sure of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Branch name.
+    pub branch: String,
+}
+
+/// The branch, with where it started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchInfo {
+    /// The default branch it was cut from.
+    pub base_branch: String,
+    /// The default branch's head commit when asked (what a rollback redeploys).
+    pub base_sha: String,
+    /// The branch's head commit.
+    pub head_sha: String,
+}
+
+/// Files to commit on a branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Branch.
+    pub branch: String,
+    /// Conventional commit message, carrying the requirement and task ids.
+    pub message: String,
+    /// The files.
+    pub files: Vec<FileChange>,
+}
+
+/// A comment on a pull request, posted once per `marker`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Pull request (or issue) number.
+    pub number: u64,
+    /// Identifies the comment, so a retry finds it instead of posting it again.
+    pub marker: String,
+    /// Markdown body.
+    pub body: String,
+}
+
+/// Labels to put on a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Pull request number.
+    pub number: u64,
+    /// The labels.
+    pub labels: Vec<String>,
+}
+
+/// A commit status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Commit.
+    pub sha: String,
+    /// `success`, `failure`, `error` or `pending`.
+    pub state: String,
+    /// e.g. `chatops/unit_tests`.
+    pub context: String,
+    /// One line.
+    pub description: String,
+}
+
+/// A squash merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Pull request number.
+    pub number: u64,
+    /// Squash commit title.
+    pub title: String,
+}
+
 /// GitHub activities; without a token every call fails at once, saying so.
 pub struct GitHubActivities {
     client: Option<Octocrab>,
@@ -134,34 +217,7 @@ impl GitHubActivities {
             }
         }
 
-        // Each file, unless the branch already has exactly that content.
-        for file in &spec.files {
-            let at = format!("{repo}/contents/{}?ref={}", file.path, spec.branch);
-            let current = get_optional(gh, &at).await?;
-            let existing = current
-                .as_ref()
-                .and_then(|c| c["content"].as_str())
-                .map(|b64| {
-                    let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-                    base64::engine::general_purpose::STANDARD
-                        .decode(clean)
-                        .unwrap_or_default()
-                });
-            if existing.as_deref() == Some(file.content.as_bytes()) {
-                continue;
-            }
-            let mut body = json!({
-                "message": spec.commit_message,
-                "content": base64::engine::general_purpose::STANDARD.encode(&file.content),
-                "branch": spec.branch,
-            });
-            if let Some(sha) = current.as_ref().and_then(|c| c["sha"].as_str()) {
-                body["sha"] = json!(sha);
-            }
-            gh.put::<Value, _, _>(format!("{repo}/contents/{}", file.path), Some(&body))
-                .await
-                .map_err(|e| classify(&format!("commit {}", file.path), e))?;
-        }
+        commit_files(gh, &repo, &spec.branch, &spec.commit_message, &spec.files).await?;
 
         // The pull request, unless one exists for the branch.
         let existing: Value = gh
@@ -196,6 +252,163 @@ impl GitHubActivities {
         })
     }
 
+    /// Makes sure the branch exists (cut from the default branch's head when missing).
+    #[activity(name = "github.prepare_branch")]
+    pub async fn prepare_branch(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: BranchSpec,
+    ) -> Result<BranchInfo, ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&spec.repository)?;
+        let info: Value = gh
+            .get(&repo, None::<&()>)
+            .await
+            .map_err(|e| classify(&format!("GET {repo}"), e))?;
+        let base = info["default_branch"].as_str().unwrap_or("main").to_owned();
+        let base_ref: Value = gh
+            .get(format!("{repo}/git/ref/heads/{base}"), None::<&()>)
+            .await
+            .map_err(|e| classify(&format!("GET the {base} branch of {repo}"), e))?;
+        let base_sha = base_ref["object"]["sha"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let head_ref = format!("{repo}/git/ref/heads/{}", spec.branch);
+        let head_sha = match get_optional(gh, &head_ref).await? {
+            Some(r) => r["object"]["sha"].as_str().unwrap_or_default().to_owned(),
+            None => {
+                let body = json!({"ref": format!("refs/heads/{}", spec.branch), "sha": base_sha});
+                match gh
+                    .post::<_, Value>(format!("{repo}/git/refs"), Some(&body))
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if status_of(&e) == Some(422) => {}
+                    Err(e) => return Err(classify(&format!("create branch {}", spec.branch), e)),
+                }
+                base_sha.clone()
+            }
+        };
+        Ok(BranchInfo {
+            base_branch: base,
+            base_sha,
+            head_sha,
+        })
+    }
+
+    /// Commits files on a branch (skipping files already there with that content); returns
+    /// the branch's head commit.
+    #[activity(name = "github.commit")]
+    pub async fn commit(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: CommitSpec,
+    ) -> Result<String, ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&spec.repository)?;
+        commit_files(gh, &repo, &spec.branch, &spec.message, &spec.files).await?;
+        let head: Value = gh
+            .get(format!("{repo}/git/ref/heads/{}", spec.branch), None::<&()>)
+            .await
+            .map_err(|e| classify(&format!("GET branch {}", spec.branch), e))?;
+        Ok(head["object"]["sha"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Comments on a pull request, once per marker.
+    #[activity(name = "github.comment")]
+    pub async fn comment(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: CommentSpec,
+    ) -> Result<(), ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&spec.repository)?;
+        let tag = format!("<!-- chatops:{} -->", spec.marker);
+        let route = format!("{repo}/issues/{}/comments", spec.number);
+        let existing: Value = gh
+            .get(&route, Some(&[("per_page", "100")]))
+            .await
+            .map_err(|e| classify(&format!("list comments of #{}", spec.number), e))?;
+        let posted = existing.as_array().is_some_and(|a| {
+            a.iter()
+                .any(|c| c["body"].as_str().is_some_and(|b| b.contains(&tag)))
+        });
+        if !posted {
+            let body = json!({"body": format!("{}\n\n{tag}", spec.body)});
+            gh.post::<_, Value>(&route, Some(&body))
+                .await
+                .map_err(|e| classify(&format!("comment on #{}", spec.number), e))?;
+        }
+        Ok(())
+    }
+
+    /// Adds labels (adding a label twice is harmless on GitHub).
+    #[activity(name = "github.label")]
+    pub async fn label(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: LabelSpec,
+    ) -> Result<(), ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&spec.repository)?;
+        let body = json!({"labels": spec.labels});
+        gh.post::<_, Value>(format!("{repo}/issues/{}/labels", spec.number), Some(&body))
+            .await
+            .map_err(|e| classify(&format!("label #{}", spec.number), e))?;
+        Ok(())
+    }
+
+    /// Sets a commit status (a context's latest status replaces the earlier one).
+    #[activity(name = "github.status")]
+    pub async fn status(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: StatusSpec,
+    ) -> Result<(), ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&spec.repository)?;
+        let body = json!({
+            "state": spec.state,
+            "context": spec.context,
+            "description": spec.description.chars().take(140).collect::<String>(),
+        });
+        gh.post::<_, Value>(format!("{repo}/statuses/{}", spec.sha), Some(&body))
+            .await
+            .map_err(|e| classify(&format!("set status {}", spec.context), e))?;
+        Ok(())
+    }
+
+    /// Squash-merges a pull request unless it is merged already; returns the merge commit.
+    #[activity(name = "github.merge")]
+    pub async fn merge(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: MergeSpec,
+    ) -> Result<String, ActivityError> {
+        let gh = self.client()?;
+        let repo = repo_path(&spec.repository)?;
+        let pr: Value = gh
+            .get(format!("{repo}/pulls/{}", spec.number), None::<&()>)
+            .await
+            .map_err(|e| classify(&format!("GET #{}", spec.number), e))?;
+        if pr["merged"].as_bool() == Some(true) {
+            return Ok(pr["merge_commit_sha"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned());
+        }
+        let body = json!({"merge_method": "squash", "commit_title": spec.title});
+        let merged: Value = gh
+            .put(format!("{repo}/pulls/{}/merge", spec.number), Some(&body))
+            .await
+            .map_err(|e| classify(&format!("merge #{}", spec.number), e))?;
+        Ok(merged["sha"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// The combined status of the pull request's head commit.
     #[activity(name = "github.checks")]
     pub async fn checks(
@@ -228,6 +441,44 @@ impl GitHubActivities {
             failed,
         })
     }
+}
+
+/// Commits each file on `branch`, unless the branch already has exactly that content.
+async fn commit_files(
+    gh: &Octocrab,
+    repo: &str,
+    branch: &str,
+    message: &str,
+    files: &[FileChange],
+) -> Result<(), ActivityError> {
+    for file in files {
+        let at = format!("{repo}/contents/{}?ref={branch}", file.path);
+        let current = get_optional(gh, &at).await?;
+        let existing = current
+            .as_ref()
+            .and_then(|c| c["content"].as_str())
+            .map(|b64| {
+                let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(clean)
+                    .unwrap_or_default()
+            });
+        if existing.as_deref() == Some(file.content.as_bytes()) {
+            continue;
+        }
+        let mut body = json!({
+            "message": message,
+            "content": base64::engine::general_purpose::STANDARD.encode(&file.content),
+            "branch": branch,
+        });
+        if let Some(sha) = current.as_ref().and_then(|c| c["sha"].as_str()) {
+            body["sha"] = json!(sha);
+        }
+        gh.put::<Value, _, _>(format!("{repo}/contents/{}", file.path), Some(&body))
+            .await
+            .map_err(|e| classify(&format!("commit {}", file.path), e))?;
+    }
+    Ok(())
 }
 
 /// `/repos/owner/name`, or a refusal naming the bad value.

@@ -1,5 +1,6 @@
 //! Activities: every side effect a workflow has, one file per integration.
 
+pub mod delivery;
 pub mod freeze;
 pub mod github;
 pub mod incident;

@@ -77,6 +77,82 @@ pub struct IncidentPolicy {
     pub namespace: String,
 }
 
+/// How one environment is watched after a deploy.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeployTarget {
+    /// Between health checks, in milliseconds.
+    pub interval_ms: u64,
+    /// How long the deploy is watched, in milliseconds.
+    pub window_ms: u64,
+    /// Whether a metrics source (error rate, latency) is configured.
+    pub metrics: bool,
+    /// Whether a deploy command or webhook is configured.
+    pub deploy: bool,
+    /// Whether a health endpoint is configured.
+    pub health: bool,
+}
+
+/// Per-repository quality settings (`CHATOPS__FEATURE__REPOSITORIES`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RepositoryPolicy {
+    /// The checks; replaces the global list when given.
+    #[serde(default)]
+    pub checks: Option<Vec<chatops_contract::lifecycle::CheckSpec>>,
+    /// Score threshold; replaces the global one when given.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Minimum coverage; replaces the global one when given.
+    #[serde(default)]
+    pub min_coverage: Option<f64>,
+}
+
+/// What the delivery phases need from config, read once per feature (so recorded in history).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LifecyclePolicy {
+    /// `owner/name` the feature is delivered to, when GitHub is configured.
+    pub repository: Option<String>,
+    /// Whether a primary agent is configured.
+    pub agent: bool,
+    /// Whether an alternative agent is configured.
+    pub alternative_agent: bool,
+    /// One agent attempt's limit, in milliseconds.
+    pub agent_timeout_ms: u64,
+    /// Attempts per agent before the next rung of the ladder.
+    pub agent_attempts: u32,
+    /// Who escalations mention (user or user group id).
+    pub escalation: Option<String>,
+    /// Intake gate: escalate after, in milliseconds (0: never).
+    pub intake_escalate_ms: u64,
+    /// Plan gate: escalate after, in milliseconds (0: never).
+    pub plan_escalate_ms: u64,
+    /// Plan gate: auto-approve after, in milliseconds.
+    pub plan_timeout_ms: u64,
+    /// Production gate: auto-reject after, in milliseconds.
+    pub production_timeout_ms: u64,
+    /// Users (groups resolved) who may skip gates.
+    pub admins: Vec<String>,
+    /// Quality checks for this repository.
+    pub checks: Vec<chatops_contract::lifecycle::CheckSpec>,
+    /// Quality score threshold.
+    pub threshold: f64,
+    /// Minimum coverage.
+    pub min_coverage: f64,
+    /// Staging watch.
+    pub staging: DeployTarget,
+    /// Production watch.
+    pub production: DeployTarget,
+    /// Failed health checks in a row tolerated.
+    pub max_failures: u32,
+    /// Error-rate multiple of the baseline that rolls back.
+    pub error_rate_factor: f64,
+    /// Latency multiple of the baseline that rolls back.
+    pub latency_factor: f64,
+    /// Squash-merge the pull request before the production deploy.
+    pub auto_merge: bool,
+}
+
 /// Serves [`FeaturePolicy`] and [`IncidentPolicy`].
 pub struct PolicyActivities {
     policy: FeaturePolicy,
@@ -85,6 +161,10 @@ pub struct PolicyActivities {
     approvers: Vec<String>,
     slack: Arc<chatops_common::slack::Client>,
     token: SlackApiToken,
+    lifecycle: LifecyclePolicy,
+    repositories: std::collections::BTreeMap<String, RepositoryPolicy>,
+    /// Whether GitHub is configured (a token is set).
+    github: bool,
 }
 
 impl std::fmt::Debug for PolicyActivities {
@@ -113,7 +193,23 @@ impl PolicyActivities {
             approvers,
             slack,
             token: SlackApiToken::new(bot_token.expose_secret().into()),
+            lifecycle: LifecyclePolicy::default(),
+            repositories: std::collections::BTreeMap::new(),
+            github: false,
         }
+    }
+
+    /// Adds the lifecycle policy, its per-repository overrides, and whether GitHub is on.
+    pub fn with_lifecycle(
+        mut self,
+        lifecycle: LifecyclePolicy,
+        repositories: std::collections::BTreeMap<String, RepositoryPolicy>,
+        github: bool,
+    ) -> Self {
+        self.lifecycle = lifecycle;
+        self.repositories = repositories;
+        self.github = github;
+        self
     }
 
     /// The approvers with every user group replaced by its members.
@@ -121,8 +217,13 @@ impl PolicyActivities {
         if self.approvers.is_empty() {
             return Ok(None);
         }
+        self.resolve(&self.approvers).await.map(Some)
+    }
+
+    /// `ids` with every user group replaced by its members.
+    async fn resolve(&self, ids: &[String]) -> Result<Vec<String>, ActivityError> {
         let mut users = Vec::new();
-        for who in &self.approvers {
+        for who in ids {
             if !who.starts_with('S') {
                 users.push(who.clone());
                 continue;
@@ -143,7 +244,7 @@ impl PolicyActivities {
         }
         users.sort();
         users.dedup();
-        Ok(Some(users))
+        Ok(users)
     }
 }
 
@@ -158,6 +259,33 @@ impl PolicyActivities {
         let mut policy = self.policy.clone();
         policy.approvers = self.resolve_approvers().await?;
         Ok(policy)
+    }
+
+    /// The lifecycle policy for a feature delivered to `repository` (the request's, or the
+    /// configured default when `None`).
+    #[activity(name = "policy.lifecycle")]
+    pub async fn lifecycle(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        repository: Option<String>,
+    ) -> Result<LifecyclePolicy, ActivityError> {
+        let mut p = self.lifecycle.clone();
+        p.admins = self.resolve(&self.lifecycle.admins).await?;
+        let repo = repository.or_else(|| p.repository.clone());
+        if let Some(over) = repo.as_ref().and_then(|r| self.repositories.get(r)) {
+            if let Some(c) = &over.checks {
+                p.checks = c.clone();
+            }
+            if let Some(t) = over.threshold {
+                p.threshold = t;
+            }
+            if let Some(m) = over.min_coverage {
+                p.min_coverage = m;
+            }
+        }
+        // Pull requests need both a token and a repository.
+        p.repository = repo.filter(|_| self.github);
+        Ok(p)
     }
 
     /// The current incident policy.

@@ -2,23 +2,34 @@
 //! feature's card and in its thread.
 
 use chatops_blocks::{Message, feature as blocks};
+use chatops_contract::feature::TimelineEntry;
 use chatops_contract::feature::{
     Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, INTAKE_GATE, MessageRef,
     Phase, Reject,
 };
 use chatops_contract::freeze::FreezeRequest;
+use chatops_contract::lifecycle::{
+    ApprovalGates, Blocker, ChildInfo, Control, Evidence, Feedback, PLAN_GATE, PRODUCTION_GATE,
+    SkipGate, TriggerRollback, UpdatePriority,
+};
 use chatops_contract::{queries, signals, updates, workflows};
+use futures::FutureExt as _;
 use std::time::{Duration, SystemTime};
+use temporalio_common::{SignalDefinition, UntypedWorkflow, WorkflowDefinition};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, ApplicationFailure, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
+    ActivityOptions, ApplicationFailure, ChildWorkflowOptions, SignalWorkflowOptions,
+    SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 use crate::activities::freeze::FreezeActivities;
-use crate::activities::policy::{FeaturePolicy, PolicyActivities};
+use crate::activities::policy::{FeaturePolicy, LifecyclePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
 use crate::feature_state::{DecisionOutcome, FeatureState, GateRules};
+use crate::workflows::phases::{
+    Development, PhaseInput, PhaseResult, ProductionDeployment, ProductionReadiness,
+    RequirementIntake, StagingDeployment, TaskPlanning, Testing,
+};
 use crate::workflows::{rfc3339, ui_link};
 
 /// The feature-delivery orchestrator.
@@ -28,6 +39,8 @@ pub struct FeatureDelivery {
     now: SystemTime,
     /// Set by `emergency_stop`.
     stop: Option<FreezeRequest>,
+    /// The lifecycle policy; `None` in runs from before the phases did real work.
+    life: Option<LifecyclePolicy>,
 }
 
 #[workflow_methods]
@@ -39,6 +52,7 @@ impl FeatureDelivery {
             state: FeatureState::new(input, &rfc3339(now)),
             now,
             stop: None,
+            life: None,
         }
     }
 
@@ -49,6 +63,16 @@ impl FeatureDelivery {
             .await?;
         let id = ctx.workflow_id().to_owned();
         let link = ui_link(&policy.ui_url, &policy.namespace, &id);
+        // Runs recorded before the phases did real work walk placeholders instead.
+        let life = if ctx.patched("lifecycle") {
+            let repo = ctx.state(|s| s.state.input.repository.clone());
+            Some(
+                ctx.execute_activity(PolicyActivities::lifecycle, repo, activity_options())
+                    .await?,
+            )
+        } else {
+            None
+        };
         ctx.state_mut(|s| {
             s.state.rules = GateRules {
                 eligible: policy
@@ -57,7 +81,12 @@ impl FeatureDelivery {
                     .map(|a| a.iter().cloned().collect()),
                 required: policy.required_approvals,
                 no_self_approval: policy.no_self_approval.clone(),
-            }
+                admins: life
+                    .as_ref()
+                    .map(|l| l.admins.iter().cloned().collect())
+                    .unwrap_or_default(),
+            };
+            s.life = life.clone();
         });
 
         // Intake gate first, so the card shows it from its first version.
@@ -81,6 +110,13 @@ impl FeatureDelivery {
             });
         }
 
+        if life.is_some() {
+            match Self::run_phase(ctx, &id, Phase::Intake, RequirementIntake::run, None).await {
+                PhaseRun::Done(_) | PhaseRun::Failed(_) => {}
+                PhaseRun::Stopped => {}
+            }
+        }
+
         let request = ctx.state(|s| {
             blocks::approval_request(&blocks::ApprovalView {
                 workflow_id: &id,
@@ -88,6 +124,8 @@ impl FeatureDelivery {
                 request: &s.state.input.request,
                 requester: &s.state.input.requester,
                 timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
+                on_timeout: "rejected",
+                detail: None,
             })
         });
         let approval_ts = match &card_ts {
@@ -108,50 +146,24 @@ impl FeatureDelivery {
             });
         }
         // Wait for the decision; with N-of-M approvals, announce each vote as it comes.
-        let deadline = now + timeout;
-        let mut votes_seen = 0;
-        loop {
-            let remaining = deadline
-                .duration_since(now_of(ctx))
-                .unwrap_or(Duration::ZERO);
-            let voted = temporalio_sdk::workflows::select! {
-                _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(INTAKE_GATE)) => false,
-                _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => false,
-                _ = ctx.wait_condition(move |s: &Self| votes(s) != votes_seen) => true,
-                _ = ctx.timer(remaining) => {
-                    let at = rfc3339(now_of(ctx));
-                    ctx.state_mut(|s| s.state.time_out(INTAKE_GATE, &at));
-                    false
-                }
-            };
-            if !voted {
-                break;
-            }
-            votes_seen = ctx.state(votes);
-            let progress = ctx.state(|s| {
-                s.state.gate(INTAKE_GATE).map(|g| {
-                    let who: Vec<String> = g
-                        .approvals
-                        .iter()
-                        .map(|v| format!("<@{}>", v.user))
-                        .collect();
-                    format!(
-                        "Intake: {} of {} approvals: {}.",
-                        g.approvals.len(),
-                        g.needed(),
-                        who.join(", ")
-                    )
-                })
-            });
-            if let Some(text) = progress {
-                Self::report(
-                    ctx,
-                    &id,
-                    &link,
-                    blocks::thread_note(":ballot_box_with_check:", &text),
-                )
-                .await;
-            }
+        let escalate = life
+            .as_ref()
+            .map(|l| l.intake_escalate_ms)
+            .filter(|ms| *ms > 0)
+            .map(|ms| (now + Duration::from_millis(ms), Duration::from_millis(ms)));
+        while let GateWait::Feedback(note) = Self::await_gate(
+            ctx,
+            &id,
+            &link,
+            INTAKE_GATE,
+            (now + timeout, timeout),
+            escalate,
+            false,
+        )
+        .await
+        {
+            let _ =
+                Self::run_phase(ctx, &id, Phase::Intake, RequirementIntake::run, Some(note)).await;
         }
         if let Some(outcome) = Self::halt_if_stopped(ctx, &id, &link).await {
             return Ok(outcome);
@@ -209,9 +221,13 @@ impl FeatureDelivery {
             return Ok(outcome);
         }
 
-        // Delivery phases: placeholders until the lifecycle work lands. Every transition first
-        // asks the emergency stop (histories from before it existed skip the question).
+        // Every transition first asks the emergency stop (histories from before it existed skip
+        // the question).
         let freeze_checks = ctx.patched("emergency-stop");
+        if let Some(life) = life {
+            return Self::deliver(ctx, &id, &link, &policy, &life).await;
+        }
+        // Runs from before the lifecycle: placeholder phases.
         let phase_time = Duration::from_millis(policy.phase_duration_ms);
         for phase in ctx.state(|s| s.state.delivery_phases()) {
             if let Some(outcome) =
@@ -339,9 +355,799 @@ impl FeatureDelivery {
     pub fn status(&self, _ctx: &WorkflowContextView) -> FeatureStatus {
         self.state.status()
     }
+
+    #[signal(name = signals::PAUSE)]
+    pub fn pause(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        self.control(ctx, payload, true);
+    }
+
+    #[signal(name = signals::RESUME)]
+    pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        self.control(ctx, payload, false);
+    }
+
+    #[signal(name = signals::SKIP_GATE)]
+    pub fn skip_gate(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<SkipGate>(payload) {
+            Ok(k) => log_ignored(self.state.skip(&k, &at)),
+            Err(e) => self.state.event(
+                &at,
+                format!("ignored malformed skip_gate signal: {e}"),
+                None,
+            ),
+        }
+    }
+
+    #[signal(name = signals::UPDATE_PRIORITY)]
+    pub fn update_priority(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<UpdatePriority>(payload) {
+            Ok(u) => self.state.set_priority(&u, &at),
+            Err(e) => self.state.event(
+                &at,
+                format!("ignored malformed update_priority signal: {e}"),
+                None,
+            ),
+        }
+    }
+
+    #[signal(name = signals::ADD_BLOCKER)]
+    pub fn add_blocker(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<Blocker>(payload) {
+            Ok(b) if !b.id.trim().is_empty() => self.state.add_blocker(&b, &at),
+            Ok(_) => self
+                .state
+                .event(&at, "ignored add_blocker without an id".to_owned(), None),
+            Err(e) => self.state.event(
+                &at,
+                format!("ignored malformed add_blocker signal: {e}"),
+                None,
+            ),
+        }
+    }
+
+    #[signal(name = signals::REMOVE_BLOCKER)]
+    pub fn remove_blocker(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<Blocker>(payload) {
+            Ok(b) => {
+                self.state.remove_blocker(&b, &at);
+            }
+            Err(e) => self.state.event(
+                &at,
+                format!("ignored malformed remove_blocker signal: {e}"),
+                None,
+            ),
+        }
+    }
+
+    #[signal(name = signals::REQUEST_CLARIFICATION)]
+    pub fn request_clarification(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.feedback(ctx, payload, INTAKE_GATE);
+    }
+
+    #[signal(name = signals::REQUEST_REVISIONS)]
+    pub fn request_revisions(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.feedback(ctx, payload, PLAN_GATE);
+    }
+
+    #[signal(name = signals::REQUEST_MORE_EVIDENCE)]
+    pub fn request_more_evidence(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.feedback(ctx, payload, PRODUCTION_GATE);
+    }
+
+    #[query(name = queries::EVIDENCE)]
+    pub fn evidence(&self, _ctx: &WorkflowContextView) -> Evidence {
+        self.state.evidence.clone()
+    }
+
+    #[query(name = queries::TIMELINE)]
+    pub fn timeline(&self, _ctx: &WorkflowContextView) -> Vec<TimelineEntry> {
+        self.state.timeline.clone()
+    }
+
+    #[query(name = queries::CHILDREN)]
+    pub fn children(&self, _ctx: &WorkflowContextView) -> Vec<ChildInfo> {
+        self.state.children.clone()
+    }
+
+    #[query(name = queries::APPROVAL_GATES)]
+    pub fn approval_gates(&self, _ctx: &WorkflowContextView) -> ApprovalGates {
+        self.state.approval_gates()
+    }
+}
+
+/// How a phase child ended.
+enum PhaseRun {
+    /// It finished; `passed` says whether the phase passed.
+    Done(Box<PhaseResult>),
+    /// It could not start or it failed.
+    Failed(String),
+    /// The emergency stop arrived while it ran (not a deployment: it is left to be
+    /// terminated with the parent).
+    Stopped,
+}
+
+/// How waiting on a gate ended.
+enum GateWait {
+    /// Decided, timed out or stopped: look at the gate and the stop.
+    Done,
+    /// Someone asked the phase to redo its work first.
+    Feedback(String),
+}
+
+/// A signal named at run time, for forwarding `pause`/`resume` and `trigger_rollback` to
+/// whichever phase child is running.
+struct Named(&'static str);
+
+impl SignalDefinition for Named {
+    type Workflow = UntypedWorkflow;
+    type Input = serde_json::Value;
+    fn name(&self) -> &str {
+        self.0
+    }
 }
 
 impl FeatureDelivery {
+    fn control(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+        paused: bool,
+    ) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<Control>(payload) {
+            Ok(c) => {
+                self.state
+                    .set_paused(paused, &c.user, c.reason.as_deref(), &at);
+            }
+            Err(e) => self.state.event(
+                &at,
+                format!("ignored malformed pause/resume signal: {e}"),
+                None,
+            ),
+        }
+    }
+
+    fn feedback(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+        gate: &str,
+    ) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<Feedback>(payload) {
+            Ok(f)
+                if self
+                    .state
+                    .gate(gate)
+                    .is_some_and(|g| g.state == GateState::Pending) =>
+            {
+                self.state.event(
+                    &at,
+                    format!("{gate} gate: asked for more: {}", f.note),
+                    Some(&f.user),
+                );
+                self.state.feedback.push((gate.to_owned(), f.note));
+            }
+            Ok(f) => self.state.event(
+                &at,
+                format!("ignored: feedback for the {gate} gate, which is not pending"),
+                Some(&f.user),
+            ),
+            Err(e) => {
+                self.state
+                    .event(&at, format!("ignored malformed feedback signal: {e}"), None)
+            }
+        }
+    }
+}
+
+impl FeatureDelivery {
+    /// Waits on a pending gate: announces each vote, escalates once at `escalate_at`, decides
+    /// at `deadline` (rejects, or approves where `auto_approve`), and hands back feedback for
+    /// the caller to act on. Without escalation or feedback it schedules exactly what the
+    /// intake wait always did, so older histories replay.
+    #[allow(clippy::too_many_arguments)]
+    async fn await_gate(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        gate: &'static str,
+        (deadline, timeout): (SystemTime, Duration),
+        escalate: Option<(SystemTime, Duration)>,
+        auto_approve: bool,
+    ) -> GateWait {
+        let escalate_at = escalate.map(|(at, _)| at);
+        let mut votes_seen = ctx.state(|s| votes_on(s, gate));
+        if gate == INTAKE_GATE && escalate_at.is_none() {
+            // As the intake wait always started.
+            votes_seen = 0;
+        }
+        enum Woke {
+            Quiet,
+            Voted,
+            Feedback,
+            Escalate,
+        }
+        loop {
+            let now = now_of(ctx);
+            let remaining = deadline.duration_since(now).unwrap_or(Duration::ZERO);
+            let escalated = ctx.state(|s| s.state.gate(gate).is_some_and(|g| g.escalated));
+            let escalate_in = escalate_at
+                .filter(|_| !escalated)
+                .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO));
+            let mut escalation = std::pin::pin!(
+                async move {
+                    match escalate_in {
+                        Some(d) => ctx.timer(d).await,
+                        None => std::future::pending().await,
+                    }
+                }
+                .fuse()
+            );
+            let woke = temporalio_sdk::workflows::select! {
+                _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(gate)) => Woke::Quiet,
+                _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => Woke::Quiet,
+                _ = ctx.wait_condition(move |s: &Self| votes_on(s, gate) != votes_seen) => Woke::Voted,
+                _ = ctx.wait_condition(|s: &Self| s.state.feedback.iter().any(|(g, _)| g == gate)) => Woke::Feedback,
+                _ = escalation => Woke::Escalate,
+                _ = ctx.timer(remaining) => {
+                    let at = rfc3339(now_of(ctx));
+                    if auto_approve {
+                        let note = format!(
+                            "nobody decided within {}; approved automatically",
+                            chatops_contract::human_duration(timeout)
+                        );
+                        ctx.state_mut(|s| s.state.auto_approve(gate, &note, &at));
+                    } else {
+                        ctx.state_mut(|s| s.state.time_out(gate, &at));
+                    }
+                    Woke::Quiet
+                }
+            };
+            match woke {
+                Woke::Quiet => return GateWait::Done,
+                Woke::Voted => {
+                    votes_seen = ctx.state(|s| votes_on(s, gate));
+                    let progress = ctx.state(|s| {
+                        s.state.gate(gate).map(|g| {
+                            let who: Vec<String> = g
+                                .approvals
+                                .iter()
+                                .map(|v| format!("<@{}>", v.user))
+                                .collect();
+                            format!(
+                                "{}: {} of {} approvals: {}.",
+                                capitalized(gate),
+                                g.approvals.len(),
+                                g.needed(),
+                                who.join(", ")
+                            )
+                        })
+                    });
+                    if let Some(text) = progress {
+                        Self::report(
+                            ctx,
+                            id,
+                            link,
+                            blocks::thread_note(":ballot_box_with_check:", &text),
+                        )
+                        .await;
+                    }
+                }
+                Woke::Feedback => {
+                    if let Some(note) = ctx.state_mut(|s| s.state.take_feedback(gate)) {
+                        let text = format!(
+                            "{} gate: more asked for before deciding: {}. Running that step again.",
+                            capitalized(gate),
+                            chatops_blocks::escape(&note)
+                        );
+                        Self::report(
+                            ctx,
+                            id,
+                            link,
+                            blocks::thread_note(":leftwards_arrow_with_hook:", &text),
+                        )
+                        .await;
+                        return GateWait::Feedback(note);
+                    }
+                }
+                Woke::Escalate => {
+                    let at = rfc3339(now_of(ctx));
+                    if ctx.state_mut(|s| s.state.escalate(gate, &at)) {
+                        let who = ctx.state(|s| s.life.as_ref().and_then(|l| l.escalation.clone()));
+                        let then = if auto_approve { "approved" } else { "rejected" };
+                        let text = format!(
+                            "{}The {gate} gate has had no decision for {}. Without one it is {then} automatically at {}.",
+                            mention(who.as_deref()),
+                            chatops_contract::human_duration(
+                                escalate.map(|(_, after)| after).unwrap_or_default()
+                            ),
+                            rfc3339(deadline)
+                        );
+                        Self::report(
+                            ctx,
+                            id,
+                            link,
+                            blocks::thread_note(":rotating_light:", &text),
+                        )
+                        .await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one phase child to its end, forwarding `pause`/`resume` to it; on the emergency
+    /// stop a deployment is told to roll back (and waited for), any other phase is left.
+    async fn run_phase<WD>(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        phase: Phase,
+        workflow: WD,
+        feedback: Option<String>,
+    ) -> PhaseRun
+    where
+        WD: WorkflowDefinition<Input = PhaseInput, Output = PhaseResult> + 'static,
+    {
+        let suffix = match phase {
+            Phase::Intake => "intake",
+            Phase::Planning => "planning",
+            Phase::Development => "development",
+            Phase::Testing => "testing",
+            Phase::Staging => "staging",
+            Phase::ProductionReadiness => "readiness",
+            Phase::Production => "production",
+            _ => "phase",
+        };
+        let earlier = ctx.state(|s| s.state.children.iter().filter(|c| c.phase == phase).count());
+        let child_id = if earlier == 0 {
+            format!("{id}/{suffix}")
+        } else {
+            format!("{id}/{suffix}-{}", earlier + 1)
+        };
+        let type_name = workflow.name().to_owned();
+        let input = ctx.state(|s| PhaseInput {
+            feature: id.to_owned(),
+            request: s.state.input.clone(),
+            policy: s.life.clone().unwrap_or_default(),
+            evidence: s.state.evidence.clone(),
+            card: s.state.card.clone(),
+            feedback,
+        });
+        ctx.state_mut(|s| s.state.child_started(&child_id, &type_name, phase));
+        let started = match ctx
+            .start_child_workflow(
+                workflow,
+                input,
+                ChildWorkflowOptions::workflow_id(child_id.clone()),
+            )
+            .await
+        {
+            Ok(started) => started,
+            Err(e) => {
+                ctx.state_mut(|s| s.state.child_ended(&child_id, false));
+                return PhaseRun::Failed(format!("could not start {type_name}: {e}"));
+            }
+        };
+        let mut result = std::pin::pin!(started.result());
+        let deploys = matches!(phase, Phase::Staging | Phase::Production);
+        let forwards = deploys || phase == Phase::Development;
+        let mut paused_sent = false;
+        let mut stop_sent = false;
+        enum Woke {
+            Finished(Result<Box<PhaseResult>, String>),
+            Pause,
+            Stop,
+        }
+        loop {
+            let (ps, ss) = (paused_sent, stop_sent);
+            let mut stop_wait = std::pin::pin!(
+                async move {
+                    if ss {
+                        std::future::pending::<()>().await;
+                    } else {
+                        let _ = ctx.wait_condition(|s: &Self| s.stop.is_some()).await;
+                    }
+                }
+                .fuse()
+            );
+            let woke = temporalio_sdk::workflows::select! {
+                r = result.as_mut() => Woke::Finished(r.map(Box::new).map_err(|e| e.to_string())),
+                _ = stop_wait => Woke::Stop,
+                _ = ctx.wait_condition(move |s: &Self| s.state.paused != ps) => Woke::Pause,
+            };
+            match woke {
+                Woke::Finished(Ok(r)) => {
+                    ctx.state_mut(|s| {
+                        s.state.child_ended(&child_id, r.passed);
+                        s.state.evidence = r.evidence.clone();
+                    });
+                    return PhaseRun::Done(r);
+                }
+                Woke::Finished(Err(e)) => {
+                    ctx.state_mut(|s| s.state.child_ended(&child_id, false));
+                    return PhaseRun::Failed(format!("{type_name} failed: {e}"));
+                }
+                Woke::Pause => {
+                    paused_sent = !paused_sent;
+                    if forwards {
+                        let name = if paused_sent {
+                            signals::PAUSE
+                        } else {
+                            signals::RESUME
+                        };
+                        let payload = serde_json::json!({"user": "parent"});
+                        if let Err(e) = ctx
+                            .external_workflow(child_id.clone(), None)
+                            .signal(Named(name), payload, SignalWorkflowOptions::default())
+                            .await
+                        {
+                            tracing::warn!(%child_id, error = %e, "could not forward pause/resume");
+                        }
+                    }
+                }
+                Woke::Stop => {
+                    stop_sent = true;
+                    if !deploys {
+                        return PhaseRun::Stopped;
+                    }
+                    let stop = ctx.state(|s| s.stop.clone()).unwrap_or(FreezeRequest {
+                        user: "unknown".into(),
+                        reason: String::new(),
+                    });
+                    let payload = serde_json::to_value(TriggerRollback {
+                        user: stop.user,
+                        reason: format!("emergency stop: {}", stop.reason),
+                    })
+                    .unwrap_or_default();
+                    if let Err(e) = ctx
+                        .external_workflow(child_id.clone(), None)
+                        .signal(
+                            Named(signals::TRIGGER_ROLLBACK),
+                            payload,
+                            SignalWorkflowOptions::default(),
+                        )
+                        .await
+                    {
+                        tracing::warn!(%child_id, error = %e, "could not ask for the rollback");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The delivery phases after the intake gate, each a child workflow, with the plan and
+    /// production gates between them.
+    async fn deliver(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        policy: &FeaturePolicy,
+        life: &LifecyclePolicy,
+    ) -> WorkflowResult<FeatureOutcome> {
+        for phase in ctx.state(|s| s.state.delivery_phases()) {
+            if let Some(outcome) = Self::transition(ctx, id, link, policy, phase, true).await {
+                return Ok(outcome);
+            }
+            if let Some(outcome) = Self::hold(ctx, id, link, phase).await {
+                return Ok(outcome);
+            }
+            let at = rfc3339(now_of(ctx));
+            ctx.state_mut(|s| s.state.enter(phase, &at, false));
+            Self::report(ctx, id, link, blocks::phase_entered(phase, false)).await;
+            let run = match phase {
+                Phase::Planning => Self::run_phase(ctx, id, phase, TaskPlanning::run, None).await,
+                Phase::Development => Self::run_phase(ctx, id, phase, Development::run, None).await,
+                Phase::Testing => Self::run_phase(ctx, id, phase, Testing::run, None).await,
+                Phase::Staging => {
+                    Self::run_phase(ctx, id, phase, StagingDeployment::run, None).await
+                }
+                Phase::ProductionReadiness => {
+                    Self::run_phase(ctx, id, phase, ProductionReadiness::run, None).await
+                }
+                Phase::Production => {
+                    Self::run_phase(ctx, id, phase, ProductionDeployment::run, None).await
+                }
+                _ => continue,
+            };
+            match run {
+                PhaseRun::Done(r) if r.passed => {}
+                PhaseRun::Done(r) => {
+                    if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+                        return Ok(outcome);
+                    }
+                    return Ok(Self::fail(ctx, id, link, phase, r.summary).await);
+                }
+                PhaseRun::Failed(why) => return Ok(Self::fail(ctx, id, link, phase, why).await),
+                PhaseRun::Stopped => {
+                    if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+                        return Ok(outcome);
+                    }
+                }
+            }
+            let gate = match phase {
+                Phase::Planning => {
+                    Some((PLAN_GATE, life.plan_timeout_ms, life.plan_escalate_ms, true))
+                }
+                Phase::ProductionReadiness => {
+                    Some((PRODUCTION_GATE, life.production_timeout_ms, 0, false))
+                }
+                _ => None,
+            };
+            if let Some((name, timeout_ms, escalate_ms, auto_approve)) = gate
+                && let Some(outcome) = Self::decide_gate(
+                    ctx,
+                    id,
+                    link,
+                    phase,
+                    name,
+                    Duration::from_millis(timeout_ms.max(1)),
+                    escalate_ms,
+                    auto_approve,
+                )
+                .await
+            {
+                return Ok(outcome);
+            }
+        }
+        if let Some(outcome) = Self::transition(ctx, id, link, policy, Phase::Complete, true).await
+        {
+            return Ok(outcome);
+        }
+        let at = rfc3339(now_of(ctx));
+        ctx.state_mut(|s| s.state.enter(Phase::Complete, &at, false));
+        let summary = ctx.state(|s| {
+            let e = &s.state.evidence;
+            let mut parts = vec![format!(
+                "Delivered to {}",
+                serde_json::to_value(s.state.input.target_environment)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )];
+            if let Some(pr) = &e.pull_request {
+                parts.push(format!(
+                    "pull request #{}{}",
+                    pr.number,
+                    if pr.merged { " merged" } else { " open" }
+                ));
+            }
+            if let Some(q) = &e.quality {
+                parts.push(format!("quality score {}", q.score));
+            }
+            format!("{}.", parts.join(", "))
+        });
+        Self::report(ctx, id, link, blocks::thread_note(":tada:", &summary)).await;
+        Ok(FeatureOutcome {
+            phase: Phase::Complete,
+            summary,
+        })
+    }
+
+    /// Opens gate `name`, asks for a decision in the thread and waits for it; `Some` when the
+    /// delivery ends there (rejected, timed out, stopped).
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_gate(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        phase: Phase,
+        name: &'static str,
+        timeout: Duration,
+        escalate_ms: u64,
+        auto_approve: bool,
+    ) -> Option<FeatureOutcome> {
+        let opened = now_of(ctx);
+        ctx.state_mut(|s| {
+            s.state
+                .open_gate(name, &rfc3339(opened), &rfc3339(opened + timeout))
+        });
+        let card = ctx.state(|s| s.state.card.clone());
+        let detail = ctx.state(|s| gate_detail(&s.state.evidence, name));
+        let request = ctx.state(|s| {
+            blocks::approval_request(&blocks::ApprovalView {
+                workflow_id: id,
+                gate: name,
+                request: &s.state.input.request,
+                requester: &s.state.input.requester,
+                timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
+                on_timeout: if auto_approve { "approved" } else { "rejected" },
+                detail: detail.as_deref(),
+            })
+        });
+        let approval_ts = match &card {
+            Some(c) => Self::notify(ctx, PostMessage::of(&c.channel, Some(&c.ts), request)).await,
+            None => None,
+        };
+        let escalate = (escalate_ms > 0).then(|| {
+            let after = Duration::from_millis(escalate_ms);
+            (opened + after, after)
+        });
+        while let GateWait::Feedback(note) = Self::await_gate(
+            ctx,
+            id,
+            link,
+            name,
+            (opened + timeout, timeout),
+            escalate,
+            auto_approve,
+        )
+        .await
+        {
+            let again = match phase {
+                Phase::Planning => {
+                    Self::run_phase(ctx, id, phase, TaskPlanning::run, Some(note)).await
+                }
+                _ => Self::run_phase(ctx, id, phase, ProductionReadiness::run, Some(note)).await,
+            };
+            if let PhaseRun::Failed(why) = again {
+                Self::record_failure(ctx, why);
+            }
+        }
+        if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+            return Some(outcome);
+        }
+        let gate = ctx.state(|s| s.state.gate(name).cloned())?;
+        if let (Some(c), Some(ts)) = (&card, approval_ts) {
+            Self::edit(
+                ctx,
+                UpdateMessage::of(&c.channel, &ts, blocks::approval_decided(id, &gate)),
+            )
+            .await;
+        }
+        let by = gate.decided_by.clone().unwrap_or_default();
+        let note = gate.note.clone().unwrap_or_default();
+        match gate.state {
+            GateState::Approved if by == "timeout" => {
+                let text = format!(
+                    ":warning: The {name} gate was approved automatically: {}. Check it before production.",
+                    chatops_blocks::escape(&note)
+                );
+                Self::report(ctx, id, link, blocks::thread_note(":warning:", &text)).await;
+                None
+            }
+            GateState::Approved => {
+                let text = format!("{} gate approved by <@{by}>.", capitalized(name));
+                Self::report(
+                    ctx,
+                    id,
+                    link,
+                    blocks::thread_note(":white_check_mark:", &text),
+                )
+                .await;
+                None
+            }
+            GateState::Skipped => {
+                let text = format!(
+                    "{} gate skipped by <@{by}>: {}",
+                    capitalized(name),
+                    chatops_blocks::escape(&note)
+                );
+                Self::report(ctx, id, link, blocks::thread_note(":fast_forward:", &text)).await;
+                None
+            }
+            GateState::Pending => None,
+            GateState::Rejected | GateState::TimedOut => {
+                let why = if gate.state == GateState::TimedOut {
+                    format!(
+                        "Rejected: nobody decided the {name} gate within {}.",
+                        chatops_contract::human_duration(timeout)
+                    )
+                } else {
+                    format!(
+                        "Rejected at the {name} gate by <@{by}>: {}",
+                        if note.is_empty() {
+                            "no reason given".to_owned()
+                        } else {
+                            chatops_blocks::escape(&note)
+                        }
+                    )
+                };
+                let at = rfc3339(now_of(ctx));
+                ctx.state_mut(|s| s.state.enter(Phase::Rejected, &at, false));
+                Self::report(ctx, id, link, blocks::thread_note(":no_entry:", &why)).await;
+                Some(FeatureOutcome {
+                    phase: Phase::Rejected,
+                    summary: why,
+                })
+            }
+        }
+    }
+
+    /// Holds before `next` while paused or blocked; `Some` when stopped meanwhile.
+    async fn hold(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        next: Phase,
+    ) -> Option<FeatureOutcome> {
+        if ctx.state(|s| s.state.may_proceed()) {
+            return None;
+        }
+        let why = ctx.state(|s| {
+            if s.state.paused {
+                "paused; `resume` lets it go on".to_owned()
+            } else {
+                let ids: Vec<String> = s
+                    .state
+                    .blockers
+                    .iter()
+                    .map(|b| format!("`{}`", b.id))
+                    .collect();
+                format!(
+                    "blocked by {}; it goes on once they are removed",
+                    ids.join(", ")
+                )
+            }
+        });
+        let text = format!("Held before *{}*: {why}.", next.label());
+        Self::report(
+            ctx,
+            id,
+            link,
+            blocks::thread_note(":double_vertical_bar:", &text),
+        )
+        .await;
+        temporalio_sdk::workflows::select! {
+            _ = ctx.wait_condition(|s: &Self| s.state.may_proceed()) => {}
+            _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+        };
+        if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+            return Some(outcome);
+        }
+        let text = format!("Going on with *{}*.", next.label());
+        Self::report(ctx, id, link, blocks::thread_note(":arrow_forward:", &text)).await;
+        None
+    }
+
+    /// Ends the delivery as failed in `phase`, calling the escalation contact.
+    async fn fail(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        phase: Phase,
+        why: String,
+    ) -> FeatureOutcome {
+        let at = rfc3339(now_of(ctx));
+        ctx.state_mut(|s| s.state.enter(Phase::Failed, &at, false));
+        let who = ctx.state(|s| s.life.as_ref().and_then(|l| l.escalation.clone()));
+        let summary = format!("{} failed: {why}", phase.label());
+        let text = format!(
+            "{}{}",
+            mention(who.as_deref()),
+            chatops_blocks::escape(&summary)
+        );
+        Self::report(ctx, id, link, blocks::thread_note(":no_entry:", &text)).await;
+        FeatureOutcome {
+            phase: Phase::Failed,
+            summary,
+        }
+    }
+
     /// Before moving to `next`: halt if stopped; hold while the emergency stop is engaged.
     async fn transition(
         ctx: &WorkflowContext<Self>,
@@ -425,8 +1231,19 @@ impl FeatureDelivery {
         let was = ctx.state(|s| s.state.status().phase);
         let at = rfc3339(now_of(ctx));
         ctx.state_mut(|s| s.state.enter(Phase::Cancelled, &at, false));
+        let production =
+            ctx.state(|s| s.life.as_ref().map(|_| s.state.evidence.production.clone()));
+        let after = match production {
+            None => "Production was not touched (the production phase does no real deploy yet), so nothing was rolled back.".to_owned(),
+            Some(None) => "Production was not touched, so nothing was rolled back.".to_owned(),
+            Some(Some(r)) if r.rolled_back.is_some() => format!(
+                "Production was rolled back: {}.",
+                r.rollback_steps.join("; ")
+            ),
+            Some(Some(_)) => "Production had been deployed and stayed healthy; it was left running.".to_owned(),
+        };
         let summary = format!(
-            "Emergency stop by <@{}>: {}. Halted in {}. Production was not touched (the production phase does no real deploy yet), so nothing was rolled back.",
+            "Emergency stop by <@{}>: {}. Halted in {}. {after}",
             stop.user,
             chatops_blocks::escape(&stop.reason),
             was.label()
@@ -493,9 +1310,46 @@ impl FeatureDelivery {
     }
 }
 
-/// Approvals cast on the intake gate so far.
-fn votes(s: &FeatureDelivery) -> usize {
-    s.state.gate(INTAKE_GATE).map_or(0, |g| g.approvals.len())
+/// Approvals cast on `gate` so far.
+fn votes_on(s: &FeatureDelivery, gate: &str) -> usize {
+    s.state.gate(gate).map_or(0, |g| g.approvals.len())
+}
+
+/// `intake` → `Intake`.
+fn capitalized(word: &str) -> String {
+    let mut c = word.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// `<@U…>` or `<!subteam^S…>` followed by a space; empty for nobody.
+fn mention(who: Option<&str>) -> String {
+    match who {
+        Some(id) if id.starts_with('S') => format!("<!subteam^{id}> "),
+        Some(id) => format!("<@{id}> "),
+        None => String::new(),
+    }
+}
+
+/// What an approval request shows besides the request: the plan, or the readiness score.
+fn gate_detail(e: &Evidence, gate: &str) -> Option<String> {
+    match gate {
+        PLAN_GATE => e.plan.as_ref().map(|p| {
+            let tasks: Vec<String> = p
+                .tasks
+                .iter()
+                .map(|t| format!("`{}` {}", t.id, chatops_blocks::escape(&t.title)))
+                .collect();
+            format!("Plan: {}", tasks.join(" · "))
+        }),
+        PRODUCTION_GATE => e
+            .readiness
+            .as_ref()
+            .map(|r| format!("Readiness score {} of 100.", r.score)),
+        _ => None,
+    }
 }
 
 /// What a gate says now: `approved`, `rejected`, or `1 of 2 approvals`.

@@ -5,6 +5,7 @@ pub mod continuous_monitoring;
 pub mod emergency_freeze;
 pub mod feature_delivery;
 pub mod incident_swarm;
+pub mod phases;
 
 /// Workflow time as RFC 3339, seconds: how timelines and cards show time.
 pub(crate) fn rfc3339(t: std::time::SystemTime) -> String {
@@ -17,4 +18,18 @@ pub(crate) fn ui_link(ui_url: &str, namespace: &str, id: &str) -> String {
         Ok(ui) => chatops_common::settings::workflow_url(&ui, namespace, id),
         Err(_) => String::new(),
     }
+}
+
+/// The innermost message of an activity failure: what the activity itself said (e.g. the
+/// agent's malformed answer), rather than Temporal's "Activity task failed" wrapper.
+pub(crate) fn failure_text(e: &temporalio_sdk::ActivityExecutionError) -> String {
+    let mut deepest = None;
+    let mut f = e.failure();
+    while let Some(x) = f {
+        if !x.message.is_empty() {
+            deepest = Some(x.message.clone());
+        }
+        f = x.cause.as_deref();
+    }
+    deepest.unwrap_or_else(|| e.to_string())
 }

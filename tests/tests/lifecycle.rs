@@ -1,0 +1,770 @@
+//! The whole delivery lifecycle end to end: agents, GitHub, the quality gate, deploys with
+//! health watching and automatic rollback, the three human gates, and the parent's control
+//! signals, on the real processes and a real dev server.
+
+use chatops_bot::shell::local_slack::PostedMessage;
+use chatops_contract::{queries, signals};
+use chatops_e2e::github::{self, LocalGitHub};
+use chatops_e2e::stack::{APPROVER, REQUESTER};
+use chatops_e2e::{Stack, StackOptions};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+const AGENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/agent.py");
+const ESCALATION: &str = "S0ESCALATE";
+const ADMIN: &str = "U0ADMIN";
+
+/// A service being deployed: `/health` answers the status set in `health`.
+struct Service {
+    url: String,
+    health: Arc<AtomicU16>,
+}
+
+async fn service() -> anyhow::Result<Service> {
+    let health = Arc::new(AtomicU16::new(200));
+    let h = health.clone();
+    let app = axum::Router::new().route(
+        "/health",
+        axum::routing::get(move || {
+            let h = h.clone();
+            async move {
+                let code = axum::http::StatusCode::from_u16(h.load(Ordering::SeqCst))
+                    .unwrap_or(axum::http::StatusCode::OK);
+                (code, "ok")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(Service { url, health })
+}
+
+/// An OpenAI-compatible chat-completions endpoint that writes the code for any task; keeps
+/// every request body and its Authorization header.
+async fn chat_completions() -> anyhow::Result<(String, Arc<Mutex<Vec<(Value, String)>>>)> {
+    let seen: Arc<Mutex<Vec<(Value, String)>>> = Arc::default();
+    let keep = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, axum::Json(req): axum::Json<Value>| {
+                let keep = keep.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let user: Value = serde_json::from_str(
+                        req["messages"][1]["content"].as_str().unwrap_or("{}"),
+                    )
+                    .unwrap_or_default();
+                    let id = user["input"]["task"]["id"].as_str().unwrap_or("T0").to_owned();
+                    if let Ok(mut s) = keep.lock() {
+                        s.push((req, auth));
+                    }
+                    let answer = json!({
+                        "changes": [{"path": format!("alt/{}.rs", id.to_lowercase()), "content": "// alternative\n"}],
+                        "summary": "written by the alternative agent",
+                    });
+                    axum::Json(json!({
+                        "choices": [{"message": {"role": "assistant", "content": answer.to_string()}}]
+                    }))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/v1", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((url, seen))
+}
+
+/// A scratch folder for one test's deploy log.
+fn scratch(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("lifecycle-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Everything configured: GitHub, the command agent, checks, deploy commands, health URLs;
+/// health watched every 200 ms for `window`.
+fn lifecycle_env(
+    gh: &LocalGitHub,
+    svc: &Service,
+    dir: &Path,
+    window: &str,
+    extra: &[(&str, String)],
+) -> Vec<(String, String)> {
+    let deploys = dir.join("deploys.log");
+    let deploy = format!(
+        "echo \"$CHATOPS_ENVIRONMENT $CHATOPS_SHA\" >> {}",
+        deploys.display()
+    );
+    let checks = json!([
+        {"name": "unit_tests", "command": "echo 12 passed", "weight": 3},
+        {"name": "coverage", "command": "echo score=92", "weight": 1},
+        {"name": "lint", "command": "true", "required": false, "weight": 1},
+    ]);
+    let mut env: Vec<(String, String)> = vec![
+        ("CHATOPS__GITHUB__TOKEN", github::TOKEN.to_owned()),
+        ("CHATOPS__GITHUB__API_URL", gh.url.clone()),
+        (
+            "CHATOPS__FEATURE__REPOSITORY",
+            github::REPOSITORY.to_owned(),
+        ),
+        ("CHATOPS__FEATURE__ESCALATION", ESCALATION.to_owned()),
+        ("CHATOPS__FEATURE__CHECKS", checks.to_string()),
+        ("CHATOPS__AGENT__COMMAND", format!("python3 {AGENT}")),
+        ("CHATOPS__AGENT__ATTEMPTS", "2".to_owned()),
+        ("CHATOPS__DEPLOY__STAGING_COMMAND", deploy.clone()),
+        ("CHATOPS__DEPLOY__PRODUCTION_COMMAND", deploy),
+        (
+            "CHATOPS__DEPLOY__STAGING_HEALTH_URL",
+            format!("{}/health", svc.url),
+        ),
+        (
+            "CHATOPS__DEPLOY__PRODUCTION_HEALTH_URL",
+            format!("{}/health", svc.url),
+        ),
+        ("CHATOPS__DEPLOY__STAGING_INTERVAL", "200ms".to_owned()),
+        ("CHATOPS__DEPLOY__PRODUCTION_INTERVAL", "200ms".to_owned()),
+        ("CHATOPS__DEPLOY__STAGING_WINDOW", window.to_owned()),
+        ("CHATOPS__DEPLOY__PRODUCTION_WINDOW", window.to_owned()),
+        (
+            "CHATOPS__DEPLOY__DOWN_MIGRATION_COMMAND",
+            format!(
+                "echo \"down $CHATOPS_ENVIRONMENT\" >> {}",
+                deploys.display()
+            ),
+        ),
+        ("CHATOPS__APPROVALS__ADMINS", ADMIN.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    env
+}
+
+/// Waits for the approval request of `gate` in the thread.
+async fn gate_request(
+    stack: &Stack,
+    card: &PostedMessage,
+    gate: &str,
+) -> anyhow::Result<PostedMessage> {
+    stack
+        .reply_containing(card, &format!("Approval needed: {gate} gate"))
+        .await
+}
+
+fn ids(children: &Value) -> Vec<(String, String, String)> {
+    children
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap_or_default().to_owned(),
+                        c["workflow_type"].as_str().unwrap_or_default().to_owned(),
+                        c["status"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    // Two lost answers: a pull request opened but answered 502, a merge done but answered 502.
+    // Both retries must find what was made instead of making it again.
+    gh.with(|r| {
+        r.fail_next_pull = Some(502);
+        r.fail_after_merge = Some(502);
+    });
+    let svc = service().await?;
+    let dir = scratch("happy")?;
+    let env = lifecycle_env(
+        &gh,
+        &svc,
+        &dir,
+        "1s",
+        &[("CHATOPS__GITHUB__AUTO_MERGE", "true".into())],
+    );
+    let stack = Stack::start(
+        "lifecycle-happy",
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    // The analysis comes before the intake decision.
+    stack
+        .reply_containing(&card, "Analysis (primary): Feasible")
+        .await?;
+    stack.press(&intake, "Approve")?;
+
+    let plan = gate_request(&stack, &card, "plan").await?;
+    assert!(
+        plan.rendered().contains("`T1` Add the login form"),
+        "the plan request shows the plan: {}",
+        plan.rendered()
+    );
+    stack.press(&plan, "Approve")?;
+
+    let production = gate_request(&stack, &card, "production").await?;
+    assert!(
+        production.rendered().contains("Readiness score 100 of 100"),
+        "{}",
+        production.rendered()
+    );
+    stack.press(&production, "Approve")?;
+    stack.card_showing(&card, "Complete").await?;
+    assert_eq!(
+        stack.workflow_closed(&id).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
+
+    // Evidence: every phase's findings.
+    let e = stack.query(&id, queries::EVIDENCE)?;
+    assert_eq!(e["analysis"]["agent"], "primary");
+    assert_eq!(e["plan"]["tasks"].as_array().map(Vec::len), Some(2));
+    let files: Vec<&str> = e["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t["files"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(files, ["src/t1.rs", "src/t2.rs"]);
+    let pr = &e["pull_request"];
+    let req = format!("REQ-{}", id.rsplit('-').next().unwrap_or_default());
+    assert_eq!(pr["branch"], format!("feature/{req}-add-a-login-page"));
+    assert_eq!(
+        (pr["number"].as_u64(), pr["merged"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert_eq!(e["review"]["approved"], true);
+    assert_eq!(e["quality"]["can_merge"], true);
+    assert_eq!(e["quality"]["score"], 98.4);
+    assert_eq!(e["staging"]["healthy"], true);
+    assert_eq!(e["production"]["healthy"], true);
+    assert_eq!(e["production"]["sha"], "merge001");
+    assert_eq!(e["readiness"]["score"], 100.0);
+
+    // One child per phase, ids derived from the parent's, every one completed.
+    let children = ids(&stack.query(&id, queries::CHILDREN)?);
+    let want: Vec<(String, String, String)> = [
+        ("intake", "RequirementIntake"),
+        ("planning", "TaskPlanning"),
+        ("development", "Development"),
+        ("testing", "Testing"),
+        ("staging", "StagingDeployment"),
+        ("readiness", "ProductionReadiness"),
+        ("production", "ProductionDeployment"),
+    ]
+    .iter()
+    .map(|(s, t)| (format!("{id}/{s}"), (*t).to_owned(), "completed".to_owned()))
+    .collect();
+    assert_eq!(children, want);
+
+    // The gates, with who decided.
+    let gates = stack.query(&id, queries::APPROVAL_GATES)?;
+    let decided: Vec<(String, String)> = gates["decided"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap_or_default().to_owned(),
+                g["decided_by"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            ("intake".to_owned(), APPROVER.to_owned()),
+            ("plan".to_owned(), APPROVER.to_owned()),
+            ("production".to_owned(), APPROVER.to_owned()),
+        ]
+    );
+    assert!(
+        gates["pending"].as_array().is_none_or(Vec::is_empty),
+        "nothing pending: {gates}"
+    );
+
+    // GitHub: conventional commits with the ids, one pull request, labels, statuses, the two
+    // comments, one merge, despite the two lost answers.
+    gh.with(|r| {
+        let task_commits: Vec<&String> = r
+            .commit_messages
+            .iter()
+            .filter(|m| m.starts_with(&format!("feat({req}): ")))
+            .collect();
+        assert_eq!(
+            task_commits.len(),
+            3,
+            "two tasks and the squash: {:?}",
+            r.commit_messages
+        );
+        assert!(task_commits[0].contains(&format!("Requirement: {req}\nTask: T1")));
+        assert_eq!(r.pulls.len(), 1, "one pull request");
+        assert_eq!(r.merges, [1], "merged once");
+        let labels = r.labels.get(&1).cloned().unwrap_or_default();
+        assert_eq!(labels, ["chatops", req.as_str(), "priority:medium"]);
+        assert!(
+            r.posted_statuses
+                .iter()
+                .any(|(_, c, s)| c == "chatops/quality-gate" && s == "success"),
+            "{:?}",
+            r.posted_statuses
+        );
+        let bodies: Vec<&str> = r.comments.iter().map(|(_, b)| b.as_str()).collect();
+        assert_eq!(bodies.len(), 2, "{bodies:?}");
+        assert!(bodies.iter().any(|b| b.starts_with("**Code review**")));
+        assert!(
+            bodies
+                .iter()
+                .any(|b| b.starts_with("**Quality gate**: score 98.4"))
+        );
+    });
+
+    // Staging got the branch head, production the merge commit.
+    let deploys = read(&dir.join("deploys.log"));
+    let lines: Vec<&str> = deploys.lines().collect();
+    assert_eq!(lines.len(), 2, "{deploys}");
+    assert!(lines[0].starts_with("staging commit"), "{deploys}");
+    assert_eq!(lines[1], "production merge001");
+
+    let thread = stack.thread_text(&card);
+    for needle in [
+        "Plan (primary, 2 tasks",
+        "Pull request",
+        "quality gate passed with score 98.4",
+        "Staging stayed healthy",
+        "Production stayed healthy",
+        "Delivered to production, pull request #1 merged, quality score 98.4.",
+    ] {
+        assert!(
+            thread.contains(needle),
+            "{needle:?} missing from:\n{thread}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let svc = service().await?;
+    svc.health.store(503, Ordering::SeqCst);
+    let dir = scratch("staging")?;
+    let env = lifecycle_env(&gh, &svc, &dir, "30s", &[]);
+    let stack = Stack::start(
+        "lifecycle-staging",
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    stack.press(&intake, "Approve")?;
+    let plan = gate_request(&stack, &card, "plan").await?;
+    stack.press(&plan, "Approve")?;
+
+    stack.reply_containing(&card, "Rolled back staging").await?;
+    stack.card_showing(&card, "Failed").await?;
+    let e = stack.query(&id, queries::EVIDENCE)?;
+    let staging = &e["staging"];
+    assert_eq!(
+        staging["rolled_back"],
+        "4 health checks failed in a row (more than 3)"
+    );
+    assert_eq!(staging["samples"].as_array().map(Vec::len), Some(4));
+    let steps: Vec<&str> = staging["rollback_steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    assert!(steps[0].starts_with("down-migration: ok"), "{steps:?}");
+    assert!(steps[1].starts_with("redeploy base000: ok"), "{steps:?}");
+    assert!(steps[2].starts_with("verify: still unhealthy"), "{steps:?}");
+
+    // Deployed the branch, migrated down, redeployed the base; production never touched.
+    let deploys = read(&dir.join("deploys.log"));
+    let lines: Vec<&str> = deploys.lines().collect();
+    assert_eq!(lines.len(), 3, "{deploys}");
+    assert!(lines[0].starts_with("staging commit"));
+    assert_eq!(&lines[1..], ["down staging", "staging base000"]);
+    let status = stack.status(&id)?;
+    assert_eq!(status["phase"], "failed");
+    let thread = stack.thread_text(&card);
+    assert!(
+        thread.contains("Staging failed: staging rolled back: 4 health checks failed"),
+        "{thread}"
+    );
+    assert!(
+        thread.contains(&format!("@{ESCALATION} Staging failed")),
+        "the escalation group is called: {thread}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let svc = service().await?;
+    let dir = scratch("stop")?;
+    // Staging is watched briefly; production long enough to be stopped while watched.
+    let mut env = lifecycle_env(&gh, &svc, &dir, "1s", &[]);
+    env.push(("CHATOPS__DEPLOY__PRODUCTION_WINDOW".into(), "10m".into()));
+    let stack = Stack::start(
+        "lifecycle-stop",
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    stack.press(&intake, "Approve")?;
+    stack.press(&gate_request(&stack, &card, "plan").await?, "Approve")?;
+    stack.press(&gate_request(&stack, &card, "production").await?, "Approve")?;
+    stack
+        .reply_containing(&card, "Production deploy of")
+        .await?;
+
+    stack.signal(
+        &id,
+        signals::EMERGENCY_STOP,
+        r#"{"user":"U0APPROVER","reason":"checkout is down"}"#,
+    )?;
+    stack
+        .reply_containing(&card, "Rolled back production")
+        .await?;
+    stack.card_showing(&card, "Cancelled").await?;
+    let status = stack.status(&id)?;
+    assert_eq!(status["phase"], "cancelled");
+    let e = stack.query(&id, queries::EVIDENCE)?;
+    assert_eq!(
+        e["production"]["rolled_back"],
+        "emergency stop: checkout is down (asked by U0APPROVER)"
+    );
+    let deploys = read(&dir.join("deploys.log"));
+    let lines: Vec<&str> = deploys.lines().collect();
+    assert_eq!(
+        &lines[1..],
+        [
+            "production commit002",
+            "down production",
+            "production base000"
+        ],
+        "{deploys}"
+    );
+    stack
+        .reply_containing(
+            &card,
+            "Emergency stop by @U0APPROVER: checkout is down. Halted in Production. Production was rolled back",
+        )
+        .await?;
+    assert_eq!(
+        ids(&stack.query(&id, queries::CHILDREN)?)
+            .last()
+            .map(|c| c.2.clone()),
+        Some("failed".to_owned())
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undecided_gates_escalate_the_plan_auto_approves_and_production_auto_rejects()
+-> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let svc = service().await?;
+    let dir = scratch("timeouts")?;
+    let env = lifecycle_env(
+        &gh,
+        &svc,
+        &dir,
+        "200ms",
+        &[
+            ("CHATOPS__FEATURE__INTAKE_ESCALATION", "1s".into()),
+            ("CHATOPS__FEATURE__INTAKE_TIMEOUT", "1h".into()),
+            ("CHATOPS__FEATURE__PLAN_ESCALATION", "1s".into()),
+            ("CHATOPS__FEATURE__PLAN_TIMEOUT", "3s".into()),
+            ("CHATOPS__FEATURE__PRODUCTION_TIMEOUT", "2s".into()),
+        ],
+    );
+    let stack = Stack::start(
+        "lifecycle-timeouts",
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    // Nobody decides intake for a second: the escalation group is called in the thread.
+    stack
+        .reply_containing(&card, "The intake gate has had no decision for 1s")
+        .await?;
+    stack.press(&intake, "Approve")?;
+    // Nobody decides the plan: called after 1s, approved with a warning after 3s.
+    let esc = stack
+        .reply_containing(&card, "The plan gate has had no decision for 1s")
+        .await?;
+    assert!(
+        esc.rendered().contains("approved automatically"),
+        "{}",
+        esc.rendered()
+    );
+    stack
+        .reply_containing(&card, "The plan gate was approved automatically")
+        .await?;
+    // Nobody decides production: rejected, never approved.
+    stack
+        .reply_containing(
+            &card,
+            "Rejected: nobody decided the production gate within 2s",
+        )
+        .await?;
+    stack.card_showing(&card, "Rejected").await?;
+    let gates = stack.query(&id, queries::APPROVAL_GATES)?;
+    let states: Vec<(String, String, bool)> = gates["decided"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap_or_default().to_owned(),
+                g["state"].as_str().unwrap_or_default().to_owned(),
+                g["escalated"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("intake".to_owned(), "approved".to_owned(), true),
+            ("plan".to_owned(), "approved".to_owned(), true),
+            ("production".to_owned(), "timed_out".to_owned(), false),
+        ]
+    );
+    assert_eq!(gates["decided"][1]["decided_by"], "timeout");
+    let raw = stack.recorded();
+    let escalations = raw
+        .thread(&card.ts)
+        .iter()
+        .filter(|m| m.text.contains(&format!("<!subteam^{ESCALATION}>")))
+        .count();
+    assert_eq!(escalations, 2, "intake and plan escalate once each");
+    // Production was never deployed.
+    assert!(!read(&dir.join("deploys.log")).contains("production"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let svc = service().await?;
+    let dir = scratch("control")?;
+    let env = lifecycle_env(&gh, &svc, &dir, "200ms", &[]);
+    let stack = Stack::start(
+        "lifecycle-control",
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    stack.press(&intake, "Approve")?;
+    gate_request(&stack, &card, "plan").await?;
+
+    stack.signal(
+        &id,
+        signals::ADD_BLOCKER,
+        r#"{"id":"legal","user":"U0REQUESTER","reason":"licence review"}"#,
+    )?;
+    stack.signal(
+        &id,
+        signals::UPDATE_PRIORITY,
+        r#"{"priority":"critical","user":"U0REQUESTER"}"#,
+    )?;
+    // A non-admin may not skip; the admin may, with a reason.
+    stack.signal(
+        &id,
+        signals::SKIP_GATE,
+        r#"{"gate":"plan","user":"U0APPROVER","reason":"trust me"}"#,
+    )?;
+    stack.signal(
+        &id,
+        signals::SKIP_GATE,
+        &format!(r#"{{"gate":"plan","user":"{ADMIN}","reason":"planned offline"}}"#),
+    )?;
+    stack
+        .reply_containing(
+            &card,
+            &format!("Plan gate skipped by @{ADMIN}: planned offline"),
+        )
+        .await?;
+    stack
+        .reply_containing(&card, "Held before Development: blocked by `legal`")
+        .await?;
+    let status = stack.status(&id)?;
+    assert_eq!(status["phase"], "planning");
+    assert_eq!(status["priority"], "critical");
+    assert_eq!(status["blockers"], json!(["legal: licence review"]));
+    assert!(
+        chatops_e2e::stack::has_event(&status, "ignored: skip plan (only admins"),
+        "{status}"
+    );
+
+    // Paused while blocked: removing the blocker is not enough.
+    stack.signal(
+        &id,
+        signals::PAUSE,
+        r#"{"user":"U0REQUESTER","reason":"demo day"}"#,
+    )?;
+    stack.signal(
+        &id,
+        signals::REMOVE_BLOCKER,
+        r#"{"id":"legal","user":"U0REQUESTER"}"#,
+    )?;
+    stack
+        .wait_status(&id, "the blocker removed", |s| {
+            s["blockers"].as_array().is_none_or(Vec::is_empty) && s["paused"] == true
+        })
+        .await?;
+    assert_eq!(
+        stack.status(&id)?["phase"],
+        "planning",
+        "still held while paused"
+    );
+    stack.signal(&id, signals::RESUME, r#"{"user":"U0REQUESTER"}"#)?;
+    stack
+        .reply_containing(&card, "Going on with Development")
+        .await?;
+    let production = gate_request(&stack, &card, "production").await?;
+    // The requester may not approve their own production gate.
+    stack.press_as(REQUESTER, &production, "Approve")?;
+    stack
+        .ephemeral_containing("someone else must approve its production gate")
+        .await?;
+    stack.press(&production, "Approve")?;
+    stack.card_showing(&card, "Complete").await?;
+    let gates = stack.query(&id, queries::APPROVAL_GATES)?;
+    assert_eq!(gates["decided"][1]["state"], "skipped");
+    assert_eq!(gates["decided"][1]["note"], "planned offline");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the_merge()
+-> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let svc = service().await?;
+    let dir = scratch("ladder")?;
+    let (alt_url, alt_seen) = chat_completions().await?;
+    let log = dir.join("agent.log");
+    let checks = json!([
+        {"name": "unit_tests", "command": "echo 12 passed", "weight": 1},
+        {"name": "coverage", "command": "echo score=60", "weight": 1},
+    ]);
+    let env = lifecycle_env(
+        &gh,
+        &svc,
+        &dir,
+        "200ms",
+        &[
+            ("CHATOPS__AGENT__ALTERNATIVE_URL", alt_url),
+            ("CHATOPS__AGENT__API_KEY", "sk-e2e-key".into()),
+            ("CHATOPS__AGENT__MODEL", "e2e-model".into()),
+            ("FAKE_AGENT_BROKEN", "code".into()),
+            ("FAKE_AGENT_LOG", log.display().to_string()),
+            ("CHATOPS__FEATURE__CHECKS", checks.to_string()),
+        ],
+    );
+    let stack = Stack::start(
+        "lifecycle-ladder",
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    stack.press(&intake, "Approve")?;
+    stack.press(&gate_request(&stack, &card, "plan").await?, "Approve")?;
+
+    stack
+        .reply_containing(&card, "Testing failed: quality gate blocked the merge")
+        .await?;
+    let e = stack.query(&id, queries::EVIDENCE)?;
+    for task in e["tasks"].as_array().into_iter().flatten() {
+        assert_eq!(task["agent"], "alternative", "{task}");
+        let attempts = task["attempts"].to_string();
+        assert!(attempts.contains("malformed code answer"), "{attempts}");
+        assert!(
+            attempts.contains("raw answer: I would rather not"),
+            "{attempts}"
+        );
+    }
+    // The primary was asked twice per task (its attempts), then the alternative once.
+    let calls = read(&log);
+    assert_eq!(calls.matches("primary code").count(), 4, "{calls}");
+    let seen = alt_seen.lock().map(|s| s.clone()).unwrap_or_default();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].0["model"], "e2e-model");
+    assert_eq!(seen[0].1, "Bearer sk-e2e-key");
+
+    let q = &e["quality"];
+    assert_eq!(q["can_merge"], false);
+    assert_eq!(q["score"], 80.0);
+    assert_eq!(
+        q["blocking"],
+        json!([
+            "score 80 is below the threshold 85",
+            "coverage 60% is below the minimum 80%"
+        ])
+    );
+    gh.with(|r| {
+        assert!(r.merges.is_empty(), "nothing merged");
+        assert!(
+            r.posted_statuses
+                .iter()
+                .any(|(_, c, s)| c == "chatops/quality-gate" && s == "failure")
+        );
+        assert!(
+            r.posted_statuses
+                .iter()
+                .any(|(_, c, s)| c == "chatops/coverage" && s == "success")
+        );
+    });
+    assert_eq!(stack.status(&id)?["phase"], "failed");
+    assert!(
+        !read(&dir.join("deploys.log")).contains("staging"),
+        "nothing deployed"
+    );
+    Ok(())
+}

@@ -601,6 +601,32 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
     stack.press(&intake, "Approve")?;
     gate_request(&stack, &card, "plan").await?;
 
+    // Revisions asked for: planning runs again in a second child while the gate stays open.
+    stack.signal(
+        &id,
+        signals::REQUEST_REVISIONS,
+        r#"{"user":"U0APPROVER","note":"split the session work"}"#,
+    )?;
+    stack
+        .reply_containing(
+            &card,
+            "Plan gate: more asked for before deciding: split the session work",
+        )
+        .await?;
+    let again = format!("{id}/planning-2");
+    stack
+        .wait_query(&id, queries::CHILDREN, "planning to run again", |c| {
+            c.as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|x| x["id"] == again.as_str() && x["status"] == "completed")
+            })
+        })
+        .await?;
+    assert_eq!(
+        stack.query(&id, queries::APPROVAL_GATES)?["pending"][0]["name"],
+        "plan"
+    );
+
     stack.signal(
         &id,
         signals::ADD_BLOCKER,

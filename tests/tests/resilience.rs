@@ -59,7 +59,15 @@ async fn a_killed_worker_loses_nothing() -> anyhow::Result<()> {
     stack
         .reply_containing(&card, &format!("Intake approved by @{APPROVER}"))
         .await?;
-    stack.reply_containing(&card, "Delivered.").await?;
+    for gate in ["plan", "production"] {
+        let asked = stack
+            .reply_containing(&card, &format!("Approval needed: {gate} gate"))
+            .await?;
+        stack.press(&asked, "Approve")?;
+    }
+    stack
+        .reply_containing(&card, "Delivered to production.")
+        .await?;
     assert_eq!(
         stack.workflow_closed(&id).await?,
         "WORKFLOW_EXECUTION_STATUS_COMPLETED"

@@ -127,6 +127,7 @@ pub async fn run(
         .register_workflow::<StagingDeployment>()?
         .register_workflow::<ProductionReadiness>()?
         .register_workflow::<ProductionDeployment>()?
+        .register_workflow::<workflows::code_migration::CodeMigration>()?
         .register_activities(DeliveryActivities::new(delivery_config(&settings)))
         .register_activities(CanaryActivities)
         .register_activities(SlackActivities::new(

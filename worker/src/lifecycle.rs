@@ -89,6 +89,23 @@ pub fn validate_plan(plan: &Plan) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks migration steps: at least one, unique ids, a command each.
+pub fn validate_steps(steps: &[chatops_contract::lifecycle::MigrationStep]) -> Result<(), String> {
+    if steps.is_empty() {
+        return Err("the migration has no steps".to_owned());
+    }
+    let mut ids = BTreeSet::new();
+    for s in steps {
+        if s.id.trim().is_empty() || !ids.insert(s.id.as_str()) {
+            return Err(format!("step id `{}` is empty or appears twice", s.id));
+        }
+        if s.command.trim().is_empty() {
+            return Err(format!("step `{}` has no command", s.id));
+        }
+    }
+    Ok(())
+}
+
 /// Tasks that may start now: not done, not running, every dependency done; at most
 /// `max - running` of them, in plan order.
 pub fn ready_tasks(

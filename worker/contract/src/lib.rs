@@ -61,6 +61,10 @@ pub mod workflows {
     pub const PRODUCTION_READINESS: &str = "ProductionReadiness";
     /// Phase child (`<parent>/production`): merge (when enabled), deploy, watch, roll back.
     pub const PRODUCTION_DEPLOYMENT: &str = "ProductionDeployment";
+    /// A code migration: analysis → ordered steps → incremental or batch execution → rollback
+    /// on failure → report. Input [`crate::lifecycle::MigrationRequest`], result
+    /// [`crate::lifecycle::MigrationProgress`].
+    pub const CODE_MIGRATION: &str = "CodeMigration";
 }
 
 /// Signal names (fire-and-forget; durable even while no worker runs).
@@ -123,6 +127,10 @@ pub mod signals {
     /// `StagingDeployment` / `ProductionDeployment`: watch longer. Payload
     /// [`crate::lifecycle::ExtendMonitoring`].
     pub const EXTEND_MONITORING: &str = "extend_monitoring";
+    /// `CodeMigration`: hold before the next step. Payload [`crate::lifecycle::Control`].
+    pub const PAUSE_MIGRATION: &str = "pause_migration";
+    /// `CodeMigration`: go on. Payload [`crate::lifecycle::Control`].
+    pub const RESUME_MIGRATION: &str = "resume_migration";
     /// `FeatureDelivery`: halt now (sent by `EmergencyFreeze`; rolls production back if the
     /// delivery touched it). Payload [`crate::freeze::FreezeRequest`].
     pub const EMERGENCY_STOP: &str = "emergency_stop";
@@ -166,6 +174,8 @@ pub mod queries {
     /// `FeatureDelivery`: pending and decided gates. Result
     /// [`crate::lifecycle::ApprovalGates`].
     pub const APPROVAL_GATES: &str = "approval_gates";
+    /// `CodeMigration`: every step's state. Result [`crate::lifecycle::MigrationProgress`].
+    pub const PROGRESS: &str = "progress";
     /// `ProductionReadiness`: the score so far. Result [`crate::lifecycle::Readiness`].
     pub const GET_READINESS_SCORE: &str = "get_readiness_score";
 }

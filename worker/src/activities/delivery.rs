@@ -125,6 +125,17 @@ pub struct DeployRequest {
     pub feature: String,
 }
 
+/// A command to run once (a migration step, its validation or its rollback).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRun {
+    /// Shell command.
+    pub command: String,
+    /// Extra environment.
+    pub env: Vec<(String, String)>,
+    /// Seconds it may run.
+    pub timeout_secs: u64,
+}
+
 /// How a command or webhook went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
@@ -440,6 +451,42 @@ impl DeliveryActivities {
         })
     }
 
+    /// Runs one command in the checkout; its failure is reported, not retried (a migration
+    /// step is not assumed safe to run twice).
+    #[activity(name = "delivery.run_command")]
+    pub async fn run_command(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        req: CommandRun,
+    ) -> Result<StepReport, ActivityError> {
+        let env: Vec<(&str, &str)> = req
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let timeout = Duration::from_secs(req.timeout_secs.max(1));
+        Ok(
+            match run(
+                &req.command,
+                &env,
+                None,
+                self.config.workdir.as_deref(),
+                timeout,
+            )
+            .await
+            {
+                Ok(o) => StepReport {
+                    ok: o.ok,
+                    output: o.output,
+                },
+                Err(e) => StepReport {
+                    ok: false,
+                    output: e,
+                },
+            },
+        )
+    }
+
     /// The rollback saga's first step: the configured down-migration.
     #[activity(name = "delivery.down_migration")]
     pub async fn down_migration(
@@ -482,6 +529,9 @@ fn instructions(kind: &str) -> String {
         }
         "code" => r#"{"changes": [{"path": string, "content": string}], "summary": string}"#,
         "review" => r#"{"approved": bool, "comments": [string]}"#,
+        "migration" => {
+            r#"{"steps": [{"id": "S1", "description": string, "command": string, "validate": string, "rollback": string}]}"#
+        }
         _ => "{}",
     };
     format!(
@@ -545,6 +595,14 @@ pub fn check_answer(kind: &str, raw: &str) -> Result<Value, String> {
                 comments: Vec<String>,
             }
             serde_json::from_value::<R>(v.clone()).map_err(|e| bad(e.to_string()))?;
+        }
+        "migration" => {
+            #[derive(Deserialize)]
+            struct M {
+                steps: Vec<chatops_contract::lifecycle::MigrationStep>,
+            }
+            let m: M = serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
+            lifecycle::validate_steps(&m.steps).map_err(bad)?;
         }
         other => return Err(format!("unknown agent step `{other}`")),
     }
@@ -664,6 +722,12 @@ mod tests {
                 "must be relative",
             ),
             ("review", r#"{"comments":[]}"#, "missing field `approved`"),
+            ("migration", r#"{"steps":[]}"#, "the migration has no steps"),
+            (
+                "migration",
+                r#"{"steps":[{"id":"S1","description":"x","command":" "}]}"#,
+                "step `S1` has no command",
+            ),
         ];
         for (kind, raw, want) in table {
             let err = check_answer(kind, raw).expect_err(raw);

@@ -141,9 +141,89 @@ pub struct MergeSpec {
     pub title: String,
 }
 
+/// Consecutive transient failures after which GitHub is left alone for [`BREAKER_OPEN`].
+const BREAKER_TRIP: u32 = 5;
+/// How long the circuit stays open.
+const BREAKER_OPEN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A circuit breaker in front of GitHub: after [`BREAKER_TRIP`] transient failures in a row
+/// (5xx, 429, timeouts), calls fail at once for [`BREAKER_OPEN`], telling Temporal to retry
+/// when it closes, instead of hammering a service that is down. Permanent answers (401, 404,
+/// 422) and successes reset the count: GitHub is up.
+#[derive(Debug, Default)]
+pub struct Breaker {
+    state: std::sync::Mutex<(u32, Option<std::time::Instant>)>,
+}
+
+impl Breaker {
+    /// Runs `work` unless the circuit is open; counts how it went.
+    pub async fn guard<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, ActivityError>>,
+    ) -> Result<T, ActivityError> {
+        self.check()?;
+        let result = work.await;
+        let transient = match &result {
+            Err(ActivityError::Application(f)) => !f.is_non_retryable(),
+            _ => false,
+        };
+        self.record(transient);
+        result
+    }
+
+    fn check(&self) -> Result<(), ActivityError> {
+        let guard = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match guard.1 {
+            Some(until) if until > std::time::Instant::now() => {
+                let wait = until - std::time::Instant::now();
+                let text = format!(
+                    "GitHub failed {BREAKER_TRIP} times in a row; not calling it for {}s",
+                    wait.as_secs().max(1)
+                );
+                tracing::warn!(%text, "GitHub circuit open");
+                Err(ActivityError::application(
+                    ApplicationFailure::builder(std::io::Error::other(text))
+                        .next_retry_delay(wait)
+                        .build(),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn record(&self, transient_failure: bool) {
+        let mut guard = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !transient_failure {
+            *guard = (0, None);
+            return;
+        }
+        guard.0 += 1;
+        if guard.0 >= BREAKER_TRIP {
+            guard.0 = 0;
+            guard.1 = Some(std::time::Instant::now() + BREAKER_OPEN);
+        }
+    }
+
+    /// Whether calls are being refused now.
+    pub fn is_open(&self) -> bool {
+        let guard = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.1.is_some_and(|u| u > std::time::Instant::now())
+    }
+}
+
 /// GitHub activities; without a token every call fails at once, saying so.
 pub struct GitHubActivities {
     client: Option<Octocrab>,
+    breaker: Arc<Breaker>,
 }
 
 impl std::fmt::Debug for GitHubActivities {
@@ -158,7 +238,10 @@ impl GitHubActivities {
     /// Activities calling `api_url` with `token`.
     pub fn new(api_url: &url::Url, token: Option<&SecretString>) -> anyhow::Result<Self> {
         let Some(token) = token else {
-            return Ok(Self { client: None });
+            return Ok(Self {
+                client: None,
+                breaker: Arc::default(),
+            });
         };
         let client = Octocrab::builder()
             .base_uri(api_url.as_str().trim_end_matches('/'))
@@ -168,6 +251,7 @@ impl GitHubActivities {
             .map_err(|e| anyhow::anyhow!("cannot build the GitHub client: {e}"))?;
         Ok(Self {
             client: Some(client),
+            breaker: Arc::default(),
         })
     }
 
@@ -188,68 +272,75 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         spec: PullRequestSpec,
     ) -> Result<PullRef, ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&spec.repository)?;
-        let owner = spec.repository.split('/').next().unwrap_or_default();
-        let info: Value = gh
-            .get(&repo, None::<&()>)
-            .await
-            .map_err(|e| classify(&format!("GET {repo}"), e))?;
-        let base = info["default_branch"].as_str().unwrap_or("main").to_owned();
-
-        // The branch, from the default branch's head, unless it exists.
-        let head_ref = format!("{repo}/git/ref/heads/{}", spec.branch);
-        if get_optional(gh, &head_ref).await?.is_none() {
-            let base_ref: Value = gh
-                .get(format!("{repo}/git/ref/heads/{base}"), None::<&()>)
-                .await
-                .map_err(|e| classify(&format!("GET the {base} branch of {repo}"), e))?;
-            let sha = base_ref["object"]["sha"].as_str().unwrap_or_default();
-            let body = json!({"ref": format!("refs/heads/{}", spec.branch), "sha": sha});
-            match gh
-                .post::<_, Value>(format!("{repo}/git/refs"), Some(&body))
-                .await
-            {
-                Ok(_) => {}
-                // Created meanwhile by an earlier attempt: fine.
-                Err(e) if status_of(&e) == Some(422) => {}
-                Err(e) => return Err(classify(&format!("create branch {}", spec.branch), e)),
-            }
-        }
-
-        commit_files(gh, &repo, &spec.branch, &spec.commit_message, &spec.files).await?;
-
-        // The pull request, unless one exists for the branch.
-        let existing: Value = gh
-            .get(
-                format!("{repo}/pulls"),
-                Some(&[
-                    ("head", format!("{owner}:{}", spec.branch)),
-                    ("state", "all".into()),
-                ]),
-            )
-            .await
-            .map_err(|e| classify(&format!("list pull requests of {repo}"), e))?;
-        let pr = match existing.as_array().and_then(|a| a.first()) {
-            Some(pr) => pr.clone(),
-            None => {
-                let body = json!({
-                    "title": spec.title,
-                    "head": spec.branch,
-                    "base": base,
-                    "body": spec.body,
-                });
-                gh.post::<_, Value>(format!("{repo}/pulls"), Some(&body))
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                let owner = spec.repository.split('/').next().unwrap_or_default();
+                let info: Value = gh
+                    .get(&repo, None::<&()>)
                     .await
-                    .map_err(|e| classify(&format!("open a pull request on {repo}"), e))?
-            }
-        };
-        Ok(PullRef {
-            repository: spec.repository,
-            number: pr["number"].as_u64().unwrap_or_default(),
-            url: pr["html_url"].as_str().unwrap_or_default().to_owned(),
-            head_sha: pr["head"]["sha"].as_str().unwrap_or_default().to_owned(),
-        })
+                    .map_err(|e| classify(&format!("GET {repo}"), e))?;
+                let base = info["default_branch"].as_str().unwrap_or("main").to_owned();
+
+                // The branch, from the default branch's head, unless it exists.
+                let head_ref = format!("{repo}/git/ref/heads/{}", spec.branch);
+                if get_optional(gh, &head_ref).await?.is_none() {
+                    let base_ref: Value = gh
+                        .get(format!("{repo}/git/ref/heads/{base}"), None::<&()>)
+                        .await
+                        .map_err(|e| classify(&format!("GET the {base} branch of {repo}"), e))?;
+                    let sha = base_ref["object"]["sha"].as_str().unwrap_or_default();
+                    let body = json!({"ref": format!("refs/heads/{}", spec.branch), "sha": sha});
+                    match gh
+                        .post::<_, Value>(format!("{repo}/git/refs"), Some(&body))
+                        .await
+                    {
+                        Ok(_) => {}
+                        // Created meanwhile by an earlier attempt: fine.
+                        Err(e) if status_of(&e) == Some(422) => {}
+                        Err(e) => {
+                            return Err(classify(&format!("create branch {}", spec.branch), e));
+                        }
+                    }
+                }
+
+                commit_files(gh, &repo, &spec.branch, &spec.commit_message, &spec.files).await?;
+
+                // The pull request, unless one exists for the branch.
+                let existing: Value = gh
+                    .get(
+                        format!("{repo}/pulls"),
+                        Some(&[
+                            ("head", format!("{owner}:{}", spec.branch)),
+                            ("state", "all".into()),
+                        ]),
+                    )
+                    .await
+                    .map_err(|e| classify(&format!("list pull requests of {repo}"), e))?;
+                let pr = match existing.as_array().and_then(|a| a.first()) {
+                    Some(pr) => pr.clone(),
+                    None => {
+                        let body = json!({
+                            "title": spec.title,
+                            "head": spec.branch,
+                            "base": base,
+                            "body": spec.body,
+                        });
+                        gh.post::<_, Value>(format!("{repo}/pulls"), Some(&body))
+                            .await
+                            .map_err(|e| classify(&format!("open a pull request on {repo}"), e))?
+                    }
+                };
+                Ok(PullRef {
+                    repository: spec.repository,
+                    number: pr["number"].as_u64().unwrap_or_default(),
+                    url: pr["html_url"].as_str().unwrap_or_default().to_owned(),
+                    head_sha: pr["head"]["sha"].as_str().unwrap_or_default().to_owned(),
+                })
+            })
+            .await
     }
 
     /// Makes sure the branch exists (cut from the default branch's head when missing).
@@ -259,42 +350,50 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         spec: BranchSpec,
     ) -> Result<BranchInfo, ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&spec.repository)?;
-        let info: Value = gh
-            .get(&repo, None::<&()>)
-            .await
-            .map_err(|e| classify(&format!("GET {repo}"), e))?;
-        let base = info["default_branch"].as_str().unwrap_or("main").to_owned();
-        let base_ref: Value = gh
-            .get(format!("{repo}/git/ref/heads/{base}"), None::<&()>)
-            .await
-            .map_err(|e| classify(&format!("GET the {base} branch of {repo}"), e))?;
-        let base_sha = base_ref["object"]["sha"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let head_ref = format!("{repo}/git/ref/heads/{}", spec.branch);
-        let head_sha = match get_optional(gh, &head_ref).await? {
-            Some(r) => r["object"]["sha"].as_str().unwrap_or_default().to_owned(),
-            None => {
-                let body = json!({"ref": format!("refs/heads/{}", spec.branch), "sha": base_sha});
-                match gh
-                    .post::<_, Value>(format!("{repo}/git/refs"), Some(&body))
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                let info: Value = gh
+                    .get(&repo, None::<&()>)
                     .await
-                {
-                    Ok(_) => {}
-                    Err(e) if status_of(&e) == Some(422) => {}
-                    Err(e) => return Err(classify(&format!("create branch {}", spec.branch), e)),
-                }
-                base_sha.clone()
-            }
-        };
-        Ok(BranchInfo {
-            base_branch: base,
-            base_sha,
-            head_sha,
-        })
+                    .map_err(|e| classify(&format!("GET {repo}"), e))?;
+                let base = info["default_branch"].as_str().unwrap_or("main").to_owned();
+                let base_ref: Value = gh
+                    .get(format!("{repo}/git/ref/heads/{base}"), None::<&()>)
+                    .await
+                    .map_err(|e| classify(&format!("GET the {base} branch of {repo}"), e))?;
+                let base_sha = base_ref["object"]["sha"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let head_ref = format!("{repo}/git/ref/heads/{}", spec.branch);
+                let head_sha = match get_optional(gh, &head_ref).await? {
+                    Some(r) => r["object"]["sha"].as_str().unwrap_or_default().to_owned(),
+                    None => {
+                        let body =
+                            json!({"ref": format!("refs/heads/{}", spec.branch), "sha": base_sha});
+                        match gh
+                            .post::<_, Value>(format!("{repo}/git/refs"), Some(&body))
+                            .await
+                        {
+                            Ok(_) => {}
+                            Err(e) if status_of(&e) == Some(422) => {}
+                            Err(e) => {
+                                return Err(classify(&format!("create branch {}", spec.branch), e));
+                            }
+                        }
+                        base_sha.clone()
+                    }
+                };
+                Ok(BranchInfo {
+                    base_branch: base,
+                    base_sha,
+                    head_sha,
+                })
+            })
+            .await
     }
 
     /// Commits files on a branch (skipping files already there with that content); returns
@@ -305,17 +404,22 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         spec: CommitSpec,
     ) -> Result<String, ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&spec.repository)?;
-        commit_files(gh, &repo, &spec.branch, &spec.message, &spec.files).await?;
-        let head: Value = gh
-            .get(format!("{repo}/git/ref/heads/{}", spec.branch), None::<&()>)
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                commit_files(gh, &repo, &spec.branch, &spec.message, &spec.files).await?;
+                let head: Value = gh
+                    .get(format!("{repo}/git/ref/heads/{}", spec.branch), None::<&()>)
+                    .await
+                    .map_err(|e| classify(&format!("GET branch {}", spec.branch), e))?;
+                Ok(head["object"]["sha"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned())
+            })
             .await
-            .map_err(|e| classify(&format!("GET branch {}", spec.branch), e))?;
-        Ok(head["object"]["sha"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
     }
 
     /// Comments on a pull request, once per marker.
@@ -325,25 +429,30 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         spec: CommentSpec,
     ) -> Result<(), ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&spec.repository)?;
-        let tag = format!("<!-- chatops:{} -->", spec.marker);
-        let route = format!("{repo}/issues/{}/comments", spec.number);
-        let existing: Value = gh
-            .get(&route, Some(&[("per_page", "100")]))
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                let tag = format!("<!-- chatops:{} -->", spec.marker);
+                let route = format!("{repo}/issues/{}/comments", spec.number);
+                let existing: Value = gh
+                    .get(&route, Some(&[("per_page", "100")]))
+                    .await
+                    .map_err(|e| classify(&format!("list comments of #{}", spec.number), e))?;
+                let posted = existing.as_array().is_some_and(|a| {
+                    a.iter()
+                        .any(|c| c["body"].as_str().is_some_and(|b| b.contains(&tag)))
+                });
+                if !posted {
+                    let body = json!({"body": format!("{}\n\n{tag}", spec.body)});
+                    gh.post::<_, Value>(&route, Some(&body))
+                        .await
+                        .map_err(|e| classify(&format!("comment on #{}", spec.number), e))?;
+                }
+                Ok(())
+            })
             .await
-            .map_err(|e| classify(&format!("list comments of #{}", spec.number), e))?;
-        let posted = existing.as_array().is_some_and(|a| {
-            a.iter()
-                .any(|c| c["body"].as_str().is_some_and(|b| b.contains(&tag)))
-        });
-        if !posted {
-            let body = json!({"body": format!("{}\n\n{tag}", spec.body)});
-            gh.post::<_, Value>(&route, Some(&body))
-                .await
-                .map_err(|e| classify(&format!("comment on #{}", spec.number), e))?;
-        }
-        Ok(())
     }
 
     /// Adds labels (adding a label twice is harmless on GitHub).
@@ -353,13 +462,18 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         spec: LabelSpec,
     ) -> Result<(), ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&spec.repository)?;
-        let body = json!({"labels": spec.labels});
-        gh.post::<_, Value>(format!("{repo}/issues/{}/labels", spec.number), Some(&body))
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                let body = json!({"labels": spec.labels});
+                gh.post::<_, Value>(format!("{repo}/issues/{}/labels", spec.number), Some(&body))
+                    .await
+                    .map_err(|e| classify(&format!("label #{}", spec.number), e))?;
+                Ok(())
+            })
             .await
-            .map_err(|e| classify(&format!("label #{}", spec.number), e))?;
-        Ok(())
     }
 
     /// Sets a commit status (a context's latest status replaces the earlier one).
@@ -369,17 +483,22 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         spec: StatusSpec,
     ) -> Result<(), ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&spec.repository)?;
-        let body = json!({
-            "state": spec.state,
-            "context": spec.context,
-            "description": spec.description.chars().take(140).collect::<String>(),
-        });
-        gh.post::<_, Value>(format!("{repo}/statuses/{}", spec.sha), Some(&body))
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                let body = json!({
+                    "state": spec.state,
+                    "context": spec.context,
+                    "description": spec.description.chars().take(140).collect::<String>(),
+                });
+                gh.post::<_, Value>(format!("{repo}/statuses/{}", spec.sha), Some(&body))
+                    .await
+                    .map_err(|e| classify(&format!("set status {}", spec.context), e))?;
+                Ok(())
+            })
             .await
-            .map_err(|e| classify(&format!("set status {}", spec.context), e))?;
-        Ok(())
     }
 
     /// Squash-merges a pull request unless it is merged already; returns the merge commit.
@@ -389,24 +508,29 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         spec: MergeSpec,
     ) -> Result<String, ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&spec.repository)?;
-        let pr: Value = gh
-            .get(format!("{repo}/pulls/{}", spec.number), None::<&()>)
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                let pr: Value = gh
+                    .get(format!("{repo}/pulls/{}", spec.number), None::<&()>)
+                    .await
+                    .map_err(|e| classify(&format!("GET #{}", spec.number), e))?;
+                if pr["merged"].as_bool() == Some(true) {
+                    return Ok(pr["merge_commit_sha"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned());
+                }
+                let body = json!({"merge_method": "squash", "commit_title": spec.title});
+                let merged: Value = gh
+                    .put(format!("{repo}/pulls/{}/merge", spec.number), Some(&body))
+                    .await
+                    .map_err(|e| classify(&format!("merge #{}", spec.number), e))?;
+                Ok(merged["sha"].as_str().unwrap_or_default().to_owned())
+            })
             .await
-            .map_err(|e| classify(&format!("GET #{}", spec.number), e))?;
-        if pr["merged"].as_bool() == Some(true) {
-            return Ok(pr["merge_commit_sha"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned());
-        }
-        let body = json!({"merge_method": "squash", "commit_title": spec.title});
-        let merged: Value = gh
-            .put(format!("{repo}/pulls/{}/merge", spec.number), Some(&body))
-            .await
-            .map_err(|e| classify(&format!("merge #{}", spec.number), e))?;
-        Ok(merged["sha"].as_str().unwrap_or_default().to_owned())
     }
 
     /// The combined status of the pull request's head commit.
@@ -416,30 +540,35 @@ impl GitHubActivities {
         _ctx: ActivityContext,
         pr: PullRef,
     ) -> Result<Checks, ActivityError> {
-        let gh = self.client()?;
-        let repo = repo_path(&pr.repository)?;
-        let status: Value = gh
-            .get(
-                format!("{repo}/commits/{}/status", pr.head_sha),
-                None::<&()>,
-            )
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&pr.repository)?;
+                let status: Value = gh
+                    .get(
+                        format!("{repo}/commits/{}/status", pr.head_sha),
+                        None::<&()>,
+                    )
+                    .await
+                    .map_err(|e| classify(&format!("read the checks of #{}", pr.number), e))?;
+                let statuses = status["statuses"].as_array().cloned().unwrap_or_default();
+                let failed = statuses
+                    .iter()
+                    .filter(|s| matches!(s["state"].as_str(), Some("failure" | "error")))
+                    .filter_map(|s| s["context"].as_str().map(str::to_owned))
+                    .collect();
+                Ok(Checks {
+                    state: if statuses.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        status["state"].as_str().unwrap_or("pending").to_owned()
+                    },
+                    total: u32::try_from(statuses.len()).unwrap_or(u32::MAX),
+                    failed,
+                })
+            })
             .await
-            .map_err(|e| classify(&format!("read the checks of #{}", pr.number), e))?;
-        let statuses = status["statuses"].as_array().cloned().unwrap_or_default();
-        let failed = statuses
-            .iter()
-            .filter(|s| matches!(s["state"].as_str(), Some("failure" | "error")))
-            .filter_map(|s| s["context"].as_str().map(str::to_owned))
-            .collect();
-        Ok(Checks {
-            state: if statuses.is_empty() {
-                "none".to_owned()
-            } else {
-                status["state"].as_str().unwrap_or("pending").to_owned()
-            },
-            total: u32::try_from(statuses.len()).unwrap_or(u32::MAX),
-            failed,
-        })
     }
 }
 
@@ -544,4 +673,42 @@ fn permanent(text: String) -> ActivityError {
     ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(
         text,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_breaker_opens_after_five_transient_failures_and_permanent_ones_reset_it() {
+        let b = Breaker::default();
+        for _ in 0..4 {
+            let r: Result<(), _> = b.guard(async { Err(retryable("502".into())) }).await;
+            assert!(r.is_err());
+        }
+        // A permanent answer means GitHub is up: the count starts again.
+        let _: Result<(), _> = b.guard(async { Err(permanent("404".into())) }).await;
+        for _ in 0..4 {
+            let _: Result<(), _> = b.guard(async { Err(retryable("502".into())) }).await;
+        }
+        assert!(!b.is_open());
+        let _: Result<(), _> = b.guard(async { Err(retryable("503".into())) }).await;
+        assert!(b.is_open());
+        // Open: the work is not even started, and Temporal is told when to come back.
+        let called = std::sync::atomic::AtomicBool::new(false);
+        let r = b
+            .guard(async {
+                called.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+            .await;
+        assert!(!called.load(std::sync::atomic::Ordering::SeqCst));
+        match r {
+            Err(ActivityError::Application(f)) => {
+                assert!(!f.is_non_retryable());
+                assert!(f.next_retry_delay().is_some_and(|d| d <= BREAKER_OPEN));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
 }

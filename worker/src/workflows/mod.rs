@@ -1,6 +1,7 @@
 //! Workflows: one file per workflow type.
 
 pub mod canary;
+pub mod code_migration;
 pub mod continuous_monitoring;
 pub mod emergency_freeze;
 pub mod feature_delivery;

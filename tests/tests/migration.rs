@@ -1,0 +1,162 @@
+//! `CodeMigration` end to end, started with the `temporal` CLI as an operator would.
+
+use chatops_contract::{queries, signals, workflows};
+use chatops_e2e::{Stack, StackOptions};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+fn scratch(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("migration-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn start(stack: &Stack, id: &str, input: &Value) -> anyhow::Result<()> {
+    stack
+        .temporal(&[
+            "workflow",
+            "start",
+            "--task-queue",
+            &stack.task_queue,
+            "--type",
+            workflows::CODE_MIGRATION,
+            "--workflow-id",
+            id,
+            "--input",
+            &input.to_string(),
+        ])
+        .map(drop)
+}
+
+fn statuses(progress: &Value) -> Vec<String> {
+    progress["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s["status"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_that_does_not_validate_stops_the_migration_and_rolls_back_what_ran()
+-> anyhow::Result<()> {
+    let stack = Stack::start("migration-rollback", StackOptions::default()).await?;
+    let dir = scratch("rollback")?;
+    let log = dir.join("log");
+    let log = log.display();
+    let id = "migration-rollback-0001";
+    start(
+        &stack,
+        id,
+        &json!({
+            "description": "Move sessions to the new table",
+            "requester": "U0OPS",
+            "channel": "C0DELIVERY",
+            "steps": [
+                {"id": "S1", "description": "copy rows", "command": format!("echo one >> {log}"),
+                 "validate": format!("grep -q one {log}"), "rollback": format!("echo undo-one >> {log}")},
+                {"id": "S2", "description": "switch reads", "command": format!("echo two >> {log}"),
+                 "validate": "echo reads still hit the old table >&2; exit 1",
+                 "rollback": format!("echo undo-two >> {log}")},
+                {"id": "S3", "description": "drop the old table", "command": format!("echo three >> {log}")},
+            ],
+        }),
+    )?;
+    let result: Value =
+        serde_json::from_str(&stack.temporal(&["workflow", "result", "-w", id, "-o", "json"])?)?;
+    let progress = stack.query(id, queries::PROGRESS)?;
+    assert_eq!(progress["stage"], "failed", "{result}");
+    assert_eq!(
+        statuses(&progress),
+        ["rolled_back", "rolled_back", "pending"]
+    );
+    let written = std::fs::read_to_string(dir.join("log"))?;
+    assert_eq!(
+        written.lines().collect::<Vec<_>>(),
+        ["one", "two", "undo-two", "undo-one"],
+        "S3 never ran; the rollback went newest first"
+    );
+    let report = progress["report"].as_str().unwrap_or_default();
+    assert!(
+        report.contains("step S2 did not validate: exit 1: reads still hit the old table"),
+        "{report}"
+    );
+    assert!(report.contains("| S3 | pending |"), "{report}");
+    // The thread tells the story.
+    let recorded = stack.recorded();
+    let root = recorded
+        .messages
+        .iter()
+        .find(|m| m.thread_ts.is_none() && m.text.contains(id))
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no migration card"))?;
+    stack
+        .reply_containing(&root, "Migration failed: step S2 did not validate")
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_batch_migration_holds_between_steps_and_finishes_when_resumed()
+-> anyhow::Result<()> {
+    let stack = Stack::start("migration-pause", StackOptions::default()).await?;
+    let dir = scratch("pause")?;
+    let go = dir.join("go");
+    let log = dir.join("log");
+    let id = "migration-pause-0001";
+    start(
+        &stack,
+        id,
+        &json!({
+            "description": "Rename a column",
+            "requester": "U0OPS",
+            "mode": "batch",
+            "steps": [
+                {"id": "S1", "description": "add the new column",
+                 "command": format!("while [ ! -f {} ]; do sleep 0.05; done; echo one >> {}", go.display(), log.display()),
+                 "validate": format!("grep -q one {}", log.display())},
+                {"id": "S2", "description": "backfill", "command": format!("echo two >> {}", log.display()),
+                 "validate": format!("grep -q two {}", log.display())},
+            ],
+        }),
+    )?;
+    // Pause while S1 runs, then let S1 finish: S2 must wait.
+    stack
+        .wait_query(id, queries::PROGRESS, "S1 running", |p| {
+            statuses(p).first().map(String::as_str) == Some("running")
+        })
+        .await?;
+    stack.signal(id, signals::PAUSE_MIGRATION, r#"{"user":"U0OPS"}"#)?;
+    stack
+        .wait_query(id, queries::PROGRESS, "the pause", |p| p["paused"] == true)
+        .await?;
+    std::fs::write(&go, "")?;
+    // Held before S2: the workflow says so, S2 is pending and has written nothing.
+    let held = stack
+        .wait_query(id, queries::PROGRESS, "the hold before S2", |p| {
+            p["stage"] == "paused"
+        })
+        .await?;
+    assert_eq!(statuses(&held), ["done", "pending"]);
+    assert_eq!(std::fs::read_to_string(&log)?.trim(), "one");
+
+    stack.signal(id, signals::RESUME_MIGRATION, r#"{"user":"U0OPS"}"#)?;
+    let done = stack
+        .wait_query(id, queries::PROGRESS, "the migration to finish", |p| {
+            p["stage"] == "done"
+        })
+        .await?;
+    assert_eq!(statuses(&done), ["done", "done"]);
+    assert_eq!(
+        std::fs::read_to_string(&log)?.lines().collect::<Vec<_>>(),
+        ["one", "two"]
+    );
+    assert!(
+        done["report"]
+            .as_str()
+            .is_some_and(|r| r.contains("all 2 steps done and validated")),
+        "{done}"
+    );
+    Ok(())
+}

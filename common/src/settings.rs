@@ -155,6 +155,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "comma-separated user (`U…`) and user group (`S…`) ids who may skip a gate; nobody may without it",
     ),
     (
+        "github.reviewers",
+        None,
+        "comma-separated GitHub logins asked to review each feature's pull request",
+    ),
+    (
         "github.auto_merge",
         Some("false"),
         "squash-merge the feature's pull request before the production deploy",
@@ -568,6 +573,7 @@ pub struct FeatureSettings {
     pub workdir: std::path::PathBuf,
     pub admins: Vec<String>,
     pub auto_merge: bool,
+    pub reviewers: Vec<String>,
 }
 
 /// One agent endpoint.
@@ -1112,6 +1118,15 @@ impl Settings {
                 workdir: std::path::PathBuf::from(value("quality.workdir")?),
                 admins: people("approvals.admins")?,
                 auto_merge: flag("github.auto_merge")?,
+                reviewers: optional("github.reviewers")?
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
             agent: AgentSettings {
                 primary: endpoint("agent.url", "agent.command")?,

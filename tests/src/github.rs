@@ -37,6 +37,10 @@ pub struct Repo {
     pub posted_statuses: Vec<(String, String, String)>,
     /// Pull request numbers merged, once each time a merge happened.
     pub merges: Vec<u64>,
+    /// Issues, oldest first (numbered with the pull requests, as on GitHub).
+    pub issues: Vec<Value>,
+    /// Pull request number → reviewers requested.
+    pub reviewers: HashMap<u64, Vec<String>>,
     commits: u64,
 }
 
@@ -88,6 +92,15 @@ impl LocalGitHub {
                 axum::routing::post(add_labels),
             )
             .route("/repos/{o}/{r}/pulls/{n}", get(get_pull))
+            .route("/repos/{o}/{r}/issues", get(list_issues).post(create_issue))
+            .route(
+                "/repos/{o}/{r}/issues/{n}",
+                axum::routing::patch(update_issue),
+            )
+            .route(
+                "/repos/{o}/{r}/pulls/{n}/requested_reviewers",
+                axum::routing::post(request_reviewers),
+            )
             .route(
                 "/repos/{o}/{r}/pulls/{n}/merge",
                 axum::routing::put(merge_pull),
@@ -337,7 +350,7 @@ async fn create_pull(
             Json(json!({"message": "head does not exist"})),
         );
     };
-    let number = state.pulls.len() as u64 + 1;
+    let number = (state.pulls.len() + state.issues.len()) as u64 + 1;
     let pr = json!({
         "number": number,
         "html_url": format!("https://github.example/{REPOSITORY}/pull/{number}"),
@@ -520,4 +533,113 @@ async fn merge_pull(
         );
     }
     (StatusCode::OK, Json(json!({"sha": sha, "merged": true})))
+}
+
+async fn list_issues(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    record(&repo, "GET issues".into());
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let label = q.get("labels").cloned().unwrap_or_default();
+    let found: Vec<Value> = repo
+        .lock()
+        .map(|s| {
+            s.issues
+                .iter()
+                .filter(|i| {
+                    label.is_empty()
+                        || i["labels"]
+                            .as_array()
+                            .is_some_and(|l| l.iter().any(|x| x["name"] == label.as_str()))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    (StatusCode::OK, Json(Value::Array(found)))
+}
+
+async fn create_issue(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, "POST issues".into());
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let Ok(mut s) = repo.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    };
+    let number = (s.pulls.len() + s.issues.len()) as u64 + 1;
+    let labels: Vec<Value> = body["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| json!({"name": l}))
+        .collect();
+    let issue = json!({
+        "number": number,
+        "title": body["title"],
+        "body": body["body"],
+        "state": "open",
+        "labels": labels,
+    });
+    s.issues.push(issue.clone());
+    (StatusCode::CREATED, Json(issue))
+}
+
+async fn update_issue(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, format!("PATCH issue {n}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let Ok(mut s) = repo.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    };
+    let Some(issue) = s.issues.iter_mut().find(|i| i["number"] == n) else {
+        return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"})));
+    };
+    if let Some(state) = body.get("state") {
+        issue["state"] = state.clone();
+    }
+    (StatusCode::OK, Json(issue.clone()))
+}
+
+async fn request_reviewers(
+    State(repo): State<Shared>,
+    headers: HeaderMap,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> Answer {
+    record(&repo, format!("POST reviewers {n}"));
+    if let Some(no) = refuse(&headers, &o, &r) {
+        return no;
+    }
+    let asked: Vec<String> = body["reviewers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(str::to_owned))
+        .collect();
+    if let Ok(mut s) = repo.lock() {
+        let list = s.reviewers.entry(n).or_default();
+        for a in asked {
+            if !list.contains(&a) {
+                list.push(a);
+            }
+        }
+    }
+    (StatusCode::CREATED, Json(json!({"number": n})))
 }

@@ -203,7 +203,10 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         &svc,
         &dir,
         "1s",
-        &[("CHATOPS__GITHUB__AUTO_MERGE", "true".into())],
+        &[
+            ("CHATOPS__GITHUB__AUTO_MERGE", "true".into()),
+            ("CHATOPS__GITHUB__REVIEWERS", "octo-lead, octo-qa".into()),
+        ],
     );
     let stack = Stack::start(
         "lifecycle-happy",
@@ -256,16 +259,25 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     let pr = &e["pull_request"];
     let req = format!("REQ-{}", id.rsplit('-').next().unwrap_or_default());
     assert_eq!(pr["branch"], format!("feature/{req}-add-a-login-page"));
+    // The tracking issue is #1, the pull request #2 (GitHub numbers them together).
+    assert_eq!(e["issue"], 1);
     assert_eq!(
         (pr["number"].as_u64(), pr["merged"].as_bool()),
-        (Some(1), Some(true))
+        (Some(2), Some(true))
     );
     assert_eq!(e["review"]["approved"], true);
     assert_eq!(e["quality"]["can_merge"], true);
     assert_eq!(e["quality"]["score"], 98.4);
     assert_eq!(e["staging"]["healthy"], true);
     assert_eq!(e["production"]["healthy"], true);
-    assert_eq!(e["production"]["sha"], "merge001");
+    assert_eq!(e["production"]["sha"], "merge002");
+    let notes = e["release_notes"].as_str().unwrap_or_default();
+    assert!(
+        notes.starts_with(&format!("## {req}: Add a login page")),
+        "{notes}"
+    );
+    assert!(notes.contains("- Add the login form (T1)"), "{notes}");
+    assert!(notes.contains("Pull request #2, squash-merged."), "{notes}");
     assert_eq!(e["readiness"]["score"], 100.0);
 
     // One child per phase, ids derived from the parent's, every one completed.
@@ -326,8 +338,8 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         );
         assert!(task_commits[0].contains(&format!("Requirement: {req}\nTask: T1")));
         assert_eq!(r.pulls.len(), 1, "one pull request");
-        assert_eq!(r.merges, [1], "merged once");
-        let labels = r.labels.get(&1).cloned().unwrap_or_default();
+        assert_eq!(r.merges, [2], "merged once");
+        let labels = r.labels.get(&2).cloned().unwrap_or_default();
         assert_eq!(labels, ["chatops", req.as_str(), "priority:medium"]);
         assert!(
             r.posted_statuses
@@ -336,7 +348,28 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
             "{:?}",
             r.posted_statuses
         );
-        let bodies: Vec<&str> = r.comments.iter().map(|(_, b)| b.as_str()).collect();
+        assert_eq!(
+            r.reviewers.get(&2).cloned().unwrap_or_default(),
+            ["octo-lead", "octo-qa"]
+        );
+        assert_eq!(r.issues.len(), 1, "one tracking issue");
+        assert_eq!(r.issues[0]["state"], "closed", "closed when delivered");
+        assert_eq!(r.issues[0]["title"], format!("{req}: Add a login page"));
+        let on_issue: Vec<&str> = r
+            .comments
+            .iter()
+            .filter(|(n, _)| *n == 1)
+            .map(|(_, b)| b.as_str())
+            .collect();
+        assert_eq!(on_issue.len(), 2, "{on_issue:?}");
+        assert!(on_issue[0].starts_with("Pull request: #2"));
+        assert!(on_issue[1].starts_with(&format!("## {req}: Add a login page")));
+        let bodies: Vec<&str> = r
+            .comments
+            .iter()
+            .filter(|(n, _)| *n == 2)
+            .map(|(_, b)| b.as_str())
+            .collect();
         assert_eq!(bodies.len(), 2, "{bodies:?}");
         assert!(bodies.iter().any(|b| b.starts_with("**Code review**")));
         assert!(
@@ -351,7 +384,7 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     let lines: Vec<&str> = deploys.lines().collect();
     assert_eq!(lines.len(), 2, "{deploys}");
     assert!(lines[0].starts_with("staging commit"), "{deploys}");
-    assert_eq!(lines[1], "production merge001");
+    assert_eq!(lines[1], "production merge002");
 
     let thread = stack.thread_text(&card);
     for needle in [
@@ -360,7 +393,8 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         "quality gate passed with score 98.4",
         "Staging stayed healthy",
         "Production stayed healthy",
-        "Delivered to production, pull request #1 merged, quality score 98.4.",
+        "Delivered to production, pull request #2 merged, quality score 98.4.",
+        "Release notes:",
     ] {
         assert!(
             thread.contains(needle),

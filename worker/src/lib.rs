@@ -228,6 +228,7 @@ fn lifecycle_policy(settings: &Settings) -> LifecyclePolicy {
         error_rate_factor: d.error_rate_factor,
         latency_factor: d.latency_factor,
         auto_merge: f.auto_merge,
+        reviewers: f.reviewers.clone(),
     }
 }
 

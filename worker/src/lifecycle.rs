@@ -311,6 +311,9 @@ pub fn describe_pull_request(workflow_id: &str, request: &str, e: &Evidence) -> 
         req_id(workflow_id),
         request
     );
+    if let Some(n) = e.issue {
+        out.push_str(&format!("\nTracking issue: #{n}\n"));
+    }
     if let Some(a) = &e.analysis {
         out.push_str(&format!("\n## Analysis\n{}\n", a.summary));
     }
@@ -329,6 +332,35 @@ pub fn describe_pull_request(workflow_id: &str, request: &str, e: &Evidence) -> 
             out.push_str(&format!("\nEstimate: {} h\n", plan.estimate_hours));
         }
     }
+    out
+}
+
+/// Release notes for a delivered feature, from its evidence (Markdown).
+pub fn release_notes(workflow_id: &str, request: &str, e: &Evidence) -> String {
+    let mut out = format!("## {}: {request}\n\n", req_id(workflow_id));
+    if let Some(plan) = &e.plan {
+        for t in &plan.tasks {
+            out.push_str(&format!("- {} ({})\n", t.title, t.id));
+        }
+    }
+    if let Some(pr) = &e.pull_request {
+        out.push_str(&format!(
+            "\nPull request #{}{}.",
+            pr.number,
+            if pr.merged { ", squash-merged" } else { "" }
+        ));
+    }
+    if let Some(q) = &e.quality {
+        out.push_str(&format!(" Quality score {} of 100.", q.score));
+    }
+    if let Some(p) = &e.production {
+        out.push_str(&format!(
+            " Deployed to production as `{}`, healthy for {} checks.",
+            p.sha.get(..12).unwrap_or(&p.sha),
+            p.samples.len()
+        ));
+    }
+    out.push('\n');
     out
 }
 

@@ -326,9 +326,15 @@ pub struct Evidence {
     /// What each task did.
     #[serde(default)]
     pub tasks: Vec<TaskResult>,
+    /// The tracking issue's number (labelled with the requirement id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<u64>,
     /// The pull request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_request: Option<PullInfo>,
+    /// Release notes, written when the feature completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_notes: Option<String>,
     /// The code review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,

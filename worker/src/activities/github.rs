@@ -130,6 +130,39 @@ pub struct StatusSpec {
     pub description: String,
 }
 
+/// A tracking issue to make sure of, found by its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Title.
+    pub title: String,
+    /// Markdown body.
+    pub body: String,
+    /// The label that identifies it (the requirement id); `chatops` is added too.
+    pub label: String,
+}
+
+/// Reviewers to request on a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewersSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Pull request number.
+    pub number: u64,
+    /// GitHub logins.
+    pub reviewers: Vec<String>,
+}
+
+/// An issue to close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseIssueSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Issue number.
+    pub number: u64,
+}
+
 /// A squash merge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergeSpec {
@@ -529,6 +562,92 @@ impl GitHubActivities {
                     .await
                     .map_err(|e| classify(&format!("merge #{}", spec.number), e))?;
                 Ok(merged["sha"].as_str().unwrap_or_default().to_owned())
+            })
+            .await
+    }
+
+    /// Finds the issue labelled `label`, or opens it; returns its number.
+    #[activity(name = "github.ensure_issue")]
+    pub async fn ensure_issue(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: IssueSpec,
+    ) -> Result<u64, ActivityError> {
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                let found: Value = gh
+                    .get(
+                        format!("{repo}/issues"),
+                        Some(&[("labels", spec.label.as_str()), ("state", "all")]),
+                    )
+                    .await
+                    .map_err(|e| classify(&format!("list issues of {repo}"), e))?;
+                if let Some(n) = found
+                    .as_array()
+                    .and_then(|a| a.iter().find(|i| i["pull_request"].is_null()))
+                    .and_then(|i| i["number"].as_u64())
+                {
+                    return Ok(n);
+                }
+                let body = json!({
+                    "title": spec.title,
+                    "body": spec.body,
+                    "labels": ["chatops", spec.label],
+                });
+                let created: Value = gh
+                    .post(format!("{repo}/issues"), Some(&body))
+                    .await
+                    .map_err(|e| classify(&format!("open an issue on {repo}"), e))?;
+                Ok(created["number"].as_u64().unwrap_or_default())
+            })
+            .await
+    }
+
+    /// Closes an issue (closing a closed issue is harmless).
+    #[activity(name = "github.close_issue")]
+    pub async fn close_issue(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: CloseIssueSpec,
+    ) -> Result<(), ActivityError> {
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                gh.patch::<Value, _, _>(
+                    format!("{repo}/issues/{}", spec.number),
+                    Some(&json!({"state": "closed", "state_reason": "completed"})),
+                )
+                .await
+                .map_err(|e| classify(&format!("close #{}", spec.number), e))?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Requests reviewers on a pull request (requesting one twice is harmless).
+    #[activity(name = "github.request_reviewers")]
+    pub async fn request_reviewers(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: ReviewersSpec,
+    ) -> Result<(), ActivityError> {
+        let breaker = self.breaker.clone();
+        breaker
+            .guard(async move {
+                let gh = self.client()?;
+                let repo = repo_path(&spec.repository)?;
+                gh.post::<_, Value>(
+                    format!("{repo}/pulls/{}/requested_reviewers", spec.number),
+                    Some(&json!({"reviewers": spec.reviewers})),
+                )
+                .await
+                .map_err(|e| classify(&format!("request reviews on #{}", spec.number), e))?;
+                Ok(())
             })
             .await
     }

@@ -151,6 +151,8 @@ pub struct LifecyclePolicy {
     pub latency_factor: f64,
     /// Squash-merge the pull request before the production deploy.
     pub auto_merge: bool,
+    /// GitHub logins asked to review the pull request.
+    pub reviewers: Vec<String>,
 }
 
 /// Serves [`FeaturePolicy`] and [`IncidentPolicy`].

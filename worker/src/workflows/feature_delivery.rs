@@ -23,6 +23,7 @@ use temporalio_sdk::{
 };
 
 use crate::activities::freeze::FreezeActivities;
+use crate::activities::github::{CloseIssueSpec, CommentSpec, GitHubActivities};
 use crate::activities::policy::{FeaturePolicy, LifecyclePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
 use crate::feature_state::{DecisionOutcome, FeatureState, GateRules};
@@ -942,10 +943,61 @@ impl FeatureDelivery {
             format!("{}.", parts.join(", "))
         });
         Self::report(ctx, id, link, blocks::thread_note(":tada:", &summary)).await;
+        Self::publish_release_notes(ctx, id, link).await;
         Ok(FeatureOutcome {
             phase: Phase::Complete,
             summary,
         })
+    }
+
+    /// Writes the release notes into the evidence and the thread; on GitHub, comments them on
+    /// the tracking issue and closes it.
+    async fn publish_release_notes(ctx: &WorkflowContext<Self>, id: &str, link: &str) {
+        let notes = ctx.state(|s| {
+            crate::lifecycle::release_notes(id, &s.state.input.request, &s.state.evidence)
+        });
+        ctx.state_mut(|s| s.state.evidence.release_notes = Some(notes.clone()));
+        Self::report(
+            ctx,
+            id,
+            link,
+            blocks::thread_note(
+                ":memo:",
+                &format!("Release notes:\n{}", chatops_blocks::escape(&notes)),
+            ),
+        )
+        .await;
+        let target = ctx.state(|s| {
+            let e = &s.state.evidence;
+            e.issue
+                .zip(e.pull_request.as_ref().map(|p| p.repository.clone()))
+        });
+        let Some((number, repository)) = target else {
+            return;
+        };
+        let comment = CommentSpec {
+            repository: repository.clone(),
+            number,
+            marker: "release-notes".to_owned(),
+            body: notes,
+        };
+        if let Err(e) = ctx
+            .execute_activity(GitHubActivities::comment, comment, github_options())
+            .await
+        {
+            Self::record_failure(ctx, format!("could not post the release notes: {e}"));
+            return;
+        }
+        if let Err(e) = ctx
+            .execute_activity(
+                GitHubActivities::close_issue,
+                CloseIssueSpec { repository, number },
+                github_options(),
+            )
+            .await
+        {
+            Self::record_failure(ctx, format!("could not close issue #{number}: {e}"));
+        }
     }
 
     /// Opens gate `name`, asks for a decision in the thread and waits for it; `Some` when the
@@ -1375,6 +1427,19 @@ fn card_message(id: &str, status: &FeatureStatus, link: &str) -> Message {
         status,
         ui_link: link,
     })
+}
+
+/// GitHub calls: transient failures retried with backoff, at most 30 s apart.
+fn github_options() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .retry_policy(
+            temporalio_common::RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .maximum_interval(Duration::from_secs(30))
+                .maximum_attempts(8)
+                .build(),
+        )
+        .build()
 }
 
 /// Slack answers in well under a second; a call still open after 15 s is treated as lost and

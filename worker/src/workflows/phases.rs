@@ -25,8 +25,8 @@ use crate::activities::delivery::{
     AgentAsk, CheckRun, DeliveryActivities, DeployRequest, StepReport,
 };
 use crate::activities::github::{
-    BranchSpec, CommentSpec, CommitSpec, GitHubActivities, LabelSpec, MergeSpec, PullRequestSpec,
-    StatusSpec,
+    BranchSpec, CommentSpec, CommitSpec, GitHubActivities, IssueSpec, LabelSpec, MergeSpec,
+    PullRequestSpec, ReviewersSpec, StatusSpec,
 };
 use crate::activities::policy::LifecyclePolicy;
 use crate::activities::slack::{PostMessage, SlackActivities};
@@ -427,6 +427,31 @@ impl Development {
             None => None,
         };
 
+        // The tracking issue, labelled with the requirement id.
+        let mut issue = input.evidence.issue;
+        if let (Some(repo), None) = (&repository, issue) {
+            let req = lifecycle::req_id(&feature);
+            let spec = IssueSpec {
+                repository: repo.clone(),
+                title: format!(
+                    "{req}: {}",
+                    input.request.request.chars().take(100).collect::<String>()
+                ),
+                body: format!(
+                    "{}\n\nRequested by Slack user {} · delivered by chatops (`{feature}`).",
+                    input.request.request, input.request.requester
+                ),
+                label: req,
+            };
+            match ctx
+                .execute_activity(GitHubActivities::ensure_issue, spec, github())
+                .await
+            {
+                Ok(n) => issue = Some(n),
+                Err(e) => tracing::warn!(error = %e, "could not open the tracking issue"),
+            }
+        }
+
         // Waves of ready tasks, at most MAX_PARALLEL_TASKS at once.
         let mut done: BTreeSet<String> = BTreeSet::new();
         let mut results: Vec<TaskResult> = Vec::new();
@@ -503,6 +528,7 @@ impl Development {
         }
         let mut evidence = input.evidence.clone();
         evidence.tasks = results;
+        evidence.issue = issue;
 
         // The pull request, labelled.
         if let (Some(repo), Some(b)) = (&repository, &branch) {
@@ -551,6 +577,33 @@ impl Development {
                 .await
             {
                 tracing::warn!(error = %e, "could not label the pull request");
+            }
+            if !input.policy.reviewers.is_empty() {
+                let spec = ReviewersSpec {
+                    repository: repo.clone(),
+                    number: pr.number,
+                    reviewers: input.policy.reviewers.clone(),
+                };
+                if let Err(e) = ctx
+                    .execute_activity(GitHubActivities::request_reviewers, spec, github())
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not request reviewers");
+                }
+            }
+            if let Some(n) = issue {
+                let spec = CommentSpec {
+                    repository: repo.clone(),
+                    number: n,
+                    marker: "pull-request".to_owned(),
+                    body: format!("Pull request: #{}", pr.number),
+                };
+                if let Err(e) = ctx
+                    .execute_activity(GitHubActivities::comment, spec, github())
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not comment on the issue");
+                }
             }
             note(
                 ctx,

@@ -206,6 +206,18 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         &[
             ("CHATOPS__GITHUB__AUTO_MERGE", "true".into()),
             ("CHATOPS__GITHUB__REVIEWERS", "octo-lead, octo-qa".into()),
+            // Lint fails until the agent's auto-fix lands.
+            (
+                "CHATOPS__FEATURE__CHECKS",
+                json!([
+                    {"name": "unit_tests", "command": "echo 12 passed", "weight": 3},
+                    {"name": "coverage", "command": "echo score=92", "weight": 1},
+                    {"name": "lint", "command": format!("test -f {}", dir.join("lint-fixed").display()),
+                     "required": false, "weight": 1, "autofix": true},
+                ])
+                .to_string(),
+            ),
+            ("FAKE_AGENT_FIXED", dir.join("lint-fixed").display().to_string()),
         ],
     );
     let stack = Stack::start(
@@ -268,6 +280,15 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     assert_eq!(e["review"]["approved"], true);
     assert_eq!(e["quality"]["can_merge"], true);
     assert_eq!(e["quality"]["score"], 98.4);
+    let lint = &e["quality"]["checks"][2];
+    assert_eq!(
+        (
+            lint["name"].as_str(),
+            lint["passed"].as_bool(),
+            lint["fixed"].as_bool()
+        ),
+        (Some("lint"), Some(true), Some(true))
+    );
     assert_eq!(e["staging"]["healthy"], true);
     assert_eq!(e["production"]["healthy"], true);
     assert_eq!(e["production"]["sha"], "merge002");
@@ -338,6 +359,13 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         );
         assert!(task_commits[0].contains(&format!("Requirement: {req}\nTask: T1")));
         assert_eq!(r.pulls.len(), 1, "one pull request");
+        assert!(
+            r.commit_messages
+                .iter()
+                .any(|m| m == &format!("fix({req}): lint (auto-fix by the primary agent)")),
+            "{:?}",
+            r.commit_messages
+        );
         assert_eq!(r.merges, [2], "merged once");
         let labels = r.labels.get(&2).cloned().unwrap_or_default();
         assert_eq!(labels, ["chatops", req.as_str(), "priority:medium"]);
@@ -383,7 +411,10 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     let deploys = read(&dir.join("deploys.log"));
     let lines: Vec<&str> = deploys.lines().collect();
     assert_eq!(lines.len(), 2, "{deploys}");
-    assert!(lines[0].starts_with("staging commit"), "{deploys}");
+    assert_eq!(
+        lines[0], "staging commit003",
+        "the auto-fixed head: {deploys}"
+    );
     assert_eq!(lines[1], "production merge002");
 
     let thread = stack.thread_text(&card);

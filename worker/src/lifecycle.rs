@@ -189,6 +189,7 @@ pub fn quality_verdict(
         threshold,
         can_merge: blocking.is_empty(),
         blocking,
+        head_sha: None,
     }
 }
 
@@ -450,6 +451,7 @@ mod tests {
             score,
             critical: None,
             output: String::new(),
+            fixed: false,
         }
     }
 

@@ -220,6 +220,10 @@ pub struct CheckSpec {
     /// Seconds it may run. Defaults to 600.
     #[serde(default = "ten_minutes")]
     pub timeout_secs: u64,
+    /// When it fails, ask the agent for a fix (kind `fix`), commit it and run the check again.
+    /// Defaults to false.
+    #[serde(default)]
+    pub autofix: bool,
 }
 
 fn yes() -> bool {
@@ -250,6 +254,9 @@ pub struct CheckResult {
     pub critical: Option<u32>,
     /// The end of its output.
     pub output: String,
+    /// Whether this is the result after an agent's auto-fix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed: bool,
 }
 
 /// The verdict of `QualityGate`.
@@ -267,6 +274,9 @@ pub struct QualityReport {
     /// Why not, one reason per line.
     #[serde(default)]
     pub blocking: Vec<String>,
+    /// The commit the checks last ran on (moved by auto-fixes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
 }
 
 /// One health probe of a deployment.

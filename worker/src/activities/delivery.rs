@@ -338,6 +338,7 @@ impl DeliveryActivities {
             score: score.unwrap_or(if passed { 100.0 } else { 0.0 }),
             critical,
             output,
+            fixed: false,
         })
     }
 
@@ -527,7 +528,9 @@ fn instructions(kind: &str) -> String {
         "plan" => {
             r#"{"tasks": [{"id": "T1", "title": string, "depends_on": [task id]}], "estimate_hours": number}"#
         }
-        "code" => r#"{"changes": [{"path": string, "content": string}], "summary": string}"#,
+        "code" | "fix" => {
+            r#"{"changes": [{"path": string, "content": string}], "summary": string}"#
+        }
         "review" => r#"{"approved": bool, "comments": [string]}"#,
         "migration" => {
             r#"{"steps": [{"id": "S1", "description": string, "command": string, "validate": string, "rollback": string}]}"#
@@ -567,7 +570,7 @@ pub fn check_answer(kind: &str, raw: &str) -> Result<Value, String> {
             let p: Plan = serde_json::from_value(v.clone()).map_err(|e| bad(e.to_string()))?;
             lifecycle::validate_plan(&p).map_err(bad)?;
         }
-        "code" => {
+        "code" | "fix" => {
             #[derive(Deserialize)]
             struct C {
                 changes: Vec<FileChange>,

@@ -890,6 +890,10 @@ impl Testing {
             .await
             .map_err(|e| fail(child_error("the quality gate failed", e)))?;
         let mut evidence = input.evidence.clone();
+        if let (Some(pr), Some(head)) = (evidence.pull_request.as_mut(), &report.head_sha) {
+            // Auto-fixes moved the branch: later phases deploy the new head.
+            pr.head_sha = head.clone();
+        }
         if let Some(pr) = &evidence.pull_request {
             let mut table = format!(
                 "**Quality gate**: score {} (threshold {}): {}\n\n| check | result | score |\n| --- | --- | --- |\n",
@@ -903,9 +907,10 @@ impl Testing {
             );
             for c in &report.checks {
                 table.push_str(&format!(
-                    "| {} | {} | {} |\n",
+                    "| {} | {}{} | {} |\n",
                     c.name,
                     if c.passed { "pass" } else { "fail" },
+                    if c.fixed { " (after auto-fix)" } else { "" },
                     c.score
                 ));
             }
@@ -1025,49 +1030,119 @@ impl QualityGate {
             .as_ref()
             .map(|p| p.branch.clone())
             .unwrap_or_else(|| lifecycle::branch_name(&input.feature, &input.request.request));
-        let sha = pr.as_ref().map(|p| p.head_sha.clone()).unwrap_or_default();
+        let mut sha = pr.as_ref().map(|p| p.head_sha.clone()).unwrap_or_default();
         let mut results = Vec::new();
         for chunk in input.policy.checks.chunks(lifecycle::MAX_PARALLEL_CHECKS) {
-            let runs = chunk.iter().map(|check| {
-                let run = CheckRun {
-                    check: check.clone(),
-                    feature: input.feature.clone(),
-                    repository: input.policy.repository.clone(),
-                    branch: branch.clone(),
-                    sha: sha.clone(),
+            let runs = chunk
+                .iter()
+                .map(|check| Self::check(ctx, &input, check, &branch, &sha));
+            results.extend(futures::future::join_all(runs).await);
+        }
+
+        // Auto-fix hooks: a failed check marked `autofix` goes to the agent, whose change is
+        // committed on the branch; the check then runs once more on the new head.
+        let agents = input.policy.agent || input.policy.alternative_agent;
+        if let (true, Some(pr)) = (agents, &pr) {
+            for i in 0..results.len() {
+                let Some(check) = input
+                    .policy
+                    .checks
+                    .iter()
+                    .find(|c| c.name == results[i].name && c.autofix)
+                else {
+                    continue;
                 };
-                let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(
-                    check.timeout_secs.max(1) + 30,
-                ))
-                .heartbeat_timeout(Duration::from_secs(20))
-                .retry_policy(RetryPolicy::builder().maximum_attempts(2).build())
-                .build();
-                async move {
-                    ctx.execute_activity(DeliveryActivities::run_check, run, options)
-                        .await
-                        .map_err(|e| (check.clone(), e.to_string()))
+                if results[i].passed {
+                    continue;
                 }
-            });
-            for r in futures::future::join_all(runs).await {
-                results.push(match r {
-                    Ok(c) => c,
-                    Err((check, e)) => chatops_contract::lifecycle::CheckResult {
-                        name: check.name,
-                        passed: false,
-                        required: check.required,
-                        weight: check.weight,
-                        score: 0.0,
-                        critical: None,
-                        output: e,
-                    },
+                let asked = json!({
+                    "request": input.request.request,
+                    "check": check.name,
+                    "output": results[i].output,
+                    "branch": branch,
                 });
+                let Ok((answer, agent, _)) =
+                    ask(ctx, &input.policy, &input.feature, "fix", asked).await
+                else {
+                    continue;
+                };
+                #[derive(Deserialize)]
+                struct Fix {
+                    changes: Vec<chatops_contract::incident::FileChange>,
+                }
+                let Ok(fix) = serde_json::from_value::<Fix>(answer) else {
+                    continue;
+                };
+                let spec = CommitSpec {
+                    repository: pr.repository.clone(),
+                    branch: branch.clone(),
+                    message: format!(
+                        "fix({}): {} (auto-fix by the {agent} agent)",
+                        lifecycle::req_id(&input.feature),
+                        check.name
+                    ),
+                    files: fix.changes,
+                };
+                match ctx
+                    .execute_activity(GitHubActivities::commit, spec, github())
+                    .await
+                {
+                    Ok(head) => sha = head,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not commit an auto-fix");
+                        continue;
+                    }
+                }
+                let mut again = Self::check(ctx, &input, check, &branch, &sha).await;
+                again.fixed = true;
+                results[i] = again;
             }
         }
-        Ok(lifecycle::quality_verdict(
-            results,
-            input.policy.threshold,
-            input.policy.min_coverage,
+        let mut report =
+            lifecycle::quality_verdict(results, input.policy.threshold, input.policy.min_coverage);
+        report.head_sha = Some(sha).filter(|s| !s.is_empty());
+        Ok(report)
+    }
+}
+
+impl QualityGate {
+    /// Runs one check; a check that could not run at all counts as failed.
+    async fn check(
+        ctx: &WorkflowContext<Self>,
+        input: &PhaseInput,
+        check: &chatops_contract::lifecycle::CheckSpec,
+        branch: &str,
+        sha: &str,
+    ) -> chatops_contract::lifecycle::CheckResult {
+        let run = CheckRun {
+            check: check.clone(),
+            feature: input.feature.clone(),
+            repository: input.policy.repository.clone(),
+            branch: branch.to_owned(),
+            sha: sha.to_owned(),
+        };
+        let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(
+            check.timeout_secs.max(1) + 30,
         ))
+        .heartbeat_timeout(Duration::from_secs(20))
+        .retry_policy(RetryPolicy::builder().maximum_attempts(2).build())
+        .build();
+        match ctx
+            .execute_activity(DeliveryActivities::run_check, run, options)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => chatops_contract::lifecycle::CheckResult {
+                name: check.name.clone(),
+                passed: false,
+                required: check.required,
+                weight: check.weight,
+                score: 0.0,
+                critical: None,
+                output: failure_text(&e),
+                fixed: false,
+            },
+        }
     }
 }
 

@@ -1043,22 +1043,22 @@ impl QualityGate {
         // committed on the branch; the check then runs once more on the new head.
         let agents = input.policy.agent || input.policy.alternative_agent;
         if let (true, Some(pr)) = (agents, &pr) {
-            for i in 0..results.len() {
+            for result in results.iter_mut() {
                 let Some(check) = input
                     .policy
                     .checks
                     .iter()
-                    .find(|c| c.name == results[i].name && c.autofix)
+                    .find(|c| c.name == result.name && c.autofix)
                 else {
                     continue;
                 };
-                if results[i].passed {
+                if result.passed {
                     continue;
                 }
                 let asked = json!({
                     "request": input.request.request,
                     "check": check.name,
-                    "output": results[i].output,
+                    "output": result.output,
                     "branch": branch,
                 });
                 let Ok((answer, agent, _)) =
@@ -1095,7 +1095,7 @@ impl QualityGate {
                 }
                 let mut again = Self::check(ctx, &input, check, &branch, &sha).await;
                 again.fixed = true;
-                results[i] = again;
+                *result = again;
             }
         }
         let mut report =

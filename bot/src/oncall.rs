@@ -58,6 +58,24 @@ pub async fn check(app: &App, user: &str) -> Result<(), Refusal> {
     Err(unverifiable.map_or(Refusal::NotOnCall, Refusal::Unverifiable))
 }
 
+/// Whether `user` is in `listed`: directly, or as a member of a listed user group. `Err`
+/// names a group that could not be read (when no other entry matched).
+pub async fn member(app: &App, listed: &[String], user: &str) -> Result<bool, String> {
+    if listed.iter().any(|who| who == user) {
+        return Ok(true);
+    }
+    let mut unverifiable = None;
+    for group in listed.iter().filter(|g| g.starts_with('S')) {
+        let req = SlackApiUserGroupsUsersListRequest::new(SlackUserGroupId(group.clone()));
+        match app.session().usergroups_users_list(&req).await {
+            Ok(resp) if resp.users.iter().any(|u| u.0 == user) => return Ok(true),
+            Ok(_) => {}
+            Err(e) => unverifiable = Some(format!("user group {group}: {e}")),
+        }
+    }
+    unverifiable.map_or(Ok(false), Err)
+}
+
 fn directly_listed(settings: &Settings, user: &str) -> bool {
     settings.emergency.oncall.iter().any(|who| who == user)
 }

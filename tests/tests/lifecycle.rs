@@ -692,27 +692,42 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
         "plan"
     );
 
-    stack.signal(
-        &id,
-        signals::ADD_BLOCKER,
-        r#"{"id":"legal","user":"U0REQUESTER","reason":"licence review"}"#,
-    )?;
-    stack.signal(
-        &id,
-        signals::UPDATE_PRIORITY,
-        r#"{"priority":"critical","user":"U0REQUESTER"}"#,
-    )?;
-    // A non-admin may not skip; the admin may, with a reason.
+    // Slash commands steer it: a blocker and a new priority.
+    stack
+        .command_as(
+            REQUESTER,
+            "/feature",
+            &format!("block {id} legal licence review"),
+        )
+        .await?;
+    stack
+        .command_as(REQUESTER, "/feature", &format!("priority {id} critical"))
+        .await?;
+    stack
+        .wait_status(&id, "the blocker and the priority", |s| {
+            s["blockers"] == json!(["legal: licence review"]) && s["priority"] == "critical"
+        })
+        .await?;
+    // A non-admin may not skip: the bot says so at once, and the workflow refuses the signal
+    // too; the admin may, with a reason.
+    stack
+        .command_as(APPROVER, "/feature", &format!("skip {id} plan trust me"))
+        .await?;
+    stack
+        .ephemeral_containing("Only admins (CHATOPS__APPROVALS__ADMINS) may skip a gate")
+        .await?;
     stack.signal(
         &id,
         signals::SKIP_GATE,
         r#"{"gate":"plan","user":"U0APPROVER","reason":"trust me"}"#,
     )?;
-    stack.signal(
-        &id,
-        signals::SKIP_GATE,
-        &format!(r#"{{"gate":"plan","user":"{ADMIN}","reason":"planned offline"}}"#),
-    )?;
+    stack
+        .command_as(
+            ADMIN,
+            "/feature",
+            &format!("skip {id} plan planned offline"),
+        )
+        .await?;
     stack
         .reply_containing(
             &card,
@@ -724,24 +739,21 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
         .await?;
     let status = stack.status(&id)?;
     assert_eq!(status["phase"], "planning");
-    assert_eq!(status["priority"], "critical");
-    assert_eq!(status["blockers"], json!(["legal: licence review"]));
     assert!(
         chatops_e2e::stack::has_event(&status, "ignored: skip plan (only admins"),
         "{status}"
     );
 
     // Paused while blocked: removing the blocker is not enough.
-    stack.signal(
-        &id,
-        signals::PAUSE,
-        r#"{"user":"U0REQUESTER","reason":"demo day"}"#,
-    )?;
-    stack.signal(
-        &id,
-        signals::REMOVE_BLOCKER,
-        r#"{"id":"legal","user":"U0REQUESTER"}"#,
-    )?;
+    stack
+        .command_as(REQUESTER, "/feature", &format!("pause {id} demo day"))
+        .await?;
+    stack
+        .wait_status(&id, "the pause", |s| s["paused"] == true)
+        .await?;
+    stack
+        .command_as(REQUESTER, "/feature", &format!("unblock {id} legal"))
+        .await?;
     stack
         .wait_status(&id, "the blocker removed", |s| {
             s["blockers"].as_array().is_none_or(Vec::is_empty) && s["paused"] == true
@@ -752,7 +764,9 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
         "planning",
         "still held while paused"
     );
-    stack.signal(&id, signals::RESUME, r#"{"user":"U0REQUESTER"}"#)?;
+    stack
+        .command_as(REQUESTER, "/feature", &format!("resume {id}"))
+        .await?;
     stack
         .reply_containing(&card, "Going on with Development")
         .await?;

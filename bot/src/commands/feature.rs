@@ -1,7 +1,8 @@
 //! `/feature`: start a delivery, show its status, show help.
 
 use chatops_contract::feature::FeatureRequest;
-use chatops_contract::ids;
+use chatops_contract::lifecycle::{Blocker, Control, SkipGate, UpdatePriority};
+use chatops_contract::{ids, signals};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -19,7 +20,156 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Repl
             status(app, inv, id);
             None
         }
+        FeatureCommand::Pause { id, reason } => {
+            let payload = Control {
+                user: inv.user_id.clone(),
+                reason,
+            };
+            control(app, inv, &id, signals::PAUSE, payload);
+            Some(Reply::text(format!(
+                "Pausing `{id}`: it holds before its next phase; its thread will say so."
+            )))
+        }
+        FeatureCommand::Resume { id } => {
+            let payload = Control {
+                user: inv.user_id.clone(),
+                reason: None,
+            };
+            control(app, inv, &id, signals::RESUME, payload);
+            Some(Reply::text(format!("Resuming `{id}`.")))
+        }
+        FeatureCommand::Block {
+            id,
+            blocker,
+            reason,
+        } => {
+            let payload = Blocker {
+                id: blocker.clone(),
+                user: inv.user_id.clone(),
+                reason,
+            };
+            control(app, inv, &id, signals::ADD_BLOCKER, payload);
+            Some(Reply::text(format!(
+                "Blocking `{id}` on `{blocker}`: no phase starts until `/feature unblock {id} {blocker}`."
+            )))
+        }
+        FeatureCommand::Unblock { id, blocker } => {
+            let payload = Blocker {
+                id: blocker.clone(),
+                user: inv.user_id.clone(),
+                reason: None,
+            };
+            control(app, inv, &id, signals::REMOVE_BLOCKER, payload);
+            Some(Reply::text(format!(
+                "Removing blocker `{blocker}` from `{id}`."
+            )))
+        }
+        FeatureCommand::Priority { id, priority } => {
+            let payload = UpdatePriority {
+                priority,
+                user: inv.user_id.clone(),
+            };
+            control(app, inv, &id, signals::UPDATE_PRIORITY, payload);
+            Some(Reply::text(format!("Changing the priority of `{id}`.")))
+        }
+        FeatureCommand::Skip { id, gate, reason } => {
+            skip(app, inv, id, gate, reason);
+            None
+        }
     }
+}
+
+/// Sends a control signal in a task of its own; a failure (unknown or finished feature,
+/// Temporal down) is answered to the user. Every one is audited.
+fn control<T: serde::Serialize + Send + Sync + 'static>(
+    app: &Arc<App>,
+    inv: &Invocation,
+    id: &str,
+    name: &'static str,
+    payload: T,
+) {
+    let (app, response_url) = (app.clone(), inv.response_url.clone());
+    let (id, user, channel) = (id.to_owned(), inv.user_id.clone(), inv.channel_id.clone());
+    tokio::spawn(async move {
+        let outcome = match app.temporal.signal(&id, name, &payload).await {
+            Ok(()) => "sent".to_owned(),
+            Err(e) => {
+                app.respond(response_url.as_deref(), Reply::from_temporal(name, &e))
+                    .await;
+                format!("failed: {e}")
+            }
+        };
+        app.audit(AuditEntry {
+            actor: user,
+            action: format!("feature.{name}"),
+            workflow_id: Some(id),
+            outcome,
+            slack_channel: Some(channel),
+            ..AuditEntry::default()
+        })
+        .await;
+    });
+}
+
+/// `/feature skip`: only admins; checked here (with user groups resolved) so the user hears at
+/// once, and again by the workflow.
+fn skip(app: &Arc<App>, inv: &Invocation, id: String, gate: String, reason: String) {
+    let (app, response_url) = (app.clone(), inv.response_url.clone());
+    let (user, channel) = (inv.user_id.clone(), inv.channel_id.clone());
+    tokio::spawn(async move {
+        let admins = app.settings.feature.admins.clone();
+        let refusal = if admins.is_empty() {
+            Some(
+                "Nobody may skip a gate: no admins are configured (CHATOPS__APPROVALS__ADMINS)."
+                    .to_owned(),
+            )
+        } else {
+            match crate::oncall::member(&app, &admins, &user).await {
+                Ok(true) => None,
+                Ok(false) => Some(
+                    "Only admins (CHATOPS__APPROVALS__ADMINS) may skip a gate. Nothing was changed."
+                        .to_owned(),
+                ),
+                Err(why) => Some(format!(
+                    "I couldn't check whether you are an admin ({why}), so nothing was skipped. Try again in a minute."
+                )),
+            }
+        };
+        let (reply, outcome) = match refusal {
+            Some(text) => (Reply::text(text.clone()), format!("refused: {text}")),
+            None => {
+                let payload = SkipGate {
+                    gate: gate.clone(),
+                    user: user.clone(),
+                    reason,
+                };
+                match app.temporal.signal(&id, signals::SKIP_GATE, &payload).await {
+                    Ok(()) => (
+                        Reply::text(format!(
+                            "Skipping the {gate} gate of `{id}`; its thread will say so. <{}|Open in Temporal>",
+                            app.workflow_url(&id)
+                        )),
+                        "sent".to_owned(),
+                    ),
+                    Err(e) => (
+                        Reply::from_temporal("skip the gate", &e),
+                        format!("failed: {e}"),
+                    ),
+                }
+            }
+        };
+        app.respond(response_url.as_deref(), reply).await;
+        app.audit(AuditEntry {
+            actor: user,
+            action: "feature.skip_gate".into(),
+            workflow_id: Some(id),
+            gate: Some(gate),
+            outcome,
+            slack_channel: Some(channel),
+            ..AuditEntry::default()
+        })
+        .await;
+    });
 }
 
 /// The workflow id for a `/feature new` invocation: the same Slack invocation (a retried

@@ -4,6 +4,7 @@ pub mod emergency;
 pub mod feature;
 pub mod incident;
 
+use chatops_contract::feature::Priority;
 use chatops_contract::incident::Severity;
 
 use std::fmt;
@@ -37,6 +38,50 @@ pub enum FeatureCommand {
         /// Its workflow id.
         id: String,
     },
+    /// Hold a feature before its next phase (and its running phase at its next safe point).
+    Pause {
+        /// Its workflow id.
+        id: String,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Let a paused feature go on.
+    Resume {
+        /// Its workflow id.
+        id: String,
+    },
+    /// Hold a feature's next phase transition until the blocker is removed.
+    Block {
+        /// Its workflow id.
+        id: String,
+        /// The blocker's short id.
+        blocker: String,
+        /// What it waits for.
+        reason: Option<String>,
+    },
+    /// Remove a blocker.
+    Unblock {
+        /// Its workflow id.
+        id: String,
+        /// The blocker's short id.
+        blocker: String,
+    },
+    /// Pass a pending gate without approvals (admins).
+    Skip {
+        /// Its workflow id.
+        id: String,
+        /// The gate.
+        gate: String,
+        /// Why.
+        reason: String,
+    },
+    /// Change a feature's priority.
+    Priority {
+        /// Its workflow id.
+        id: String,
+        /// The new priority.
+        priority: Priority,
+    },
     /// Show the help text.
     Help,
 }
@@ -51,6 +96,24 @@ impl FeatureCommand {
         (
             "/feature status <id>",
             "show a feature's phase, gates and timeline",
+        ),
+        (
+            "/feature pause <id> [reason]",
+            "hold a feature before its next phase (the running phase at its next safe point)",
+        ),
+        ("/feature resume <id>", "let a paused feature go on"),
+        (
+            "/feature block <id> <blocker> [reason]",
+            "hold the next phase until `/feature unblock`",
+        ),
+        ("/feature unblock <id> <blocker>", "remove a blocker"),
+        (
+            "/feature skip <id> <gate> <reason>",
+            "pass a pending gate without approvals (admins only)",
+        ),
+        (
+            "/feature priority <id> <low|medium|high|critical>",
+            "change a feature's priority",
         ),
         ("/feature help", "show this help"),
     ];
@@ -318,8 +381,137 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             }
             Ok(FeatureCommand::Status { id: id.to_owned() })
         }
+        "pause" => {
+            let (id, reason) = id_then_text(rest, 2, "the feature id")?;
+            Ok(FeatureCommand::Pause { id, reason })
+        }
+        "resume" => {
+            let (id, extra) = id_then_text(rest, 3, "the feature id")?;
+            if extra.is_some() {
+                return Err(ParseError::InvalidArgument(
+                    "`/feature resume` takes only the feature id.".to_owned(),
+                ));
+            }
+            Ok(FeatureCommand::Resume { id })
+        }
+        "block" | "unblock" => {
+            let usage = if sub.eq_ignore_ascii_case("block") {
+                4
+            } else {
+                5
+            };
+            let (id, rest) = id_then_text(rest, usage, "the feature id")?;
+            let rest = rest.unwrap_or_default();
+            let (blocker, reason) = rest
+                .split_once(char::is_whitespace)
+                .map_or((rest.as_str(), ""), |(b, r)| (b, r.trim()));
+            if blocker.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: FeatureCommand::HELP[usage].0,
+                    what: "the blocker's id",
+                });
+            }
+            if !blocker
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || blocker.len() > 40
+            {
+                return Err(ParseError::InvalidArgument(format!(
+                    "`{}` is not a blocker id: use letters, digits, - or _ (at most 40), like `legal-review`.",
+                    chatops_blocks::escape(blocker)
+                )));
+            }
+            let blocker = blocker.to_owned();
+            if usage == 4 {
+                Ok(FeatureCommand::Block {
+                    id,
+                    blocker,
+                    reason: (!reason.is_empty()).then(|| reason.to_owned()),
+                })
+            } else if reason.is_empty() {
+                Ok(FeatureCommand::Unblock { id, blocker })
+            } else {
+                Err(ParseError::InvalidArgument(
+                    "`/feature unblock` takes the feature id and the blocker's id only.".to_owned(),
+                ))
+            }
+        }
+        "skip" => {
+            let (id, rest) = id_then_text(rest, 6, "the feature id")?;
+            let rest = rest.unwrap_or_default();
+            let (gate, reason) = rest
+                .split_once(char::is_whitespace)
+                .map_or((rest.as_str(), ""), |(g, r)| (g, r.trim()));
+            let gate = gate.to_ascii_lowercase();
+            if !["intake", "plan", "production"].contains(&gate.as_str()) {
+                return Err(ParseError::InvalidArgument(format!(
+                    "`{}` is not a gate; the gates are `intake`, `plan` and `production`.",
+                    chatops_blocks::escape(&gate)
+                )));
+            }
+            if reason.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: FeatureCommand::HELP[6].0,
+                    what: "the reason (a skipped gate is on record with why)",
+                });
+            }
+            Ok(FeatureCommand::Skip {
+                id,
+                gate,
+                reason: reason.to_owned(),
+            })
+        }
+        "priority" => {
+            let (id, rest) = id_then_text(rest, 7, "the feature id")?;
+            let word = rest.unwrap_or_default().to_ascii_lowercase();
+            let priority = match word.as_str() {
+                "low" => Priority::Low,
+                "medium" => Priority::Medium,
+                "high" => Priority::High,
+                "critical" => Priority::Critical,
+                "" => {
+                    return Err(ParseError::MissingArgument {
+                        usage: FeatureCommand::HELP[7].0,
+                        what: "the priority",
+                    });
+                }
+                other => {
+                    return Err(ParseError::InvalidArgument(format!(
+                        "`{}` is not a priority: use low, medium, high or critical.",
+                        chatops_blocks::escape(other)
+                    )));
+                }
+            };
+            Ok(FeatureCommand::Priority { id, priority })
+        }
         other => Err(ParseError::UnknownSubcommand("/feature", other.to_owned())),
     }
+}
+
+/// A feature id first (checked), then the rest of the text, if any; `usage` indexes
+/// [`FeatureCommand::HELP`] for the missing-argument answer.
+fn id_then_text(
+    rest: &str,
+    usage: usize,
+    what: &'static str,
+) -> Result<(String, Option<String>), ParseError> {
+    let (id, tail) = rest
+        .split_once(char::is_whitespace)
+        .map_or((rest, ""), |(i, t)| (i, t.trim()));
+    if id.is_empty() {
+        return Err(ParseError::MissingArgument {
+            usage: FeatureCommand::HELP[usage].0,
+            what,
+        });
+    }
+    let id = id.trim_matches('`');
+    if !chatops_contract::ids::is_feature_workflow_id(id) {
+        return Err(ParseError::InvalidArgument(format!(
+            "`{}` is not a feature id. Feature ids look like `feature-add-login-1a2b3c4d`.",
+            chatops_blocks::escape(id)
+        )));
+    }
+    Ok((id.to_owned(), (!tail.is_empty()).then(|| tail.to_owned())))
 }
 
 fn parse_incident(text: &str) -> Result<IncidentCommand, ParseError> {
@@ -520,6 +712,35 @@ mod tests {
     }
 
     #[test]
+    fn control_subcommands_name_what_is_wrong() {
+        let table = [
+            (
+                "pause",
+                "Missing the feature id. Usage: `/feature pause &lt;id&gt; [reason]`",
+            ),
+            (
+                "resume feature-x-1 now",
+                "`/feature resume` takes only the feature id.",
+            ),
+            ("block feature-x-1", "Missing the blocker's id."),
+            ("block feature-x-1 a/b", "`a/b` is not a blocker id"),
+            (
+                "unblock feature-x-1 legal why",
+                "takes the feature id and the blocker's id only",
+            ),
+            ("skip feature-x-1 staging why", "`staging` is not a gate"),
+            ("skip feature-x-1 plan", "Missing the reason"),
+            ("priority feature-x-1 urgent", "`urgent` is not a priority"),
+            ("priority feature-x-1", "Missing the priority."),
+            ("pause nope", "`nope` is not a feature id"),
+        ];
+        for (text, want) in table {
+            let err = feature(text).expect_err(text).to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
     fn commands_parse_into_the_enum() {
         let new = |r: &str| Ok(Command::Feature(FeatureCommand::New { request: r.into() }));
         let table: Vec<(&str, Result<Command, ParseError>)> = vec![
@@ -540,6 +761,49 @@ mod tests {
             ),
             ("help", Ok(Command::Feature(FeatureCommand::Help))),
             ("", Ok(Command::Feature(FeatureCommand::Help))),
+            (
+                "pause feature-x-1 demo day",
+                Ok(Command::Feature(FeatureCommand::Pause {
+                    id: "feature-x-1".into(),
+                    reason: Some("demo day".into()),
+                })),
+            ),
+            (
+                "resume feature-x-1",
+                Ok(Command::Feature(FeatureCommand::Resume {
+                    id: "feature-x-1".into(),
+                })),
+            ),
+            (
+                "block feature-x-1 legal licence review",
+                Ok(Command::Feature(FeatureCommand::Block {
+                    id: "feature-x-1".into(),
+                    blocker: "legal".into(),
+                    reason: Some("licence review".into()),
+                })),
+            ),
+            (
+                "unblock feature-x-1 legal",
+                Ok(Command::Feature(FeatureCommand::Unblock {
+                    id: "feature-x-1".into(),
+                    blocker: "legal".into(),
+                })),
+            ),
+            (
+                "skip feature-x-1 Plan planned offline",
+                Ok(Command::Feature(FeatureCommand::Skip {
+                    id: "feature-x-1".into(),
+                    gate: "plan".into(),
+                    reason: "planned offline".into(),
+                })),
+            ),
+            (
+                "priority feature-x-1 HIGH",
+                Ok(Command::Feature(FeatureCommand::Priority {
+                    id: "feature-x-1".into(),
+                    priority: Priority::High,
+                })),
+            ),
         ];
         for (text, want) in table {
             assert_eq!(feature(text), want, "{text:?}");

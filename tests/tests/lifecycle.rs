@@ -16,32 +16,56 @@ const AGENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/agent.py");
 const ESCALATION: &str = "S0ESCALATE";
 const ADMIN: &str = "U0ADMIN";
 
-/// A service being deployed: `/health` answers the status set in `health`.
+/// A service being deployed: `/health` answers the status set in `health`; `/metrics`
+/// reports a 1% error rate, or 20% while `sick_sha` is the commit named in `current`.
 struct Service {
     url: String,
     health: Arc<AtomicU16>,
+    current: Arc<Mutex<Option<PathBuf>>>,
 }
 
 async fn service() -> anyhow::Result<Service> {
     let health = Arc::new(AtomicU16::new(200));
+    let current: Arc<Mutex<Option<PathBuf>>> = Arc::default();
     let h = health.clone();
-    let app = axum::Router::new().route(
-        "/health",
-        axum::routing::get(move || {
-            let h = h.clone();
-            async move {
-                let code = axum::http::StatusCode::from_u16(h.load(Ordering::SeqCst))
-                    .unwrap_or(axum::http::StatusCode::OK);
-                (code, "ok")
-            }
-        }),
-    );
+    let c = current.clone();
+    let app = axum::Router::new()
+        .route(
+            "/health",
+            axum::routing::get(move || {
+                let h = h.clone();
+                async move {
+                    let code = axum::http::StatusCode::from_u16(h.load(Ordering::SeqCst))
+                        .unwrap_or(axum::http::StatusCode::OK);
+                    (code, "ok")
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let c = c.clone();
+                async move {
+                    let path = c.lock().ok().and_then(|p| p.clone());
+                    let running = path.map(|p| read(&p).trim().to_owned()).unwrap_or_default();
+                    let sick = !running.is_empty() && running != "base000";
+                    axum::Json(json!({
+                        "error_rate": if sick { 0.2 } else { 0.01 },
+                        "latency_ms": 80.0,
+                    }))
+                }
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Ok(Service { url, health })
+    Ok(Service {
+        url,
+        health,
+        current,
+    })
 }
 
 /// An OpenAI-compatible chat-completions endpoint that writes the code for any task; keeps
@@ -870,6 +894,71 @@ async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the
     assert!(
         !read(&dir.join("deploys.log")).contains("staging"),
         "nothing deployed"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let svc = service().await?;
+    let dir = scratch("errors")?;
+    let running = dir.join("running");
+    if let Ok(mut c) = svc.current.lock() {
+        *c = Some(running.clone());
+    }
+    // The deploy records which commit runs; the metrics go bad while the branch's runs.
+    let deploy = format!(
+        "echo \"$CHATOPS_SHA\" > {}; echo \"$CHATOPS_ENVIRONMENT $CHATOPS_SHA\" >> {}",
+        running.display(),
+        dir.join("deploys.log").display()
+    );
+    let env = lifecycle_env(
+        &gh,
+        &svc,
+        &dir,
+        "30s",
+        &[
+            ("CHATOPS__DEPLOY__STAGING_COMMAND", deploy),
+            (
+                "CHATOPS__DEPLOY__STAGING_METRICS_URL",
+                format!("{}/metrics", svc.url),
+            ),
+        ],
+    );
+    let stack = Stack::start(
+        "lifecycle-errors",
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    stack.press(&intake, "Approve")?;
+    stack.press(&gate_request(&stack, &card, "plan").await?, "Approve")?;
+    stack.reply_containing(&card, "Rolled back staging").await?;
+    let e = stack.query(&id, queries::EVIDENCE)?;
+    let staging = &e["staging"];
+    assert_eq!(
+        staging["rolled_back"],
+        "error rate above 3× the baseline (0.01) for 2 checks"
+    );
+    // Health stayed green: the metrics alone decided, after exactly two bad samples.
+    let samples = staging["samples"].as_array().cloned().unwrap_or_default();
+    assert_eq!(samples.len(), 2, "{samples:?}");
+    assert!(
+        samples
+            .iter()
+            .all(|s| s["healthy"] == true && s["error_rate"] == 0.2)
+    );
+    let steps = staging["rollback_steps"].to_string();
+    assert!(steps.contains("redeploy base000: ok"), "{steps}");
+    assert!(steps.contains("verify: healthy"), "{steps}");
+    assert_eq!(
+        read(&running).trim(),
+        "base000",
+        "the base commit runs again"
     );
     Ok(())
 }

@@ -388,6 +388,40 @@ impl Temporal {
         }
     }
 
+    /// The running features on this task queue (at most `limit`), each with its status; a
+    /// feature that cannot be asked is left out.
+    pub async fn active_features(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, FeatureStatus)>, TemporalError> {
+        use futures::StreamExt as _;
+        let query = format!(
+            "WorkflowType = '{}' AND ExecutionStatus = 'Running' AND TaskQueue = '{}'",
+            workflows::FEATURE_DELIVERY,
+            self.task_queue.replace('\'', "")
+        );
+        let mut ids = Vec::new();
+        let mut stream = self
+            .client
+            .list_workflows(query, temporalio_client::WorkflowListOptions::default());
+        while let Some(w) = stream.next().await {
+            let w = w.map_err(|e| TemporalError::Other(format!("listing features failed: {e}")))?;
+            ids.push(w.id().to_owned());
+            if ids.len() >= limit {
+                break;
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Ok(s) = self.feature_status(&id).await {
+                out.push((id, s));
+            }
+        }
+        Ok(out)
+    }
+
     /// The `status` of feature `id`.
     pub async fn feature_status(&self, id: &str) -> Result<FeatureStatus, TemporalError> {
         self.query(id, queries::STATUS).await

@@ -962,3 +962,109 @@ async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> an
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn features_are_listed_per_person_and_cancelled_only_by_their_requester_or_an_admin()
+-> anyhow::Result<()> {
+    let stack = Stack::start(
+        "lifecycle-list",
+        StackOptions {
+            env: vec![("CHATOPS__APPROVALS__ADMINS".into(), ADMIN.into())],
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (mine, card, _) = stack.feature_at_intake("Add a login page").await?;
+    let (_other_mine, _, _) = stack.feature_at_intake("Add a logout button").await?;
+    let ack = stack
+        .command_as(APPROVER, "/feature", "new Speed up search")
+        .await?;
+    let theirs = stack
+        .ack_text(&ack)
+        .split('`')
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    stack.card(&theirs).await?;
+    // Listing reads Temporal's visibility; wait until it shows all three.
+    let query = format!(
+        "TaskQueue = '{}' AND ExecutionStatus = 'Running' AND WorkflowType = 'FeatureDelivery'",
+        stack.task_queue
+    );
+    let deadline = tokio::time::Instant::now() + chatops_e2e::stack::WAIT;
+    loop {
+        let out = stack.temporal(&["workflow", "count", "--query", &query])?;
+        let count: u32 = out
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0);
+        if count >= 3 {
+            break;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "visibility never showed the three features: {out}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    stack.command_as(REQUESTER, "/feature", "list").await?;
+    let listed = stack
+        .ephemeral_containing("Your running features (2)")
+        .await?
+        .rendered();
+    assert!(listed.contains(&mine), "{listed}");
+    assert!(
+        listed.contains("Intake, waiting for the intake gate"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&theirs), "{listed}");
+    stack.command_as(REQUESTER, "/feature", "list all").await?;
+    let all = stack.ephemeral_containing("Running features (3)").await?;
+    assert!(all.rendered().contains(&theirs), "{}", all.rendered());
+
+    // Someone else's feature: refused; your own: cancelled, and the thread says by whom.
+    stack
+        .command_as(
+            REQUESTER,
+            "/feature",
+            &format!("cancel {theirs} not needed"),
+        )
+        .await?;
+    stack
+        .ephemeral_containing(&format!(
+            "Only the requester (@{APPROVER}) or an admin (CHATOPS__APPROVALS__ADMINS) may cancel `{theirs}`"
+        ))
+        .await?;
+    stack
+        .command_as(
+            REQUESTER,
+            "/feature",
+            &format!("cancel {mine} duplicate of another request"),
+        )
+        .await?;
+    stack
+        .reply_containing(
+            &card,
+            &format!("Cancelled by @{REQUESTER}: duplicate of another request. Halted in Intake."),
+        )
+        .await?;
+    stack.card_showing(&card, "Cancelled").await?;
+    assert_eq!(
+        stack.workflow_closed(&mine).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
+    // An admin may cancel anyone's.
+    stack
+        .command_as(ADMIN, "/feature", &format!("cancel {theirs} superseded"))
+        .await?;
+    stack.workflow_closed(&theirs).await?;
+    assert_eq!(stack.status(&theirs)?["phase"], "cancelled");
+    stack.command_as(REQUESTER, "/feature", "list").await?;
+    stack
+        .ephemeral_containing("Your running features (1)")
+        .await?;
+    Ok(())
+}

@@ -76,7 +76,135 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Repl
             skip(app, inv, id, gate, reason);
             None
         }
+        FeatureCommand::List { all } => {
+            list(app, inv, all);
+            None
+        }
+        FeatureCommand::Cancel { id, reason } => {
+            cancel(app, inv, id, reason);
+            None
+        }
     }
+}
+
+/// `/feature list [all]`: running features with phase, pending gate and a link each.
+fn list(app: &Arc<App>, inv: &Invocation, all: bool) {
+    let (app, response_url, user) = (app.clone(), inv.response_url.clone(), inv.user_id.clone());
+    tokio::spawn(async move {
+        let reply = match app.temporal.active_features(200).await {
+            Ok(found) => {
+                let shown: Vec<String> = found
+                    .iter()
+                    .filter(|(_, s)| all || s.requester == user)
+                    .map(|(id, s)| {
+                        let waiting = s
+                            .pending_gates
+                            .first()
+                            .map(|g| format!(", waiting for the {} gate", g.name))
+                            .unwrap_or_default();
+                        let held = if s.paused {
+                            ", paused"
+                        } else if s.blockers.is_empty() {
+                            ""
+                        } else {
+                            ", blocked"
+                        };
+                        format!(
+                            "• <{}|{id}> — {}{waiting}{held} — {} (<@{}>)",
+                            app.workflow_url(id),
+                            s.phase.label(),
+                            chatops_blocks::escape(&s.request),
+                            s.requester
+                        )
+                    })
+                    .collect();
+                let whose = if all {
+                    "Running features"
+                } else {
+                    "Your running features"
+                };
+                if shown.is_empty() {
+                    Reply::text(format!(
+                        "{whose}: none.{}",
+                        if all {
+                            ""
+                        } else {
+                            " `/feature list all` shows everyone's."
+                        }
+                    ))
+                } else {
+                    Reply::text(format!(
+                        "*{whose}* ({}):\n{}",
+                        shown.len(),
+                        shown.join("\n")
+                    ))
+                }
+            }
+            Err(e) => Reply::from_temporal("list features", &e),
+        };
+        app.respond(response_url.as_deref(), reply).await;
+    });
+}
+
+/// `/feature cancel`: the requester or an admin stops one feature for good.
+fn cancel(app: &Arc<App>, inv: &Invocation, id: String, reason: String) {
+    let (app, response_url) = (app.clone(), inv.response_url.clone());
+    let (user, channel) = (inv.user_id.clone(), inv.channel_id.clone());
+    tokio::spawn(async move {
+        let status = match app.temporal.feature_status(&id).await {
+            Ok(s) => s,
+            Err(e) => {
+                app.respond(response_url.as_deref(), Reply::from_temporal("cancel", &e))
+                    .await;
+                return;
+            }
+        };
+        let allowed = status.requester == user
+            || matches!(
+                crate::oncall::member(&app, &app.settings.feature.admins, &user).await,
+                Ok(true)
+            );
+        let (reply, outcome) = if !allowed {
+            let text = format!(
+                "Only the requester (<@{}>) or an admin (CHATOPS__APPROVALS__ADMINS) may cancel `{id}`. Nothing was changed.",
+                status.requester
+            );
+            (Reply::text(text.clone()), format!("refused: {text}"))
+        } else if status.phase.is_terminal() {
+            (
+                Reply::text(format!(
+                    "`{id}` has already finished ({}). Nothing was changed.",
+                    status.phase.label()
+                )),
+                "refused: finished".to_owned(),
+            )
+        } else {
+            let payload = Control {
+                user: user.clone(),
+                reason: Some(reason),
+            };
+            match app.temporal.signal(&id, signals::CANCEL, &payload).await {
+                Ok(()) => (
+                    Reply::text(format!(
+                        "Cancelling `{id}`; its thread will say where it stopped. <{}|Open in Temporal>",
+                        app.workflow_url(&id)
+                    )),
+                    "sent".to_owned(),
+                ),
+                Err(e) => (Reply::from_temporal("cancel", &e), format!("failed: {e}")),
+            }
+        };
+        app.respond(response_url.as_deref(), reply).await;
+        app.audit(AuditEntry {
+            actor: user,
+            action: "feature.cancel".into(),
+            workflow_id: Some(id),
+            outcome,
+            slack_channel: Some(channel),
+            ..AuditEntry::default()
+        })
+        .await;
+    });
 }
 
 /// Sends a control signal in a task of its own; a failure (unknown or finished feature,

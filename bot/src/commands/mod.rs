@@ -75,6 +75,18 @@ pub enum FeatureCommand {
         /// Why.
         reason: String,
     },
+    /// List running features: the caller's, or all.
+    List {
+        /// Every running feature, not only the caller's.
+        all: bool,
+    },
+    /// Stop one feature for good (production rolled back if it was being deployed).
+    Cancel {
+        /// Its workflow id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
     /// Change a feature's priority.
     Priority {
         /// Its workflow id.
@@ -114,6 +126,14 @@ impl FeatureCommand {
         (
             "/feature priority <id> <low|medium|high|critical>",
             "change a feature's priority",
+        ),
+        (
+            "/feature list [all]",
+            "your running features (or every running one) with phase and pending gate",
+        ),
+        (
+            "/feature cancel <id> <reason>",
+            "stop a feature for good (its requester or an admin); a production deploy in progress is rolled back",
         ),
         ("/feature help", "show this help"),
     ];
@@ -461,6 +481,24 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
                 reason: reason.to_owned(),
             })
         }
+        "list" => match rest.to_ascii_lowercase().as_str() {
+            "" | "mine" => Ok(FeatureCommand::List { all: false }),
+            "all" => Ok(FeatureCommand::List { all: true }),
+            other => Err(ParseError::InvalidArgument(format!(
+                "`/feature list` takes `all` or nothing; got `{}`.",
+                chatops_blocks::escape(other)
+            ))),
+        },
+        "cancel" => {
+            let (id, reason) = id_then_text(rest, 9, "the feature id")?;
+            let Some(reason) = reason else {
+                return Err(ParseError::MissingArgument {
+                    usage: FeatureCommand::HELP[9].0,
+                    what: "the reason",
+                });
+            };
+            Ok(FeatureCommand::Cancel { id, reason })
+        }
         "priority" => {
             let (id, rest) = id_then_text(rest, 7, "the feature id")?;
             let word = rest.unwrap_or_default().to_ascii_lowercase();
@@ -732,6 +770,8 @@ mod tests {
             ("skip feature-x-1 plan", "Missing the reason"),
             ("priority feature-x-1 urgent", "`urgent` is not a priority"),
             ("priority feature-x-1", "Missing the priority."),
+            ("cancel feature-x-1", "Missing the reason."),
+            ("list yours", "`/feature list` takes `all` or nothing"),
             ("pause nope", "`nope` is not a feature id"),
         ];
         for (text, want) in table {

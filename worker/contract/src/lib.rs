@@ -131,6 +131,9 @@ pub mod signals {
     pub const PAUSE_MIGRATION: &str = "pause_migration";
     /// `CodeMigration`: go on. Payload [`crate::lifecycle::Control`].
     pub const RESUME_MIGRATION: &str = "resume_migration";
+    /// `FeatureDelivery`: stop this one delivery (phase `cancelled`); a production deploy in
+    /// progress is rolled back first. Payload [`crate::lifecycle::Control`] (`reason` required).
+    pub const CANCEL: &str = "cancel";
     /// `FeatureDelivery`: halt now (sent by `EmergencyFreeze`; rolls production back if the
     /// delivery touched it). Payload [`crate::freeze::FreezeRequest`].
     pub const EMERGENCY_STOP: &str = "emergency_stop";

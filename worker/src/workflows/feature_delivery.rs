@@ -38,8 +38,10 @@ use crate::workflows::{rfc3339, ui_link};
 pub struct FeatureDelivery {
     state: FeatureState,
     now: SystemTime,
-    /// Set by `emergency_stop`.
+    /// Set by `emergency_stop` (or `cancel`).
     stop: Option<FreezeRequest>,
+    /// Whether `stop` came from `cancel` rather than the emergency stop.
+    cancelled: bool,
     /// The lifecycle policy; `None` in runs from before the phases did real work.
     life: Option<LifecyclePolicy>,
 }
@@ -53,6 +55,7 @@ impl FeatureDelivery {
             state: FeatureState::new(input, &rfc3339(now)),
             now,
             stop: None,
+            cancelled: false,
             life: None,
         }
     }
@@ -365,6 +368,31 @@ impl FeatureDelivery {
     #[signal(name = signals::RESUME)]
     pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.control(ctx, payload, false);
+    }
+
+    #[signal(name = signals::CANCEL)]
+    pub fn cancel(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        match serde_json::from_value::<Control>(payload) {
+            Ok(c) if self.stop.is_none() && !self.state.phase.is_terminal() => {
+                let reason = c.reason.unwrap_or_else(|| "no reason given".to_owned());
+                self.state
+                    .event(&at, format!("cancelled: {reason}"), Some(&c.user));
+                self.stop = Some(FreezeRequest {
+                    user: c.user,
+                    reason,
+                });
+                self.cancelled = true;
+            }
+            Ok(c) => self.state.event(
+                &at,
+                "ignored: cancel (already stopping or finished)".to_owned(),
+                Some(&c.user),
+            ),
+            Err(e) => self
+                .state
+                .event(&at, format!("ignored malformed cancel signal: {e}"), None),
+        }
     }
 
     #[signal(name = signals::SKIP_GATE)]
@@ -1294,8 +1322,13 @@ impl FeatureDelivery {
             ),
             Some(Some(_)) => "Production had been deployed and stayed healthy; it was left running.".to_owned(),
         };
+        let who = if ctx.state(|s| s.cancelled) {
+            "Cancelled"
+        } else {
+            "Emergency stop"
+        };
         let summary = format!(
-            "Emergency stop by <@{}>: {}. Halted in {}. {after}",
+            "{who} by <@{}>: {}. Halted in {}. {after}",
             stop.user,
             chatops_blocks::escape(&stop.reason),
             was.label()

@@ -75,7 +75,14 @@ async fn a_fresh_history_replays_and_can_be_recorded() -> anyhow::Result<()> {
             }
         }
         stack.workflow_closed(&id).await?;
-        recorded.push((format!("feature_delivery_lifecycle_{name}"), id));
+        // The names of the current recordings; older ones (e.g. `feature_delivery_approved`,
+        // before the phases were real) stay as fixtures.
+        let fixture = if press == "Approve" {
+            "feature_delivery_release_notes_approved".to_owned()
+        } else {
+            format!("feature_delivery_lifecycle_{name}")
+        };
+        recorded.push((fixture, id));
     }
 
     // An incident opened by hand, acknowledged and resolved (no agents: humans diagnose).

@@ -938,7 +938,12 @@ async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> an
     stack.press(&intake, "Approve")?;
     stack.press(&gate_request(&stack, &card, "plan").await?, "Approve")?;
     stack.reply_containing(&card, "Rolled back staging").await?;
-    let e = stack.query(&id, queries::EVIDENCE)?;
+    // The parent holds the report once its staging child has returned.
+    let e = stack
+        .wait_query(&id, queries::EVIDENCE, "the staging report", |e| {
+            !e["staging"]["rolled_back"].is_null()
+        })
+        .await?;
     let staging = &e["staging"];
     assert_eq!(
         staging["rolled_back"],

@@ -17,7 +17,7 @@ use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
-use activities::delivery::{AgentEndpoint, DeliveryActivities, DeliveryConfig, DeployConfig};
+use activities::delivery::{DeliveryActivities, DeliveryConfig, DeployConfig};
 use activities::freeze::FreezeActivities;
 use activities::github::GitHubActivities;
 use activities::incident::IncidentActivities;
@@ -25,7 +25,7 @@ use activities::policy::{DeployTarget, LifecyclePolicy, RepositoryPolicy};
 use activities::policy::{FeaturePolicy, IncidentPolicy, PolicyActivities};
 use activities::slack::SlackActivities;
 use chatops_common::settings::AgentBackend;
-use chatops_common::settings::{AgentEndpointSettings, DeployEnvSettings};
+use chatops_common::settings::DeployEnvSettings;
 use chatops_contract::incident::ConsensusPolicy;
 use workflows::canary::{Canary, CanaryActivities, CanaryChild};
 use workflows::continuous_monitoring::ContinuousMonitoring;
@@ -247,14 +247,6 @@ fn repositories(settings: &Settings) -> std::collections::BTreeMap<String, Repos
 }
 
 fn delivery_config(settings: &Settings) -> DeliveryConfig {
-    let endpoint = |e: &AgentEndpointSettings| match e {
-        AgentEndpointSettings::Http { url, model, key } => AgentEndpoint::Http {
-            url: url.clone(),
-            model: model.clone(),
-            key: key.clone(),
-        },
-        AgentEndpointSettings::Command(c) => AgentEndpoint::Command(c.clone()),
-    };
     let env = |e: &DeployEnvSettings| DeployConfig {
         command: e.command.clone(),
         webhook: e.webhook.clone(),
@@ -262,8 +254,8 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
         metrics_url: e.metrics_url.clone(),
     };
     DeliveryConfig {
-        agent: settings.agent.primary.as_ref().map(endpoint),
-        alternative: settings.agent.alternative.as_ref().map(endpoint),
+        agent: settings.agent.primary.clone(),
+        alternative: settings.agent.alternative.clone(),
         workdir: Some(settings.feature.workdir.clone()),
         staging: env(&settings.deploy.staging),
         production: env(&settings.deploy.production),

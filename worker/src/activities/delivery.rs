@@ -11,50 +11,20 @@
 use chatops_common::http::Http;
 use chatops_contract::incident::FileChange;
 use chatops_contract::lifecycle::{CheckResult, CheckSpec, HealthSample, Plan};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
+use crate::activities::shell::{CommandOutput, run, tail};
 use crate::lifecycle;
 
-/// Longest output kept from a command, in characters.
-const MAX_OUTPUT: usize = 1500;
-
-/// Where an agent runs.
-#[derive(Clone)]
-pub enum AgentEndpoint {
-    /// An OpenAI-compatible chat-completions API.
-    Http {
-        /// Base URL, e.g. `https://api.openai.com/v1`.
-        url: url::Url,
-        /// Model name.
-        model: String,
-        /// Bearer key, when the endpoint needs one.
-        key: Option<SecretString>,
-    },
-    /// A local executable run through `sh -c`.
-    Command(String),
-}
-
-impl std::fmt::Debug for AgentEndpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Http { url, model, key } => f
-                .debug_struct("Http")
-                .field("url", &url.as_str())
-                .field("model", model)
-                .field("key", &key.as_ref().map(|_| "[redacted]"))
-                .finish(),
-            Self::Command(c) => f.debug_tuple("Command").field(c).finish(),
-        }
-    }
-}
+/// Where an agent runs (from `[agent]`).
+pub use chatops_common::settings::AgentEndpointSettings as AgentEndpoint;
 
 /// How one environment is deployed and watched.
 #[derive(Debug, Clone, Default)]
@@ -143,6 +113,22 @@ pub struct StepReport {
     pub ok: bool,
     /// What it said.
     pub output: String,
+}
+
+impl StepReport {
+    /// What a command run says, success or not.
+    fn of(run: Result<CommandOutput, String>) -> Self {
+        match run {
+            Ok(o) => Self {
+                ok: o.ok,
+                output: o.output,
+            },
+            Err(e) => Self {
+                ok: false,
+                output: e,
+            },
+        }
+    }
 }
 
 /// Delivery activities.
@@ -356,18 +342,9 @@ impl DeliveryActivities {
                 ("CHATOPS_ENVIRONMENT", req.environment.as_str()),
                 ("CHATOPS_FEATURE", req.feature.as_str()),
             ];
-            return Ok(
-                match run(cmd, &env, None, None, Duration::from_secs(1800)).await {
-                    Ok(o) => StepReport {
-                        ok: o.ok,
-                        output: o.output,
-                    },
-                    Err(e) => StepReport {
-                        ok: false,
-                        output: e,
-                    },
-                },
-            );
+            return Ok(StepReport::of(
+                run(cmd, &env, None, None, Duration::from_secs(1800)).await,
+            ));
         }
         if let Some(hook) = &target.webhook {
             let body =
@@ -466,26 +443,16 @@ impl DeliveryActivities {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let timeout = Duration::from_secs(req.timeout_secs.max(1));
-        Ok(
-            match run(
+        Ok(StepReport::of(
+            run(
                 &req.command,
                 &env,
                 None,
                 self.config.workdir.as_deref(),
                 timeout,
             )
-            .await
-            {
-                Ok(o) => StepReport {
-                    ok: o.ok,
-                    output: o.output,
-                },
-                Err(e) => StepReport {
-                    ok: false,
-                    output: e,
-                },
-            },
-        )
+            .await,
+        ))
     }
 
     /// The rollback saga's first step: the configured down-migration.
@@ -506,18 +473,9 @@ impl DeliveryActivities {
             ("CHATOPS_ENVIRONMENT", req.environment.as_str()),
             ("CHATOPS_FEATURE", req.feature.as_str()),
         ];
-        Ok(
-            match run(cmd, &env, None, None, Duration::from_secs(1800)).await {
-                Ok(o) => StepReport {
-                    ok: o.ok,
-                    output: o.output,
-                },
-                Err(e) => StepReport {
-                    ok: false,
-                    output: e,
-                },
-            },
-        )
+        Ok(StepReport::of(
+            run(cmd, &env, None, None, Duration::from_secs(1800)).await,
+        ))
     }
 }
 
@@ -610,78 +568,6 @@ pub fn check_answer(kind: &str, raw: &str) -> Result<Value, String> {
         other => return Err(format!("unknown agent step `{other}`")),
     }
     Ok(v)
-}
-
-struct CommandOutput {
-    ok: bool,
-    stdout: Vec<u8>,
-    output: String,
-}
-
-async fn run(
-    cmd: &str,
-    env: &[(&str, &str)],
-    stdin: Option<&[u8]>,
-    dir: Option<&std::path::Path>,
-    timeout: Duration,
-) -> Result<CommandOutput, String> {
-    use tokio::io::AsyncWriteExt as _;
-    let mut command = tokio::process::Command::new("sh");
-    command
-        .arg("-c")
-        .arg(cmd)
-        .envs(env.iter().copied())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(d) = dir {
-        command.current_dir(d);
-    }
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot run `{cmd}`: {e}"))?;
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        let _ = pipe.write_all(input).await;
-    }
-    let out = tokio::time::timeout(timeout, child.wait_with_output())
-        .await
-        .map_err(|_| {
-            format!(
-                "`{cmd}` did not finish within {}",
-                chatops_contract::human_duration(timeout)
-            )
-        })?
-        .map_err(|e| format!("`{cmd}` failed: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let shown = if stderr.trim().is_empty() {
-        stdout
-    } else {
-        stderr
-    };
-    let status = match out.status.code() {
-        Some(c) => format!("exit {c}"),
-        None => "killed by a signal".to_owned(),
-    };
-    Ok(CommandOutput {
-        ok: out.status.success(),
-        output: format!("{status}: {}", tail(shown.trim(), MAX_OUTPUT)),
-        stdout: out.stdout,
-    })
-}
-
-fn tail(text: &str, max: usize) -> String {
-    let count = text.chars().count();
-    if count <= max {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().skip(count - max).collect();
-    format!("…{kept}")
 }
 
 fn retryable(text: String) -> ActivityError {

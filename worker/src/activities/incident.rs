@@ -9,20 +9,17 @@ use chatops_common::http::Http;
 use chatops_common::settings::AgentBackend;
 use chatops_contract::incident::{Alert, ConsensusPolicy, ConsensusReport, Diagnosis};
 use serde::{Deserialize, Serialize};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use tokio::io::AsyncWriteExt;
 
+use crate::activities::shell::{run, tail};
 use crate::consensus;
 
 /// Longest context excerpt handed to agents, in characters.
 const MAX_CONTEXT: usize = 4000;
-/// Longest command output kept in a rollback report, in characters.
-const MAX_OUTPUT: usize = 1500;
 
 /// One fetched context source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +177,7 @@ impl IncidentActivities {
                         ("INCIDENT", req.incident.as_str()),
                     ],
                     Some(body.to_string().as_bytes()),
+                    None,
                     timeout,
                 )
                 .await
@@ -238,7 +236,7 @@ impl IncidentActivities {
             ("REQUESTED_BY", req.user.as_str()),
             ("REASON", req.reason.as_str()),
         ];
-        match run(cmd, &env, None, Duration::from_secs(600)).await {
+        match run(cmd, &env, None, None, Duration::from_secs(600)).await {
             Ok(out) => Ok(RollbackReport {
                 ok: out.ok,
                 output: out.output,
@@ -296,73 +294,6 @@ pub fn parse_diagnosis(agent: &str, raw: &[u8]) -> Result<Diagnosis, String> {
         suggested_fix: a.suggested_fix,
         changes: a.changes,
     })
-}
-
-struct CommandOutput {
-    ok: bool,
-    stdout: Vec<u8>,
-    /// Exit status and the end of stderr/stdout, for people.
-    output: String,
-}
-
-async fn run(
-    cmd: &str,
-    env: &[(&str, &str)],
-    stdin: Option<&[u8]>,
-    timeout: Duration,
-) -> Result<CommandOutput, String> {
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .envs(env.iter().copied())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot run `{cmd}`: {e}"))?;
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        // A command that does not read its input is not an error.
-        let _ = pipe.write_all(input).await;
-    }
-    let out = tokio::time::timeout(timeout, child.wait_with_output())
-        .await
-        .map_err(|_| {
-            format!(
-                "`{cmd}` did not finish within {}",
-                chatops_contract::human_duration(timeout)
-            )
-        })?
-        .map_err(|e| format!("`{cmd}` failed: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let shown = if stderr.trim().is_empty() {
-        stdout
-    } else {
-        stderr
-    };
-    let status = match out.status.code() {
-        Some(c) => format!("exit {c}"),
-        None => "killed by a signal".to_owned(),
-    };
-    Ok(CommandOutput {
-        ok: out.status.success(),
-        output: format!("{status}: {}", tail(shown.trim(), MAX_OUTPUT)),
-        stdout: out.stdout,
-    })
-}
-
-fn tail(text: &str, max: usize) -> String {
-    let count = text.chars().count();
-    if count <= max {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().skip(count - max).collect();
-    format!("…{kept}")
 }
 
 fn retryable(text: String) -> ActivityError {
@@ -427,34 +358,5 @@ mod tests {
             let err = parse_diagnosis("agent-2", raw).expect_err("invalid");
             assert!(err.contains(want), "{err}");
         }
-    }
-
-    #[tokio::test]
-    async fn commands_get_their_input_and_report_failures() {
-        let out = run(
-            "cat; echo \" $AGENT\"",
-            &[("AGENT", "agent-3")],
-            Some(b"in"),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("runs");
-        assert!(out.ok);
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "in agent-3");
-        let out = run(
-            "echo broken >&2; exit 3",
-            &[],
-            None,
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("runs");
-        assert!(!out.ok);
-        assert_eq!(out.output, "exit 3: broken");
-        let err = run("sleep 5", &[], None, Duration::from_millis(100))
-            .await
-            .err()
-            .expect("times out");
-        assert!(err.contains("did not finish within 100ms"), "{err}");
     }
 }

@@ -5,4 +5,5 @@ pub mod freeze;
 pub mod github;
 pub mod incident;
 pub mod policy;
+pub mod shell;
 pub mod slack;

@@ -155,6 +155,13 @@ pub struct LifecyclePolicy {
     pub reviewers: Vec<String>,
 }
 
+impl LifecyclePolicy {
+    /// Whether any agent (primary or alternative) is configured.
+    pub fn has_agent(&self) -> bool {
+        self.agent || self.alternative_agent
+    }
+}
+
 /// Serves [`FeaturePolicy`] and [`IncidentPolicy`].
 pub struct PolicyActivities {
     policy: FeaturePolicy,

@@ -31,7 +31,7 @@ use crate::workflows::phases::{
     Development, PhaseInput, PhaseResult, ProductionDeployment, ProductionReadiness,
     RequirementIntake, StagingDeployment, TaskPlanning, Testing,
 };
-use crate::workflows::{rfc3339, ui_link};
+use crate::workflows::{mention, rfc3339, ui_link};
 
 /// The feature-delivery orchestrator.
 #[workflow]
@@ -1408,15 +1408,6 @@ fn capitalized(word: &str) -> String {
     let mut c = word.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-/// `<@U…>` or `<!subteam^S…>` followed by a space; empty for nobody.
-fn mention(who: Option<&str>) -> String {
-    match who {
-        Some(id) if id.starts_with('S') => format!("<!subteam^{id}> "),
-        Some(id) => format!("<@{id}> "),
         None => String::new(),
     }
 }

@@ -34,3 +34,12 @@ pub(crate) fn failure_text(e: &temporalio_sdk::ActivityExecutionError) -> String
     }
     deepest.unwrap_or_else(|| e.to_string())
 }
+
+/// `<@U…>` or `<!subteam^S…>` followed by a space; empty for nobody.
+pub(crate) fn mention(who: Option<&str>) -> String {
+    match who {
+        Some(id) if id.starts_with('S') => format!("<!subteam^{id}> "),
+        Some(id) => format!("<@{id}> "),
+        None => String::new(),
+    }
+}

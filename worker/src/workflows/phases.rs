@@ -31,7 +31,7 @@ use crate::activities::github::{
 use crate::activities::policy::LifecyclePolicy;
 use crate::activities::slack::{PostMessage, SlackActivities};
 use crate::lifecycle::{self, Baseline, HealthRules};
-use crate::workflows::{failure_text, rfc3339};
+use crate::workflows::{failure_text, mention, rfc3339};
 
 /// What every phase child starts from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,14 +178,6 @@ fn now_of<W>(ctx: &WorkflowContext<W>) -> String {
     rfc3339(ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH))
 }
 
-fn mention(who: Option<&str>) -> String {
-    match who {
-        Some(id) if id.starts_with('S') => format!("<!subteam^{id}> "),
-        Some(id) => format!("<@{id}> "),
-        None => String::new(),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // RequirementIntake
 
@@ -205,7 +197,7 @@ impl RequirementIntake {
     #[run(name = workflows::REQUIREMENT_INTAKE)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<PhaseResult> {
         let input = ctx.state(|s| s.input.clone());
-        let analysis = if input.policy.agent || input.policy.alternative_agent {
+        let analysis = if input.policy.has_agent() {
             let asked = json!({
                 "request": input.request.request,
                 "repository": input.request.repository,
@@ -280,7 +272,7 @@ impl TaskPlanning {
     #[run(name = workflows::TASK_PLANNING)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<PhaseResult> {
         let input = ctx.state(|s| s.input.clone());
-        let plan = if input.policy.agent || input.policy.alternative_agent {
+        let plan = if input.policy.has_agent() {
             let asked = json!({
                 "request": input.request.request,
                 "analysis": input.evidence.analysis,
@@ -680,7 +672,7 @@ impl TaskExecution {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<TaskResult> {
         let input = ctx.state(|s| s.input.clone());
         let task = input.task.clone();
-        if !(input.policy.agent || input.policy.alternative_agent) {
+        if !(input.policy.has_agent()) {
             note(
                 ctx,
                 input.card.as_ref(),
@@ -776,7 +768,7 @@ impl CodeReview {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<PhaseResult> {
         let input = ctx.state(|s| s.input.clone());
         let mut evidence = input.evidence.clone();
-        if !(input.policy.agent || input.policy.alternative_agent) {
+        if !(input.policy.has_agent()) {
             evidence.review = Some(Review {
                 approved: false,
                 comments: vec!["no agent is configured; review it in the pull request".into()],
@@ -1041,7 +1033,7 @@ impl QualityGate {
 
         // Auto-fix hooks: a failed check marked `autofix` goes to the agent, whose change is
         // committed on the branch; the check then runs once more on the new head.
-        let agents = input.policy.agent || input.policy.alternative_agent;
+        let agents = input.policy.has_agent();
         if let (true, Some(pr)) = (agents, &pr) {
             for result in results.iter_mut() {
                 let Some(check) = input

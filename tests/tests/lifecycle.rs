@@ -183,6 +183,26 @@ fn lifecycle_env(
     env
 }
 
+/// Starts a stack for test `name` with `env` for both processes.
+async fn start(name: &str, env: Vec<(String, String)>) -> anyhow::Result<Stack> {
+    Stack::start(
+        name,
+        StackOptions {
+            env,
+            ..StackOptions::default()
+        },
+    )
+    .await
+}
+
+/// Requests "Add a login page" and approves its intake and plan gates.
+async fn through_plan(stack: &Stack) -> anyhow::Result<(String, PostedMessage)> {
+    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
+    stack.press(&intake, "Approve")?;
+    stack.press(&gate_request(stack, &card, "plan").await?, "Approve")?;
+    Ok((id, card))
+}
+
 /// Waits for the approval request of `gate` in the thread.
 async fn gate_request(
     stack: &Stack,
@@ -244,14 +264,7 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
             ("FAKE_AGENT_FIXED", dir.join("lint-fixed").display().to_string()),
         ],
     );
-    let stack = Stack::start(
-        "lifecycle-happy",
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await?;
+    let stack = start("lifecycle-happy", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
     // The analysis comes before the intake decision.
     stack
@@ -466,14 +479,7 @@ async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
     svc.health.store(503, Ordering::SeqCst);
     let dir = scratch("staging")?;
     let env = lifecycle_env(&gh, &svc, &dir, "30s", &[]);
-    let stack = Stack::start(
-        "lifecycle-staging",
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await?;
+    let stack = start("lifecycle-staging", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
     stack.press(&intake, "Approve")?;
     let plan = gate_request(&stack, &card, "plan").await?;
@@ -527,17 +533,8 @@ async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow:
     // Staging is watched briefly; production long enough to be stopped while watched.
     let mut env = lifecycle_env(&gh, &svc, &dir, "1s", &[]);
     env.push(("CHATOPS__DEPLOY__PRODUCTION_WINDOW".into(), "10m".into()));
-    let stack = Stack::start(
-        "lifecycle-stop",
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await?;
-    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
-    stack.press(&intake, "Approve")?;
-    stack.press(&gate_request(&stack, &card, "plan").await?, "Approve")?;
+    let stack = start("lifecycle-stop", env).await?;
+    let (id, card) = through_plan(&stack).await?;
     stack.press(&gate_request(&stack, &card, "production").await?, "Approve")?;
     stack
         .reply_containing(&card, "Production deploy of")
@@ -604,14 +601,7 @@ async fn undecided_gates_escalate_the_plan_auto_approves_and_production_auto_rej
             ("CHATOPS__FEATURE__PRODUCTION_TIMEOUT", "2s".into()),
         ],
     );
-    let stack = Stack::start(
-        "lifecycle-timeouts",
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await?;
+    let stack = start("lifecycle-timeouts", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
     // Nobody decides intake for a second: the escalation group is called in the thread.
     stack
@@ -678,14 +668,7 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
     let svc = service().await?;
     let dir = scratch("control")?;
     let env = lifecycle_env(&gh, &svc, &dir, "200ms", &[]);
-    let stack = Stack::start(
-        "lifecycle-control",
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await?;
+    let stack = start("lifecycle-control", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
     stack.press(&intake, "Approve")?;
     gate_request(&stack, &card, "plan").await?;
@@ -834,17 +817,8 @@ async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the
             ("CHATOPS__FEATURE__CHECKS", checks.to_string()),
         ],
     );
-    let stack = Stack::start(
-        "lifecycle-ladder",
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await?;
-    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
-    stack.press(&intake, "Approve")?;
-    stack.press(&gate_request(&stack, &card, "plan").await?, "Approve")?;
+    let stack = start("lifecycle-ladder", env).await?;
+    let (id, card) = through_plan(&stack).await?;
 
     stack
         .reply_containing(&card, "Testing failed: quality gate blocked the merge")
@@ -926,17 +900,8 @@ async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> an
             ),
         ],
     );
-    let stack = Stack::start(
-        "lifecycle-errors",
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await?;
-    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
-    stack.press(&intake, "Approve")?;
-    stack.press(&gate_request(&stack, &card, "plan").await?, "Approve")?;
+    let stack = start("lifecycle-errors", env).await?;
+    let (id, card) = through_plan(&stack).await?;
     stack.reply_containing(&card, "Rolled back staging").await?;
     // The parent holds the report once its staging child has returned.
     let e = stack

@@ -539,6 +539,22 @@ async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow:
     stack
         .reply_containing(&card, "Production deploy of")
         .await?;
+    // The production child answers its own signals and queries.
+    let production = format!("{id}/production");
+    stack.signal(
+        &production,
+        signals::EXTEND_MONITORING,
+        r#"{"user":"U0APPROVER","seconds":120}"#,
+    )?;
+    stack
+        .reply_containing(
+            &card,
+            "Watching production longer: 120s added in all (last asked by @U0APPROVER)",
+        )
+        .await?;
+    let report = stack.query(&production, queries::STATUS)?;
+    assert_eq!(report["extended_secs"], 120, "{report}");
+    assert_eq!(report["environment"], "production");
 
     stack.signal(
         &id,

@@ -313,6 +313,16 @@ pub struct DeployReport {
     /// The rollback saga's steps, in order, each with its outcome.
     #[serde(default)]
     pub rollback_steps: Vec<String>,
+    /// Extra watch time asked for with `extend_monitoring`, in seconds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extended_secs: u64,
+    /// Who asked for it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_by: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The readiness verdict (`ProductionReadiness`).

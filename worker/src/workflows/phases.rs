@@ -1294,7 +1294,27 @@ async fn deploy_and_watch<W>(
     let mut reason: Option<String> = (!deployed.ok).then(|| "the deploy failed".to_owned());
     let started = ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH);
     let mut failing_noted = false;
+    let mut extension_noted = 0;
     while reason.is_none() {
+        let (extended, by) = ctx.state(|s| {
+            let r = &watch(s).report;
+            (
+                r.extended_secs,
+                r.extended_by.last().cloned().unwrap_or_default(),
+            )
+        });
+        if extended > extension_noted {
+            extension_noted = extended;
+            note(
+                ctx,
+                input.card.as_ref(),
+                ":eyes:",
+                &format!(
+                    "Watching {environment} longer: {extended}s added in all (last asked by <@{by}>)."
+                ),
+            )
+            .await;
+        }
         let window = Duration::from_millis(target.window_ms) + ctx.state(|s| watch(s).extra);
         let elapsed = ctx
             .workflow_time()
@@ -1554,7 +1574,10 @@ macro_rules! deployment {
                 payload: Value,
             ) {
                 if let Ok(x) = serde_json::from_value::<ExtendMonitoring>(payload) {
-                    self.watch.extra += Duration::from_secs(x.seconds.min(86_400));
+                    let secs = x.seconds.min(86_400);
+                    self.watch.extra += Duration::from_secs(secs);
+                    self.watch.report.extended_secs += secs;
+                    self.watch.report.extended_by.push(x.user);
                 }
             }
 

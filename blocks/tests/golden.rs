@@ -49,6 +49,7 @@ fn status(phase: Phase, gate: GateState) -> FeatureStatus {
             channel: "C0DELIVERY".into(),
             ts: "1700000000.000100".into(),
         }),
+        links: Default::default(),
     }
 }
 

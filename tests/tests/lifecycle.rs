@@ -337,6 +337,18 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     assert!(notes.contains("- Add the login form (T1)"), "{notes}");
     assert!(notes.contains("Pull request #2, squash-merged."), "{notes}");
     assert_eq!(e["readiness"]["score"], 100.0);
+    let links = &stack.status(&id)?["links"];
+    assert_eq!(
+        links["pull_request"],
+        "https://github.example/acme/shop/pull/2"
+    );
+    assert_eq!(links["issue"], "https://github.example/acme/shop/issues/1");
+    assert!(
+        links["temporal_ui"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&format!("/workflows/{id}"))),
+        "{links}"
+    );
 
     // One child per phase, ids derived from the parent's, every one completed.
     let children = ids(&stack.query(&id, queries::CHILDREN)?);

@@ -60,6 +60,8 @@ pub struct FeatureState {
     /// Notes from `request_clarification` / `request_revisions` / `request_more_evidence`,
     /// by gate, not yet acted on.
     pub feedback: Vec<(String, String)>,
+    /// The workflow's Temporal UI link, once known.
+    pub ui_link: Option<String>,
 }
 
 impl FeatureState {
@@ -79,6 +81,7 @@ impl FeatureState {
             children: Vec::new(),
             evidence: Evidence::default(),
             feedback: Vec::new(),
+            ui_link: None,
         };
         s.timeline.push(TimelineEntry {
             at: now.to_owned(),
@@ -400,6 +403,25 @@ impl FeatureState {
         ApprovalGates { pending, decided }
     }
 
+    /// The `links` of the status: the Temporal UI, the pull request and the tracking issue.
+    fn links(&self) -> std::collections::BTreeMap<String, String> {
+        let mut links = std::collections::BTreeMap::new();
+        if let Some(ui) = &self.ui_link
+            && !ui.is_empty()
+        {
+            links.insert("temporal_ui".to_owned(), ui.clone());
+        }
+        if let Some(pr) = &self.evidence.pull_request {
+            links.insert("pull_request".to_owned(), pr.url.clone());
+            // The issue's page sits beside the pull request's: `…/pull/N` → `…/issues/M`.
+            if let (Some(n), Some((base, _))) = (self.evidence.issue, pr.url.rsplit_once("/pull/"))
+            {
+                links.insert("issue".to_owned(), format!("{base}/issues/{n}"));
+            }
+        }
+        links
+    }
+
     /// Takes the feedback waiting for gate `name`, if any.
     pub fn take_feedback(&mut self, name: &str) -> Option<String> {
         let at = self.feedback.iter().position(|(g, _)| g == name)?;
@@ -507,6 +529,7 @@ impl FeatureState {
             timeline: self.timeline.clone(),
             children: self.children.iter().map(|c| c.id.clone()).collect(),
             placeholder_phases: self.placeholder_phases.clone(),
+            links: self.links(),
             card: self.card.clone(),
         }
     }

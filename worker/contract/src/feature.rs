@@ -284,6 +284,9 @@ pub struct FeatureStatus {
     /// Slack references of the feature's card, when posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<MessageRef>,
+    /// Where to look: `temporal_ui`, `pull_request`, `issue` (whichever exist).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub links: std::collections::BTreeMap<String, String>,
 }
 
 /// A posted Slack message.

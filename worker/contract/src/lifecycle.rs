@@ -47,8 +47,12 @@ pub struct Blocker {
     pub id: String,
     /// Who added or removed it.
     pub user: String,
-    /// What it is waiting for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What it is waiting for (`description` is accepted too).
+    #[serde(
+        default,
+        alias = "description",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reason: Option<String>,
 }
 

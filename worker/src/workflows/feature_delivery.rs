@@ -91,6 +91,7 @@ impl FeatureDelivery {
                     .unwrap_or_default(),
             };
             s.life = life.clone();
+            s.state.ui_link = Some(link.clone());
         });
 
         // Intake gate first, so the card shows it from its first version.

@@ -46,6 +46,8 @@ pub struct StackOptions {
     pub scopes: Option<String>,
     /// `chat.postMessage` calls the local Slack answers with 429 first.
     pub rate_limited_posts: u32,
+    /// Channels the local Slack says do not exist.
+    pub missing_channels: Vec<String>,
 }
 
 impl StackOptions {
@@ -67,6 +69,7 @@ impl Default for StackOptions {
             env: Vec::new(),
             scopes: None,
             rate_limited_posts: 0,
+            missing_channels: Vec::new(),
         }
     }
 }
@@ -124,6 +127,7 @@ impl Stack {
             .into(),
             scopes: opts.scopes.clone(),
             rate_limited_posts: opts.rate_limited_posts,
+            missing_channels: opts.missing_channels.clone(),
         })
         .await?;
         let dir = crate::bin_dir()
@@ -363,6 +367,20 @@ impl Stack {
     /// Types `/command text` as `user` and waits for the ack.
     pub async fn command_as(&self, user: &str, command: &str, text: &str) -> anyhow::Result<Ack> {
         let envelope = self.slack.slash_command(command, text, user, CHANNEL);
+        self.slack
+            .send_and_ack(&envelope, Duration::from_secs(3))
+            .await
+    }
+
+    /// Types `command text` as `user` in `channel`.
+    pub async fn command_in(
+        &self,
+        user: &str,
+        channel: &str,
+        command: &str,
+        text: &str,
+    ) -> anyhow::Result<Ack> {
+        let envelope = self.slack.slash_command(command, text, user, channel);
         self.slack
             .send_and_ack(&envelope, Duration::from_secs(3))
             .await

@@ -1066,3 +1066,53 @@ async fn features_are_listed_per_person_and_cancelled_only_by_their_requester_or
         .await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channel_slack_refuses_is_explained_to_the_requester_directly() -> anyhow::Result<()> {
+    let stack = Stack::start(
+        "lifecycle-gone",
+        StackOptions {
+            missing_channels: vec!["C0GONE".into()],
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let ack = stack
+        .command_in(REQUESTER, "C0GONE", "/feature", "new Add a login page")
+        .await?;
+    let id = stack
+        .ack_text(&ack)
+        .split('`')
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let dm = stack
+        .slack
+        .wait_for(
+            "a direct message to the requester",
+            chatops_e2e::stack::WAIT,
+            |r| r.messages.iter().find(|m| m.channel == REQUESTER).cloned(),
+        )
+        .await?;
+    let text = dm.rendered();
+    assert!(text.contains("(`channel_not_found`)"), "{text}");
+    assert!(text.contains(&format!("your feature `{id}`")), "{text}");
+    // The feature itself goes on, waiting at its gate, and the timeline says why Slack is quiet.
+    let status = stack
+        .wait_status(&id, "the failure on the timeline", |s| {
+            chatops_e2e::stack::has_event(
+                s,
+                "could not post to Slack: chat.postMessage in C0GONE failed",
+            )
+        })
+        .await?;
+    assert_eq!(status["phase"], "intake");
+    let told = stack
+        .recorded()
+        .messages
+        .iter()
+        .filter(|m| m.channel == REQUESTER)
+        .count();
+    assert_eq!(told, 1, "told once");
+    Ok(())
+}

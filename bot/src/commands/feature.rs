@@ -27,7 +27,8 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Repl
             };
             control(app, inv, &id, signals::PAUSE, payload);
             Some(Reply::text(format!(
-                "Pausing `{id}`: it holds before its next phase; its thread will say so."
+                "Pausing `{id}`: it holds before its next phase; its thread will say so. <{}|Open in Temporal>",
+                app.workflow_url(&id)
             )))
         }
         FeatureCommand::Resume { id } => {
@@ -36,7 +37,10 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Repl
                 reason: None,
             };
             control(app, inv, &id, signals::RESUME, payload);
-            Some(Reply::text(format!("Resuming `{id}`.")))
+            Some(Reply::text(format!(
+                "Resuming `{id}`. <{}|Open in Temporal>",
+                app.workflow_url(&id)
+            )))
         }
         FeatureCommand::Block {
             id,
@@ -50,7 +54,8 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Repl
             };
             control(app, inv, &id, signals::ADD_BLOCKER, payload);
             Some(Reply::text(format!(
-                "Blocking `{id}` on `{blocker}`: no phase starts until `/feature unblock {id} {blocker}`."
+                "Blocking `{id}` on `{blocker}`: no phase starts until `/feature unblock {id} {blocker}`. <{}|Open in Temporal>",
+                app.workflow_url(&id)
             )))
         }
         FeatureCommand::Unblock { id, blocker } => {
@@ -61,7 +66,8 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Repl
             };
             control(app, inv, &id, signals::REMOVE_BLOCKER, payload);
             Some(Reply::text(format!(
-                "Removing blocker `{blocker}` from `{id}`."
+                "Removing blocker `{blocker}` from `{id}`. <{}|Open in Temporal>",
+                app.workflow_url(&id)
             )))
         }
         FeatureCommand::Priority { id, priority } => {
@@ -70,7 +76,10 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Repl
                 user: inv.user_id.clone(),
             };
             control(app, inv, &id, signals::UPDATE_PRIORITY, payload);
-            Some(Reply::text(format!("Changing the priority of `{id}`.")))
+            Some(Reply::text(format!(
+                "Changing the priority of `{id}`. <{}|Open in Temporal>",
+                app.workflow_url(&id)
+            )))
         }
         FeatureCommand::Skip { id, gate, reason } => {
             skip(app, inv, id, gate, reason);

@@ -61,6 +61,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         user_groups: Default::default(),
         scopes: None,
         rate_limited_posts: 0,
+        missing_channels: Vec::new(),
     })
     .await
     .map_err(|e| {

@@ -42,6 +42,8 @@ pub struct FeatureDelivery {
     stop: Option<FreezeRequest>,
     /// Whether `stop` came from `cancel` rather than the emergency stop.
     cancelled: bool,
+    /// Whether the requester was told that the channel refuses posts.
+    told_requester: bool,
     /// The lifecycle policy; `None` in runs from before the phases did real work.
     life: Option<LifecyclePolicy>,
 }
@@ -56,6 +58,7 @@ impl FeatureDelivery {
             now,
             stop: None,
             cancelled: false,
+            told_requester: false,
             life: None,
         }
     }
@@ -1369,15 +1372,47 @@ impl FeatureDelivery {
     }
 
     /// Posts a message; a notification Slack refuses for good (deleted channel, missing scope)
-    /// is recorded on the timeline instead of failing the delivery.
+    /// is recorded on the timeline instead of failing the delivery. When the channel itself is
+    /// the problem, the requester is told once, in a direct message.
     async fn notify(ctx: &WorkflowContext<Self>, msg: PostMessage) -> Option<String> {
+        let channel = msg.channel.clone();
         match ctx
             .execute_activity(SlackActivities::post_message, msg, activity_options())
             .await
         {
             Ok(ts) => Some(ts),
             Err(e) => {
-                Self::record_failure(ctx, format!("could not post to Slack: {e}"));
+                let why = crate::workflows::failure_text(&e);
+                Self::record_failure(ctx, format!("could not post to Slack: {why}"));
+                let code = ["channel_not_found", "not_in_channel", "is_archived"]
+                    .into_iter()
+                    .find(|c| why.contains(c));
+                let requester = ctx.state(|s| s.state.input.requester.clone());
+                if let Some(code) = code
+                    && channel != requester
+                    && !ctx.state(|s| s.told_requester)
+                    && ctx.patched("tell-requester")
+                {
+                    ctx.state_mut(|s| s.told_requester = true);
+                    let id = ctx.workflow_id().to_owned();
+                    let text = format!(
+                        "I can't post in <#{channel}> (`{code}`), so the card and updates of your feature `{id}` are not showing there. Invite me to the channel (`/invite @chatops`) or ask an admin. The feature goes on; `/feature status {id}` shows where it stands."
+                    );
+                    let dm =
+                        PostMessage::of(&requester, None, blocks::thread_note(":warning:", &text));
+                    if let Err(e) = ctx
+                        .execute_activity(SlackActivities::post_message, dm, activity_options())
+                        .await
+                    {
+                        Self::record_failure(
+                            ctx,
+                            format!(
+                                "could not tell the requester either: {}",
+                                crate::workflows::failure_text(&e)
+                            ),
+                        );
+                    }
+                }
                 None
             }
         }

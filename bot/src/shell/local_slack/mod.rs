@@ -49,6 +49,8 @@ pub struct Options {
     pub scopes: Option<String>,
     /// Answer this many `chat.postMessage` calls with 429 and `Retry-After: 1` first.
     pub rate_limited_posts: u32,
+    /// Channels that do not exist: posting there answers `channel_not_found`.
+    pub missing_channels: Vec<String>,
 }
 
 /// A Socket Mode envelope to push to the bot.

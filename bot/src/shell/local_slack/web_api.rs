@@ -112,6 +112,9 @@ fn answer(
             let Some(channel) = str_arg("channel") else {
                 return Json(json!({"ok": false, "error": "channel_not_found"}));
             };
+            if inner.opts.missing_channels.contains(&channel) {
+                return Json(json!({"ok": false, "error": "channel_not_found"}));
+            }
             let msg = PostedMessage {
                 channel: channel.clone(),
                 ts: inner.next_ts(),

@@ -415,7 +415,10 @@ impl Temporal {
         ids.dedup();
         let mut out = Vec::new();
         for id in ids {
-            if let Ok(s) = self.feature_status(&id).await {
+            // Visibility can lag behind a feature that just finished: ask it, keep the running.
+            if let Ok(s) = self.feature_status(&id).await
+                && !s.phase.is_terminal()
+            {
                 out.push((id, s));
             }
         }

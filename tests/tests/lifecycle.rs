@@ -567,6 +567,16 @@ async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow:
     let report = stack.query(&production, queries::STATUS)?;
     assert_eq!(report["extended_secs"], 120, "{report}");
     assert_eq!(report["environment"], "production");
+    // Paused (the pause reaches the production child), then stopped: the stop still rolls back.
+    stack.signal(&id, signals::PAUSE, r#"{"user":"U0APPROVER"}"#)?;
+    stack
+        .wait_query(
+            &production,
+            queries::STATUS,
+            "the child to be paused",
+            |r| r["paused"] == true,
+        )
+        .await?;
 
     stack.signal(
         &id,
@@ -726,6 +736,14 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
         stack.query(&id, queries::APPROVAL_GATES)?["pending"][0]["name"],
         "plan"
     );
+    // The first request now says it was superseded, and a fresh one asks again.
+    stack
+        .reply_containing(
+            &card,
+            "This plan request was superseded by a newer one below.",
+        )
+        .await?;
+    gate_request(&stack, &card, "plan").await?;
 
     // Slash commands steer it: a blocker and a new priority.
     stack
@@ -794,17 +812,34 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
             s["blockers"].as_array().is_none_or(Vec::is_empty) && s["paused"] == true
         })
         .await?;
-    assert_eq!(
-        stack.status(&id)?["phase"],
-        "planning",
-        "still held while paused"
-    );
     stack
         .command_as(REQUESTER, "/feature", &format!("resume {id}"))
         .await?;
     stack
         .reply_containing(&card, "Going on with Development")
         .await?;
+    // Development began only after the resume: removing the blocker alone did not let it go.
+    let timeline = stack.status(&id)?["timeline"].clone();
+    let at = |pred: &dyn Fn(&Value) -> bool| {
+        timeline
+            .as_array()
+            .and_then(|t| t.iter().position(pred))
+            .unwrap_or(usize::MAX)
+    };
+    let removed = at(&|e| e["event"] == "blocker legal removed");
+    let resumed = at(&|e| e["event"] == "resumed");
+    let development = at(&|e| e["phase"] == "development");
+    assert!(
+        removed < resumed && resumed < development && development != usize::MAX,
+        "{timeline}"
+    );
+    assert_eq!(
+        stack
+            .thread_text(&card)
+            .matches("Going on with Development")
+            .count(),
+        1
+    );
     let production = gate_request(&stack, &card, "production").await?;
     // The requester may not approve their own production gate.
     stack.press_as(REQUESTER, &production, "Approve")?;
@@ -1114,5 +1149,33 @@ async fn a_channel_slack_refuses_is_explained_to_the_requester_directly() -> any
         .filter(|m| m.channel == REQUESTER)
         .count();
     assert_eq!(told, 1, "told once");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_may_skip_the_intake_gate_and_the_feature_goes_on() -> anyhow::Result<()> {
+    let stack = start(
+        "lifecycle-skip-intake",
+        vec![("CHATOPS__APPROVALS__ADMINS".into(), ADMIN.into())],
+    )
+    .await?;
+    let (id, card, _) = stack.feature_at_intake("Add a login page").await?;
+    stack
+        .command_as(
+            ADMIN,
+            "/feature",
+            &format!("skip {id} intake urgent hotfix"),
+        )
+        .await?;
+    stack
+        .reply_containing(
+            &card,
+            &format!("Intake gate skipped by @{ADMIN}: urgent hotfix"),
+        )
+        .await?;
+    gate_request(&stack, &card, "plan").await?;
+    let status = stack.status(&id)?;
+    assert_eq!(status["phase"], "planning");
+    assert_eq!(status["gates"][0]["state"], "skipped");
     Ok(())
 }

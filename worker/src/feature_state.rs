@@ -301,6 +301,23 @@ impl FeatureState {
         DecisionOutcome::Applied
     }
 
+    /// Drops the votes on pending gate `name` (what they approved has changed).
+    pub fn reset_votes(&mut self, name: &str, now: &str) {
+        let Some(gate) = self.pending_gate_mut(name) else {
+            return;
+        };
+        if gate.approvals.is_empty() {
+            return;
+        }
+        let dropped = gate.approvals.len();
+        gate.approvals.clear();
+        self.event(
+            now,
+            format!("{name} gate: {dropped} earlier approval(s) dropped; asked again"),
+            None,
+        );
+    }
+
     /// Whether gate `name` passed (approved or skipped).
     pub fn gate_passed(&self, name: &str) -> bool {
         self.gate(name)

@@ -173,6 +173,10 @@ pub struct TaskResult {
     /// Failed attempts before it succeeded, with their reasons (kept as evidence).
     #[serde(default)]
     pub attempts: Vec<String>,
+    /// The files written, handed to `Development`, which commits them one task at a time
+    /// (commits to one branch must not race); empty once committed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::incident::FileChange>,
 }
 
 /// The code review (`CodeReview`).
@@ -323,6 +327,9 @@ pub struct DeployReport {
     /// Who asked for it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extended_by: Vec<String>,
+    /// Whether `pause` holds it now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
 }
 
 fn is_zero(n: &u64) -> bool {

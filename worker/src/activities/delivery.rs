@@ -353,7 +353,7 @@ impl DeliveryActivities {
                 .http
                 .post_json(hook.as_str(), &body, Duration::from_secs(60))
                 .await
-                .map_err(|e| retryable(format!("deploy webhook {hook}: {e}")))?;
+                .map_err(|e| retryable(format!("deploy webhook {}: {e}", shown(hook))))?;
             if resp.status >= 500 || resp.status == 429 {
                 return Err(retryable(format!(
                     "deploy webhook answered {}",
@@ -479,6 +479,17 @@ impl DeliveryActivities {
     }
 }
 
+/// A URL as it may be shown: scheme, host and path; no credentials, no query (webhook URLs
+/// often carry their token there).
+fn shown(url: &url::Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.path()
+    )
+}
+
 /// What the HTTP backend's system message asks for, per kind.
 fn instructions(kind: &str) -> String {
     let schema = match kind {
@@ -585,6 +596,13 @@ fn permanent(text: String) -> ActivityError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_urls_are_shown_without_their_secrets() {
+        let u =
+            url::Url::parse("https://user:pw@deploy.example/hooks/x?token=s3cret").expect("url");
+        assert_eq!(shown(&u), "https://deploy.example/hooks/x");
+    }
 
     #[test]
     fn agent_answers_are_schema_checked_and_keep_the_raw_answer() {

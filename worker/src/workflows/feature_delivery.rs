@@ -196,6 +196,16 @@ impl FeatureDelivery {
                 ),
                 None,
             )
+        } else if gate.state == GateState::Skipped {
+            let by = gate.decided_by.clone().unwrap_or_default();
+            let why = chatops_blocks::escape(gate.note.as_deref().unwrap_or_default());
+            (
+                blocks::thread_note(
+                    ":fast_forward:",
+                    &format!("Intake gate skipped by <@{by}>: {why}"),
+                ),
+                None,
+            )
         } else {
             let at = rfc3339(now_of(ctx));
             ctx.state_mut(|s| s.state.enter(Phase::Rejected, &at, false));
@@ -627,11 +637,17 @@ impl FeatureDelivery {
         }
         loop {
             let now = now_of(ctx);
-            let remaining = deadline.duration_since(now).unwrap_or(Duration::ZERO);
+            // The server refuses zero-length timers: an overdue deadline fires after 1 ms.
+            let remaining = deadline
+                .duration_since(now)
+                .unwrap_or(Duration::ZERO)
+                .max(Duration::from_millis(1));
             let escalated = ctx.state(|s| s.state.gate(gate).is_some_and(|g| g.escalated));
-            let escalate_in = escalate_at
-                .filter(|_| !escalated)
-                .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO));
+            let escalate_in = escalate_at.filter(|_| !escalated).map(|t| {
+                t.duration_since(now)
+                    .unwrap_or(Duration::ZERO)
+                    .max(Duration::from_millis(1))
+            });
             let mut escalation = std::pin::pin!(
                 async move {
                     match escalate_in {
@@ -846,6 +862,7 @@ impl FeatureDelivery {
                 Woke::Stop => {
                     stop_sent = true;
                     if !deploys {
+                        ctx.state_mut(|s| s.state.child_ended(&child_id, false));
                         return PhaseRun::Stopped;
                     }
                     let stop = ctx.state(|s| s.stop.clone()).unwrap_or(FreezeRequest {
@@ -1054,20 +1071,22 @@ impl FeatureDelivery {
                 .open_gate(name, &rfc3339(opened), &rfc3339(opened + timeout))
         });
         let card = ctx.state(|s| s.state.card.clone());
-        let detail = ctx.state(|s| gate_detail(&s.state.evidence, name));
-        let request = ctx.state(|s| {
-            blocks::approval_request(&blocks::ApprovalView {
-                workflow_id: id,
-                gate: name,
-                request: &s.state.input.request,
-                requester: &s.state.input.requester,
-                timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
-                on_timeout: if auto_approve { "approved" } else { "rejected" },
-                detail: detail.as_deref(),
+        let ask = |ctx: &WorkflowContext<Self>| {
+            ctx.state(|s| {
+                let detail = gate_detail(&s.state.evidence, name);
+                blocks::approval_request(&blocks::ApprovalView {
+                    workflow_id: id,
+                    gate: name,
+                    request: &s.state.input.request,
+                    requester: &s.state.input.requester,
+                    timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
+                    on_timeout: if auto_approve { "approved" } else { "rejected" },
+                    detail: detail.as_deref(),
+                })
             })
-        });
-        let approval_ts = match &card {
-            Some(c) => Self::notify(ctx, PostMessage::of(&c.channel, Some(&c.ts), request)).await,
+        };
+        let mut approval_ts = match &card {
+            Some(c) => Self::notify(ctx, PostMessage::of(&c.channel, Some(&c.ts), ask(ctx))).await,
             None => None,
         };
         let escalate = (escalate_ms > 0).then(|| {
@@ -1093,6 +1112,19 @@ impl FeatureDelivery {
             };
             if let PhaseRun::Failed(why) = again {
                 Self::record_failure(ctx, why);
+            }
+            // Votes were cast on what was shown before: they no longer count, and the request
+            // is asked again with what the phase produced now.
+            let at = rfc3339(now_of(ctx));
+            ctx.state_mut(|s| s.state.reset_votes(name, &at));
+            if let (Some(c), Some(old)) = (&card, approval_ts.take()) {
+                let superseded = blocks::thread_note(
+                    ":leftwards_arrow_with_hook:",
+                    &format!("This {name} request was superseded by a newer one below."),
+                );
+                Self::edit(ctx, UpdateMessage::of(&c.channel, &old, superseded)).await;
+                approval_ts =
+                    Self::notify(ctx, PostMessage::of(&c.channel, Some(&c.ts), ask(ctx))).await;
             }
         }
         if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {

@@ -421,6 +421,7 @@ impl Development {
 
         // The tracking issue, labelled with the requirement id.
         let mut issue = input.evidence.issue;
+        let mut input = input;
         if let (Some(repo), None) = (&repository, issue) {
             let req = lifecycle::req_id(&feature);
             let spec = IssueSpec {
@@ -443,6 +444,8 @@ impl Development {
                 Err(e) => tracing::warn!(error = %e, "could not open the tracking issue"),
             }
         }
+        // Kept even when a task fails, so the issue is still linked and closed.
+        input.evidence.issue = issue;
 
         // Waves of ready tasks, at most MAX_PARALLEL_TASKS at once.
         let mut done: BTreeSet<String> = BTreeSet::new();
@@ -489,6 +492,30 @@ impl Development {
             }
             let outcomes = futures::future::join_all(wave).await;
             for (id, outcome) in ready.iter().zip(outcomes) {
+                // Commits go one at a time, in plan order: writes to one branch must not race.
+                let outcome = match (outcome, &repository, &branch) {
+                    (Ok(mut r), Some(repo), Some(_)) if !r.changes.is_empty() => {
+                        let req = lifecycle::req_id(&feature);
+                        let spec = CommitSpec {
+                            repository: repo.clone(),
+                            branch: branch_name.clone(),
+                            message: format!(
+                                "feat({req}): {}\n\nRequirement: {req}\nTask: {}",
+                                r.title, r.id
+                            ),
+                            files: std::mem::take(&mut r.changes),
+                        };
+                        ctx.execute_activity(GitHubActivities::commit, spec, github())
+                            .await
+                            .map(|_| r)
+                            .map_err(|e| format!("could not commit: {}", failure_text(&e)))
+                    }
+                    (Ok(mut r), ..) => {
+                        r.changes.clear();
+                        Ok(r)
+                    }
+                    (Err(e), ..) => Err(e),
+                };
                 match outcome {
                     Ok(r) => {
                         results.push(r);
@@ -689,9 +716,10 @@ impl TaskExecution {
                 agent: "none".to_owned(),
                 files: Vec::new(),
                 attempts: Vec::new(),
+                changes: Vec::new(),
             });
         }
-        let asked = json!({"request": input.request.request, "task": task});
+        let asked = json!({"request": input.request.request, "task": task, "branch": input.branch});
         let (answer, agent, attempts) =
             match ask(ctx, &input.policy, &input.feature, "code", asked).await {
                 Ok(ok) => ok,
@@ -710,21 +738,6 @@ impl TaskExecution {
         let code: Code = serde_json::from_value(answer)
             .map_err(|e| fail(format!("task {}: unreadable change: {e}", task.id)))?;
         let files: Vec<String> = code.changes.iter().map(|c| c.path.clone()).collect();
-        if let (Some(repo), Some(branch)) = (&input.policy.repository, &input.branch) {
-            let req = lifecycle::req_id(&input.feature);
-            let spec = CommitSpec {
-                repository: repo.clone(),
-                branch: branch.clone(),
-                message: format!(
-                    "feat({req}): {}\n\nRequirement: {req}\nTask: {}",
-                    task.title, task.id
-                ),
-                files: code.changes,
-            };
-            ctx.execute_activity(GitHubActivities::commit, spec, github())
-                .await
-                .map_err(|e| fail(format!("task {}: could not commit: {e}", task.id)))?;
-        }
         let via = if attempts.is_empty() {
             String::new()
         } else {
@@ -747,6 +760,7 @@ impl TaskExecution {
             agent,
             files,
             attempts,
+            changes: code.changes,
         })
     }
 }
@@ -1181,6 +1195,18 @@ async fn deploy_and_watch<W>(
         .map(|p| p.base_sha.clone())
         .unwrap_or_default();
 
+    // Stopped before anything happened: nothing to deploy or roll back.
+    if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
+        return PhaseResult {
+            passed: false,
+            summary: format!(
+                "{environment} was not deployed: {} (asked by {})",
+                t.reason, t.user
+            ),
+            evidence,
+        };
+    }
+
     // Production merges first when allowed, and deploys the merge commit.
     if environment == "production"
         && policy.auto_merge
@@ -1236,7 +1262,21 @@ async fn deploy_and_watch<W>(
             evidence,
         };
     }
-    hold_while_paused(ctx, move |s: &W| watch(s).paused).await;
+    // Paused before deploying; a rollback request ends the wait (and the deploy).
+    hold_while_paused(ctx, move |s: &W| {
+        watch(s).paused && watch(s).rollback.is_none()
+    })
+    .await;
+    if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
+        return PhaseResult {
+            passed: false,
+            summary: format!(
+                "{environment} was not deployed: {} (asked by {})",
+                t.reason, t.user
+            ),
+            evidence,
+        };
+    }
     let request = DeployRequest {
         environment: environment.to_owned(),
         sha: sha.clone(),
@@ -1331,7 +1371,14 @@ async fn deploy_and_watch<W>(
             reason = Some(format!("{} (asked by {})", t.reason, t.user));
             break;
         }
-        hold_while_paused(ctx, move |s: &W| watch(s).paused).await;
+        hold_while_paused(ctx, move |s: &W| {
+            watch(s).paused && watch(s).rollback.is_none()
+        })
+        .await;
+        if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
+            reason = Some(format!("{} (asked by {})", t.reason, t.user));
+            break;
+        }
         let mut sample = match ctx
             .execute_activity(DeliveryActivities::probe, environment.to_owned(), short())
             .await
@@ -1367,6 +1414,12 @@ async fn deploy_and_watch<W>(
         reason = lifecycle::judge(&samples, baseline, rules);
     }
 
+    // A rollback asked for while the last check ran still counts.
+    if reason.is_none()
+        && let Some(t) = ctx.state(|s| watch(s).rollback.clone())
+    {
+        reason = Some(format!("{} (asked by {})", t.reason, t.user));
+    }
     if let Some(why) = reason {
         let steps = rollback_saga(ctx, input, environment, &previous, &why).await;
         ctx.state_mut(|s| {
@@ -1427,12 +1480,12 @@ async fn rollback_saga<W>(
         sha: previous.to_owned(),
         feature: input.feature.clone(),
     };
+    // Run once: a down-migration is not assumed safe to repeat.
+    let once = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(1900))
+        .retry_policy(RetryPolicy::builder().maximum_attempts(1).build())
+        .build();
     let down = ctx
-        .execute_activity(
-            DeliveryActivities::down_migration,
-            request.clone(),
-            deploy_options(),
-        )
+        .execute_activity(DeliveryActivities::down_migration, request.clone(), once)
         .await
         .unwrap_or_else(|e| StepReport {
             ok: false,
@@ -1584,11 +1637,13 @@ macro_rules! deployment {
             #[signal(name = signals::PAUSE)]
             pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
                 self.watch.paused = true;
+                self.watch.report.paused = true;
             }
 
             #[signal(name = signals::RESUME)]
             pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
                 self.watch.paused = false;
+                self.watch.report.paused = false;
             }
 
             #[query(name = queries::STATUS)]

@@ -366,7 +366,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
         "new" => {
             if rest.is_empty() {
                 return Err(ParseError::MissingArgument {
-                    usage: FeatureCommand::HELP[0].0,
+                    usage: feature_usage("new"),
                     what: "the request text",
                 });
             }
@@ -384,7 +384,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             let mut args = rest.split_whitespace();
             let Some(id) = args.next() else {
                 return Err(ParseError::MissingArgument {
-                    usage: FeatureCommand::HELP[1].0,
+                    usage: feature_usage("status"),
                     what: "the feature id",
                 });
             };
@@ -402,11 +402,11 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             Ok(FeatureCommand::Status { id: id.to_owned() })
         }
         "pause" => {
-            let (id, reason) = id_then_text(rest, 2, "the feature id")?;
+            let (id, reason) = id_then_text(rest, feature_usage("pause"), "the feature id")?;
             Ok(FeatureCommand::Pause { id, reason })
         }
         "resume" => {
-            let (id, extra) = id_then_text(rest, 3, "the feature id")?;
+            let (id, extra) = id_then_text(rest, feature_usage("resume"), "the feature id")?;
             if extra.is_some() {
                 return Err(ParseError::InvalidArgument(
                     "`/feature resume` takes only the feature id.".to_owned(),
@@ -415,11 +415,8 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             Ok(FeatureCommand::Resume { id })
         }
         "block" | "unblock" => {
-            let usage = if sub.eq_ignore_ascii_case("block") {
-                4
-            } else {
-                5
-            };
+            let blocking = sub.eq_ignore_ascii_case("block");
+            let usage = feature_usage(if blocking { "block" } else { "unblock" });
             let (id, rest) = id_then_text(rest, usage, "the feature id")?;
             let rest = rest.unwrap_or_default();
             let (blocker, reason) = rest
@@ -427,7 +424,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
                 .map_or((rest.as_str(), ""), |(b, r)| (b, r.trim()));
             if blocker.is_empty() {
                 return Err(ParseError::MissingArgument {
-                    usage: FeatureCommand::HELP[usage].0,
+                    usage,
                     what: "the blocker's id",
                 });
             }
@@ -442,7 +439,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
                 )));
             }
             let blocker = blocker.to_owned();
-            if usage == 4 {
+            if blocking {
                 Ok(FeatureCommand::Block {
                     id,
                     blocker,
@@ -457,7 +454,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             }
         }
         "skip" => {
-            let (id, rest) = id_then_text(rest, 6, "the feature id")?;
+            let (id, rest) = id_then_text(rest, feature_usage("skip"), "the feature id")?;
             let rest = rest.unwrap_or_default();
             let (gate, reason) = rest
                 .split_once(char::is_whitespace)
@@ -471,7 +468,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             }
             if reason.is_empty() {
                 return Err(ParseError::MissingArgument {
-                    usage: FeatureCommand::HELP[6].0,
+                    usage: feature_usage("skip"),
                     what: "the reason (a skipped gate is on record with why)",
                 });
             }
@@ -490,17 +487,17 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
             ))),
         },
         "cancel" => {
-            let (id, reason) = id_then_text(rest, 9, "the feature id")?;
+            let (id, reason) = id_then_text(rest, feature_usage("cancel"), "the feature id")?;
             let Some(reason) = reason else {
                 return Err(ParseError::MissingArgument {
-                    usage: FeatureCommand::HELP[9].0,
+                    usage: feature_usage("cancel"),
                     what: "the reason",
                 });
             };
             Ok(FeatureCommand::Cancel { id, reason })
         }
         "priority" => {
-            let (id, rest) = id_then_text(rest, 7, "the feature id")?;
+            let (id, rest) = id_then_text(rest, feature_usage("priority"), "the feature id")?;
             let word = rest.unwrap_or_default().to_ascii_lowercase();
             let priority = match word.as_str() {
                 "low" => Priority::Low,
@@ -509,7 +506,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
                 "critical" => Priority::Critical,
                 "" => {
                     return Err(ParseError::MissingArgument {
-                        usage: FeatureCommand::HELP[7].0,
+                        usage: feature_usage("priority"),
                         what: "the priority",
                     });
                 }
@@ -526,21 +523,32 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
     }
 }
 
-/// A feature id first (checked), then the rest of the text, if any; `usage` indexes
-/// [`FeatureCommand::HELP`] for the missing-argument answer.
+/// The usage line of `/feature <sub>`, from [`FeatureCommand::HELP`].
+fn feature_usage(sub: &str) -> &'static str {
+    FeatureCommand::HELP
+        .iter()
+        .map(|(usage, _)| *usage)
+        .find(|usage| {
+            usage
+                .strip_prefix("/feature ")
+                .and_then(|u| u.split_whitespace().next())
+                == Some(sub)
+        })
+        .unwrap_or("/feature help")
+}
+
+/// A feature id first (checked), then the rest of the text, if any; `usage` is the usage line
+/// for the missing-argument answer.
 fn id_then_text(
     rest: &str,
-    usage: usize,
+    usage: &'static str,
     what: &'static str,
 ) -> Result<(String, Option<String>), ParseError> {
     let (id, tail) = rest
         .split_once(char::is_whitespace)
         .map_or((rest, ""), |(i, t)| (i, t.trim()));
     if id.is_empty() {
-        return Err(ParseError::MissingArgument {
-            usage: FeatureCommand::HELP[usage].0,
-            what,
-        });
+        return Err(ParseError::MissingArgument { usage, what });
     }
     let id = id.trim_matches('`');
     if !chatops_contract::ids::is_feature_workflow_id(id) {
@@ -747,6 +755,20 @@ mod tests {
 
     fn feature(text: &str) -> Result<Command, ParseError> {
         parse("/feature", text)
+    }
+
+    #[test]
+    fn every_feature_subcommand_finds_its_own_usage_line() {
+        for sub in [
+            "new", "status", "pause", "resume", "block", "unblock", "skip", "priority", "list",
+            "cancel", "help",
+        ] {
+            let usage = feature_usage(sub);
+            assert!(
+                usage.starts_with(&format!("/feature {sub}")),
+                "{sub}: {usage}"
+            );
+        }
     }
 
     #[test]

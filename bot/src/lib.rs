@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod cli;
 pub mod commands;
 pub mod doctor;
 pub mod oncall;

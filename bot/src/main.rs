@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: chatops-bot [--shell | --mode | audit [N] | doctor [--force]]
+const USAGE: &str =
+    "usage: chatops-bot [--shell | --mode | audit [N] | doctor [--force] | <action>]
 
   (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
              CHATOPS__SLACK__BOT_TOKEN
@@ -14,12 +15,31 @@ const USAGE: &str = "usage: chatops-bot [--shell | --mode | audit [N] | doctor [
              canary workflow; prints a pass/fail table with remedies, exits 1 on a failure
              (--force accepts a PostgreSQL older than the supported versions)
 
+Actions, for when Slack is down (the same workflows and rules; the caller is --as, or
+CHATOPS__SHELL__USER):
+{ACTIONS}
+
 Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY env vars.";
+
+/// The usage text, with the actions listed.
+fn usage() -> String {
+    USAGE.replace("{ACTIONS}", chatops_bot::cli::USAGE)
+}
 
 #[tokio::main]
 #[allow(clippy::print_stdout)] // `--mode` answers scripts on stdout.
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if chatops_bot::cli::is_action(&args) {
+        let settings = match chatops_common::Settings::load() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("chatops-bot: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return chatops_bot::cli::run(&settings, &args).await;
+    }
     let mut audit: Option<i64> = None;
     let mut doctor: Option<bool> = None;
     let (shell, mode_only) = match args
@@ -49,16 +69,19 @@ async fn main() -> ExitCode {
                 (false, false)
             }
             _ => {
-                eprintln!("chatops-bot: `audit {n}`: N must be a positive whole number\n\n{USAGE}");
+                eprintln!(
+                    "chatops-bot: `audit {n}`: N must be a positive whole number\n\n{}",
+                    usage()
+                );
                 return ExitCode::from(2);
             }
         },
         ["-h" | "--help"] => {
-            eprintln!("{USAGE}");
+            eprintln!("{}", usage());
             return ExitCode::SUCCESS;
         }
         other => {
-            eprintln!("chatops-bot: unknown arguments {other:?}\n\n{USAGE}");
+            eprintln!("chatops-bot: unknown arguments {other:?}\n\n{}", usage());
             return ExitCode::from(2);
         }
     };

@@ -266,6 +266,19 @@ impl Stack {
         ))
     }
 
+    /// `chatops-bot <args>` with this stack's settings: (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> anyhow::Result<(i32, String, String)> {
+        let out = std::process::Command::new(crate::binary("chatops-bot")?)
+            .args(args)
+            .envs(self.env())
+            .output()?;
+        Ok((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+
     /// `chatops-bot audit 100` against this stack's store: one line per entry.
     pub fn audit_log(&self) -> anyhow::Result<String> {
         let out = std::process::Command::new(crate::binary("chatops-bot")?)

@@ -1179,3 +1179,52 @@ async fn an_admin_may_skip_the_intake_gate_and_the_feature_goes_on() -> anyhow::
     assert_eq!(status["gates"][0]["state"], "skipped");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_decides_gates_and_reports_without_slack() -> anyhow::Result<()> {
+    let stack = start("lifecycle-cli", Vec::new()).await?;
+    let (id, card, _) = stack.feature_at_intake("Add a login page").await?;
+
+    let (code, out, err) = stack.cli(&[
+        "--as", APPROVER, "feature", "approve", &id, "intake", "looks", "right",
+    ])?;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("{id}: intake gate approved"));
+    // The same rules as the buttons: a second approval is refused, with the reason.
+    let (code, _, err) = stack.cli(&["--as", APPROVER, "feature", "approve", &id, "intake"])?;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("refused: the intake gate is already approved"),
+        "{err}"
+    );
+    // Slack sees the decision as if it had been clicked.
+    stack
+        .reply_containing(&card, &format!("Intake approved by @{APPROVER}"))
+        .await?;
+
+    let (code, out, _) = stack.cli(&["feature", "status", &id])?;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("intake gate approved by @{APPROVER}")),
+        "{out}"
+    );
+    let (_, out, _) = stack.cli(&["--as", REQUESTER, "feature", "list"])?;
+    assert!(out.contains(&id), "{out}");
+    // The emergency stop from the CLI needs an on-call user listed by id.
+    let (code, _, err) = stack.cli(&["--as", REQUESTER, "emergency", "stop", "test"])?;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("is not listed by id in CHATOPS__EMERGENCY__ONCALL"),
+        "{err}"
+    );
+    let (code, _, err) = stack.cli(&["feature", "approve", "nope", "intake"])?;
+    assert_eq!(code, 2);
+    assert!(err.contains("`nope` is not a feature id"), "{err}");
+    // Decisions from the CLI are audited like the buttons'.
+    let audit = stack.audit_log()?;
+    assert!(
+        audit.contains("cli.decision") && audit.contains(APPROVER),
+        "{audit}"
+    );
+    Ok(())
+}

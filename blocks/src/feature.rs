@@ -164,6 +164,21 @@ pub fn phase_entered(phase: Phase, placeholder: bool) -> Message {
     }
 }
 
+/// Where a running feature stands, in a few words: `Planning, waiting for the plan gate,
+/// paused` (used by `/feature list` and the CLI).
+pub fn standing(s: &FeatureStatus) -> String {
+    let mut out = s.phase.label().to_owned();
+    if let Some(g) = s.pending_gates.first() {
+        out.push_str(&format!(", waiting for the {} gate", g.name));
+    }
+    if s.paused {
+        out.push_str(", paused");
+    } else if !s.blockers.is_empty() {
+        out.push_str(", blocked");
+    }
+    out
+}
+
 /// The reply to `/feature status`.
 pub fn status(workflow_id: &str, s: &FeatureStatus, ui_link: &str) -> Message {
     let mut lines = vec![

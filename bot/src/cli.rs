@@ -265,12 +265,11 @@ async fn perform(
                 .iter()
                 .filter(|(_, s)| *all || s.requester == user)
                 .map(|(id, s)| {
-                    let waiting = s
-                        .pending_gates
-                        .first()
-                        .map(|g| format!(", waiting for the {} gate", g.name))
-                        .unwrap_or_default();
-                    format!("{id}\t{}{waiting}\t{}", s.phase.label(), s.request)
+                    format!(
+                        "{id}\t{}\t{}",
+                        chatops_blocks::feature::standing(s),
+                        s.request
+                    )
                 })
                 .collect();
             Ok(if lines.is_empty() {

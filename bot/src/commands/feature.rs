@@ -106,22 +106,10 @@ fn list(app: &Arc<App>, inv: &Invocation, all: bool) {
                     .iter()
                     .filter(|(_, s)| all || s.requester == user)
                     .map(|(id, s)| {
-                        let waiting = s
-                            .pending_gates
-                            .first()
-                            .map(|g| format!(", waiting for the {} gate", g.name))
-                            .unwrap_or_default();
-                        let held = if s.paused {
-                            ", paused"
-                        } else if s.blockers.is_empty() {
-                            ""
-                        } else {
-                            ", blocked"
-                        };
                         format!(
-                            "• <{}|{id}> — {}{waiting}{held} — {} (<@{}>)",
+                            "• <{}|{id}> — {} — {} (<@{}>)",
                             app.workflow_url(id),
-                            s.phase.label(),
+                            chatops_blocks::feature::standing(s),
                             chatops_blocks::escape(&s.request),
                             s.requester
                         )

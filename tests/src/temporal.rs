@@ -45,6 +45,22 @@ impl DevServer {
     /// Starts a dev server on free loopback ports; with `db`, it keeps its state in that SQLite
     /// file, so [`DevServer::restart`] loses nothing.
     pub fn start(db: Option<PathBuf>) -> anyhow::Result<Self> {
+        // A port found free can be taken by another process before the server binds it; the
+        // server then exits at once, and a fresh set of ports is tried.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once(db.clone()) {
+                Ok(server) => return Ok(server),
+                Err(e) if attempt < 3 => {
+                    eprintln!("dev server did not start ({e:#}); trying other ports");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn start_once(db: Option<PathBuf>) -> anyhow::Result<Self> {
         let cli = temporal_cli()?;
         let (port, http_port, metrics_port) = (free_port()?, free_port()?, free_port()?);
         let dir = crate::bin_dir().join("e2e");
@@ -112,6 +128,17 @@ impl DevServer {
             {
                 return Ok(());
             }
+            let exited = self
+                .process
+                .lock()
+                .ok()
+                .and_then(|mut p| p.as_mut().map(|p| !p.is_running()))
+                .unwrap_or(false);
+            anyhow::ensure!(
+                !exited,
+                "dev server exited while starting (log: {})",
+                self.log.display()
+            );
             anyhow::ensure!(Instant::now() < deadline, "dev server not ready after 60s");
             std::thread::sleep(Duration::from_millis(200));
         }

@@ -469,14 +469,29 @@ impl GitHubActivities {
                 let repo = repo_path(&spec.repository)?;
                 let tag = format!("<!-- chatops:{} -->", spec.marker);
                 let route = format!("{repo}/issues/{}/comments", spec.number);
-                let existing: Value = gh
-                    .get(&route, Some(&[("per_page", "100")]))
-                    .await
-                    .map_err(|e| classify(&format!("list comments of #{}", spec.number), e))?;
-                let posted = existing.as_array().is_some_and(|a| {
-                    a.iter()
+                // Every page, so a busy pull request's old comment is still found.
+                let mut posted = false;
+                for page in 1..=50u32 {
+                    let page = page.to_string();
+                    let existing: Value = gh
+                        .get(
+                            &route,
+                            Some(&[("per_page", "100"), ("page", page.as_str())]),
+                        )
+                        .await
+                        .map_err(|e| classify(&format!("list comments of #{}", spec.number), e))?;
+                    let batch = existing.as_array().cloned().unwrap_or_default();
+                    if batch
+                        .iter()
                         .any(|c| c["body"].as_str().is_some_and(|b| b.contains(&tag)))
-                });
+                    {
+                        posted = true;
+                        break;
+                    }
+                    if batch.len() < 100 {
+                        break;
+                    }
+                }
                 if !posted {
                     let body = json!({"body": format!("{}\n\n{tag}", spec.body)});
                     gh.post::<_, Value>(&route, Some(&body))

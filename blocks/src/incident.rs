@@ -390,7 +390,7 @@ fn who(user: Option<&str>) -> String {
     user.map_or_else(|| "_unassigned_".to_owned(), |u| format!("<@{u}>"))
 }
 
-fn severity_word(s: Severity) -> &'static str {
+pub(crate) fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "SEV1",
         Severity::High => "SEV2",
@@ -399,7 +399,7 @@ fn severity_word(s: Severity) -> &'static str {
     }
 }
 
-fn severity_icon(s: Severity) -> &'static str {
+pub(crate) fn severity_icon(s: Severity) -> &'static str {
     match s {
         Severity::Critical => ":red_circle: ",
         Severity::High => ":large_orange_circle: ",

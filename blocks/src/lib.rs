@@ -7,6 +7,7 @@ pub mod feature;
 pub mod freeze;
 pub mod incident;
 pub mod text;
+pub mod views;
 
 pub use slack_morphism::prelude::SlackBlock;
 

@@ -10,7 +10,7 @@ use crate::store::AuditEntry;
 use crate::temporal::DecisionError;
 use std::sync::Arc;
 
-use crate::{App, Reply};
+use crate::{AnswerTo, App, Reply};
 
 /// One button press, as Slack reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +21,10 @@ pub struct Press {
     pub action_id: String,
     /// The button's `value`.
     pub value: Option<String>,
-    /// Where to answer the presser.
-    pub response_url: Option<String>,
+    /// Where to answer the presser (`None`: only logged).
+    pub answer: Option<AnswerTo>,
+    /// Pressed in the App Home tab: publish it again once decided.
+    pub from_home: bool,
     /// The channel the button was in.
     pub channel_id: Option<String>,
     /// Identity of the envelope that carried the press; a redelivery repeats it.
@@ -47,8 +49,15 @@ pub fn handle(app: &Arc<App>, press: Press) {
                 reply
             }
         };
-        if let Some(reply) = reply {
-            app.respond(press.response_url.as_deref(), reply).await;
+        match (reply, &press.answer) {
+            (Some(reply), Some(to)) => app.answer(to, reply).await,
+            (Some(reply), None) => {
+                tracing::warn!(text = %reply.text, "no way to answer a button press")
+            }
+            (None, _) => {}
+        }
+        if press.from_home {
+            crate::views::publish_home(&app, press.user_id.clone());
         }
     });
 }

@@ -12,13 +12,14 @@ pub mod shell;
 pub mod slack;
 pub mod store;
 pub mod temporal;
+pub mod views;
 
 use chatops_common::Settings;
 use secrecy::ExposeSecret;
 use slack_morphism::prelude::*;
 use std::sync::Arc;
 
-pub use reply::Reply;
+pub use reply::{AnswerTo, Reply};
 
 /// Everything a handler needs, built once at start.
 pub struct App {
@@ -89,6 +90,36 @@ impl App {
                 tracing::error!(error = %e, key, "envelope de-duplication unavailable");
                 true
             }
+        }
+    }
+
+    /// Sends `reply` to one person, the way `to` says; a failure is logged.
+    pub async fn answer(&self, to: &AnswerTo, reply: Reply) {
+        let sent = match to {
+            AnswerTo::ResponseUrl(url) => {
+                self.respond(Some(url), reply).await;
+                return;
+            }
+            AnswerTo::Ephemeral { channel, user } => self
+                .session()
+                .chat_post_ephemeral(&SlackApiChatPostEphemeralRequest::new(
+                    SlackChannelId(channel.clone()),
+                    SlackUserId(user.clone()),
+                    reply.content(),
+                ))
+                .await
+                .map(|_| ()),
+            AnswerTo::Direct(user) => self
+                .session()
+                .chat_post_message(&SlackApiChatPostMessageRequest::new(
+                    SlackChannelId(user.clone()),
+                    reply.content(),
+                ))
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, to = ?to, text = %reply.text, "could not answer");
         }
     }
 

@@ -4,6 +4,22 @@ use slack_morphism::prelude::*;
 
 use crate::temporal::TemporalError;
 
+/// Where an answer to one person goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerTo {
+    /// The `response_url` of the command or button (ephemeral in the same place).
+    ResponseUrl(String),
+    /// `chat.postEphemeral` in `channel` (a modal submission has no `response_url`).
+    Ephemeral {
+        /// Channel id.
+        channel: String,
+        /// User id.
+        user: String,
+    },
+    /// A direct message from the app (App Home buttons have neither channel nor URL).
+    Direct(String),
+}
+
 /// An ephemeral answer to the person who acted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {

@@ -980,21 +980,9 @@ impl Settings {
             // Kept with the placeholder; the worker substitutes the service per incident.
             context_urls.push(part.to_owned());
         }
-        let repository = optional("incident.repository")?;
-        if let Some(r) = &repository {
-            let valid = r.split_once('/').is_some_and(|(o, n)| {
-                !o.is_empty()
-                    && !n.is_empty()
-                    && !n.contains('/')
-                    && !r.contains(char::is_whitespace)
-            });
-            if !valid {
-                return Err(SettingsError::new(
-                    "incident.repository",
-                    format!("`{r}` must look like owner/name"),
-                ));
-            }
-        }
+        let repository = optional("incident.repository")?
+            .map(|r| owner_name("incident.repository", r))
+            .transpose()?;
         let escalation = optional("incident.escalation")?;
         if let Some(who) = &escalation
             && !(who.starts_with('U') || who.starts_with('S') || who.starts_with('W'))
@@ -1228,10 +1216,7 @@ pub fn redact(secret: &SecretString) -> String {
 
 /// `owner/name`, or an error naming `key`.
 fn owner_name(key: &str, r: String) -> Result<String, SettingsError> {
-    let valid = r
-        .split_once('/')
-        .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
-    if valid {
+    if chatops_contract::ids::is_repository(&r) {
         Ok(r)
     } else {
         Err(SettingsError::new(

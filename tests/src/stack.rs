@@ -372,6 +372,22 @@ impl Stack {
             .unwrap_or_default()
     }
 
+    /// Waits until the bot's log contains every one of `needles`.
+    pub async fn bot_logged(&self, needles: &[&str]) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let log = self.bot_log();
+            if needles.iter().all(|n| log.contains(n)) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the bot never logged {needles:?}:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Types `/command text` as the requester and waits for the ack.
     pub async fn command(&self, command: &str, text: &str) -> anyhow::Result<Ack> {
         self.command_as(REQUESTER, command, text).await

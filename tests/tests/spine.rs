@@ -239,11 +239,6 @@ async fn mistakes_get_specific_ephemeral_answers() -> anyhow::Result<()> {
         ),
         (
             "/feature",
-            "new",
-            "Missing the request text. Usage: `/feature new <request>`",
-        ),
-        (
-            "/feature",
             "status",
             "Missing the feature id. Usage: `/feature status <id>`",
         ),

@@ -9,13 +9,30 @@ use std::sync::Arc;
 use super::FeatureCommand;
 use crate::store::AuditEntry;
 use crate::temporal::Started;
-use crate::{App, Reply, slack::Invocation};
+use crate::{AnswerTo, App, Reply, slack::Invocation};
 
 /// Runs a `/feature` subcommand; returns the immediate (ack) reply.
 pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Reply> {
     match cmd {
         FeatureCommand::Help => Some(Reply::text(FeatureCommand::help())),
-        FeatureCommand::New { request } => Some(new(app, inv, request)),
+        FeatureCommand::New { request } => {
+            let id = workflow_id(inv, &request);
+            let input = FeatureRequest::new(request, inv.user_id.clone(), inv.channel_id.clone());
+            let to = inv.response_url.clone().map(AnswerTo::ResponseUrl);
+            Some(start(
+                app,
+                id,
+                input,
+                to.unwrap_or(AnswerTo::Ephemeral {
+                    channel: inv.channel_id.clone(),
+                    user: inv.user_id.clone(),
+                }),
+            ))
+        }
+        FeatureCommand::Form => {
+            crate::views::open_form(app, inv);
+            None
+        }
         FeatureCommand::Status { id } => {
             status(app, inv, id);
             None
@@ -300,16 +317,22 @@ fn skip(app: &Arc<App>, inv: &Invocation, id: String, gate: String, reason: Stri
 /// The workflow id for a `/feature new` invocation: the same Slack invocation (a retried
 /// envelope) always maps to the same id, so it can start at most one run.
 pub fn workflow_id(inv: &Invocation, request: &str) -> String {
-    let digest = Sha256::digest(format!("{}:{}", inv.team_id, inv.trigger_id));
+    workflow_id_for(&inv.team_id, &inv.trigger_id, request)
+}
+
+/// The workflow id for a feature started from Slack identifier `slack_id` (a trigger id, a
+/// view id) in workspace `team`.
+pub fn workflow_id_for(team: &str, slack_id: &str, request: &str) -> String {
+    let digest = Sha256::digest(format!("{team}:{slack_id}"));
     let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     ids::feature_workflow_id(request, &short)
 }
 
-fn new(app: &Arc<App>, inv: &Invocation, request: String) -> Reply {
-    let id = workflow_id(inv, &request);
-    let input = FeatureRequest::new(request, inv.user_id.clone(), inv.channel_id.clone());
+/// Starts feature `id` in a task (a second start of the same id starts nothing) and returns
+/// the answer to give at once; a failure to start is told to `to` and audited.
+pub fn start(app: &Arc<App>, id: String, input: FeatureRequest, to: AnswerTo) -> Reply {
     let link = app.workflow_url(&id);
-    let (app, response_url, task_id) = (app.clone(), inv.response_url.clone(), id.clone());
+    let (app, task_id) = (app.clone(), id.clone());
     tokio::spawn(async move {
         let outcome = match app.temporal.start_feature(&task_id, &input).await {
             Ok(Started::New) => {
@@ -322,11 +345,8 @@ fn new(app: &Arc<App>, inv: &Invocation, request: String) -> Reply {
                 return;
             }
             Err(e) => {
-                app.respond(
-                    response_url.as_deref(),
-                    Reply::from_temporal("start the feature", &e),
-                )
-                .await;
+                app.answer(&to, Reply::from_temporal("start the feature", &e))
+                    .await;
                 format!("failed: {e}")
             }
         };

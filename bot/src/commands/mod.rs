@@ -10,7 +10,7 @@ use chatops_contract::incident::Severity;
 use std::fmt;
 
 /// Longest request text accepted (Slack caps command text near 4,000 characters).
-pub const MAX_REQUEST_LEN: usize = 2000;
+pub const MAX_REQUEST_LEN: usize = chatops_blocks::views::MAX_REQUEST_LEN;
 
 /// A parsed slash command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub enum FeatureCommand {
         /// What to build.
         request: String,
     },
+    /// Open the new-feature form (a modal: request, repository, priority, target).
+    Form,
     /// Show where a feature stands.
     Status {
         /// Its workflow id.
@@ -104,6 +106,10 @@ impl FeatureCommand {
         (
             "/feature new <request>",
             "start delivering a feature: posts its card here and asks for intake approval",
+        ),
+        (
+            "/feature new",
+            "open a form for the request, repository, priority and target environment",
         ),
         (
             "/feature status <id>",
@@ -365,10 +371,7 @@ fn parse_feature(text: &str) -> Result<FeatureCommand, ParseError> {
         "" | "help" | "-h" | "--help" => Ok(FeatureCommand::Help),
         "new" => {
             if rest.is_empty() {
-                return Err(ParseError::MissingArgument {
-                    usage: feature_usage("new"),
-                    what: "the request text",
-                });
+                return Ok(FeatureCommand::Form);
             }
             if rest.chars().count() > MAX_REQUEST_LEN {
                 return Err(ParseError::InvalidArgument(format!(
@@ -809,6 +812,8 @@ mod tests {
             ("new Add OAuth2 login", new("Add OAuth2 login")),
             ("  NEW   Add OAuth2 login  ", new("Add OAuth2 login")),
             ("new\tmulti\nline", new("multi\nline")),
+            ("new", Ok(Command::Feature(FeatureCommand::Form))),
+            ("  new   ", Ok(Command::Feature(FeatureCommand::Form))),
             (
                 "status feature-add-login-1a2b3c4d",
                 Ok(Command::Feature(FeatureCommand::Status {
@@ -875,12 +880,6 @@ mod tests {
     #[test]
     fn mistakes_get_specific_answers() {
         let table: &[(&str, &str, &str)] = &[
-            (
-                "/feature",
-                "new",
-                "Missing the request text. Usage: `/feature new &lt;request&gt;`",
-            ),
-            ("/feature", "new    ", "Missing the request text."),
             (
                 "/feature",
                 "status",

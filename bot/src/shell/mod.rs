@@ -23,7 +23,7 @@ pub const LOCAL_APP_TOKEN: &str = "xapp-shell-local";
 
 const HELP: &str =
     "Type a slash command (/feature new <request>, /incident list, /emergency-stop status; each
-takes `help`), a button's number to press it, `help`, or `quit`.";
+takes `help`), a button's number to press it, `home` for your App Home tab, `help`, or `quit`.";
 
 type Buttons = Arc<Mutex<Vec<(PostedMessage, chatops_blocks::text::Button)>>>;
 
@@ -101,6 +101,11 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
             "" => continue,
             "quit" | "exit" => break,
             "help" => say(HELP),
+            "home" => {
+                if let Err(e) = local.send(&local.app_home_opened(&user)) {
+                    say(&format!("(could not reach the bot: {e:#})"));
+                }
+            }
             _ if line.starts_with('/') => {
                 let (command, text) = line.split_once(' ').unwrap_or((line, ""));
                 let envelope = local.slash_command(command, text, &user, &channel);
@@ -169,6 +174,24 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<Event>, butto
                 say(&format!(
                     "  (only you) {}",
                     render(&as_message, &buttons).replace('\n', "\n             ")
+                ));
+            }
+            Event::View(v) if v.method == "views.open" => {
+                say("  (a form opened; the shell can't fill forms: type `/feature new <request>`)")
+            }
+            Event::View(v) => {
+                // Home buttons join the numbering; a press goes through the message path.
+                let as_message = PostedMessage {
+                    channel: String::new(),
+                    ts: "0.0".into(),
+                    thread_ts: None,
+                    text: String::new(),
+                    blocks: v.view.get("blocks").cloned().unwrap_or_default(),
+                    edits: 0,
+                };
+                say(&format!(
+                    "\n⌂ App Home\n{}",
+                    indent(&render(&as_message, &buttons))
                 ));
             }
         }

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::commands::{self, Command};
-use crate::{App, Reply, actions};
+use crate::{AnswerTo, App, Reply, actions};
 
 /// A slash command invocation, as the command handlers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +117,8 @@ async fn check_tokens(app: &App, app_token: &SlackApiToken) -> anyhow::Result<()
     Ok(())
 }
 
-fn short(e: &slack_morphism::errors::SlackClientError) -> String {
+/// The short form of a Slack error: its API error code, or the error itself.
+pub(crate) fn short(e: &slack_morphism::errors::SlackClientError) -> String {
     match e {
         slack_morphism::errors::SlackClientError::ApiError(api) => api.code.clone(),
         other => other.to_string(),
@@ -152,7 +153,7 @@ async fn on_interaction(
     ev: SlackInteractionEvent,
     _client: Arc<SlackHyperClient>,
     state: SlackClientEventsUserState,
-) -> UserCallbackResult<()> {
+) -> UserCallbackResult<SlackInteractionResponse> {
     let Some(app) = app_of(&state).await else {
         return Err("bot state missing".into());
     };
@@ -160,13 +161,27 @@ async fn on_interaction(
         &chatops_common::metrics::get().envelopes,
         "interactive",
     );
-    let SlackInteractionEvent::BlockActions(ev) = ev else {
-        tracing::debug!("ignoring a non-button interaction");
-        return Ok(());
+    let ev = match ev {
+        SlackInteractionEvent::BlockActions(ev) => ev,
+        SlackInteractionEvent::ViewSubmission(ev) => {
+            return Ok(crate::views::form_submitted(&app, ev).await);
+        }
+        _ => {
+            tracing::debug!("ignoring an interaction that is neither a button nor a form");
+            return Ok(SlackInteractionResponse::Empty);
+        }
     };
     let user_id = ev.user.as_ref().map(|u| u.id.0.clone()).unwrap_or_default();
-    let response_url = ev.response_url.as_ref().map(|u| u.0.to_string());
     let channel_id = ev.channel.as_ref().map(|c| c.id.0.clone());
+    let from_home = matches!(ev.view, Some(SlackView::Home(_)));
+    let answer = match (&ev.response_url, from_home) {
+        (Some(url), _) => Some(AnswerTo::ResponseUrl(url.0.to_string())),
+        (None, true) => Some(AnswerTo::Direct(user_id.clone())),
+        (None, false) => channel_id.clone().map(|channel| AnswerTo::Ephemeral {
+            channel,
+            user: user_id.clone(),
+        }),
+    };
     // A redelivered envelope carries the same trigger id: it is handled once.
     let envelope = format!("act:{}:{}", ev.team.id.0, ev.trigger_id.0);
     for (i, action) in ev.actions.unwrap_or_default().into_iter().enumerate() {
@@ -176,21 +191,44 @@ async fn on_interaction(
                 user_id: user_id.clone(),
                 action_id: action.action_id.0,
                 value: action.value,
-                response_url: response_url.clone(),
+                answer: answer.clone(),
+                from_home,
                 channel_id: channel_id.clone(),
                 dedup_key: Some(format!("{envelope}:{i}")),
             },
         );
     }
-    Ok(())
+    Ok(SlackInteractionResponse::Empty)
 }
 
 async fn on_push(
     ev: SlackPushEventCallback,
     _client: Arc<SlackHyperClient>,
-    _state: SlackClientEventsUserState,
+    state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
-    tracing::debug!(event_id = %ev.event_id, "ignoring an Events API event");
+    let Some(app) = app_of(&state).await else {
+        return Err("bot state missing".into());
+    };
+    chatops_common::metrics::Metrics::count(
+        &chatops_common::metrics::get().envelopes,
+        "events_api",
+    );
+    let SlackEventCallbackBody::AppHomeOpened(opened) = ev.event else {
+        tracing::debug!(event_id = %ev.event_id, "ignoring an Events API event");
+        return Ok(());
+    };
+    if opened.tab.as_deref().is_some_and(|t| t != "home") {
+        return Ok(());
+    }
+    // Slack retries an event whose ack was late, with the same `event_id`: handled once.
+    let key = format!("evt:{}:{}", ev.team_id.0, ev.event_id.0);
+    tokio::spawn(async move {
+        if app.first_time(&key).await {
+            crate::views::publish_home(&app, opened.user.0);
+        } else {
+            tracing::info!(%key, "redelivered event ignored");
+        }
+    });
     Ok(())
 }
 

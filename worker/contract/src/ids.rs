@@ -46,6 +46,13 @@ pub fn is_feature_workflow_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '/')
 }
 
+/// Whether `r` names a GitHub repository as `owner/name` (one slash, no spaces).
+pub fn is_repository(r: &str) -> bool {
+    r.split_once('/').is_some_and(|(o, n)| {
+        !o.is_empty() && !n.is_empty() && !n.contains('/') && !r.contains(char::is_whitespace)
+    })
+}
+
 /// Id of an incident: `incident-<short-id>`.
 pub fn incident_workflow_id(short_id: &str) -> String {
     format!("incident-{short_id}")

@@ -8,7 +8,7 @@ mod recorded;
 mod socket;
 mod web_api;
 
-pub use recorded::{Ack, ApiCall, Ephemeral, Event, PostedMessage, Recorded, Via};
+pub use recorded::{Ack, ApiCall, Ephemeral, Event, PostedMessage, Recorded, RecordedView, Via};
 
 use recorded::{load_messages, save_messages};
 use socket::serve_socket;
@@ -31,6 +31,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// Team id of the local workspace.
 pub const TEAM_ID: &str = "T0LOCAL";
+
+/// How long a trigger id can open a modal, as on Slack.
+pub const TRIGGER_TTL: Duration = Duration::from_secs(3);
 
 /// How to start a [`LocalSlack`].
 #[derive(Debug, Clone)]
@@ -105,6 +108,8 @@ struct Inner {
     version: watch::Sender<u64>,
     sockets: Mutex<Vec<Socket>>,
     sent: Mutex<HashMap<String, Instant>>,
+    /// Trigger ids handed out, with when: `views.open` honours them for [`TRIGGER_TTL`].
+    triggers: Mutex<HashMap<String, Instant>>,
     /// 429s still to give (see [`Options::rate_limited_posts`]).
     throttle: std::sync::atomic::AtomicU32,
     seq: AtomicU64,
@@ -160,6 +165,7 @@ impl LocalSlack {
             version: watch::channel(0).0,
             sockets: Mutex::new(Vec::new()),
             sent: Mutex::new(HashMap::new()),
+            triggers: Mutex::new(HashMap::new()),
             throttle: std::sync::atomic::AtomicU32::new(throttled_posts),
             seq: AtomicU64::new(next_seq),
             nonce: std::time::SystemTime::now()
@@ -273,7 +279,7 @@ impl LocalSlack {
             "api_app_id": "A0LOCAL",
             "is_enterprise_install": "false",
             "response_url": format!("http://{}/response/{n}", self.inner.api_addr),
-            "trigger_id": format!("{n}.{}.local", self.inner.nonce),
+            "trigger_id": self.trigger(n),
         });
         self.envelope("slash_commands", payload, true)
     }
@@ -293,7 +299,7 @@ impl LocalSlack {
             "api_app_id": "A0LOCAL",
             "token": "local",
             "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel, "is_ephemeral": false},
-            "trigger_id": format!("{n}.{}.local", self.inner.nonce),
+            "trigger_id": self.trigger(n),
             "channel": {"id": message.channel, "name": "local"},
             "message": {"type": "message", "ts": message.ts, "thread_ts": message.thread_ts, "text": message.text, "blocks": message.blocks},
             "response_url": format!("http://{}/response/{n}", self.inner.api_addr),
@@ -308,6 +314,96 @@ impl LocalSlack {
             "state": {"values": {}},
         });
         self.envelope("interactive", payload, false)
+    }
+
+    /// A `view_submission` envelope: `user` submitted modal `view` with `values`
+    /// (`{block_id: {action_id: value}}`, as in the view's `state.values`).
+    pub fn submit_view(&self, user: &str, view: &RecordedView, values: Value) -> Envelope {
+        let n = self.next();
+        let mut stateful = view.view.clone();
+        if let Value::Object(map) = &mut stateful {
+            map.insert("id".into(), json!(view.id));
+            map.insert("team_id".into(), json!(TEAM_ID));
+            map.insert("hash".into(), json!(format!("{n}.hash")));
+            map.insert("state".into(), json!({"values": values}));
+            map.insert("app_id".into(), json!("A0LOCAL"));
+            map.insert("bot_id".into(), json!("B0BOT"));
+        }
+        let payload = json!({
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "local"},
+            "user": {"id": user, "username": user, "name": user, "team_id": TEAM_ID},
+            "api_app_id": "A0LOCAL",
+            "token": "local",
+            "trigger_id": self.trigger(n),
+            "view": stateful,
+            "response_urls": [],
+        });
+        self.envelope("interactive", payload, true)
+    }
+
+    /// An `app_home_opened` event envelope for `user`, with a fresh `event_id`.
+    pub fn app_home_opened(&self, user: &str) -> Envelope {
+        let n = self.next();
+        let payload = json!({
+            "token": "local",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0LOCAL",
+            "type": "event_callback",
+            "event_id": format!("Ev{n:08}"),
+            "event_time": 1_700_000_000 + n,
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": format!("D{user}"),
+                "tab": "home",
+                "event_ts": format!("1700000000.{n:06}"),
+            },
+        });
+        self.envelope("events_api", payload, false)
+    }
+
+    /// A `block_actions` envelope: `user` pressed `button` in their App Home tab `view`.
+    pub fn home_button_press(
+        &self,
+        user: &str,
+        view: &RecordedView,
+        button: &chatops_blocks::text::Button,
+    ) -> Envelope {
+        let n = self.next();
+        let mut stateful = view.view.clone();
+        if let Value::Object(map) = &mut stateful {
+            map.insert("id".into(), json!(view.id));
+            map.insert("team_id".into(), json!(TEAM_ID));
+            map.insert("hash".into(), json!(format!("{n}.hash")));
+        }
+        let payload = json!({
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "local"},
+            "user": {"id": user, "username": user, "name": user, "team_id": TEAM_ID},
+            "api_app_id": "A0LOCAL",
+            "token": "local",
+            "container": {"type": "view", "view_id": view.id},
+            "trigger_id": self.trigger(n),
+            "view": stateful,
+            "actions": [{
+                "type": "button",
+                "action_id": button.action_id,
+                "block_id": button.block_id.clone().unwrap_or_else(|| "block".into()),
+                "value": button.value,
+                "text": {"type": "plain_text", "text": button.label},
+                "action_ts": format!("{n}.000000"),
+            }],
+            "state": {"values": {}},
+        });
+        self.envelope("interactive", payload, false)
+    }
+
+    /// A trigger id, recorded as handed out now.
+    fn trigger(&self, n: u64) -> String {
+        let id = format!("{n}.{}.local", self.inner.nonce);
+        lock(&self.inner.triggers).insert(id.clone(), Instant::now());
+        id
     }
 
     /// An envelope of `kind` around `payload`.

@@ -86,6 +86,31 @@ pub struct Ack {
     pub latency: Option<Duration>,
 }
 
+/// A view the bot opened (`views.open`) or published (`views.publish`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedView {
+    /// `views.open` or `views.publish`.
+    pub method: String,
+    /// The view id Slack gave it.
+    pub id: String,
+    /// Whose App Home it is (`views.publish`).
+    pub user: Option<String>,
+    /// The view, as sent.
+    pub view: Value,
+}
+
+impl RecordedView {
+    /// The view as plain text, as a person would read it.
+    pub fn rendered(&self) -> String {
+        chatops_blocks::text::render("", self.view.get("blocks"), 1).0
+    }
+
+    /// Its buttons.
+    pub fn buttons(&self) -> Vec<chatops_blocks::text::Button> {
+        chatops_blocks::text::render("", self.view.get("blocks"), 1).1
+    }
+}
+
 /// One Web API call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiCall {
@@ -108,6 +133,8 @@ pub struct Recorded {
     pub calls: Vec<ApiCall>,
     /// Socket Mode connections opened so far.
     pub connections_opened: u32,
+    /// Views opened and published, in order.
+    pub views: Vec<RecordedView>,
 }
 
 impl Recorded {
@@ -142,6 +169,8 @@ pub enum Event {
     Updated(PostedMessage),
     /// An ephemeral answer.
     Ephemeral(Ephemeral),
+    /// A modal opened or an App Home tab published.
+    View(RecordedView),
 }
 
 pub(super) fn load_messages(path: Option<&std::path::Path>) -> std::io::Result<Vec<PostedMessage>> {

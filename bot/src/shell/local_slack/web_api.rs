@@ -166,6 +166,50 @@ fn answer(
             });
             json!({"ok": true, "message_ts": inner.next_ts()})
         }
+        "views.open" | "views.publish" => {
+            let view = match args.get("view") {
+                Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
+                Some(v) => v.clone(),
+                None => Value::Null,
+            };
+            if !view.is_object() {
+                return Json(json!({"ok": false, "error": "invalid_arguments"}));
+            }
+            let user = str_arg("user_id");
+            if method == "views.open" {
+                let trigger = str_arg("trigger_id").unwrap_or_default();
+                match super::lock(&inner.triggers).get(&trigger) {
+                    None => return Json(json!({"ok": false, "error": "invalid_trigger_id"})),
+                    Some(at) if at.elapsed() > super::TRIGGER_TTL => {
+                        return Json(json!({"ok": false, "error": "expired_trigger_id"}));
+                    }
+                    Some(_) => {}
+                }
+            } else if user.is_none() {
+                return Json(json!({"ok": false, "error": "invalid_arguments"}));
+            }
+            let recorded = super::RecordedView {
+                method: method.clone(),
+                id: format!(
+                    "V{:08}",
+                    inner.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                ),
+                user,
+                view: view.clone(),
+            };
+            let mut answer = view;
+            if let Value::Object(map) = &mut answer {
+                map.insert("id".into(), json!(recorded.id));
+                map.insert("team_id".into(), json!(TEAM_ID));
+                map.insert("hash".into(), json!("local.hash"));
+                map.insert("state".into(), json!({"values": {}}));
+            }
+            inner.record(|r| {
+                r.views.push(recorded.clone());
+                Some(Event::View(recorded))
+            });
+            json!({"ok": true, "view": answer})
+        }
         "usergroups.users.list" => {
             let group = str_arg("usergroup").unwrap_or_default();
             match inner.opts.user_groups.get(&group) {

@@ -1,9 +1,10 @@
-//! Who may press the emergency stop: the users and user groups in `emergency.oncall`.
+//! Who may act: the users and user groups in `emergency.oncall` (the emergency stop) and in
+//! other role lists, with group members cached in the store's role cache.
 
-use chatops_common::Settings;
 use slack_morphism::prelude::*;
 
 use crate::App;
+use std::time::{Duration, SystemTime};
 
 /// Why someone may not act.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,22 +41,14 @@ pub async fn check(app: &App, user: &str) -> Result<(), Refusal> {
     if listed.is_empty() {
         return Err(Refusal::NoneConfigured);
     }
-    if directly_listed(&app.settings, user) {
-        return Ok(());
-    }
-    let mut unverifiable = None;
-    for group in listed.iter().filter(|g| g.starts_with('S')) {
-        let req = SlackApiUserGroupsUsersListRequest::new(SlackUserGroupId(group.clone()));
-        match app.session().usergroups_users_list(&req).await {
-            Ok(resp) if resp.users.iter().any(|u| u.0 == user) => return Ok(()),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(%group, error = %e, "cannot read an on-call user group");
-                unverifiable = Some(format!("user group {group}: {e}"));
-            }
+    match member(app, listed, user).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Refusal::NotOnCall),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read an on-call user group");
+            Err(Refusal::Unverifiable(e))
         }
     }
-    Err(unverifiable.map_or(Refusal::NotOnCall, Refusal::Unverifiable))
 }
 
 /// Whether `user` is in `listed`: directly, or as a member of a listed user group. `Err`
@@ -66,16 +59,51 @@ pub async fn member(app: &App, listed: &[String], user: &str) -> Result<bool, St
     }
     let mut unverifiable = None;
     for group in listed.iter().filter(|g| g.starts_with('S')) {
-        let req = SlackApiUserGroupsUsersListRequest::new(SlackUserGroupId(group.clone()));
-        match app.session().usergroups_users_list(&req).await {
-            Ok(resp) if resp.users.iter().any(|u| u.0 == user) => return Ok(true),
+        match group_members(app, group).await {
+            Ok(members) if members.iter().any(|u| u == user) => return Ok(true),
             Ok(_) => {}
-            Err(e) => unverifiable = Some(format!("user group {group}: {e}")),
+            Err(e) => unverifiable = Some(e),
         }
     }
     unverifiable.map_or(Ok(false), Err)
 }
 
-fn directly_listed(settings: &Settings, user: &str) -> bool {
-    settings.emergency.oncall.iter().any(|who| who == user)
+/// How long user group members read from Slack are trusted before being read again.
+pub const GROUP_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// How long a cached membership may stand in when Slack cannot be asked.
+pub const GROUP_CACHE_STALE_LIMIT: Duration = Duration::from_secs(24 * 3600);
+
+/// The members of user group `group`: from the store's role cache when read from Slack less
+/// than [`GROUP_CACHE_TTL`] ago, from `usergroups.users.list` otherwise (and cached). When
+/// Slack fails, a cached answer up to [`GROUP_CACHE_STALE_LIMIT`] old stands in.
+pub async fn group_members(app: &App, group: &str) -> Result<Vec<String>, String> {
+    let now = SystemTime::now();
+    let cached = app.store.cached_group(group).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, group, "role cache unavailable");
+        None
+    });
+    let age = |at: SystemTime| now.duration_since(at).unwrap_or_default();
+    if let Some((members, at)) = &cached
+        && age(*at) < GROUP_CACHE_TTL
+    {
+        return Ok(members.clone());
+    }
+    let req = SlackApiUserGroupsUsersListRequest::new(SlackUserGroupId(group.to_owned()));
+    match app.session().usergroups_users_list(&req).await {
+        Ok(resp) => {
+            let members: Vec<String> = resp.users.into_iter().map(|u| u.0).collect();
+            if let Err(e) = app.store.cache_group(group, &members, now).await {
+                tracing::warn!(error = %e, group, "could not cache a user group");
+            }
+            Ok(members)
+        }
+        Err(e) => match cached {
+            Some((members, at)) if age(at) < GROUP_CACHE_STALE_LIMIT => {
+                tracing::warn!(error = %e, group, age_secs = age(at).as_secs(), "Slack unreachable; using the cached members");
+                Ok(members)
+            }
+            _ => Err(format!("user group {group}: {e}")),
+        },
+    }
 }

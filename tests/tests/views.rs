@@ -162,6 +162,7 @@ async fn app_home_lists_what_waits_for_the_viewer_and_its_buttons_decide() -> an
 
     // The approver sees the gate with its buttons; the requester (self-approval banned) and
     // someone outside the approvers see it only among the deliveries.
+    let lookups_before = stack.recorded().count("usergroups.users.list");
     let opened = stack.slack.app_home_opened(APPROVER);
     stack.slack.send(&opened)?;
     let home = home_of(APPROVER, 0).await?;
@@ -176,6 +177,12 @@ async fn app_home_lists_what_waits_for_the_viewer_and_its_buttons_decide() -> an
         assert!(theirs.contains("Waiting for you (0)"), "{user}: {theirs}");
         assert!(theirs.contains(&id), "{user}: {theirs}");
     }
+    // Three viewers, one approver group: Slack was asked for its members once (role cache).
+    let lookups = stack.recorded().count("usergroups.users.list") - lookups_before;
+    assert!(
+        lookups <= 1,
+        "{lookups} usergroups.users.list calls for three views"
+    );
 
     // Slack retries the event (same event id, new envelope): handled once.
     let mut retry = opened.redelivery();

@@ -209,6 +209,47 @@ impl Store {
         Ok(out)
     }
 
+    /// The members of user group `group` as last read from Slack, with when they were read;
+    /// `None` if never.
+    pub async fn cached_group(
+        &self,
+        group: &str,
+    ) -> Result<Option<(Vec<String>, SystemTime)>, StoreError> {
+        let row = sqlx::query("SELECT members, fetched_at FROM role_cache WHERE group_id = $1")
+            .bind(group.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let members: String = row.try_get("members")?;
+        let fetched: String = row.try_get("fetched_at")?;
+        // An entry that cannot be read is as good as none: Slack is asked again.
+        let members: Option<Vec<String>> = serde_json::from_str(&members).ok();
+        let fetched = humantime::parse_rfc3339(&fetched).ok();
+        Ok(members.zip(fetched))
+    }
+
+    /// Remembers the members of user group `group`, read from Slack at `now`.
+    pub async fn cache_group(
+        &self,
+        group: &str,
+        members: &[String],
+        now: SystemTime,
+    ) -> Result<(), StoreError> {
+        let members = serde_json::to_string(members).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "INSERT INTO role_cache (group_id, members, fetched_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (group_id) DO UPDATE SET members = excluded.members, fetched_at = excluded.fetched_at",
+        )
+        .bind(group.to_owned())
+        .bind(members)
+        .bind(rfc3339(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The server's version string (`SELECT version()` on PostgreSQL, `sqlite_version()`).
     pub async fn server_version(&self) -> Result<String, StoreError> {
         let sql = match self.backend {

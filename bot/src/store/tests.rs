@@ -58,6 +58,17 @@ async fn behaves(store: &Store) -> Result<(), StoreError> {
         "the latest, when limited"
     );
     assert!(!store.server_version().await?.is_empty());
+
+    // User group members are remembered with when they were read, and replaced on refresh.
+    assert_eq!(store.cached_group("S1").await?, None);
+    store
+        .cache_group("S1", &["U1".into(), "U2".into()], t(10))
+        .await?;
+    store.cache_group("S1", &["U3".into()], t(20)).await?;
+    assert_eq!(
+        store.cached_group("S1").await?,
+        Some((vec!["U3".to_owned()], t(20)))
+    );
     Ok(())
 }
 

@@ -4,22 +4,30 @@
 //! or `CHATOPS__SHELL__USER`. Every action is audited like its Slack twin.
 
 use chatops_common::Settings;
-use chatops_contract::feature::{Approve, Reject};
+use chatops_contract::feature::{Approve, Environment, FeatureRequest, Priority, Reject};
 use chatops_contract::freeze::FreezeRequest;
-use chatops_contract::lifecycle::Control;
+use chatops_contract::incident::{Acknowledge, Resolve};
+use chatops_contract::lifecycle::{Control, SkipGate};
 use chatops_contract::{ids, signals, updates};
 use std::process::ExitCode;
 
 use crate::store::{AuditEntry, Store};
-use crate::temporal::{DecisionError, Temporal};
+use crate::temporal::{DecisionError, Started, Temporal};
 
 /// Usage of the action subcommands.
-pub const USAGE: &str = "  [--as U…] feature status <id>
+pub const USAGE: &str = "  [--as U…] feature new [--channel C…] [--repo owner/name] [--priority low|medium|high|critical]
+                       [--target staging|production] <request>
+  [--as U…] feature status <id>
   [--as U…] feature list [all]
   [--as U…] feature approve <id> <gate> [comment]
   [--as U…] feature reject <id> <gate> <reason>
   [--as U…] feature pause|resume <id> [reason]
+  [--as U…] feature skip <id> <gate> <reason>   (admins listed by id)
+  [--as U…] feature cancel <id> <reason>        (its requester, or an admin listed by id)
+  [--as U…] incident list
   [--as U…] incident status <id>
+  [--as U…] incident acknowledge <id>
+  [--as U…] incident resolve <id> <summary>
   [--as U…] emergency status
   [--as U…] emergency stop <reason>   (on-call users listed by id; groups need Slack)
   [--as U…] emergency release <reason>";
@@ -27,6 +35,46 @@ pub const USAGE: &str = "  [--as U…] feature status <id>
 /// A parsed action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// Start a feature.
+    FeatureNew {
+        /// What to build.
+        request: String,
+        /// Where its card goes; `CHATOPS__SLACK__CHANNEL` when `None`.
+        channel: Option<String>,
+        /// `owner/name`.
+        repository: Option<String>,
+        /// How urgent.
+        priority: Priority,
+        /// Where it goes.
+        target: Environment,
+    },
+    /// Pass a pending gate without approvals (admins).
+    Skip {
+        /// Feature id.
+        id: String,
+        /// Gate.
+        gate: String,
+        /// Why.
+        reason: String,
+    },
+    /// Stop a feature for good.
+    Cancel {
+        /// Feature id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The open incidents.
+    IncidentList,
+    /// Take command of an incident.
+    Acknowledge(String),
+    /// Resolve an incident.
+    Resolve {
+        /// Incident id.
+        id: String,
+        /// What fixed it.
+        summary: String,
+    },
     /// Show a feature.
     FeatureStatus(String),
     /// List running features.
@@ -118,7 +166,32 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
         }
     };
     let text = |w: &[&str]| (!w.is_empty()).then(|| w.join(" "));
+    let incident_id = |id: &str| -> Result<String, String> {
+        if ids::is_incident_workflow_id(id) {
+            Ok(id.to_owned())
+        } else {
+            Err(format!(
+                "`{id}` is not an incident id; incident ids look like incident-1a2b3c4d5e"
+            ))
+        }
+    };
     let action = match words.as_slice() {
+        ["feature", "new", rest @ ..] => feature_new(rest)?,
+        ["feature", "skip", id, g, reason @ ..] => Action::Skip {
+            id: feature_id(id)?,
+            gate: gate(g)?,
+            reason: text(reason).ok_or("skipping a gate needs a reason")?,
+        },
+        ["feature", "cancel", id, reason @ ..] => Action::Cancel {
+            id: feature_id(id)?,
+            reason: text(reason).ok_or("cancelling needs a reason")?,
+        },
+        ["incident", "list"] => Action::IncidentList,
+        ["incident", "acknowledge" | "ack", id] => Action::Acknowledge(incident_id(id)?),
+        ["incident", "resolve", id, summary @ ..] => Action::Resolve {
+            id: incident_id(id)?,
+            summary: text(summary).ok_or("resolving needs a summary of what fixed it")?,
+        },
         ["feature", "status", id] => Action::FeatureStatus(feature_id(id)?),
         ["feature", "list"] => Action::FeatureList { all: false },
         ["feature", "list", "all"] => Action::FeatureList { all: true },
@@ -137,14 +210,7 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
             pause: *verb == "pause",
             reason: text(reason),
         },
-        ["incident", "status", id] if ids::is_incident_workflow_id(id) => {
-            Action::IncidentStatus((*id).to_owned())
-        }
-        ["incident", "status", id] => {
-            return Err(format!(
-                "`{id}` is not an incident id; incident ids look like incident-1a2b3c4d5e"
-            ));
-        }
+        ["incident", "status", id] => Action::IncidentStatus(incident_id(id)?),
         ["emergency", "status"] => Action::EmergencyStatus,
         ["emergency", verb @ ("stop" | "release"), reason @ ..] => Action::Emergency {
             engage: *verb == "stop",
@@ -153,6 +219,61 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
         _ => return Err(format!("not an action I know: `{}`", words.join(" "))),
     };
     Ok((user, action))
+}
+
+/// `feature new [--channel C…] [--repo owner/name] [--priority p] [--target t] <request>`.
+fn feature_new(words: &[&str]) -> Result<Action, String> {
+    let (mut channel, mut repository) = (None, None);
+    let (mut priority, mut target) = (Priority::default(), Environment::default());
+    let mut rest = words;
+    while let [flag, value, tail @ ..] = rest
+        && flag.starts_with("--")
+    {
+        match *flag {
+            "--channel" if value.starts_with(['C', 'G', 'D']) => {
+                channel = Some((*value).to_owned())
+            }
+            "--channel" => {
+                return Err(format!(
+                    "`--channel {value}` must be a channel id like C0123ABCD"
+                ));
+            }
+            "--repo" if ids::is_repository(value) => repository = Some((*value).to_owned()),
+            "--repo" => return Err(format!("`--repo {value}` must look like owner/name")),
+            "--priority" => {
+                priority = serde_json::from_value(serde_json::json!(value)).map_err(|_| {
+                    format!("`--priority {value}` must be low, medium, high or critical")
+                })?;
+            }
+            "--target" => {
+                target = serde_json::from_value(serde_json::json!(value))
+                    .map_err(|_| format!("`--target {value}` must be staging or production"))?;
+            }
+            other => return Err(format!("`{other}` is not an option of feature new")),
+        }
+        rest = tail;
+    }
+    if rest.first().is_some_and(|w| w.starts_with("--")) {
+        return Err(format!("`{}` needs a value", rest[0]));
+    }
+    let request = rest.join(" ");
+    if request.trim().is_empty() {
+        return Err("feature new needs the request text".to_owned());
+    }
+    if request.chars().count() > crate::commands::MAX_REQUEST_LEN {
+        return Err(format!(
+            "the request is {} characters long; keep it under {}",
+            request.chars().count(),
+            crate::commands::MAX_REQUEST_LEN
+        ));
+    }
+    Ok(Action::FeatureNew {
+        request,
+        channel,
+        repository,
+        priority,
+        target,
+    })
 }
 
 /// Runs the action; prints the answer on stdout, a refusal or failure on stderr (exit 1).
@@ -230,6 +351,14 @@ fn audit_of(action: &Action) -> Audited {
             Some(("emergency", None, None)),
             Some(if *engage { "engage" } else { "release" }.into()),
         ),
+        Action::FeatureNew { .. } => (Some(("feature.new", None, None)), None),
+        Action::Skip { id, gate, .. } => (
+            Some(("skip_gate", Some(id.clone()), Some(gate.clone()))),
+            Some("skip".into()),
+        ),
+        Action::Cancel { id, .. } => (Some(("cancel", Some(id.clone()), None)), None),
+        Action::Acknowledge(id) => (Some(("incident.acknowledge", Some(id.clone()), None)), None),
+        Action::Resolve { id, .. } => (Some(("incident.resolve", Some(id.clone()), None)), None),
         _ => (None, None),
     }
 }
@@ -244,7 +373,130 @@ async fn perform(
         let blocks = serde_json::to_value(&m.blocks).ok();
         chatops_blocks::text::render(&m.text, blocks.as_ref(), 1).0
     };
+    let listed = |who: &[String]| who.iter().any(|w| w == user);
     match action {
+        Action::FeatureNew {
+            request,
+            channel,
+            repository,
+            priority,
+            target,
+        } => {
+            // Retrying the same command within the same minute starts nothing new.
+            let minute = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() / 60);
+            let id = crate::commands::feature::workflow_id_for(
+                "cli",
+                &format!("{user}:{minute}"),
+                request,
+            );
+            let channel = channel
+                .clone()
+                .unwrap_or_else(|| settings.slack.channel.clone());
+            let input = FeatureRequest {
+                repository: repository
+                    .clone()
+                    .or_else(|| settings.feature.repository.clone()),
+                priority: *priority,
+                target_environment: *target,
+                ..FeatureRequest::new(request.clone(), user.to_owned(), channel.clone())
+            };
+            match temporal.start_feature(&id, &input).await {
+                Ok(Started::New) => Ok(format!(
+                    "Started {id}: its card goes to {channel}. {}",
+                    settings.workflow_url(&id)
+                )),
+                Ok(Started::AlreadyExisted) => Ok(format!(
+                    "{id} was already started by the same request this minute; nothing new started. {}",
+                    settings.workflow_url(&id)
+                )),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Action::Skip { id, gate, reason } => {
+            if !listed(&settings.feature.admins) {
+                return Err(format!(
+                    "{user} is not listed by id in CHATOPS__APPROVALS__ADMINS (user groups can only be checked through Slack); nothing was skipped"
+                ));
+            }
+            let payload = SkipGate {
+                gate: gate.clone(),
+                user: user.to_owned(),
+                reason: reason.clone(),
+            };
+            temporal
+                .signal(id, signals::SKIP_GATE, &payload)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Skipping the {gate} gate of {id}; its thread and timeline say so. {}",
+                settings.workflow_url(id)
+            ))
+        }
+        Action::Cancel { id, reason } => {
+            let s = temporal
+                .feature_status(id)
+                .await
+                .map_err(|e| e.to_string())?;
+            if s.requester != user && !listed(&settings.feature.admins) {
+                return Err(format!(
+                    "only the requester ({}) or an admin listed by id in CHATOPS__APPROVALS__ADMINS may cancel {id}; nothing was changed",
+                    s.requester
+                ));
+            }
+            if s.phase.is_terminal() {
+                return Err(format!("{id} has already finished ({})", s.phase.label()));
+            }
+            let payload = Control {
+                user: user.to_owned(),
+                reason: Some(reason.clone()),
+            };
+            temporal
+                .signal(id, signals::CANCEL, &payload)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Cancelling {id}; its thread will say where it stopped. {}",
+                settings.workflow_url(id)
+            ))
+        }
+        Action::IncidentList => {
+            let open = temporal
+                .monitor_stats()
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|s| s.open)
+                .unwrap_or_default();
+            Ok(shown(chatops_blocks::incident::list(&open, &[])))
+        }
+        Action::Acknowledge(id) => {
+            let payload = Acknowledge {
+                user: user.to_owned(),
+            };
+            temporal
+                .signal(id, signals::ACKNOWLEDGE, &payload)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Acknowledged {id}: you are its commander. {}",
+                settings.workflow_url(id)
+            ))
+        }
+        Action::Resolve { id, summary } => {
+            let payload = Resolve {
+                user: user.to_owned(),
+                summary: summary.clone(),
+            };
+            temporal
+                .signal(id, signals::RESOLVE, &payload)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Resolving {id}; the postmortem goes to its thread. {}",
+                settings.workflow_url(id)
+            ))
+        }
         Action::FeatureStatus(id) => {
             let s = temporal
                 .feature_status(id)
@@ -412,11 +664,43 @@ mod tests {
             ("emergency stop", "the emergency stop needs a reason"),
             ("incident status feature-x-1", "is not an incident id"),
             ("feature frobnicate", "not an action I know"),
+            ("feature new", "needs the request text"),
+            (
+                "feature new --repo nope Add x",
+                "`--repo nope` must look like owner/name",
+            ),
+            (
+                "feature new --priority urgent Add x",
+                "must be low, medium, high or critical",
+            ),
+            (
+                "feature new --colour red Add x",
+                "`--colour` is not an option",
+            ),
+            ("feature skip feature-x-1 plan", "needs a reason"),
+            ("feature cancel feature-x-1", "cancelling needs a reason"),
+            ("incident resolve incident-1 ", "needs a summary"),
+            ("incident acknowledge nope", "is not an incident id"),
         ];
         for (args, want) in table {
             let err = parse(&words(args)).expect_err(args);
             assert!(err.contains(want), "{args}: {err}");
         }
+        assert_eq!(
+            parse(&words(
+                "feature new --channel C0OPS --repo acme/web --priority high --target staging Add SSO login"
+            )),
+            Ok((
+                None,
+                Action::FeatureNew {
+                    request: "Add SSO login".into(),
+                    channel: Some("C0OPS".into()),
+                    repository: Some("acme/web".into()),
+                    priority: Priority::High,
+                    target: Environment::Staging,
+                }
+            ))
+        );
         assert!(is_action(&words("--as U1 feature list")));
         assert!(!is_action(&words("doctor")));
     }

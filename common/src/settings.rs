@@ -70,6 +70,11 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
         "distinct approvals a gate needs (N of M, 1–10); the first reject still wins",
     ),
     (
+        "approvals.gates",
+        None,
+        "per-gate overrides, JSON {\"production\": {\"approvers\": \"S0SRE,U0LEAD\", \"required\": 2}}; gates not named use the keys above",
+    ),
+    (
         "approvals.no_self_approval",
         Some("production"),
         "comma-separated gates the requester may not approve themselves",
@@ -87,7 +92,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     (
         "slack.channel_burst",
         Some("10"),
-        "posts to one channel sent at once before they are spread ~1 per second",
+        "posts (and, separately, card edits) to one channel sent at once before they are spread ~1 per second",
     ),
     (
         "feature.intake_timeout",
@@ -536,6 +541,114 @@ pub struct ApprovalSettings {
     pub required: u32,
     /// Gates the requester may not approve.
     pub no_self_approval: Vec<String>,
+    /// Per-gate overrides of `approvers` and `required`, by gate name.
+    pub gates: std::collections::BTreeMap<String, GateApprovalSettings>,
+}
+
+impl ApprovalSettings {
+    /// Who may decide gate `gate` (user and user group ids; empty: anyone).
+    pub fn approvers_for(&self, gate: &str) -> &[String] {
+        self.gates
+            .get(gate)
+            .and_then(|g| g.approvers.as_deref())
+            .unwrap_or(&self.approvers)
+    }
+}
+
+/// One gate's override in `approvals.gates`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateApprovalSettings {
+    /// Who may decide this gate, instead of `approvals.approvers`.
+    pub approvers: Option<Vec<String>>,
+    /// Distinct approvals this gate needs, instead of `approvals.required`.
+    pub required: Option<u32>,
+}
+
+/// `approvals.gates`: `{"gate": {"approvers": "U…,S…", "required": N}}`, each part checked.
+fn parse_gate_approvals(
+    raw: &str,
+) -> Result<std::collections::BTreeMap<String, GateApprovalSettings>, SettingsError> {
+    const KEY: &str = "approvals.gates";
+    let map: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_str(raw)
+        .map_err(|e| {
+            SettingsError::new(
+                KEY,
+                format!("must be a JSON object of gates, like {{\"production\": {{\"required\": 2}}}}: {e}"),
+            )
+        })?;
+    let mut out = std::collections::BTreeMap::new();
+    for (gate, rule) in map {
+        if !["intake", "plan", "production"].contains(&gate.as_str()) {
+            return Err(SettingsError::new(
+                KEY,
+                format!("`{gate}` is not a gate; the gates are intake, plan and production"),
+            ));
+        }
+        let Some(obj) = rule.as_object() else {
+            return Err(SettingsError::new(
+                KEY,
+                format!("`{gate}` must map to an object with `approvers` and/or `required`"),
+            ));
+        };
+        let mut parsed = GateApprovalSettings::default();
+        for (field, v) in obj {
+            match field.as_str() {
+                "approvers" => {
+                    let listed: Vec<String> = match v {
+                        serde_json::Value::String(s) => s
+                            .split(',')
+                            .map(|w| w.trim().to_owned())
+                            .filter(|w| !w.is_empty())
+                            .collect(),
+                        serde_json::Value::Array(a) => a
+                            .iter()
+                            .map(|w| w.as_str().unwrap_or_default().trim().to_owned())
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    for who in &listed {
+                        let valid = who.len() > 1
+                            && who.starts_with(['U', 'W', 'S'])
+                            && who
+                                .chars()
+                                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                        if !valid {
+                            return Err(SettingsError::new(
+                                KEY,
+                                format!(
+                                    "{gate}.approvers: `{who}` must be a Slack user id (U…) or user group id (S…)"
+                                ),
+                            ));
+                        }
+                    }
+                    if listed.is_empty() {
+                        return Err(SettingsError::new(
+                            KEY,
+                            format!("{gate}.approvers must name at least one user or group"),
+                        ));
+                    }
+                    parsed.approvers = Some(listed);
+                }
+                "required" => match v.as_u64() {
+                    Some(n @ 1..=10) => parsed.required = u32::try_from(n).ok(),
+                    _ => {
+                        return Err(SettingsError::new(
+                            KEY,
+                            format!("{gate}.required: `{v}` must be a whole number from 1 to 10"),
+                        ));
+                    }
+                },
+                other => {
+                    return Err(SettingsError::new(
+                        KEY,
+                        format!("{gate}: `{other}` is not a setting; use approvers and required"),
+                    ));
+                }
+            }
+        }
+        out.insert(gate, parsed);
+    }
+    Ok(out)
 }
 
 /// `[github]`
@@ -1076,6 +1189,10 @@ impl Settings {
                 approvers,
                 required: count("approvals.required", 10)?,
                 no_self_approval,
+                gates: match optional("approvals.gates")? {
+                    Some(v) => parse_gate_approvals(&v)?,
+                    None => std::collections::BTreeMap::new(),
+                },
             },
             github: GitHubSettings {
                 token: optional("github.token")?.map(SecretString::from),
@@ -1475,6 +1592,26 @@ mod tests {
                 "CHATOPS__APPROVALS__REQUIRED",
                 "11",
                 "(approvals.required): `11` must be a whole number from 1 to 10",
+            ),
+            (
+                "CHATOPS__APPROVALS__GATES",
+                r#"{"deploy": {"required": 2}}"#,
+                "(approvals.gates): `deploy` is not a gate",
+            ),
+            (
+                "CHATOPS__APPROVALS__GATES",
+                r#"{"production": {"approvers": "everyone"}}"#,
+                "production.approvers: `everyone` must be a Slack user id",
+            ),
+            (
+                "CHATOPS__APPROVALS__GATES",
+                r#"{"plan": {"required": 0}}"#,
+                "plan.required: `0` must be a whole number from 1 to 10",
+            ),
+            (
+                "CHATOPS__APPROVALS__GATES",
+                "not json",
+                "(approvals.gates): must be a JSON object of gates",
             ),
             (
                 "CHATOPS__INCIDENT__REPOSITORY",

@@ -6,6 +6,7 @@
 
 pub mod github;
 pub mod process;
+pub mod sender;
 pub mod stack;
 pub mod temporal;
 

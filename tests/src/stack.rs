@@ -128,6 +128,7 @@ impl Stack {
             scopes: opts.scopes.clone(),
             rate_limited_posts: opts.rate_limited_posts,
             missing_channels: opts.missing_channels.clone(),
+            channel_rate_limit: None,
         })
         .await?;
         let dir = crate::bin_dir()

@@ -1228,3 +1228,104 @@ async fn the_cli_decides_gates_and_reports_without_slack() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_starts_skips_and_cancels_features_and_acts_on_incidents() -> anyhow::Result<()> {
+    use chatops_e2e::stack::CHANNEL;
+    let stack = Stack::start(
+        "lifecycle-cli-actions",
+        StackOptions {
+            env: vec![("CHATOPS__APPROVALS__ADMINS".into(), ADMIN.into())],
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+    // A repeated `feature new` is one feature within the same minute: start both in one.
+    let into_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs()
+        % 60;
+    if into_minute > 50 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - into_minute)).await;
+    }
+    let new = [
+        "--as",
+        REQUESTER,
+        "feature",
+        "new",
+        "--priority",
+        "high",
+        "--target",
+        "staging",
+        "Add",
+        "CSV",
+        "export",
+    ];
+    let (code, out, err) = stack.cli(&new)?;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Started feature-add-csv-export-"), "{out}");
+    assert!(
+        out.contains(&format!("its card goes to {CHANNEL}")),
+        "{out}"
+    );
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .trim_end_matches(':')
+        .to_owned();
+    let (code, again, _) = stack.cli(&new)?;
+    assert_eq!(code, 0);
+    assert!(again.contains("nothing new started"), "{again}");
+    let card = stack.card(&id).await?;
+    assert!(
+        card.rendered().contains("high") && card.rendered().contains("staging"),
+        "{}",
+        card.rendered()
+    );
+    assert_eq!(stack.recorded().cards_mentioning(&id).len(), 1);
+
+    // Skipping is for admins listed by id; the workflow records who did it.
+    let (code, _, err) =
+        stack.cli(&["--as", REQUESTER, "feature", "skip", &id, "intake", "now"])?;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("is not listed by id in CHATOPS__APPROVALS__ADMINS"),
+        "{err}"
+    );
+    let (code, _, err) = stack.cli(&[
+        "--as", ADMIN, "feature", "skip", &id, "intake", "agreed", "offline",
+    ])?;
+    assert_eq!(code, 0, "{err}");
+    stack
+        .reply_containing(
+            &card,
+            &format!("Intake gate skipped by @{ADMIN}: agreed offline"),
+        )
+        .await?;
+
+    // Cancelling is for the requester (or an admin).
+    let (code, _, err) = stack.cli(&["--as", APPROVER, "feature", "cancel", &id, "mine"])?;
+    assert_eq!(code, 1);
+    assert!(err.contains("only the requester"), "{err}");
+    let (code, _, err) =
+        stack.cli(&["--as", REQUESTER, "feature", "cancel", &id, "not", "needed"])?;
+    assert_eq!(code, 0, "{err}");
+    stack
+        .reply_containing(&card, &format!("Cancelled by @{REQUESTER}: not needed"))
+        .await?;
+
+    // Incidents: the open ones, and a mistake named.
+    let (code, out, err) = stack.cli(&["incident", "list"])?;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("No open incidents"), "{out}");
+    let (code, _, err) = stack.cli(&["incident", "resolve", "nope", "fixed"])?;
+    assert_eq!(code, 2);
+    assert!(err.contains("`nope` is not an incident id"), "{err}");
+
+    let audit = stack.audit_log()?;
+    for action in ["cli.feature.new", "cli.skip_gate", "cli.cancel"] {
+        assert!(audit.contains(action), "{action} missing from:\n{audit}");
+    }
+    Ok(())
+}

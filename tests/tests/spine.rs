@@ -570,3 +570,57 @@ async fn a_redelivered_press_is_handled_once_and_every_decision_is_audited() -> 
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_of_its_own_takes_only_its_approvers_and_its_count() -> anyhow::Result<()> {
+    use chatops_e2e::stack::{APPROVER_GROUP, SECOND_APPROVER};
+    // Everyone in the approver group decides gates, one approval each, except intake: only
+    // the second approver decides it.
+    let stack = Stack::start(
+        "gate-rules",
+        StackOptions {
+            env: vec![
+                (
+                    "CHATOPS__APPROVALS__APPROVERS".into(),
+                    APPROVER_GROUP.into(),
+                ),
+                (
+                    "CHATOPS__APPROVALS__GATES".into(),
+                    format!(r#"{{"intake": {{"approvers": "{SECOND_APPROVER}"}}, "plan": {{"required": 2}}}}"#),
+                ),
+            ],
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let (id, card, request) = stack.feature_at_intake("Audit log export").await?;
+    stack.press_as(APPROVER, &request, "Approve")?;
+    stack
+        .ephemeral_containing(
+            "Your approve did not count: you are not an approver for the intake gate. Nothing was changed.",
+        )
+        .await?;
+    stack.press_as(SECOND_APPROVER, &request, "Approve")?;
+    stack
+        .reply_containing(&card, &format!("Intake approved by @{SECOND_APPROVER}"))
+        .await?;
+    // The plan gate follows the group, and needs two of it.
+    let plan = stack
+        .reply_containing(&card, "Approval needed: plan gate")
+        .await?;
+    stack.press_as(APPROVER, &plan, "Approve")?;
+    stack
+        .card_showing(&card, &format!("1 of 2 approvals: @{APPROVER}"))
+        .await?;
+    let status = stack.status(&id)?;
+    let plan_gate = status["gates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|g| g["name"] == "plan")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(plan_gate["required"], 2, "{plan_gate}");
+    assert_eq!(plan_gate["state"], "pending", "{plan_gate}");
+    Ok(())
+}

@@ -21,6 +21,36 @@ pub struct GateRules {
     pub no_self_approval: Vec<String>,
     /// Users who may skip a gate; nobody may when empty.
     pub admins: BTreeSet<String>,
+    /// Per-gate overrides of `eligible` and `required`.
+    pub per_gate: std::collections::BTreeMap<String, GateRule>,
+}
+
+/// One gate's own rule, where configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateRule {
+    /// Users who may decide this gate; `None`: [`GateRules::eligible`].
+    pub eligible: Option<BTreeSet<String>>,
+    /// Distinct approvals this gate needs; `None`: [`GateRules::required`].
+    pub required: Option<u32>,
+}
+
+impl GateRules {
+    /// Users who may decide gate `name`; `None` lets anyone.
+    pub fn eligible_for(&self, name: &str) -> Option<&BTreeSet<String>> {
+        self.per_gate
+            .get(name)
+            .and_then(|r| r.eligible.as_ref())
+            .or(self.eligible.as_ref())
+    }
+
+    /// Distinct approvals gate `name` needs (at least 1).
+    pub fn required_for(&self, name: &str) -> u32 {
+        self.per_gate
+            .get(name)
+            .and_then(|r| r.required)
+            .unwrap_or(self.required)
+            .max(1)
+    }
 }
 
 /// What happened to a decision sent to a gate.
@@ -102,7 +132,7 @@ impl FeatureState {
             decided_at: None,
             note: None,
             deadline: Some(deadline.to_owned()),
-            required: self.rules.required.max(1),
+            required: self.rules.required_for(name),
             approvals: Vec::new(),
             escalated: false,
         });
@@ -138,7 +168,7 @@ impl FeatureState {
                 }
             ));
         }
-        if let Some(eligible) = &self.rules.eligible
+        if let Some(eligible) = self.rules.eligible_for(name)
             && !eligible.contains(user)
         {
             return Err(format!("you are not an approver for the {name} gate"));
@@ -563,6 +593,7 @@ fn priority_word(p: chatops_contract::feature::Priority) -> String {
 mod tests {
     use super::*;
     use chatops_contract::feature::{Environment, INTAKE_GATE};
+    use chatops_contract::lifecycle::PRODUCTION_GATE;
 
     fn state() -> FeatureState {
         let mut s = FeatureState::new(FeatureRequest::new("Add login", "U1", "C1"), "t0");
@@ -584,7 +615,33 @@ mod tests {
             required,
             no_self_approval: no_self.iter().map(|g| (*g).to_owned()).collect(),
             admins: ["U9".to_owned()].into(),
+            per_gate: Default::default(),
         }
+    }
+
+    #[test]
+    fn a_gate_of_its_own_has_its_own_approvers_and_count() {
+        let mut r = rules(&["U2", "U3"], 1, &[]);
+        r.per_gate.insert(
+            PRODUCTION_GATE.into(),
+            GateRule {
+                eligible: Some(["U7".to_owned(), "U8".to_owned()].into()),
+                required: Some(2),
+            },
+        );
+        let mut s = with_rules(r);
+        // The intake gate follows the general rule.
+        assert_eq!(s.gate(INTAKE_GATE).map(Gate::needed), Some(1));
+        assert!(s.check(INTAKE_GATE, "U2", true).is_ok());
+        assert!(s.check(INTAKE_GATE, "U7", true).is_err());
+        // Production has its own approvers and needs two of them.
+        s.open_gate(PRODUCTION_GATE, "t1", "t9");
+        assert_eq!(s.gate(PRODUCTION_GATE).map(Gate::needed), Some(2));
+        assert_eq!(
+            s.check(PRODUCTION_GATE, "U2", true),
+            Err("you are not an approver for the production gate".to_owned())
+        );
+        assert!(s.check(PRODUCTION_GATE, "U7", true).is_ok());
     }
 
     fn with_rules(r: GateRules) -> FeatureState {

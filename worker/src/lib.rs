@@ -80,6 +80,18 @@ pub async fn run(
         approvers: None,
         required_approvals: settings.approvals.required,
         no_self_approval: settings.approvals.no_self_approval.clone(),
+        gates: settings
+            .approvals
+            .gates
+            .iter()
+            .map(|(gate, rule)| {
+                let policy = activities::policy::GatePolicy {
+                    approvers: rule.approvers.clone(),
+                    required: rule.required,
+                };
+                (gate.clone(), policy)
+            })
+            .collect(),
     };
     let inc = &settings.incident;
     let incident_policy = IncidentPolicy {

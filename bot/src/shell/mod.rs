@@ -62,6 +62,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         scopes: None,
         rate_limited_posts: 0,
         missing_channels: Vec::new(),
+        channel_rate_limit: None,
     })
     .await
     .map_err(|e| {

@@ -36,6 +36,20 @@ pub struct FeaturePolicy {
     /// Gates the requester may not approve.
     #[serde(default)]
     pub no_self_approval: Vec<String>,
+    /// Per-gate overrides of `approvers` (resolved like them) and `required_approvals`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub gates: std::collections::BTreeMap<String, GatePolicy>,
+}
+
+/// One gate's own approvers and approval count, where configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatePolicy {
+    /// Who may decide this gate, user groups resolved; `None`: the feature's approvers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvers: Option<Vec<String>>,
+    /// Distinct approvals this gate needs; `None`: the feature's count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<u32>,
 }
 
 /// What an incident and the monitor need from config.
@@ -267,6 +281,11 @@ impl PolicyActivities {
     ) -> Result<FeaturePolicy, ActivityError> {
         let mut policy = self.policy.clone();
         policy.approvers = self.resolve_approvers().await?;
+        for gate in policy.gates.values_mut() {
+            if let Some(listed) = &gate.approvers {
+                gate.approvers = Some(self.resolve(listed).await?);
+            }
+        }
         Ok(policy)
     }
 

@@ -5,7 +5,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -60,23 +62,21 @@ impl UpdateMessage {
     }
 }
 
-/// Slack Web API calls, made with the bot token.
+/// Slack Web API calls, made with the bot token, as Temporal activities over a [`Sender`].
 pub struct SlackActivities {
-    client: Arc<Client>,
-    token: SlackApiToken,
-    pacer: std::sync::Mutex<Pacer>,
+    sender: Sender,
 }
 
 /// Longest a post waits for its slot inside one activity attempt (the attempt has 15 s).
-const MAX_PACING_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
+const MAX_PACING_WAIT: Duration = Duration::from_secs(8);
 
-/// Keeps posts to one channel near Slack's ~1 message per second: a token bucket per channel
+/// Keeps writes to one channel near Slack's ~1 message per second: a token bucket per channel
 /// (refilling one per second, holding `burst`), so short bursts go at once and a long one is
 /// spread out instead of drawing 429s.
 #[derive(Debug)]
 pub struct Pacer {
     burst: f64,
-    buckets: std::collections::HashMap<String, (f64, std::time::Instant)>,
+    buckets: HashMap<String, (f64, Instant)>,
 }
 
 impl Pacer {
@@ -84,7 +84,7 @@ impl Pacer {
     pub fn new(burst: u32) -> Self {
         Self {
             burst: f64::from(burst.max(1)),
-            buckets: std::collections::HashMap::new(),
+            buckets: HashMap::new(),
         }
     }
 
@@ -96,7 +96,7 @@ impl Pacer {
     }
 
     /// Takes a token for `channel` at `now`; returns how long to wait before posting.
-    pub fn take(&mut self, channel: &str, now: std::time::Instant) -> std::time::Duration {
+    pub fn take(&mut self, channel: &str, now: Instant) -> Duration {
         let (tokens, at) = self
             .buckets
             .entry(channel.to_owned())
@@ -106,10 +106,111 @@ impl Pacer {
         *tokens = left;
         *at = now;
         if left >= 0.0 {
-            std::time::Duration::ZERO
+            Duration::ZERO
         } else {
-            std::time::Duration::from_secs_f64(-left)
+            Duration::from_secs_f64(-left)
         }
+    }
+}
+
+/// Why a Slack write did not go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The channel's budget is spent for longer than one attempt should wait: come back after.
+    Busy(Duration),
+    /// Slack answered 429: come back after its `Retry-After`.
+    RateLimited(Duration, String),
+    /// Slack will answer the same however often it is asked (`channel_not_found`, …).
+    Permanent(String),
+    /// Worth another try (5xx, network).
+    Transient(String),
+}
+
+impl SendError {
+    /// When to come back, if Slack or the pacer said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Busy(d) | Self::RateLimited(d, _) => Some(*d),
+            Self::Permanent(_) | Self::Transient(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Busy(d) => write!(f, "the channel is busy; posting in {d:?}"),
+            Self::RateLimited(_, text) | Self::Permanent(text) | Self::Transient(text) => {
+                f.write_str(text)
+            }
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl SendError {
+    /// The activity failure Temporal should see: retried after the delay when there is one,
+    /// never retried when permanent.
+    pub fn into_activity_error(self) -> ActivityError {
+        let text = self.to_string();
+        match self {
+            // Temporal comes back when Slack (or the pacer) said, not after its own backoff.
+            SendError::Busy(d) | SendError::RateLimited(d, _) => ActivityError::application(
+                ApplicationFailure::builder(std::io::Error::other(text))
+                    .next_retry_delay(d)
+                    .build(),
+            ),
+            SendError::Permanent(_) => ActivityError::application(
+                ApplicationFailure::non_retryable(std::io::Error::other(text)),
+            ),
+            SendError::Transient(_) => {
+                ActivityError::application(ApplicationFailure::new(std::io::Error::other(text)))
+            }
+        }
+    }
+}
+
+/// What became of an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// Slack has it (and any older edit of the same message waiting with it).
+    Sent,
+    /// A newer edit of the same message was sent in its place.
+    Superseded,
+}
+
+/// The edits of one message: their numbering and the newest content. Sends of one message
+/// happen one at a time (`sending`), each carrying the newest content at that moment.
+#[derive(Default)]
+struct Card {
+    state: std::sync::Mutex<CardState>,
+    sending: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct CardState {
+    /// Number of the newest edit asked for.
+    latest: u64,
+    /// Number of the newest edit Slack has.
+    shown: u64,
+    /// Content of the newest edit asked for.
+    newest: Option<UpdateMessage>,
+}
+
+/// Every Slack write of the worker: paced per channel, 429s turned into "come back after
+/// Retry-After", permanent errors told apart from transient ones, and successive edits of one
+/// message coalesced (one in flight, always the newest).
+pub struct Sender {
+    client: Arc<Client>,
+    token: SlackApiToken,
+    pacer: std::sync::Mutex<Pacer>,
+    cards: std::sync::Mutex<HashMap<(String, String), Arc<Card>>>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
     }
 }
 
@@ -119,54 +220,50 @@ impl std::fmt::Debug for SlackActivities {
     }
 }
 
-impl SlackActivities {
-    /// Activities posting through `client` with `bot_token`, at most `burst` posts per channel
-    /// at once and then about one per second.
+impl Sender {
+    /// Writes through `client` with `bot_token`, at most `burst` writes per channel at once
+    /// and then about one per second.
     pub fn new(client: Arc<Client>, bot_token: &SecretString, burst: u32) -> Self {
         Self {
             client,
             token: SlackApiToken::new(bot_token.expose_secret().into()),
             pacer: std::sync::Mutex::new(Pacer::new(burst)),
+            cards: std::sync::Mutex::new(HashMap::new()),
         }
     }
-}
 
-#[activities]
-impl SlackActivities {
-    /// Posts a message; returns its `ts`.
-    #[activity(name = "slack.post_message")]
-    pub async fn post_message(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        msg: PostMessage,
-    ) -> Result<String, ActivityError> {
+    /// Waits for a slot in `bucket`'s budget (a channel's posts, or its edits), or hands the
+    /// wait back when it is too long.
+    async fn pace(&self, bucket: &str) -> Result<(), SendError> {
         let wait = self
             .pacer
             .lock()
-            .map(|mut p| p.take(&msg.channel, std::time::Instant::now()))
+            .map(|mut p| p.take(bucket, Instant::now()))
             .unwrap_or_default();
         if wait > MAX_PACING_WAIT {
-            // Too long to hold inside one attempt: give the slot back and let Temporal come
-            // back when it is due.
-            if let Ok(mut p) = self.pacer.lock() {
-                p.refund(&msg.channel);
-            }
-            return Err(ActivityError::application(
-                ApplicationFailure::builder(std::io::Error::other(format!(
-                    "{} is busy; posting in {wait:?}",
-                    msg.channel
-                )))
-                .next_retry_delay(wait)
-                .build(),
-            ));
+            // Too long to hold inside one attempt: give the slot back and come back when due.
+            self.refund(bucket);
+            return Err(SendError::Busy(wait));
         }
         if !wait.is_zero() {
-            tracing::debug!(channel = %msg.channel, ?wait, "pacing a post to Slack's per-channel rate");
+            tracing::debug!(bucket, ?wait, "pacing a write to Slack's per-channel rate");
             let depth = &chatops_common::metrics::get().slack_queue_depth;
             depth.inc();
             tokio::time::sleep(wait).await;
             depth.dec();
         }
+        Ok(())
+    }
+
+    fn refund(&self, channel: &str) {
+        if let Ok(mut p) = self.pacer.lock() {
+            p.refund(channel);
+        }
+    }
+
+    /// Posts a message; returns its `ts`.
+    pub async fn post(&self, msg: PostMessage) -> Result<String, SendError> {
+        self.pace(&msg.channel).await?;
         let session = self.client.open_session(&self.token);
         let content = SlackMessageContent::new()
             .with_text(msg.text)
@@ -180,25 +277,113 @@ impl SlackActivities {
         Ok(resp.ts.0)
     }
 
-    /// Replaces a message's text and blocks.
+    /// Replaces a message's text and blocks. An edit still waiting for its slot when a newer
+    /// edit of the same message arrives is carried by whichever is sent first: Slack sees the
+    /// newest content, in order, and no slot is spent twice.
+    pub async fn update(&self, msg: UpdateMessage) -> Result<Edited, SendError> {
+        let key = (msg.channel.clone(), msg.ts.clone());
+        let card = {
+            let mut cards = self
+                .cards
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cards.len() > 1024 {
+                // Forget messages with nothing pending that no call is holding.
+                cards.retain(|_, c| {
+                    Arc::strong_count(c) > 1 || c.state.lock().map_or(true, |s| s.shown < s.latest)
+                });
+            }
+            cards.entry(key).or_default().clone()
+        };
+        let number = card.state.lock().map_or(0, |mut s| {
+            s.latest += 1;
+            s.newest = Some(msg.clone());
+            s.latest
+        });
+        let bucket = edits_bucket(&msg.channel);
+        self.pace(&bucket).await?;
+        let _one_at_a_time = card.sending.lock().await;
+        let (content, carries) = {
+            let s = card
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if s.shown >= number {
+                drop(s);
+                self.refund(&bucket);
+                chatops_common::metrics::Metrics::count2(
+                    &chatops_common::metrics::get().slack_errors,
+                    "chat.update",
+                    "coalesced",
+                );
+                return Ok(Edited::Superseded);
+            }
+            (s.newest.clone().unwrap_or(msg), s.latest)
+        };
+        let session = self.client.open_session(&self.token);
+        let body = SlackMessageContent::new()
+            .with_text(content.text)
+            .with_blocks(content.blocks);
+        let req = SlackApiChatUpdateRequest::new(
+            content.channel.clone().into(),
+            body,
+            SlackTs(content.ts),
+        );
+        session
+            .chat_update(&req)
+            .await
+            .map_err(|e| classify("chat.update", &content.channel, e))?;
+        if let Ok(mut s) = card.state.lock() {
+            s.shown = s.shown.max(carries);
+        }
+        Ok(Edited::Sent)
+    }
+}
+
+impl SlackActivities {
+    /// Activities posting through `client` with `bot_token`, at most `burst` posts per channel
+    /// at once and then about one per second.
+    pub fn new(client: Arc<Client>, bot_token: &SecretString, burst: u32) -> Self {
+        Self {
+            sender: Sender::new(client, bot_token, burst),
+        }
+    }
+}
+
+#[activities]
+impl SlackActivities {
+    /// Posts a message; returns its `ts`.
+    #[activity(name = "slack.post_message")]
+    pub async fn post_message(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        msg: PostMessage,
+    ) -> Result<String, ActivityError> {
+        self.sender
+            .post(msg)
+            .await
+            .map_err(SendError::into_activity_error)
+    }
+
+    /// Replaces a message's text and blocks (coalesced with newer edits of the same message).
     #[activity(name = "slack.update_message")]
     pub async fn update_message(
         self: Arc<Self>,
         _ctx: ActivityContext,
         msg: UpdateMessage,
     ) -> Result<(), ActivityError> {
-        let session = self.client.open_session(&self.token);
-        let content = SlackMessageContent::new()
-            .with_text(msg.text)
-            .with_blocks(msg.blocks);
-        let req =
-            SlackApiChatUpdateRequest::new(msg.channel.clone().into(), content, SlackTs(msg.ts));
-        session
-            .chat_update(&req)
+        self.sender
+            .update(msg)
             .await
-            .map_err(|e| classify("chat.update", &msg.channel, e))?;
-        Ok(())
+            .map(|_| ())
+            .map_err(SendError::into_activity_error)
     }
+}
+
+/// Edits have a budget of their own per channel: Slack's ~1 per second per channel is about
+/// posting, and a card edit should not wait behind the thread's notes.
+fn edits_bucket(channel: &str) -> String {
+    format!("{channel} edits")
 }
 
 /// Errors Slack will answer the same way however often we ask: fail at once, with the cause.
@@ -217,7 +402,7 @@ const PERMANENT: &[&str] = &[
     "cant_update_message",
 ];
 
-fn classify(method: &str, channel: &str, err: SlackClientError) -> ActivityError {
+fn classify(method: &str, channel: &str, err: SlackClientError) -> SendError {
     let text = format!("{method} in {channel} failed: {err}");
     let kind = match &err {
         SlackClientError::RateLimitError(_) => "rate_limited",
@@ -231,31 +416,22 @@ fn classify(method: &str, channel: &str, err: SlackClientError) -> ActivityError
     );
     match &err {
         SlackClientError::RateLimitError(limit) => {
-            // Temporal retries after Slack's Retry-After, not its own backoff.
-            let delay = limit
-                .retry_after
-                .unwrap_or(std::time::Duration::from_secs(1));
+            let delay = limit.retry_after.unwrap_or(Duration::from_secs(1));
             tracing::warn!(
                 method,
                 channel,
                 ?delay,
                 "Slack rate-limited the call (429); retrying after Retry-After"
             );
-            ActivityError::application(
-                ApplicationFailure::builder(std::io::Error::other(text))
-                    .next_retry_delay(delay)
-                    .build(),
-            )
+            SendError::RateLimited(delay, text)
         }
         SlackClientError::ApiError(api) if PERMANENT.contains(&api.code.as_str()) => {
             tracing::error!(method, channel, code = %api.code, "Slack refused the call; not retrying");
-            ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(
-                text,
-            )))
+            SendError::Permanent(text)
         }
         _ => {
             tracing::warn!(method, channel, error = %err, "Slack call failed; Temporal will retry");
-            ActivityError::application(ApplicationFailure::new(std::io::Error::other(text)))
+            SendError::Transient(text)
         }
     }
 }

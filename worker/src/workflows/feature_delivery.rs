@@ -26,7 +26,7 @@ use crate::activities::freeze::FreezeActivities;
 use crate::activities::github::{CloseIssueSpec, CommentSpec, GitHubActivities};
 use crate::activities::policy::{FeaturePolicy, LifecyclePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
-use crate::feature_state::{DecisionOutcome, FeatureState, GateRules};
+use crate::feature_state::{DecisionOutcome, FeatureState, GateRule, GateRules};
 use crate::workflows::phases::{
     Development, PhaseInput, PhaseResult, ProductionDeployment, ProductionReadiness,
     RequirementIntake, StagingDeployment, TaskPlanning, Testing,
@@ -92,6 +92,17 @@ impl FeatureDelivery {
                     .as_ref()
                     .map(|l| l.admins.iter().cloned().collect())
                     .unwrap_or_default(),
+                per_gate: policy
+                    .gates
+                    .iter()
+                    .map(|(gate, p)| {
+                        let rule = GateRule {
+                            eligible: p.approvers.as_ref().map(|a| a.iter().cloned().collect()),
+                            required: p.required,
+                        };
+                        (gate.clone(), rule)
+                    })
+                    .collect(),
             };
             s.life = life.clone();
             s.state.ui_link = Some(link.clone());

@@ -54,6 +54,10 @@ pub struct Options {
     pub rate_limited_posts: u32,
     /// Channels that do not exist: posting there answers `channel_not_found`.
     pub missing_channels: Vec<String>,
+    /// Enforce Slack's per-channel write rate: each channel may take this many
+    /// `chat.postMessage` (and, separately, `chat.update`) calls at once, then one per second;
+    /// a call over the limit is answered 429 with `Retry-After`. `None`: no limit.
+    pub channel_rate_limit: Option<u32>,
 }
 
 /// A Socket Mode envelope to push to the bot.
@@ -110,6 +114,8 @@ struct Inner {
     sent: Mutex<HashMap<String, Instant>>,
     /// Trigger ids handed out, with when: `views.open` honours them for [`TRIGGER_TTL`].
     triggers: Mutex<HashMap<String, Instant>>,
+    /// Per (method, channel) write budgets: tokens left and when last counted.
+    budgets: Mutex<HashMap<(String, String), (f64, Instant)>>,
     /// 429s still to give (see [`Options::rate_limited_posts`]).
     throttle: std::sync::atomic::AtomicU32,
     seq: AtomicU64,
@@ -166,6 +172,7 @@ impl LocalSlack {
             sockets: Mutex::new(Vec::new()),
             sent: Mutex::new(HashMap::new()),
             triggers: Mutex::new(HashMap::new()),
+            budgets: Mutex::new(HashMap::new()),
             throttle: std::sync::atomic::AtomicU32::new(throttled_posts),
             seq: AtomicU64::new(next_seq),
             nonce: std::time::SystemTime::now()
@@ -238,6 +245,45 @@ impl LocalSlack {
                 }
             }
         }
+    }
+
+    /// Puts a message in `channel` as if posted earlier (no Web API call, no rate limit).
+    pub fn seed_message(&self, channel: &str, text: &str) -> PostedMessage {
+        let msg = PostedMessage {
+            channel: channel.to_owned(),
+            ts: self.inner.next_ts(),
+            thread_ts: None,
+            text: text.to_owned(),
+            blocks: Value::Null,
+            edits: 0,
+        };
+        self.inner.record(|r| {
+            r.messages.push(msg.clone());
+            None
+        });
+        msg
+    }
+
+    /// Sends a `disconnect` frame with `reason` to the open connection `index` (in opening
+    /// order, counting only those not already told) and closes it after `grace`, as Slack
+    /// refreshes one connection at a time. `false` when there is no such connection.
+    pub fn disconnect_one(&self, index: usize, reason: &str, grace: Duration) -> bool {
+        let frame =
+            json!({"type": "disconnect", "reason": reason, "debug_info": {"host": "local-slack"}})
+                .to_string();
+        let mut sockets = lock(&self.inner.sockets);
+        let Some(s) = sockets.iter_mut().filter(|s| !s.draining).nth(index) else {
+            return false;
+        };
+        s.draining = true;
+        let _ = s.tx.send(WsMessage::text(frame));
+        let tx = s.tx.clone();
+        let closer = tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            let _ = tx.send(WsMessage::Close(None));
+        });
+        lock(&self.inner.tasks).push(closer);
+        true
     }
 
     /// How many Socket Mode connections are open now.
@@ -503,6 +549,29 @@ impl Inner {
         self.version.send_modify(|v| *v += 1);
         if let Some(event) = event {
             let _ = self.events.send(event);
+        }
+    }
+
+    /// Takes one write from `channel`'s budget for `method`; `Err` holds how long until one
+    /// is free. Slack's limit is approximate: 50 ms early is let through.
+    fn take_budget(&self, method: &str, channel: &str) -> Result<(), Duration> {
+        let Some(burst) = self.opts.channel_rate_limit else {
+            return Ok(());
+        };
+        let burst = f64::from(burst.max(1));
+        let now = Instant::now();
+        let mut budgets = lock(&self.budgets);
+        let (tokens, at) = budgets
+            .entry((method.to_owned(), channel.to_owned()))
+            .or_insert((burst, now));
+        let refilled = (*tokens + now.duration_since(*at).as_secs_f64()).min(burst);
+        *at = now;
+        if refilled >= 1.0 - 0.05 {
+            *tokens = refilled - 1.0;
+            Ok(())
+        } else {
+            *tokens = refilled;
+            Err(Duration::from_secs_f64(1.0 - refilled))
         }
     }
 

@@ -54,6 +54,30 @@ pub(super) async fn api_method(
                 .into_response();
         }
     }
+    if matches!(method.as_str(), "chat.postMessage" | "chat.update") {
+        let channel = parse_body(&headers, &body)
+            .get("channel")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Err(wait) = inner.take_budget(&method, &channel) {
+            inner.record(|r| {
+                r.calls.push(ApiCall {
+                    method: format!("{method}:429"),
+                    body: json!({"channel": channel}),
+                });
+                None
+            });
+            // Slack sends whole seconds.
+            let secs = wait.as_secs_f64().ceil().max(1.0).to_string();
+            return (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", secs)],
+                Json(json!({"ok": false, "error": "ratelimited"})),
+            )
+                .into_response();
+        }
+    }
     let answer = answer(&inner, &method, query, &headers, &body);
     ([("x-oauth-scopes", scopes)], answer).into_response()
 }

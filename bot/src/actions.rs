@@ -215,7 +215,8 @@ async fn decide<T: serde::Serialize + Sync>(
         Ok(Err(DecisionError::Refused(why))) => {
             tracing::info!(workflow_id = %workflow, doing, %why, "decision refused");
             let reply = Reply::text(format!(
-                "Your {doing} did not count: {why}. Nothing was changed."
+                "Your {doing} did not count: {why}. Nothing was changed. <{}|Open in Temporal>",
+                app.workflow_url(workflow)
             ));
             (Some(reply), format!("refused: {why}"))
         }

@@ -408,6 +408,10 @@ async fn split_agents_leave_the_choice_to_the_commander_with_escalations() -> an
         .await?;
     stack.command("/incident", &format!("status {id}")).await?;
     stack.ephemeral_containing("Status: mitigating").await?;
+    // The CLI lists the same, without Slack.
+    let (code, out, err) = stack.cli(&["incident", "list"])?;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("`{id}` payments")), "{out}");
     let ack = stack
         .command("/incident", &format!("resolve {id} rolled back version 42"))
         .await?;
@@ -432,11 +436,14 @@ async fn split_agents_leave_the_choice_to_the_commander_with_escalations() -> an
         "WORKFLOW_EXECUTION_STATUS_COMPLETED"
     );
 
-    // A button on the finished incident says so.
+    // A button on the finished incident says so, and so does the CLI.
     stack.press(&card, "Acknowledge")?;
     stack
         .ephemeral_containing(&format!("`{id}` has already finished (completed)"))
         .await?;
+    let (code, _, err) = stack.cli(&["--as", APPROVER, "incident", "acknowledge", &id])?;
+    assert_eq!(code, 1);
+    assert!(err.contains("has already finished"), "{err}");
     Ok(())
 }
 

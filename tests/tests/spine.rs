@@ -595,11 +595,18 @@ async fn a_gate_of_its_own_takes_only_its_approvers_and_its_count() -> anyhow::R
     .await?;
     let (id, card, request) = stack.feature_at_intake("Audit log export").await?;
     stack.press_as(APPROVER, &request, "Approve")?;
-    stack
+    let refusal = stack
         .ephemeral_containing(
             "Your approve did not count: you are not an approver for the intake gate. Nothing was changed.",
         )
         .await?;
+    assert!(
+        refusal.rendered().contains(&format!(
+            "Open in Temporal (http://127.0.0.1:8233/namespaces/default/workflows/{id})"
+        )),
+        "{}",
+        refusal.rendered()
+    );
     stack.press_as(SECOND_APPROVER, &request, "Approve")?;
     stack
         .reply_containing(&card, &format!("Intake approved by @{SECOND_APPROVER}"))

@@ -183,7 +183,8 @@ fn cancel(app: &Arc<App>, inv: &Invocation, id: String, reason: String) {
                 "Only the requester (<@{}>) or an admin (CHATOPS__APPROVALS__ADMINS) may cancel `{id}`. Nothing was changed.",
                 status.requester
             );
-            (Reply::text(text.clone()), format!("refused: {text}"))
+            let shown = format!("{text} <{}|Open in Temporal>", app.workflow_url(&id));
+            (Reply::text(shown), format!("refused: {text}"))
         } else if status.phase.is_terminal() {
             (
                 Reply::text(format!(
@@ -278,7 +279,13 @@ fn skip(app: &Arc<App>, inv: &Invocation, id: String, gate: String, reason: Stri
             }
         };
         let (reply, outcome) = match refusal {
-            Some(text) => (Reply::text(text.clone()), format!("refused: {text}")),
+            Some(text) => (
+                Reply::text(format!(
+                    "{text} <{}|Open in Temporal>",
+                    app.workflow_url(&id)
+                )),
+                format!("refused: {text}"),
+            ),
             None => {
                 let payload = SkipGate {
                     gate: gate.clone(),

@@ -46,6 +46,8 @@ pub struct FeatureDelivery {
     told_requester: bool,
     /// The lifecycle policy; `None` in runs from before the phases did real work.
     life: Option<LifecyclePolicy>,
+    /// Approvals announced in the thread so far, per gate.
+    announced: std::collections::BTreeMap<&'static str, usize>,
 }
 
 #[workflow_methods]
@@ -60,6 +62,7 @@ impl FeatureDelivery {
             cancelled: false,
             told_requester: false,
             life: None,
+            announced: std::collections::BTreeMap::new(),
         }
     }
 
@@ -639,6 +642,9 @@ impl FeatureDelivery {
         if gate == INTAKE_GATE && escalate_at.is_none() {
             // As the intake wait always started.
             votes_seen = 0;
+        } else if ctx.patched("announce-early-votes") {
+            // A vote cast between the request's posting and this wait is announced too.
+            votes_seen = ctx.state(|s| s.announced.get(gate).copied().unwrap_or(0).min(votes_seen));
         }
         enum Woke {
             Quiet,
@@ -692,6 +698,7 @@ impl FeatureDelivery {
                 Woke::Quiet => return GateWait::Done,
                 Woke::Voted => {
                     votes_seen = ctx.state(|s| votes_on(s, gate));
+                    ctx.state_mut(|s| s.announced.insert(gate, votes_seen));
                     let progress = ctx.state(|s| {
                         s.state.gate(gate).map(|g| {
                             let who: Vec<String> = g

@@ -191,8 +191,16 @@ pub async fn form_submitted(
     };
     let to = AnswerTo::Ephemeral { channel, user };
     let reply = crate::commands::feature::start(app, id, input, to.clone());
+    // A redelivered submission starts nothing new (same id) and is not answered twice.
+    let key = format!("view:{}:{}", ev.team.id.0, ev.view.state_params.id.0);
     let app = app.clone();
-    tokio::spawn(async move { app.answer(&to, reply).await });
+    tokio::spawn(async move {
+        if app.first_time(&key).await {
+            app.answer(&to, reply).await;
+        } else {
+            tracing::info!(%key, "redelivered form submission; answered the first time");
+        }
+    });
     SlackInteractionResponse::Empty
 }
 

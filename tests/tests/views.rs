@@ -117,9 +117,20 @@ async fn feature_new_without_text_opens_a_form_that_starts_the_feature_once() ->
         .send_and_ack(&good.redelivery(), Duration::from_secs(3))
         .await?;
     stack
-        .bot_logged(&["duplicate /feature new", &format!("workflow_id={id}")])
+        .bot_logged(&[
+            "duplicate /feature new",
+            &format!("workflow_id={id}"),
+            "redelivered form submission",
+        ])
         .await?;
     assert_eq!(stack.recorded().cards_mentioning(&id).len(), 1);
+    let told = stack
+        .recorded()
+        .ephemerals
+        .iter()
+        .filter(|e| e.rendered().contains(&format!("Starting `{id}`")))
+        .count();
+    assert_eq!(told, 1, "the requester is told once");
     Ok(())
 }
 

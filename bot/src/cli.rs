@@ -16,7 +16,7 @@ use crate::temporal::{DecisionError, Started, Temporal};
 
 /// Usage of the action subcommands.
 pub const USAGE: &str = "  [--as U…] feature new [--channel C…] [--repo owner/name] [--priority low|medium|high|critical]
-                       [--target staging|production] <request>
+                       [--target staging|production] [--key K] <request>
   [--as U…] feature status <id>
   [--as U…] feature list [all]
   [--as U…] feature approve <id> <gate> [comment]
@@ -47,6 +47,9 @@ pub enum Action {
         priority: Priority,
         /// Where it goes.
         target: Environment,
+        /// Idempotency key: the same key (and caller) is one feature; the current minute when
+        /// `None`.
+        key: Option<String>,
     },
     /// Pass a pending gate without approvals (admins).
     Skip {
@@ -225,6 +228,7 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
 fn feature_new(words: &[&str]) -> Result<Action, String> {
     let (mut channel, mut repository) = (None, None);
     let (mut priority, mut target) = (Priority::default(), Environment::default());
+    let mut key = None;
     let mut rest = words;
     while let [flag, value, tail @ ..] = rest
         && flag.starts_with("--")
@@ -245,6 +249,7 @@ fn feature_new(words: &[&str]) -> Result<Action, String> {
                     format!("`--priority {value}` must be low, medium, high or critical")
                 })?;
             }
+            "--key" => key = Some((*value).to_owned()),
             "--target" => {
                 target = serde_json::from_value(serde_json::json!(value))
                     .map_err(|_| format!("`--target {value}` must be staging or production"))?;
@@ -273,6 +278,7 @@ fn feature_new(words: &[&str]) -> Result<Action, String> {
         repository,
         priority,
         target,
+        key,
     })
 }
 
@@ -381,16 +387,17 @@ async fn perform(
             repository,
             priority,
             target,
+            key,
         } => {
-            // Retrying the same command within the same minute starts nothing new.
-            let minute = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() / 60);
-            let id = crate::commands::feature::workflow_id_for(
-                "cli",
-                &format!("{user}:{minute}"),
-                request,
-            );
+            // The same key (by default: the same minute) starts nothing new on a retry.
+            let key = key.clone().unwrap_or_else(|| {
+                let minute = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() / 60);
+                format!("minute-{minute}")
+            });
+            let id =
+                crate::commands::feature::workflow_id_for("cli", &format!("{user}:{key}"), request);
             let channel = channel
                 .clone()
                 .unwrap_or_else(|| settings.slack.channel.clone());
@@ -408,7 +415,7 @@ async fn perform(
                     settings.workflow_url(&id)
                 )),
                 Ok(Started::AlreadyExisted) => Ok(format!(
-                    "{id} was already started by the same request this minute; nothing new started. {}",
+                    "{id} was already started by the same request (same key, or same minute without --key); nothing new started. {}",
                     settings.workflow_url(&id)
                 )),
                 Err(e) => Err(e.to_string()),
@@ -688,7 +695,7 @@ mod tests {
         }
         assert_eq!(
             parse(&words(
-                "feature new --channel C0OPS --repo acme/web --priority high --target staging Add SSO login"
+                "feature new --channel C0OPS --repo acme/web --priority high --target staging --key T-42 Add SSO login"
             )),
             Ok((
                 None,
@@ -698,6 +705,7 @@ mod tests {
                     repository: Some("acme/web".into()),
                     priority: Priority::High,
                     target: Environment::Staging,
+                    key: Some("T-42".into()),
                 }
             ))
         );

@@ -100,15 +100,25 @@ impl App {
                 self.respond(Some(url), reply).await;
                 return;
             }
-            AnswerTo::Ephemeral { channel, user } => self
-                .session()
-                .chat_post_ephemeral(&SlackApiChatPostEphemeralRequest::new(
-                    SlackChannelId(channel.clone()),
-                    SlackUserId(user.clone()),
-                    reply.content(),
-                ))
-                .await
-                .map(|_| ()),
+            AnswerTo::Ephemeral { channel, user } => {
+                let sent = self
+                    .session()
+                    .chat_post_ephemeral(&SlackApiChatPostEphemeralRequest::new(
+                        SlackChannelId(channel.clone()),
+                        SlackUserId(user.clone()),
+                        reply.content(),
+                    ))
+                    .await;
+                match sent {
+                    Ok(_) => Ok(()),
+                    // Not in that channel (or it is gone): say it in a direct message instead.
+                    Err(e) => {
+                        tracing::info!(error = %e, %channel, "ephemeral refused; answering directly");
+                        Box::pin(self.answer(&AnswerTo::Direct(user.clone()), reply)).await;
+                        return;
+                    }
+                }
+            }
             AnswerTo::Direct(user) => self
                 .session()
                 .chat_post_message(&SlackApiChatPostMessageRequest::new(

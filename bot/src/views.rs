@@ -90,12 +90,12 @@ pub fn read_form(
         if !chatops_contract::ids::is_repository(r) {
             errors.insert(
                 form_block::REPOSITORY.to_owned(),
-                format!("`{r}` is not a repository; write it as owner/name."),
+                format!("{r} is not a repository; write it as owner/name."),
             );
         } else if !repositories.is_empty() && !repositories.contains(r) {
             errors.insert(
                 form_block::REPOSITORY.to_owned(),
-                format!("`{r}` is not one of the configured repositories."),
+                format!("{r} is not one of the configured repositories."),
             );
         }
     }
@@ -105,7 +105,7 @@ pub fn read_form(
             serde_json::from_value(serde_json::Value::String(p.clone())).unwrap_or_else(|_| {
                 errors.insert(
                     form_block::PRIORITY.to_owned(),
-                    format!("`{p}` is not a priority: low, medium, high or critical."),
+                    format!("{p} is not a priority: low, medium, high or critical."),
                 );
                 Priority::default()
             })
@@ -117,7 +117,7 @@ pub fn read_form(
             serde_json::from_value(serde_json::Value::String(t.clone())).unwrap_or_else(|_| {
                 errors.insert(
                     form_block::TARGET.to_owned(),
-                    format!("`{t}` is not an environment: staging or production."),
+                    format!("{t} is not an environment: staging or production."),
                 );
                 Environment::default()
             })
@@ -169,7 +169,7 @@ pub async fn form_submitted(
         let mut errors = BTreeMap::new();
         errors.insert(
             form_block::REQUEST.to_owned(),
-            "This form lost the channel it was opened in; close it and run `/feature new` again."
+            "This form lost the channel it was opened in; close it and run /feature new again."
                 .to_owned(),
         );
         return errors_response(errors);
@@ -290,11 +290,8 @@ async fn may_decide(app: &App, user: &str, s: &FeatureStatus, gate: &Gate) -> bo
     if s.requester == user && rules.no_self_approval.contains(&gate.name) {
         return false;
     }
-    rules.approvers.is_empty()
-        || matches!(
-            crate::oncall::member(app, &rules.approvers, user).await,
-            Ok(true)
-        )
+    let approvers = rules.approvers_for(&gate.name);
+    approvers.is_empty() || matches!(crate::oncall::member(app, approvers, user).await, Ok(true))
 }
 
 #[cfg(test)]

@@ -564,6 +564,15 @@ pub struct GateApprovalSettings {
     pub required: Option<u32>,
 }
 
+/// Whether `who` is a Slack user id (`U…`, `W…`) or user group id (`S…`).
+fn is_slack_principal(who: &str) -> bool {
+    who.len() > 1
+        && who.starts_with(['U', 'W', 'S'])
+        && who
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 /// `approvals.gates`: `{"gate": {"approvers": "U…,S…", "required": N}}`, each part checked.
 fn parse_gate_approvals(
     raw: &str,
@@ -607,12 +616,7 @@ fn parse_gate_approvals(
                         _ => Vec::new(),
                     };
                     for who in &listed {
-                        let valid = who.len() > 1
-                            && who.starts_with(['U', 'W', 'S'])
-                            && who
-                                .chars()
-                                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-                        if !valid {
+                        if !is_slack_principal(who) {
                             return Err(SettingsError::new(
                                 KEY,
                                 format!(
@@ -1113,12 +1117,7 @@ impl Settings {
                 .map(str::trim)
                 .filter(|w| !w.is_empty())
             {
-                let valid = who.len() > 1
-                    && who.starts_with(['U', 'W', 'S'])
-                    && who
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-                if !valid {
+                if !is_slack_principal(who) {
                     return Err(SettingsError::new(
                         key,
                         format!("`{who}` must be a Slack user id (U…) or user group id (S…)"),

@@ -212,6 +212,11 @@ async fn ack_burst() -> anyhow::Result<()> {
         count.trim()
     );
     anyhow::ensure!(missed == 0, "{missed} envelopes never acked");
+    anyhow::ensure!(
+        count.trim().ends_with(&format!(": {news}")),
+        "{} workflows for {news} features",
+        count.trim()
+    );
     anyhow::ensure!(cards == news, "{cards} cards for {news} features");
     Ok(())
 }

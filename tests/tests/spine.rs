@@ -594,6 +594,25 @@ async fn a_gate_of_its_own_takes_only_its_approvers_and_its_count() -> anyhow::R
     )
     .await?;
     let (id, card, request) = stack.feature_at_intake("Audit log export").await?;
+    // The App Home tab offers the gate to its own approver only.
+    for (user, waiting) in [(APPROVER, 0), (SECOND_APPROVER, 1)] {
+        stack.slack.send(&stack.slack.app_home_opened(user))?;
+        let home = stack
+            .slack
+            .wait_for(&format!("the home tab of {user}"), WAIT, |r| {
+                r.views
+                    .iter()
+                    .find(|v| v.user.as_deref() == Some(user))
+                    .cloned()
+            })
+            .await?;
+        assert!(
+            home.rendered()
+                .contains(&format!("Waiting for you ({waiting})")),
+            "{user}: {}",
+            home.rendered()
+        );
+    }
     stack.press_as(APPROVER, &request, "Approve")?;
     let refusal = stack
         .ephemeral_containing(

@@ -64,7 +64,7 @@ async fn feature_new_without_text_opens_a_form_that_starts_the_feature_once() ->
     assert_eq!(answer["errors"]["request"], "Say what should be built.");
     assert_eq!(
         answer["errors"]["repository"],
-        "`not a repository` is not a repository; write it as owner/name."
+        "not a repository is not a repository; write it as owner/name."
     );
     assert!(answer["errors"].get("priority").is_none(), "{answer}");
 

@@ -95,6 +95,18 @@ impl Pacer {
         }
     }
 
+    /// Empties `channel`'s bucket so that the next token is free only `after` from `now`.
+    pub fn hold(&mut self, channel: &str, after: Duration, now: Instant) {
+        let burst = self.burst;
+        let (tokens, at) = self
+            .buckets
+            .entry(channel.to_owned())
+            .or_insert((burst, now));
+        let refilled = (*tokens + now.saturating_duration_since(*at).as_secs_f64()).min(burst);
+        *tokens = refilled.min(1.0 - after.as_secs_f64());
+        *at = now;
+    }
+
     /// Takes a token for `channel` at `now`; returns how long to wait before posting.
     pub fn take(&mut self, channel: &str, now: Instant) -> Duration {
         let (tokens, at) = self
@@ -255,6 +267,13 @@ impl Sender {
         Ok(())
     }
 
+    /// Slack said to wait `after` (a 429): nothing more goes to `bucket` before then.
+    fn hold(&self, bucket: &str, after: Duration) {
+        if let Ok(mut p) = self.pacer.lock() {
+            p.hold(bucket, after, Instant::now());
+        }
+    }
+
     fn refund(&self, channel: &str) {
         if let Ok(mut p) = self.pacer.lock() {
             p.refund(channel);
@@ -270,16 +289,21 @@ impl Sender {
             .with_blocks(msg.blocks);
         let req = SlackApiChatPostMessageRequest::new(msg.channel.clone().into(), content)
             .opt_thread_ts(msg.thread_ts.map(SlackTs));
-        let resp = session
-            .chat_post_message(&req)
-            .await
-            .map_err(|e| classify("chat.postMessage", &msg.channel, e))?;
+        let resp = session.chat_post_message(&req).await.map_err(|e| {
+            let err = classify("chat.postMessage", &msg.channel, e);
+            if let SendError::RateLimited(after, _) = &err {
+                self.hold(&msg.channel, *after);
+            }
+            err
+        })?;
         Ok(resp.ts.0)
     }
 
     /// Replaces a message's text and blocks. An edit still waiting for its slot when a newer
     /// edit of the same message arrives is carried by whichever is sent first: Slack sees the
-    /// newest content, in order, and no slot is spent twice.
+    /// newest content, in order, and no slot is spent twice. "Newest" is order of arrival: a
+    /// retry of an older edit arriving after a newer one was shown would be shown again. The
+    /// workflows await each edit before asking for the next, so one workflow never does that.
     pub async fn update(&self, msg: UpdateMessage) -> Result<Edited, SendError> {
         let key = (msg.channel.clone(), msg.ts.clone());
         let card = {
@@ -300,26 +324,25 @@ impl Sender {
             s.newest = Some(msg.clone());
             s.latest
         });
+        // One send per message at a time; an edit that waits here behind a send that carried
+        // it finds itself shown and spends no slot.
+        let _one_at_a_time = card.sending.lock().await;
+        if card.state.lock().is_ok_and(|s| s.shown >= number) {
+            chatops_common::metrics::Metrics::count2(
+                &chatops_common::metrics::get().slack_errors,
+                "chat.update",
+                "coalesced",
+            );
+            return Ok(Edited::Superseded);
+        }
         let bucket = edits_bucket(&msg.channel);
         self.pace(&bucket).await?;
-        let _one_at_a_time = card.sending.lock().await;
-        let (content, carries) = {
-            let s = card
-                .state
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if s.shown >= number {
-                drop(s);
-                self.refund(&bucket);
-                chatops_common::metrics::Metrics::count2(
-                    &chatops_common::metrics::get().slack_errors,
-                    "chat.update",
-                    "coalesced",
-                );
-                return Ok(Edited::Superseded);
-            }
-            (s.newest.clone().unwrap_or(msg), s.latest)
-        };
+        // Newer edits may have arrived while this one waited for its slot: send the newest.
+        let (content, carries) = card
+            .state
+            .lock()
+            .map(|s| (s.newest.clone().unwrap_or_else(|| msg.clone()), s.latest))
+            .unwrap_or_else(|_| (msg.clone(), number));
         let session = self.client.open_session(&self.token);
         let body = SlackMessageContent::new()
             .with_text(content.text)
@@ -329,10 +352,20 @@ impl Sender {
             body,
             SlackTs(content.ts),
         );
-        session
-            .chat_update(&req)
-            .await
-            .map_err(|e| classify("chat.update", &content.channel, e))?;
+        if let Err(e) = session.chat_update(&req).await {
+            let err = classify("chat.update", &content.channel, e);
+            match &err {
+                // The message is gone or frozen: nothing queued for it can land either.
+                SendError::Permanent(_) => {
+                    if let Ok(mut s) = card.state.lock() {
+                        s.shown = s.latest;
+                    }
+                }
+                SendError::RateLimited(after, _) => self.hold(&bucket, *after),
+                SendError::Busy(_) | SendError::Transient(_) => {}
+            }
+            return Err(err);
+        }
         if let Ok(mut s) = card.state.lock() {
             s.shown = s.shown.max(carries);
         }
@@ -454,6 +487,11 @@ mod tests {
         // A refunded slot is free again.
         p.refund("C1");
         assert_eq!(p.take("C1", t0), Duration::from_secs(2));
+        // A 429's Retry-After holds the channel that long.
+        let mut h = Pacer::new(5);
+        h.hold("C1", Duration::from_secs(3), t0);
+        assert_eq!(h.take("C1", t0), Duration::from_secs(3));
+        assert_eq!(h.take("C2", t0), Duration::ZERO);
         // Time refills the bucket.
         let mut q = Pacer::new(1);
         assert_eq!(q.take("C1", t0), Duration::ZERO);

@@ -1134,7 +1134,10 @@ impl FeatureDelivery {
             // Votes were cast on what was shown before: they no longer count, and the request
             // is asked again with what the phase produced now.
             let at = rfc3339(now_of(ctx));
-            ctx.state_mut(|s| s.state.reset_votes(name, &at));
+            ctx.state_mut(|s| {
+                s.state.reset_votes(name, &at);
+                s.announced.remove(name);
+            });
             if let (Some(c), Some(old)) = (&card, approval_ts.take()) {
                 let superseded = blocks::thread_note(
                     ":leftwards_arrow_with_hook:",

@@ -112,8 +112,9 @@ struct Inner {
     version: watch::Sender<u64>,
     sockets: Mutex<Vec<Socket>>,
     sent: Mutex<HashMap<String, Instant>>,
-    /// Trigger ids handed out, with when: `views.open` honours them for [`TRIGGER_TTL`].
-    triggers: Mutex<HashMap<String, Instant>>,
+    /// Trigger ids handed out, with when and whether one opened a view: `views.open` honours
+    /// each once, for [`TRIGGER_TTL`].
+    triggers: Mutex<HashMap<String, (Instant, bool)>>,
     /// Per (method, channel) write budgets: tokens left and when last counted.
     budgets: Mutex<HashMap<(String, String), (f64, Instant)>>,
     /// 429s still to give (see [`Options::rate_limited_posts`]).
@@ -349,14 +350,7 @@ impl LocalSlack {
             "channel": {"id": message.channel, "name": "local"},
             "message": {"type": "message", "ts": message.ts, "thread_ts": message.thread_ts, "text": message.text, "blocks": message.blocks},
             "response_url": format!("http://{}/response/{n}", self.inner.api_addr),
-            "actions": [{
-                "type": "button",
-                "action_id": button.action_id,
-                "block_id": button.block_id.clone().unwrap_or_else(|| "block".into()),
-                "value": button.value,
-                "text": {"type": "plain_text", "text": button.label},
-                "action_ts": format!("{n}.000000"),
-            }],
+            "actions": [pressed(button, n)],
             "state": {"values": {}},
         });
         self.envelope("interactive", payload, false)
@@ -366,15 +360,7 @@ impl LocalSlack {
     /// (`{block_id: {action_id: value}}`, as in the view's `state.values`).
     pub fn submit_view(&self, user: &str, view: &RecordedView, values: Value) -> Envelope {
         let n = self.next();
-        let mut stateful = view.view.clone();
-        if let Value::Object(map) = &mut stateful {
-            map.insert("id".into(), json!(view.id));
-            map.insert("team_id".into(), json!(TEAM_ID));
-            map.insert("hash".into(), json!(format!("{n}.hash")));
-            map.insert("state".into(), json!({"values": values}));
-            map.insert("app_id".into(), json!("A0LOCAL"));
-            map.insert("bot_id".into(), json!("B0BOT"));
-        }
+        let stateful = stateful(view, n, values);
         let payload = json!({
             "type": "view_submission",
             "team": {"id": TEAM_ID, "domain": "local"},
@@ -417,12 +403,7 @@ impl LocalSlack {
         button: &chatops_blocks::text::Button,
     ) -> Envelope {
         let n = self.next();
-        let mut stateful = view.view.clone();
-        if let Value::Object(map) = &mut stateful {
-            map.insert("id".into(), json!(view.id));
-            map.insert("team_id".into(), json!(TEAM_ID));
-            map.insert("hash".into(), json!(format!("{n}.hash")));
-        }
+        let stateful = stateful(view, n, json!({}));
         let payload = json!({
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "local"},
@@ -432,14 +413,7 @@ impl LocalSlack {
             "container": {"type": "view", "view_id": view.id},
             "trigger_id": self.trigger(n),
             "view": stateful,
-            "actions": [{
-                "type": "button",
-                "action_id": button.action_id,
-                "block_id": button.block_id.clone().unwrap_or_else(|| "block".into()),
-                "value": button.value,
-                "text": {"type": "plain_text", "text": button.label},
-                "action_ts": format!("{n}.000000"),
-            }],
+            "actions": [pressed(button, n)],
             "state": {"values": {}},
         });
         self.envelope("interactive", payload, false)
@@ -448,7 +422,7 @@ impl LocalSlack {
     /// A trigger id, recorded as handed out now.
     fn trigger(&self, n: u64) -> String {
         let id = format!("{n}.{}.local", self.inner.nonce);
-        lock(&self.inner.triggers).insert(id.clone(), Instant::now());
+        lock(&self.inner.triggers).insert(id.clone(), (Instant::now(), false));
         id
     }
 
@@ -528,6 +502,32 @@ impl LocalSlack {
     fn next(&self) -> u64 {
         self.inner.seq.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// `view` as Slack sends it back in a payload: with its id, team, hash and input `values`.
+fn stateful(view: &RecordedView, n: u64, values: Value) -> Value {
+    let mut stateful = view.view.clone();
+    if let Value::Object(map) = &mut stateful {
+        map.insert("id".into(), json!(view.id));
+        map.insert("team_id".into(), json!(TEAM_ID));
+        map.insert("hash".into(), json!(format!("{n}.hash")));
+        map.insert("state".into(), json!({"values": values}));
+        map.insert("app_id".into(), json!("A0LOCAL"));
+        map.insert("bot_id".into(), json!("B0BOT"));
+    }
+    stateful
+}
+
+/// The `actions` entry of a press of `button`.
+fn pressed(button: &chatops_blocks::text::Button, n: u64) -> Value {
+    json!({
+        "type": "button",
+        "action_id": button.action_id,
+        "block_id": button.block_id.clone().unwrap_or_else(|| "block".into()),
+        "value": button.value,
+        "text": {"type": "plain_text", "text": button.label},
+        "action_ts": format!("{n}.000000"),
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

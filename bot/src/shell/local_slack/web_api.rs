@@ -202,12 +202,20 @@ fn answer(
             let user = str_arg("user_id");
             if method == "views.open" {
                 let trigger = str_arg("trigger_id").unwrap_or_default();
-                match super::lock(&inner.triggers).get(&trigger) {
-                    None => return Json(json!({"ok": false, "error": "invalid_trigger_id"})),
-                    Some(at) if at.elapsed() > super::TRIGGER_TTL => {
-                        return Json(json!({"ok": false, "error": "expired_trigger_id"}));
+                // A trigger opens one view, within its lifetime.
+                let refused = match super::lock(&inner.triggers).get_mut(&trigger) {
+                    None => Some("invalid_trigger_id"),
+                    Some((_, true)) => Some("exchanged_trigger_id"),
+                    Some((at, _)) if at.elapsed() > super::TRIGGER_TTL => {
+                        Some("expired_trigger_id")
                     }
-                    Some(_) => {}
+                    Some((_, used)) => {
+                        *used = true;
+                        None
+                    }
+                };
+                if let Some(error) = refused {
+                    return Json(json!({"ok": false, "error": error}));
                 }
             } else if user.is_none() {
                 return Json(json!({"ok": false, "error": "invalid_arguments"}));

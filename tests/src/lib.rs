@@ -5,6 +5,7 @@
 //! end of a pipe closes and the child is terminated. Nothing outlives a test run.
 
 pub mod github;
+pub mod postgres;
 pub mod process;
 pub mod sender;
 pub mod stack;

@@ -256,8 +256,18 @@ impl Stack {
 
     /// `chatops-bot doctor` with this stack's settings: (exit code, table).
     pub fn doctor(&self, extra_env: &[(&str, &str)]) -> anyhow::Result<(i32, String)> {
+        self.doctor_with(&[], extra_env)
+    }
+
+    /// `chatops-bot doctor <args>` with this stack's settings and `extra_env`.
+    pub fn doctor_with(
+        &self,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<(i32, String)> {
         let out = std::process::Command::new(crate::binary("chatops-bot")?)
             .arg("doctor")
+            .args(args)
             .envs(self.env())
             .envs(extra_env.iter().copied())
             .output()?;

@@ -100,3 +100,45 @@ async fn doctor_names_what_is_broken_and_how_to_fix_it() -> anyhow::Result<()> {
     assert_eq!(code, 1, "{table}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_holds_postgresql_to_the_compatibility_matrix() -> anyhow::Result<()> {
+    let stack = Stack::start("doctor-postgres", StackOptions::default()).await?;
+    let db = chatops_e2e::postgres::Throwaway::create("doctor").await?;
+    let on_postgres = [("CHATOPS__DATABASE__URL", db.url.as_str())];
+
+    // The server these machines run is in the supported range.
+    let (_, table) = stack.doctor(&on_postgres)?;
+    assert!(
+        table.contains("database         pass  PostgreSQL 1"),
+        "{table}"
+    );
+
+    // An older server (rehearsed) fails with the remedy, and passes as a warning with --force.
+    let old = [on_postgres[0], ("CHATOPS_DOCTOR_POSTGRES_VERSION", "12.9")];
+    let (code, table) = stack.doctor(&old)?;
+    assert!(
+        table.contains("database         FAIL  PostgreSQL 12.9, migrated"),
+        "{table}"
+    );
+    assert!(
+        table.contains("PostgreSQL 12 is older than the supported 13–16: upgrade it, or run doctor --force to accept it"),
+        "{table}"
+    );
+    assert_eq!(code, 1, "{table}");
+    let (_, table) = stack.doctor_with(&["--force"], &old)?;
+    assert!(
+        table.contains("database         warn  PostgreSQL 12.9"),
+        "{table}"
+    );
+    assert!(table.contains("accepted with --force"), "{table}");
+
+    // A version newer than the tested ones warns.
+    let (_, table) =
+        stack.doctor(&[on_postgres[0], ("CHATOPS_DOCTOR_POSTGRES_VERSION", "18.1")])?;
+    assert!(
+        table.contains("database         warn  PostgreSQL 18.1"),
+        "{table}"
+    );
+    Ok(())
+}

@@ -80,23 +80,6 @@ pub struct ApprovalView<'a> {
 
 /// The approval request posted in the feature's thread, with Approve and Reject buttons.
 pub fn approval_request(view: &ApprovalView<'_>) -> Message {
-    let approve = Action::Approve {
-        workflow: view.workflow_id.to_owned(),
-        gate: view.gate.to_owned(),
-    };
-    let reject = Action::Reject {
-        workflow: view.workflow_id.to_owned(),
-        gate: view.gate.to_owned(),
-    };
-    let button = |label: &str, action: &Action, style: SlackBlockButtonStyle| {
-        let (id, value) = action.encode();
-        SlackActionBlockElement::Button(
-            SlackBlockButtonElement::new(label.into())
-                .with_action_id(SlackActionId(id))
-                .with_value(value)
-                .with_style(style),
-        )
-    };
     Message {
         text: format!("Approval needed: {} gate for {}", view.gate, view.workflow_id),
         blocks: vec![
@@ -113,14 +96,41 @@ pub fn approval_request(view: &ApprovalView<'_>) -> Message {
                     view.timeout
                 ))
                 .into(),
-            SlackActionsBlock::new(vec![
-                button("Approve", &approve, SlackBlockButtonStyle::Primary),
-                button("Reject", &reject, SlackBlockButtonStyle::Danger),
-            ])
-            .with_block_id(SlackBlockId(format!("gate:{}", view.gate)))
-            .into(),
+            SlackActionsBlock::new(decision_buttons(view.workflow_id, view.gate))
+                .with_block_id(SlackBlockId(format!("gate:{}", view.gate)))
+                .into(),
         ],
     }
+}
+
+/// Approve and Reject for gate `gate` of feature `workflow_id`, encoded with the contract's
+/// button codec.
+pub(crate) fn decision_buttons(workflow_id: &str, gate: &str) -> Vec<SlackActionBlockElement> {
+    let button = |label: &str, action: Action, style: SlackBlockButtonStyle| {
+        let (id, value) = action.encode();
+        SlackActionBlockElement::Button(
+            SlackBlockButtonElement::new(label.into())
+                .with_action_id(SlackActionId(id))
+                .with_value(value)
+                .with_style(style),
+        )
+    };
+    let (workflow, gate) = (workflow_id.to_owned(), gate.to_owned());
+    vec![
+        button(
+            "Approve",
+            Action::Approve {
+                workflow: workflow.clone(),
+                gate: gate.clone(),
+            },
+            SlackBlockButtonStyle::Primary,
+        ),
+        button(
+            "Reject",
+            Action::Reject { workflow, gate },
+            SlackBlockButtonStyle::Danger,
+        ),
+    ]
 }
 
 /// The approval request once decided: same place, buttons gone, decision shown.

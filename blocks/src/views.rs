@@ -1,6 +1,5 @@
 //! Views: the `/feature new` form (a modal) and the App Home tab.
 
-use chatops_contract::actions::Action;
 use chatops_contract::feature::{FeatureStatus, Gate};
 use chatops_contract::incident::OpenIncident;
 use slack_morphism::prelude::*;
@@ -226,34 +225,11 @@ pub fn home(view: &Home<'_>) -> SlackView {
             escape(&truncate(&a.status.request, 300)),
             a.status.requester
         )));
-        let button = |label: &str, action: Action, style: SlackBlockButtonStyle| {
-            let (id, value) = action.encode();
-            SlackActionBlockElement::Button(
-                SlackBlockButtonElement::new(label.into())
-                    .with_action_id(SlackActionId(id))
-                    .with_value(value)
-                    .with_style(style),
-            )
-        };
         blocks.push(
-            SlackActionsBlock::new(vec![
-                button(
-                    "Approve",
-                    Action::Approve {
-                        workflow: a.workflow_id.to_owned(),
-                        gate: a.gate.name.clone(),
-                    },
-                    SlackBlockButtonStyle::Primary,
-                ),
-                button(
-                    "Reject",
-                    Action::Reject {
-                        workflow: a.workflow_id.to_owned(),
-                        gate: a.gate.name.clone(),
-                    },
-                    SlackBlockButtonStyle::Danger,
-                ),
-            ])
+            SlackActionsBlock::new(crate::feature::decision_buttons(
+                a.workflow_id,
+                &a.gate.name,
+            ))
             .with_block_id(SlackBlockId(format!(
                 "home:{}:{}",
                 a.workflow_id, a.gate.name
@@ -338,6 +314,7 @@ fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chatops_contract::actions::Action;
     use chatops_contract::feature::{GateState, Vote};
 
     fn status() -> FeatureStatus {

@@ -432,14 +432,11 @@ async fn perform(
                 user: user.to_owned(),
                 reason: reason.clone(),
             };
-            temporal
-                .signal(id, signals::SKIP_GATE, &payload)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!(
+            let said = format!(
                 "Skipping the {gate} gate of {id}; its thread and timeline say so. {}",
                 settings.workflow_url(id)
-            ))
+            );
+            signalled(temporal, id, signals::SKIP_GATE, &payload, said).await
         }
         Action::Cancel { id, reason } => {
             let s = temporal
@@ -459,14 +456,11 @@ async fn perform(
                 user: user.to_owned(),
                 reason: Some(reason.clone()),
             };
-            temporal
-                .signal(id, signals::CANCEL, &payload)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!(
+            let said = format!(
                 "Cancelling {id}; its thread will say where it stopped. {}",
                 settings.workflow_url(id)
-            ))
+            );
+            signalled(temporal, id, signals::CANCEL, &payload, said).await
         }
         Action::IncidentList => {
             let open = temporal
@@ -481,28 +475,22 @@ async fn perform(
             let payload = Acknowledge {
                 user: user.to_owned(),
             };
-            temporal
-                .signal(id, signals::ACKNOWLEDGE, &payload)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!(
+            let said = format!(
                 "Acknowledged {id}: you are its commander. {}",
                 settings.workflow_url(id)
-            ))
+            );
+            signalled(temporal, id, signals::ACKNOWLEDGE, &payload, said).await
         }
         Action::Resolve { id, summary } => {
             let payload = Resolve {
                 user: user.to_owned(),
                 summary: summary.clone(),
             };
-            temporal
-                .signal(id, signals::RESOLVE, &payload)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!(
+            let said = format!(
                 "Resolving {id}; the postmortem goes to its thread. {}",
                 settings.workflow_url(id)
-            ))
+            );
+            signalled(temporal, id, signals::RESOLVE, &payload, said).await
         }
         Action::FeatureStatus(id) => {
             let s = temporal
@@ -563,15 +551,12 @@ async fn perform(
             } else {
                 signals::RESUME
             };
-            temporal
-                .signal(id, name, &c)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!(
+            let said = format!(
                 "{} {id}; its thread says when it holds or goes on. {}",
                 if *pause { "Pausing" } else { "Resuming" },
                 settings.workflow_url(id)
-            ))
+            );
+            signalled(temporal, id, name, &c, said).await
         }
         Action::IncidentStatus(id) => {
             let s = temporal
@@ -613,6 +598,21 @@ async fn perform(
             }
         }
     }
+}
+
+/// Sends signal `name` to `id`; `said` is the answer once it is sent.
+async fn signalled<T: serde::Serialize>(
+    temporal: &Temporal,
+    id: &str,
+    name: &str,
+    payload: &T,
+    said: String,
+) -> Result<String, String> {
+    temporal
+        .signal(id, name, payload)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(said)
 }
 
 fn decided(

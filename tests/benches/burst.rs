@@ -188,15 +188,7 @@ async fn ack_burst() -> anyhow::Result<()> {
             })
             .await?;
     }
-    let count = stack.temporal(&[
-        "workflow",
-        "count",
-        "--query",
-        &format!(
-            "WorkflowType = 'FeatureDelivery' AND TaskQueue = '{}'",
-            stack.task_queue
-        ),
-    ])?;
+    let count = stack.workflow_count("WorkflowType = 'FeatureDelivery'")?;
     let cards = (0..ENVELOPES)
         .step_by(10)
         .map(|i| {
@@ -207,15 +199,13 @@ async fn ack_burst() -> anyhow::Result<()> {
         })
         .sum::<usize>();
     eprintln!(
-        "{:<44} connections refreshed {refreshes}, redelivered {redelivered}, never acked {missed}; {news} /feature new → {} ({cards} cards)",
-        "",
-        count.trim()
+        "{:<44} connections refreshed {refreshes}, redelivered {redelivered}, never acked {missed}; {news} /feature new → {count} workflows ({cards} cards)",
+        ""
     );
     anyhow::ensure!(missed == 0, "{missed} envelopes never acked");
     anyhow::ensure!(
-        count.trim().ends_with(&format!(": {news}")),
-        "{} workflows for {news} features",
-        count.trim()
+        count == news as u64,
+        "{count} workflows for {news} features"
     );
     anyhow::ensure!(cards == news, "{cards} cards for {news} features");
     Ok(())

@@ -561,6 +561,18 @@ impl Stack {
         self.server.cli(args)
     }
 
+    /// How many workflows on this stack's task queue match the visibility `filter` (e.g.
+    /// `WorkflowType = 'FeatureDelivery'`), as `temporal workflow count` says.
+    pub fn workflow_count(&self, filter: &str) -> anyhow::Result<u64> {
+        let query = format!("({filter}) AND TaskQueue = '{}'", self.task_queue);
+        let out = self.temporal(&["workflow", "count", "--query", &query])?;
+        out.trim()
+            .rsplit(':')
+            .next()
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("`temporal workflow count` answered {out:?}"))
+    }
+
     /// Sends signal `name` with JSON `input` to workflow `id` through the `temporal` CLI.
     pub fn signal(&self, id: &str, name: &str, input: &str) -> anyhow::Result<()> {
         self.temporal(&[

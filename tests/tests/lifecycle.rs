@@ -1020,25 +1020,16 @@ async fn features_are_listed_per_person_and_cancelled_only_by_their_requester_or
         .to_owned();
     stack.card(&theirs).await?;
     // Listing reads Temporal's visibility; wait until it shows all three.
-    let query = format!(
-        "TaskQueue = '{}' AND ExecutionStatus = 'Running' AND WorkflowType = 'FeatureDelivery'",
-        stack.task_queue
-    );
     let deadline = tokio::time::Instant::now() + chatops_e2e::stack::WAIT;
     loop {
-        let out = stack.temporal(&["workflow", "count", "--query", &query])?;
-        let count: u32 = out
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect::<String>()
-            .parse()
-            .unwrap_or(0);
+        let count = stack
+            .workflow_count("ExecutionStatus = 'Running' AND WorkflowType = 'FeatureDelivery'")?;
         if count >= 3 {
             break;
         }
         anyhow::ensure!(
             tokio::time::Instant::now() < deadline,
-            "visibility never showed the three features: {out}"
+            "visibility never showed the three features: {count} so far"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }

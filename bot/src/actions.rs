@@ -3,7 +3,7 @@
 use chatops_contract::actions::{Action, DecodeError};
 use chatops_contract::feature::{Approve, Reject};
 use chatops_contract::incident::{Acknowledge, ChooseDiagnosis, Resolve, Rollback};
-use chatops_contract::{signals, updates};
+use chatops_contract::{Signal, Update, signals, updates};
 use std::time::Duration;
 
 use crate::store::AuditEntry;
@@ -199,8 +199,8 @@ const UPDATE_WAIT: Duration = Duration::from_secs(5);
 async fn decide<T: serde::Serialize + Sync>(
     app: &App,
     workflow: &str,
-    update: &str,
-    signal: &str,
+    update: Update<T, String>,
+    signal: Signal<T>,
     payload: &T,
     doing: &str,
 ) -> (Option<Reply>, String) {

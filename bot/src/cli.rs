@@ -8,7 +8,7 @@ use chatops_contract::feature::{Approve, Environment, FeatureRequest, Priority, 
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::incident::{Acknowledge, Resolve};
 use chatops_contract::lifecycle::{Control, SkipGate};
-use chatops_contract::{ids, signals, updates};
+use chatops_contract::{Signal, ids, signals, updates};
 use std::process::ExitCode;
 
 use crate::store::{AuditEntry, Store};
@@ -604,12 +604,12 @@ async fn perform(
 async fn signalled<T: serde::Serialize>(
     temporal: &Temporal,
     id: &str,
-    name: &str,
+    signal: Signal<T>,
     payload: &T,
     said: String,
 ) -> Result<String, String> {
     temporal
-        .signal(id, name, payload)
+        .signal(id, signal, payload)
         .await
         .map_err(|e| e.to_string())?;
     Ok(said)

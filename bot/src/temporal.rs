@@ -6,7 +6,7 @@ use chatops_common::metrics::{self, Metrics};
 use chatops_contract::feature::{FeatureRequest, FeatureStatus};
 use chatops_contract::freeze::{FreezeRequest, FreezeStatus, freeze_workflow_id};
 use chatops_contract::incident::{Alert, IncidentStatus, MonitorStats, monitor_workflow_id};
-use chatops_contract::{queries, signals, workflows};
+use chatops_contract::{Query, Signal, Update, queries, signals, workflows};
 use serde::{Serialize, de::DeserializeOwned};
 use temporalio_client::errors::{
     WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
@@ -132,9 +132,10 @@ impl Temporal {
     pub async fn signal<T: Serialize>(
         &self,
         id: &str,
-        name: &str,
+        signal: Signal<T>,
         payload: &T,
     ) -> Result<(), TemporalError> {
+        let name = signal.name();
         let handle = self
             .client
             .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
@@ -177,9 +178,10 @@ impl Temporal {
         workflow_type: &str,
         id: String,
         input: &I,
-        name: &str,
+        signal: Signal<P>,
         payload: &P,
     ) -> Result<(), TemporalError> {
+        let name = signal.name();
         let options = WorkflowStartOptions::new(self.task_queue.clone(), id).build();
         match self
             .client
@@ -313,8 +315,7 @@ impl Temporal {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
-            self.signal(&id, signals::POKE, &serde_json::Value::Null)
-                .await?;
+            self.signal(&id, signals::POKE, &()).await?;
             let raw = handle
                 .get_result(WorkflowGetResultOptions::default())
                 .await
@@ -350,17 +351,18 @@ impl Temporal {
 
     /// The `status` of incident `id`.
     pub async fn incident_status(&self, id: &str) -> Result<IncidentStatus, TemporalError> {
-        self.query(id, queries::STATUS).await
+        self.query(id, queries::INCIDENT_STATUS).await
     }
 
     /// Runs update `name` on workflow `id` and returns its JSON result; a validator's refusal
     /// comes back as [`DecisionError::Refused`].
-    pub async fn update<T: Serialize>(
+    pub async fn update<T: Serialize, R>(
         &self,
         id: &str,
-        name: &str,
+        update: Update<T, R>,
         payload: &T,
     ) -> Result<serde_json::Value, DecisionError> {
+        let name = update.name();
         let handle = self
             .client
             .get_workflow_handle::<UntypedWorkflow>(id.to_owned());
@@ -430,7 +432,12 @@ impl Temporal {
         self.query(id, queries::STATUS).await
     }
 
-    async fn query<R: DeserializeOwned>(&self, id: &str, name: &str) -> Result<R, TemporalError> {
+    async fn query<R: DeserializeOwned>(
+        &self,
+        id: &str,
+        query: Query<R>,
+    ) -> Result<R, TemporalError> {
+        let name = query.name();
         let handle = self
             .client
             .get_workflow_handle::<UntypedWorkflow>(id.to_owned());

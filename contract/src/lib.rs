@@ -10,6 +10,7 @@ pub mod freeze;
 pub mod ids;
 pub mod incident;
 pub mod lifecycle;
+mod names;
 
 /// Default task queue the worker polls and the bot starts workflows on.
 pub const DEFAULT_TASK_QUEUE: &str = "chatops";
@@ -67,120 +68,193 @@ pub mod workflows {
     pub const CODE_MIGRATION: &str = "CodeMigration";
 }
 
-/// Signal names (fire-and-forget; durable even while no worker runs).
+pub use names::{MalformedPayload, Query, Signal, Update};
+
+/// Signal names, each paired with the payload it carries (fire-and-forget; durable even while
+/// no worker runs).
 pub mod signals {
-    /// Approve a pending gate. Payload [`crate::feature::Approve`].
-    pub const APPROVE: &str = "approve";
-    /// Reject a pending gate. Payload [`crate::feature::Reject`].
-    pub const REJECT: &str = "reject";
-    /// `ContinuousMonitoring`: one alert. Payload [`crate::incident::Alert`].
-    pub const ALERT: &str = "alert";
-    /// `ContinuousMonitoring`: an incident it opened has closed. Payload
-    /// [`crate::incident::IncidentClosed`].
-    pub const INCIDENT_CLOSED: &str = "incident_closed";
-    /// `IncidentSwarm`: someone is on it. Payload [`crate::incident::Acknowledge`].
-    pub const ACKNOWLEDGE: &str = "acknowledge";
-    /// `IncidentSwarm`: hand command to someone. Payload [`crate::incident::AssignCommander`].
-    pub const ASSIGN_COMMANDER: &str = "assign_commander";
-    /// `IncidentSwarm`: pick a candidate diagnosis. Payload [`crate::incident::ChooseDiagnosis`].
-    pub const CHOOSE_DIAGNOSIS: &str = "choose_diagnosis";
-    /// `IncidentSwarm`: run the configured rollback. Payload [`crate::incident::Rollback`].
-    pub const ROLLBACK: &str = "rollback";
-    /// `IncidentSwarm`: close it and write the postmortem. Payload [`crate::incident::Resolve`].
-    pub const RESOLVE: &str = "resolve";
-    /// `EmergencyFreeze`: stop all delivery automation. Payload
-    /// [`crate::freeze::FreezeRequest`].
-    pub const ENGAGE: &str = "engage";
-    /// `EmergencyFreeze`: let delivery automation go on. Payload
-    /// [`crate::freeze::FreezeRequest`].
-    pub const RELEASE: &str = "release";
-    /// `Canary`: the last stage; the canary completes.
-    pub const POKE: &str = "poke";
-    /// `FeatureDelivery` (and the phase child running): hold at the next safe point. Payload
-    /// [`crate::lifecycle::Control`].
-    pub const PAUSE: &str = "pause";
-    /// `FeatureDelivery` (and the phase child running): go on. Payload
-    /// [`crate::lifecycle::Control`].
-    pub const RESUME: &str = "resume";
-    /// `FeatureDelivery`: pass a pending gate without approvals (admins only). Payload
-    /// [`crate::lifecycle::SkipGate`].
-    pub const SKIP_GATE: &str = "skip_gate";
-    /// `FeatureDelivery`: change the priority. Payload [`crate::lifecycle::UpdatePriority`].
-    pub const UPDATE_PRIORITY: &str = "update_priority";
-    /// `FeatureDelivery`: hold the next phase transition until removed. Payload
-    /// [`crate::lifecycle::Blocker`].
-    pub const ADD_BLOCKER: &str = "add_blocker";
-    /// `FeatureDelivery`: remove a blocker. Payload [`crate::lifecycle::Blocker`].
-    pub const REMOVE_BLOCKER: &str = "remove_blocker";
-    /// `FeatureDelivery`, intake gate open: analyse again with this clarification. Payload
-    /// [`crate::lifecycle::Feedback`].
-    pub const REQUEST_CLARIFICATION: &str = "request_clarification";
-    /// `FeatureDelivery`, plan gate open: plan again with this note. Payload
-    /// [`crate::lifecycle::Feedback`].
-    pub const REQUEST_REVISIONS: &str = "request_revisions";
-    /// `FeatureDelivery`, production gate open: collect readiness again. Payload
-    /// [`crate::lifecycle::Feedback`].
-    pub const REQUEST_MORE_EVIDENCE: &str = "request_more_evidence";
-    /// `StagingDeployment` / `ProductionDeployment`: roll back now. Payload
-    /// [`crate::lifecycle::TriggerRollback`].
-    pub const TRIGGER_ROLLBACK: &str = "trigger_rollback";
-    /// `StagingDeployment` / `ProductionDeployment`: watch longer. Payload
-    /// [`crate::lifecycle::ExtendMonitoring`].
-    pub const EXTEND_MONITORING: &str = "extend_monitoring";
-    /// `CodeMigration`: hold before the next step. Payload [`crate::lifecycle::Control`].
-    pub const PAUSE_MIGRATION: &str = "pause_migration";
-    /// `CodeMigration`: go on. Payload [`crate::lifecycle::Control`].
-    pub const RESUME_MIGRATION: &str = "resume_migration";
+    use crate::feature::{Approve, Reject};
+    use crate::freeze::FreezeRequest;
+    use crate::incident::{
+        Acknowledge, Alert, AssignCommander, ChooseDiagnosis, IncidentClosed, Resolve, Rollback,
+    };
+    use crate::lifecycle::{
+        Blocker, Control, ExtendMonitoring, Feedback, SkipGate, TriggerRollback, UpdatePriority,
+    };
+    use crate::names::Signal;
+
+    /// Approve a pending gate.
+    pub const APPROVE: Signal<Approve> = Signal::new(name::APPROVE);
+    /// Reject a pending gate.
+    pub const REJECT: Signal<Reject> = Signal::new(name::REJECT);
+    /// `ContinuousMonitoring` (and the `IncidentSwarm` it routes to): one alert.
+    pub const ALERT: Signal<Alert> = Signal::new(name::ALERT);
+    /// `ContinuousMonitoring`: an incident it opened has closed.
+    pub const INCIDENT_CLOSED: Signal<IncidentClosed> = Signal::new(name::INCIDENT_CLOSED);
+    /// `IncidentSwarm`: someone is on it.
+    pub const ACKNOWLEDGE: Signal<Acknowledge> = Signal::new(name::ACKNOWLEDGE);
+    /// `IncidentSwarm`: hand command to someone.
+    pub const ASSIGN_COMMANDER: Signal<AssignCommander> = Signal::new(name::ASSIGN_COMMANDER);
+    /// `IncidentSwarm`: pick a candidate diagnosis.
+    pub const CHOOSE_DIAGNOSIS: Signal<ChooseDiagnosis> = Signal::new(name::CHOOSE_DIAGNOSIS);
+    /// `IncidentSwarm`: run the configured rollback.
+    pub const ROLLBACK: Signal<Rollback> = Signal::new(name::ROLLBACK);
+    /// `IncidentSwarm`: close it and write the postmortem.
+    pub const RESOLVE: Signal<Resolve> = Signal::new(name::RESOLVE);
+    /// `EmergencyFreeze`: stop all delivery automation.
+    pub const ENGAGE: Signal<FreezeRequest> = Signal::new(name::ENGAGE);
+    /// `EmergencyFreeze`: let delivery automation go on.
+    pub const RELEASE: Signal<FreezeRequest> = Signal::new(name::RELEASE);
+    /// `Canary`: the last stage; the canary completes. Payload `null`.
+    pub const POKE: Signal<()> = Signal::new(name::POKE);
+    /// `FeatureDelivery` (and the phase child running): hold at the next safe point.
+    pub const PAUSE: Signal<Control> = Signal::new(name::PAUSE);
+    /// `FeatureDelivery` (and the phase child running): go on.
+    pub const RESUME: Signal<Control> = Signal::new(name::RESUME);
+    /// `FeatureDelivery`: pass a pending gate without approvals (admins only).
+    pub const SKIP_GATE: Signal<SkipGate> = Signal::new(name::SKIP_GATE);
+    /// `FeatureDelivery`: change the priority.
+    pub const UPDATE_PRIORITY: Signal<UpdatePriority> = Signal::new(name::UPDATE_PRIORITY);
+    /// `FeatureDelivery`: hold the next phase transition until removed.
+    pub const ADD_BLOCKER: Signal<Blocker> = Signal::new(name::ADD_BLOCKER);
+    /// `FeatureDelivery`: remove a blocker.
+    pub const REMOVE_BLOCKER: Signal<Blocker> = Signal::new(name::REMOVE_BLOCKER);
+    /// `FeatureDelivery`, intake gate open: analyse again with this clarification.
+    pub const REQUEST_CLARIFICATION: Signal<Feedback> = Signal::new(name::REQUEST_CLARIFICATION);
+    /// `FeatureDelivery`, plan gate open: plan again with this note.
+    pub const REQUEST_REVISIONS: Signal<Feedback> = Signal::new(name::REQUEST_REVISIONS);
+    /// `FeatureDelivery`, production gate open: collect readiness again.
+    pub const REQUEST_MORE_EVIDENCE: Signal<Feedback> = Signal::new(name::REQUEST_MORE_EVIDENCE);
+    /// `StagingDeployment` / `ProductionDeployment`: roll back now.
+    pub const TRIGGER_ROLLBACK: Signal<TriggerRollback> = Signal::new(name::TRIGGER_ROLLBACK);
+    /// `StagingDeployment` / `ProductionDeployment`: watch longer.
+    pub const EXTEND_MONITORING: Signal<ExtendMonitoring> = Signal::new(name::EXTEND_MONITORING);
+    /// `CodeMigration`: hold before the next step.
+    pub const PAUSE_MIGRATION: Signal<Control> = Signal::new(name::PAUSE_MIGRATION);
+    /// `CodeMigration`: go on.
+    pub const RESUME_MIGRATION: Signal<Control> = Signal::new(name::RESUME_MIGRATION);
     /// `FeatureDelivery`: stop this one delivery (phase `cancelled`); a production deploy in
-    /// progress is rolled back first. Payload [`crate::lifecycle::Control`] (`reason` required).
-    pub const CANCEL: &str = "cancel";
+    /// progress is rolled back first (`reason` required).
+    pub const CANCEL: Signal<Control> = Signal::new(name::CANCEL);
     /// `FeatureDelivery`: halt now (sent by `EmergencyFreeze`; rolls production back if the
-    /// delivery touched it). Payload [`crate::freeze::FreezeRequest`].
-    pub const EMERGENCY_STOP: &str = "emergency_stop";
+    /// delivery touched it).
+    pub const EMERGENCY_STOP: Signal<FreezeRequest> = Signal::new(name::EMERGENCY_STOP);
+
+    /// The bare names, for the SDK's attributes, which match on them:
+    /// `#[signal(name = signals::name::X)]`.
+    pub mod name {
+        pub const APPROVE: &str = "approve";
+        pub const REJECT: &str = "reject";
+        pub const ALERT: &str = "alert";
+        pub const INCIDENT_CLOSED: &str = "incident_closed";
+        pub const ACKNOWLEDGE: &str = "acknowledge";
+        pub const ASSIGN_COMMANDER: &str = "assign_commander";
+        pub const CHOOSE_DIAGNOSIS: &str = "choose_diagnosis";
+        pub const ROLLBACK: &str = "rollback";
+        pub const RESOLVE: &str = "resolve";
+        pub const ENGAGE: &str = "engage";
+        pub const RELEASE: &str = "release";
+        pub const POKE: &str = "poke";
+        pub const PAUSE: &str = "pause";
+        pub const RESUME: &str = "resume";
+        pub const SKIP_GATE: &str = "skip_gate";
+        pub const UPDATE_PRIORITY: &str = "update_priority";
+        pub const ADD_BLOCKER: &str = "add_blocker";
+        pub const REMOVE_BLOCKER: &str = "remove_blocker";
+        pub const REQUEST_CLARIFICATION: &str = "request_clarification";
+        pub const REQUEST_REVISIONS: &str = "request_revisions";
+        pub const REQUEST_MORE_EVIDENCE: &str = "request_more_evidence";
+        pub const TRIGGER_ROLLBACK: &str = "trigger_rollback";
+        pub const EXTEND_MONITORING: &str = "extend_monitoring";
+        pub const PAUSE_MIGRATION: &str = "pause_migration";
+        pub const RESUME_MIGRATION: &str = "resume_migration";
+        pub const CANCEL: &str = "cancel";
+        pub const EMERGENCY_STOP: &str = "emergency_stop";
+    }
 }
 
 /// Update names: like the signals of the same name, but validated before they are accepted,
 /// so the caller learns at once whether (and why not) the decision counts.
 pub mod updates {
-    /// Approve a pending gate. Payload [`crate::feature::Approve`]; result: what the gate now
-    /// says, e.g. `approved` or `1 of 2 approvals`. Refused when the user is not an approver,
-    /// approves their own request on a self-approval-banned gate, or already approved.
-    pub const APPROVE: &str = "approve";
-    /// Reject a pending gate. Payload [`crate::feature::Reject`]; refused when the user is not
-    /// an approver or the gate is not pending.
-    pub const REJECT: &str = "reject";
+    use crate::feature::{Approve, Reject};
+    use crate::names::Update;
+
+    /// Approve a pending gate; the result says what the gate now says, e.g. `approved` or
+    /// `1 of 2 approvals`. Refused when the user is not an approver, approves their own request
+    /// on a self-approval-banned gate, or already approved.
+    pub const APPROVE: Update<Approve, String> = Update::new(name::APPROVE);
+    /// Reject a pending gate; refused when the user is not an approver or the gate is not
+    /// pending.
+    pub const REJECT: Update<Reject, String> = Update::new(name::REJECT);
+
+    /// The bare names, for the SDK's attributes: `#[update(name = updates::name::X)]`. Each is
+    /// the name of the signal that carries the same decision.
+    pub mod name {
+        pub use crate::signals::name::{APPROVE, REJECT};
+    }
 }
 
-/// Query names.
+/// Query names, each paired with its result. Where one name is answered by several workflow
+/// types with different results, each pairing has a constant of its own.
 pub mod queries {
-    /// Current state of a feature (result [`crate::feature::FeatureStatus`]) or an incident
-    /// (result [`crate::incident::IncidentStatus`]).
-    pub const STATUS: &str = "status";
-    /// `IncidentSwarm`: what each agent said and the candidates. Result
-    /// [`crate::incident::Diagnoses`].
-    pub const DIAGNOSES: &str = "diagnoses";
-    /// `IncidentSwarm`: the verdict with its policy. Result [`crate::incident::ConsensusReport`].
-    pub const CONSENSUS: &str = "consensus";
-    /// `IncidentSwarm` and `FeatureDelivery`: the timeline. Result `[`[`crate::incident::IncidentEvent`]`]`.
-    pub const TIMELINE: &str = "timeline";
-    /// `ContinuousMonitoring`: counters and open incidents. Result
-    /// [`crate::incident::MonitorStats`].
-    pub const STATS: &str = "stats";
+    use crate::feature::{FeatureStatus, TimelineEntry};
+    use crate::freeze::FreezeStatus;
+    use crate::incident::{
+        ConsensusReport, Diagnoses, IncidentEvent, IncidentStatus, MonitorStats,
+    };
+    use crate::lifecycle::{
+        ApprovalGates, ChildInfo, DeployReport, Evidence, MigrationProgress, Readiness,
+    };
+    use crate::names::Query;
+
+    /// `FeatureDelivery`: where a feature stands.
+    pub const STATUS: Query<FeatureStatus> = Query::new(name::STATUS);
+    /// `IncidentSwarm`: where an incident stands (the same name as [`STATUS`]).
+    pub const INCIDENT_STATUS: Query<IncidentStatus> = Query::new(name::STATUS);
+    /// `StagingDeployment` / `ProductionDeployment`: the deploy report so far (the same name as
+    /// [`STATUS`]).
+    pub const DEPLOYMENT_STATUS: Query<DeployReport> = Query::new(name::STATUS);
+    /// `IncidentSwarm`: what each agent said and the candidates.
+    pub const DIAGNOSES: Query<Diagnoses> = Query::new(name::DIAGNOSES);
+    /// `IncidentSwarm`: the verdict with its policy.
+    pub const CONSENSUS: Query<ConsensusReport> = Query::new(name::CONSENSUS);
+    /// `FeatureDelivery`: the timeline.
+    pub const TIMELINE: Query<Vec<TimelineEntry>> = Query::new(name::TIMELINE);
+    /// `IncidentSwarm`: the timeline (the same name as [`TIMELINE`]).
+    pub const INCIDENT_TIMELINE: Query<Vec<IncidentEvent>> = Query::new(name::TIMELINE);
+    /// `ContinuousMonitoring`: counters and open incidents.
+    pub const STATS: Query<MonitorStats> = Query::new(name::STATS);
     /// `Canary`: the stage it is in (`waiting for signal` once the first three passed).
-    pub const STAGE: &str = "stage";
-    /// `EmergencyFreeze`: whether it is engaged. Result [`crate::freeze::FreezeStatus`].
-    pub const FREEZE: &str = "freeze";
-    /// `FeatureDelivery`: everything collected so far. Result [`crate::lifecycle::Evidence`].
-    pub const EVIDENCE: &str = "evidence";
-    /// `FeatureDelivery`: the child workflows. Result `[`[`crate::lifecycle::ChildInfo`]`]`.
-    pub const CHILDREN: &str = "children";
-    /// `FeatureDelivery`: pending and decided gates. Result
-    /// [`crate::lifecycle::ApprovalGates`].
-    pub const APPROVAL_GATES: &str = "approval_gates";
-    /// `CodeMigration`: every step's state. Result [`crate::lifecycle::MigrationProgress`].
-    pub const PROGRESS: &str = "progress";
-    /// `ProductionReadiness`: the score so far. Result [`crate::lifecycle::Readiness`].
-    pub const GET_READINESS_SCORE: &str = "get_readiness_score";
+    pub const STAGE: Query<String> = Query::new(name::STAGE);
+    /// `EmergencyFreeze`: whether it is engaged.
+    pub const FREEZE: Query<FreezeStatus> = Query::new(name::FREEZE);
+    /// `FeatureDelivery`: everything collected so far.
+    pub const EVIDENCE: Query<Evidence> = Query::new(name::EVIDENCE);
+    /// `FeatureDelivery`: the child workflows.
+    pub const CHILDREN: Query<Vec<ChildInfo>> = Query::new(name::CHILDREN);
+    /// `FeatureDelivery`: pending and decided gates.
+    pub const APPROVAL_GATES: Query<ApprovalGates> = Query::new(name::APPROVAL_GATES);
+    /// `CodeMigration`: every step's state.
+    pub const PROGRESS: Query<MigrationProgress> = Query::new(name::PROGRESS);
+    /// `ProductionReadiness`: the score so far.
+    pub const GET_READINESS_SCORE: Query<Readiness> = Query::new(name::GET_READINESS_SCORE);
+
+    /// The bare names, for the SDK's attributes, which match on them:
+    /// `#[query(name = queries::name::X)]`. One name may be answered by several workflow types.
+    pub mod name {
+        pub const STATUS: &str = "status";
+        pub const TIMELINE: &str = "timeline";
+        pub const DIAGNOSES: &str = "diagnoses";
+        pub const CONSENSUS: &str = "consensus";
+        pub const STATS: &str = "stats";
+        pub const STAGE: &str = "stage";
+        pub const FREEZE: &str = "freeze";
+        pub const EVIDENCE: &str = "evidence";
+        pub const CHILDREN: &str = "children";
+        pub const APPROVAL_GATES: &str = "approval_gates";
+        pub const PROGRESS: &str = "progress";
+        pub const GET_READINESS_SCORE: &str = "get_readiness_score";
+    }
 }
 
 /// Formats a duration the way config takes it: `24h`, `90s`, `1h 30m`, `500ms`.

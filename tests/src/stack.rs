@@ -2,6 +2,7 @@
 
 use chatops_blocks::text::Button;
 use chatops_bot::shell::local_slack::{self, Ack, Ephemeral, LocalSlack, PostedMessage, Recorded};
+use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -306,8 +307,11 @@ impl Stack {
     }
 
     /// Queries workflow `id` with `query` through the `temporal` CLI.
-    pub fn query(&self, id: &str, query: &str) -> anyhow::Result<serde_json::Value> {
-        let out = self.temporal(&["workflow", "query", "-w", id, "--name", query, "-o", "json"])?;
+    pub fn query(&self, id: &str, query: impl Display) -> anyhow::Result<serde_json::Value> {
+        let query = query.to_string();
+        let out = self.temporal(&[
+            "workflow", "query", "-w", id, "--name", &query, "-o", "json",
+        ])?;
         let v: serde_json::Value = serde_json::from_str(&out)?;
         Ok(v.get("queryResult")
             .and_then(|r| r.get(0))
@@ -324,13 +328,14 @@ impl Stack {
     pub async fn wait_query(
         &self,
         id: &str,
-        query: &str,
+        query: impl Display,
         what: &str,
         check: impl Fn(&serde_json::Value) -> bool,
     ) -> anyhow::Result<serde_json::Value> {
+        let query = query.to_string();
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let answer = self.query(id, query);
+            let answer = self.query(id, &query);
             if let Ok(a) = &answer
                 && check(a)
             {
@@ -574,9 +579,10 @@ impl Stack {
     }
 
     /// Sends signal `name` with JSON `input` to workflow `id` through the `temporal` CLI.
-    pub fn signal(&self, id: &str, name: &str, input: &str) -> anyhow::Result<()> {
+    pub fn signal(&self, id: &str, name: impl Display, input: &str) -> anyhow::Result<()> {
+        let name = name.to_string();
         self.temporal(&[
-            "workflow", "signal", "-w", id, "--name", name, "--input", input,
+            "workflow", "signal", "-w", id, "--name", &name, "--input", input,
         ])
         .map(drop)
     }

@@ -137,7 +137,7 @@ async fn a_fresh_history_replays_and_can_be_recorded() -> anyhow::Result<()> {
         "--input",
         "{}",
         "--signal-name",
-        chatops_contract::signals::ENGAGE,
+        chatops_contract::signals::ENGAGE.name(),
         "--signal-input",
         stop,
     ])?;

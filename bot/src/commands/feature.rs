@@ -2,7 +2,7 @@
 
 use chatops_contract::feature::FeatureRequest;
 use chatops_contract::lifecycle::{Blocker, Control, SkipGate, UpdatePriority};
-use chatops_contract::{ids, signals};
+use chatops_contract::{Signal, ids, signals};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -228,13 +228,14 @@ fn control<T: serde::Serialize + Send + Sync + 'static>(
     app: &Arc<App>,
     inv: &Invocation,
     id: &str,
-    name: &'static str,
+    signal: Signal<T>,
     payload: T,
 ) {
+    let name = signal.name();
     let (app, response_url) = (app.clone(), inv.response_url.clone());
     let (id, user, channel) = (id.to_owned(), inv.user_id.clone(), inv.channel_id.clone());
     tokio::spawn(async move {
-        let outcome = match app.temporal.signal(&id, name, &payload).await {
+        let outcome = match app.temporal.signal(&id, signal, &payload).await {
             Ok(()) => "sent".to_owned(),
             Err(e) => {
                 app.respond(response_url.as_deref(), Reply::from_temporal(name, &e))

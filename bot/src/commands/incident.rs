@@ -1,7 +1,7 @@
 //! `/incident`: open one by hand, show one or the open ones, resolve one.
 
 use chatops_contract::incident::{Alert, AlertStatus, AssignCommander, Resolve, Severity};
-use chatops_contract::signals;
+use chatops_contract::{Signal, signals};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -148,13 +148,13 @@ fn signal_in_task<T: serde::Serialize + Send + Sync + 'static>(
     app: &Arc<App>,
     inv: &Invocation,
     id: String,
-    name: &'static str,
+    signal: Signal<T>,
     payload: T,
     doing: &'static str,
 ) {
     let (app, response_url) = (app.clone(), inv.response_url.clone());
     tokio::spawn(async move {
-        if let Err(e) = app.temporal.signal(&id, name, &payload).await {
+        if let Err(e) = app.temporal.signal(&id, signal, &payload).await {
             app.respond(response_url.as_deref(), Reply::from_temporal(doing, &e))
                 .await;
         }

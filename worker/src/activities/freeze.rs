@@ -69,13 +69,13 @@ impl FreezeActivities {
             let handle = self
                 .client
                 .get_workflow_handle::<UntypedWorkflow>(id.clone());
-            let phase = query_json::<serde_json::Value>(&self.client, &id, queries::STATUS)
+            let phase = query_json::<serde_json::Value>(&self.client, &id, queries::STATUS.name())
                 .await
                 .ok()
                 .and_then(|s| s["phase"].as_str().map(str::to_owned));
             let result = match handle
                 .signal(
-                    UntypedSignal::new(signals::EMERGENCY_STOP),
+                    UntypedSignal::new(signals::EMERGENCY_STOP.name()),
                     payload.clone(),
                     WorkflowSignalOptions::default(),
                 )
@@ -97,7 +97,7 @@ impl FreezeActivities {
         _ctx: ActivityContext,
     ) -> Result<FreezeStatus, ActivityError> {
         let id = freeze_workflow_id(&self.task_queue);
-        match query_json::<FreezeStatus>(&self.client, &id, queries::FREEZE).await {
+        match query_json::<FreezeStatus>(&self.client, &id, queries::FREEZE.name()).await {
             Ok(s) => Ok(s),
             Err(QueryFailure::NotFound) => Ok(FreezeStatus::default()),
             Err(QueryFailure::Other(e)) => Err(retryable(format!(

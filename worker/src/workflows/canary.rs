@@ -85,12 +85,12 @@ impl Canary {
         Ok(format!("{echoed}; timer fired; {child}; signal received"))
     }
 
-    #[signal(name = signals::POKE)]
+    #[signal(name = signals::name::POKE)]
     pub fn poke(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
         self.poked = true;
     }
 
-    #[query(name = queries::STAGE)]
+    #[query(name = queries::name::STAGE)]
     pub fn stage(&self, _ctx: &WorkflowContextView) -> String {
         self.stage.clone()
     }

@@ -221,7 +221,7 @@ impl CodeMigration {
         .await)
     }
 
-    #[signal(name = signals::PAUSE_MIGRATION)]
+    #[signal(name = signals::name::PAUSE_MIGRATION)]
     pub fn pause_migration(
         &mut self,
         _ctx: &mut SyncWorkflowContext<Self>,
@@ -232,7 +232,7 @@ impl CodeMigration {
         }
     }
 
-    #[signal(name = signals::RESUME_MIGRATION)]
+    #[signal(name = signals::name::RESUME_MIGRATION)]
     pub fn resume_migration(
         &mut self,
         _ctx: &mut SyncWorkflowContext<Self>,
@@ -243,7 +243,7 @@ impl CodeMigration {
         }
     }
 
-    #[query(name = queries::PROGRESS)]
+    #[query(name = queries::name::PROGRESS)]
     pub fn progress(&self, _ctx: &WorkflowContextView) -> MigrationProgress {
         self.progress.clone()
     }

@@ -69,12 +69,12 @@ impl ContinuousMonitoring {
         }
     }
 
-    #[signal(name = signals::ALERT)]
+    #[signal(name = signals::name::ALERT)]
     pub fn alert(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.queue.push_back(payload);
     }
 
-    #[signal(name = signals::INCIDENT_CLOSED)]
+    #[signal(name = signals::name::INCIDENT_CLOSED)]
     pub fn incident_closed(
         &mut self,
         _ctx: &mut SyncWorkflowContext<Self>,
@@ -90,7 +90,7 @@ impl ContinuousMonitoring {
         }
     }
 
-    #[query(name = queries::STATS)]
+    #[query(name = queries::name::STATS)]
     pub fn stats(&self, _ctx: &WorkflowContextView) -> MonitorStats {
         self.stats.clone()
     }

@@ -71,7 +71,7 @@ impl EmergencyFreeze {
         }
     }
 
-    #[signal(name = signals::ENGAGE)]
+    #[signal(name = signals::name::ENGAGE)]
     pub fn engage_signal(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -80,7 +80,7 @@ impl EmergencyFreeze {
         self.ask(ctx, Ask::Engage, payload);
     }
 
-    #[signal(name = signals::RELEASE)]
+    #[signal(name = signals::name::RELEASE)]
     pub fn release_signal(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -89,7 +89,7 @@ impl EmergencyFreeze {
         self.ask(ctx, Ask::Release, payload);
     }
 
-    #[query(name = queries::FREEZE)]
+    #[query(name = queries::name::FREEZE)]
     pub fn freeze(&self, _ctx: &WorkflowContextView) -> FreezeStatus {
         self.status.clone()
     }

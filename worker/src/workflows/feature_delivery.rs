@@ -292,7 +292,7 @@ impl FeatureDelivery {
         })
     }
 
-    #[signal(name = signals::APPROVE)]
+    #[signal(name = signals::name::APPROVE)]
     pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match serde_json::from_value::<Approve>(payload) {
@@ -303,7 +303,7 @@ impl FeatureDelivery {
         }
     }
 
-    #[signal(name = signals::REJECT)]
+    #[signal(name = signals::name::REJECT)]
     pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match serde_json::from_value::<Reject>(payload) {
@@ -324,7 +324,7 @@ impl FeatureDelivery {
     }
 
     /// The `approve` update: validated, then applied like the signal.
-    #[update(name = updates::APPROVE)]
+    #[update(name = updates::name::APPROVE)]
     pub fn approve_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, a: Approve) -> String {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match self.state.approve(&a, &at) {
@@ -345,7 +345,7 @@ impl FeatureDelivery {
     }
 
     /// The `reject` update: validated, then applied like the signal.
-    #[update(name = updates::REJECT)]
+    #[update(name = updates::name::REJECT)]
     pub fn reject_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, r: Reject) -> String {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match self.state.reject(&r, &at) {
@@ -354,7 +354,7 @@ impl FeatureDelivery {
         }
     }
 
-    #[signal(name = signals::EMERGENCY_STOP)]
+    #[signal(name = signals::name::EMERGENCY_STOP)]
     pub fn emergency_stop(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -383,22 +383,22 @@ impl FeatureDelivery {
         }
     }
 
-    #[query(name = queries::STATUS)]
+    #[query(name = queries::name::STATUS)]
     pub fn status(&self, _ctx: &WorkflowContextView) -> FeatureStatus {
         self.state.status()
     }
 
-    #[signal(name = signals::PAUSE)]
+    #[signal(name = signals::name::PAUSE)]
     pub fn pause(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.control(ctx, payload, true);
     }
 
-    #[signal(name = signals::RESUME)]
+    #[signal(name = signals::name::RESUME)]
     pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.control(ctx, payload, false);
     }
 
-    #[signal(name = signals::CANCEL)]
+    #[signal(name = signals::name::CANCEL)]
     pub fn cancel(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match serde_json::from_value::<Control>(payload) {
@@ -423,7 +423,7 @@ impl FeatureDelivery {
         }
     }
 
-    #[signal(name = signals::SKIP_GATE)]
+    #[signal(name = signals::name::SKIP_GATE)]
     pub fn skip_gate(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match serde_json::from_value::<SkipGate>(payload) {
@@ -436,7 +436,7 @@ impl FeatureDelivery {
         }
     }
 
-    #[signal(name = signals::UPDATE_PRIORITY)]
+    #[signal(name = signals::name::UPDATE_PRIORITY)]
     pub fn update_priority(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -453,7 +453,7 @@ impl FeatureDelivery {
         }
     }
 
-    #[signal(name = signals::ADD_BLOCKER)]
+    #[signal(name = signals::name::ADD_BLOCKER)]
     pub fn add_blocker(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
         match serde_json::from_value::<Blocker>(payload) {
@@ -469,7 +469,7 @@ impl FeatureDelivery {
         }
     }
 
-    #[signal(name = signals::REMOVE_BLOCKER)]
+    #[signal(name = signals::name::REMOVE_BLOCKER)]
     pub fn remove_blocker(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -488,7 +488,7 @@ impl FeatureDelivery {
         }
     }
 
-    #[signal(name = signals::REQUEST_CLARIFICATION)]
+    #[signal(name = signals::name::REQUEST_CLARIFICATION)]
     pub fn request_clarification(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -497,7 +497,7 @@ impl FeatureDelivery {
         self.feedback(ctx, payload, INTAKE_GATE);
     }
 
-    #[signal(name = signals::REQUEST_REVISIONS)]
+    #[signal(name = signals::name::REQUEST_REVISIONS)]
     pub fn request_revisions(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -506,7 +506,7 @@ impl FeatureDelivery {
         self.feedback(ctx, payload, PLAN_GATE);
     }
 
-    #[signal(name = signals::REQUEST_MORE_EVIDENCE)]
+    #[signal(name = signals::name::REQUEST_MORE_EVIDENCE)]
     pub fn request_more_evidence(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -515,22 +515,22 @@ impl FeatureDelivery {
         self.feedback(ctx, payload, PRODUCTION_GATE);
     }
 
-    #[query(name = queries::EVIDENCE)]
+    #[query(name = queries::name::EVIDENCE)]
     pub fn evidence(&self, _ctx: &WorkflowContextView) -> Evidence {
         self.state.evidence.clone()
     }
 
-    #[query(name = queries::TIMELINE)]
+    #[query(name = queries::name::TIMELINE)]
     pub fn timeline(&self, _ctx: &WorkflowContextView) -> Vec<TimelineEntry> {
         self.state.timeline.clone()
     }
 
-    #[query(name = queries::CHILDREN)]
+    #[query(name = queries::name::CHILDREN)]
     pub fn children(&self, _ctx: &WorkflowContextView) -> Vec<ChildInfo> {
         self.state.children.clone()
     }
 
-    #[query(name = queries::APPROVAL_GATES)]
+    #[query(name = queries::name::APPROVAL_GATES)]
     pub fn approval_gates(&self, _ctx: &WorkflowContextView) -> ApprovalGates {
         self.state.approval_gates()
     }
@@ -870,7 +870,11 @@ impl FeatureDelivery {
                         let payload = serde_json::json!({"user": "parent"});
                         if let Err(e) = ctx
                             .external_workflow(child_id.clone(), None)
-                            .signal(Named(name), payload, SignalWorkflowOptions::default())
+                            .signal(
+                                Named(name.name()),
+                                payload,
+                                SignalWorkflowOptions::default(),
+                            )
                             .await
                         {
                             tracing::warn!(%child_id, error = %e, "could not forward pause/resume");
@@ -895,7 +899,7 @@ impl FeatureDelivery {
                     if let Err(e) = ctx
                         .external_workflow(child_id.clone(), None)
                         .signal(
-                            Named(signals::TRIGGER_ROLLBACK),
+                            Named(signals::TRIGGER_ROLLBACK.name()),
                             payload,
                             SignalWorkflowOptions::default(),
                         )

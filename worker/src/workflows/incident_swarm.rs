@@ -16,7 +16,7 @@ use chatops_contract::incident::{
     Diagnosis, IncidentClosed, IncidentEvent, IncidentInput, IncidentOutcome, IncidentState,
     IncidentStatus, Resolve, Rollback,
 };
-use chatops_contract::{queries, signals, workflows};
+use chatops_contract::{Signal, queries, signals, workflows};
 use std::time::{Duration, SystemTime};
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
@@ -88,14 +88,14 @@ impl IncidentSwarm {
         outcome
     }
 
-    #[signal(name = signals::ALERT)]
+    #[signal(name = signals::name::ALERT)]
     pub fn alert(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.apply(ctx, signals::ALERT, payload, |i, a: Alert, at| {
             i.alert(&a, at)
         });
     }
 
-    #[signal(name = signals::ACKNOWLEDGE)]
+    #[signal(name = signals::name::ACKNOWLEDGE)]
     pub fn acknowledge(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.apply(
             ctx,
@@ -105,7 +105,7 @@ impl IncidentSwarm {
         );
     }
 
-    #[signal(name = signals::ASSIGN_COMMANDER)]
+    #[signal(name = signals::name::ASSIGN_COMMANDER)]
     pub fn assign_commander(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -119,7 +119,7 @@ impl IncidentSwarm {
         );
     }
 
-    #[signal(name = signals::CHOOSE_DIAGNOSIS)]
+    #[signal(name = signals::name::CHOOSE_DIAGNOSIS)]
     pub fn choose_diagnosis(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
@@ -133,36 +133,36 @@ impl IncidentSwarm {
         );
     }
 
-    #[signal(name = signals::ROLLBACK)]
+    #[signal(name = signals::name::ROLLBACK)]
     pub fn rollback(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.apply(ctx, signals::ROLLBACK, payload, |i, r: Rollback, at| {
             i.rollback(&r, at)
         });
     }
 
-    #[signal(name = signals::RESOLVE)]
+    #[signal(name = signals::name::RESOLVE)]
     pub fn resolve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.apply(ctx, signals::RESOLVE, payload, |i, r: Resolve, at| {
             i.resolve(&r, at)
         });
     }
 
-    #[query(name = queries::STATUS)]
+    #[query(name = queries::name::STATUS)]
     pub fn status(&self, _ctx: &WorkflowContextView) -> IncidentStatus {
         self.incident.status.clone()
     }
 
-    #[query(name = queries::DIAGNOSES)]
+    #[query(name = queries::name::DIAGNOSES)]
     pub fn diagnoses(&self, _ctx: &WorkflowContextView) -> Diagnoses {
         self.incident.diagnoses_view()
     }
 
-    #[query(name = queries::CONSENSUS)]
+    #[query(name = queries::name::CONSENSUS)]
     pub fn consensus(&self, _ctx: &WorkflowContextView) -> ConsensusReport {
         self.incident.report.clone()
     }
 
-    #[query(name = queries::TIMELINE)]
+    #[query(name = queries::name::TIMELINE)]
     pub fn timeline(&self, _ctx: &WorkflowContextView) -> Vec<IncidentEvent> {
         self.incident.status.timeline.clone()
     }
@@ -177,21 +177,18 @@ impl IncidentSwarm {
     fn apply<T: serde::de::DeserializeOwned>(
         &mut self,
         ctx: &SyncWorkflowContext<Self>,
-        name: &str,
+        signal: Signal<T>,
         payload: serde_json::Value,
         f: impl FnOnce(&mut Incident, T, &str) -> Outcome,
     ) {
         let at = &self.at(ctx);
-        match serde_json::from_value::<T>(payload) {
+        match signal.decode(payload) {
             Ok(p) => {
                 if let Outcome::Ignored(why) = f(&mut self.incident, p, at) {
-                    tracing::debug!(%why, signal = name, "incident signal ignored");
+                    tracing::debug!(%why, %signal, "incident signal ignored");
                 }
             }
-            Err(e) => {
-                self.incident
-                    .event(at, format!("ignored malformed {name} signal: {e}"), None)
-            }
+            Err(e) => self.incident.event(at, format!("ignored {e}"), None),
         }
     }
 

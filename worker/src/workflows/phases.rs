@@ -670,12 +670,12 @@ impl Development {
         })
     }
 
-    #[signal(name = signals::PAUSE)]
+    #[signal(name = signals::name::PAUSE)]
     pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
         self.paused = true;
     }
 
-    #[signal(name = signals::RESUME)]
+    #[signal(name = signals::name::RESUME)]
     pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
         self.paused = false;
     }
@@ -1605,7 +1605,7 @@ macro_rules! deployment {
                 .await)
             }
 
-            #[signal(name = signals::TRIGGER_ROLLBACK)]
+            #[signal(name = signals::name::TRIGGER_ROLLBACK)]
             pub fn trigger_rollback(
                 &mut self,
                 _ctx: &mut SyncWorkflowContext<Self>,
@@ -1620,7 +1620,7 @@ macro_rules! deployment {
                 }
             }
 
-            #[signal(name = signals::EXTEND_MONITORING)]
+            #[signal(name = signals::name::EXTEND_MONITORING)]
             pub fn extend_monitoring(
                 &mut self,
                 _ctx: &mut SyncWorkflowContext<Self>,
@@ -1634,19 +1634,19 @@ macro_rules! deployment {
                 }
             }
 
-            #[signal(name = signals::PAUSE)]
+            #[signal(name = signals::name::PAUSE)]
             pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
                 self.watch.paused = true;
                 self.watch.report.paused = true;
             }
 
-            #[signal(name = signals::RESUME)]
+            #[signal(name = signals::name::RESUME)]
             pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
                 self.watch.paused = false;
                 self.watch.report.paused = false;
             }
 
-            #[query(name = queries::STATUS)]
+            #[query(name = queries::name::STATUS)]
             pub fn status(&self, _ctx: &WorkflowContextView) -> DeployReport {
                 self.watch.report.clone()
             }
@@ -1717,7 +1717,7 @@ impl ProductionReadiness {
         })
     }
 
-    #[query(name = queries::GET_READINESS_SCORE)]
+    #[query(name = queries::name::GET_READINESS_SCORE)]
     pub fn get_readiness_score(&self, _ctx: &WorkflowContextView) -> Readiness {
         self.readiness.clone()
     }

@@ -7,9 +7,11 @@
 pub mod actions;
 pub mod feature;
 pub mod freeze;
+pub mod gate;
 pub mod ids;
 pub mod incident;
 pub mod lifecycle;
+pub mod migration;
 mod names;
 
 /// Default task queue the worker polls and the bot starts workflows on.

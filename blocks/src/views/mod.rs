@@ -1,6 +1,6 @@
 //! Views: the `/feature new` form (a modal) and the App Home tab.
 
-use chatops_contract::feature::{FeatureStatus, Gate};
+use chatops_contract::feature::{Environment, FeatureStatus, Gate};
 use chatops_contract::incident::OpenIncident;
 use slack_morphism::prelude::*;
 
@@ -115,8 +115,11 @@ pub fn feature_form(form: &FeatureForm<'_>) -> SlackView {
         "Deliver to",
         select(
             vec![
-                choice("production", "Production (through staging)"),
-                choice("staging", "Staging only"),
+                choice(
+                    Environment::Production.as_str(),
+                    "Production (through staging)",
+                ),
+                choice(Environment::Staging.as_str(), "Staging only"),
             ],
             0,
         ),

@@ -3,6 +3,7 @@
 
 pub mod consensus;
 pub mod feature_state;
+pub mod gates;
 pub mod incident_state;
 pub mod lifecycle;
 pub mod monitor_state;

@@ -1,5 +1,6 @@
 use super::*;
 use chatops_contract::feature::GateName::{Intake, Plan, Production};
+use std::collections::BTreeMap;
 
 const REQUESTER: &str = "U1";
 

@@ -4,141 +4,14 @@
 //! decision the rules refuse comes back as a [`GateRefusal`], whose text is what the person
 //! who sent it is told.
 
+mod refusal;
+mod rules;
+
+pub use refusal::{GateRefusal, gate_name};
+pub use rules::{GateRule, GateRules};
+
 use chatops_contract::feature::{Approve, Gate, GateName, GateState, Reject, Vote};
 use chatops_contract::lifecycle::SkipGate;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// Who may decide gates, and how many must approve.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GateRules {
-    /// Users who may decide; `None` lets anyone.
-    pub eligible: Option<BTreeSet<String>>,
-    /// Distinct approvals a gate needs (0 reads as 1).
-    pub required: u32,
-    /// Gates the requester may not approve themselves.
-    pub no_self_approval: Vec<String>,
-    /// Users who may skip a gate; nobody may when empty.
-    pub admins: BTreeSet<String>,
-    /// Per-gate overrides of `eligible` and `required`.
-    pub per_gate: BTreeMap<String, GateRule>,
-}
-
-/// One gate's own rule, where configured.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GateRule {
-    /// Users who may decide this gate; `None`: [`GateRules::eligible`].
-    pub eligible: Option<BTreeSet<String>>,
-    /// Distinct approvals this gate needs; `None`: [`GateRules::required`].
-    pub required: Option<u32>,
-}
-
-impl GateRules {
-    /// Users who may decide gate `name`; `None` lets anyone.
-    pub fn eligible_for(&self, name: &str) -> Option<&BTreeSet<String>> {
-        self.per_gate
-            .get(name)
-            .and_then(|r| r.eligible.as_ref())
-            .or(self.eligible.as_ref())
-    }
-
-    /// Distinct approvals gate `name` needs (at least 1).
-    pub fn required_for(&self, name: &str) -> u32 {
-        self.per_gate
-            .get(name)
-            .and_then(|r| r.required)
-            .unwrap_or(self.required)
-            .max(1)
-    }
-
-    /// Whether the requester is barred from approving `gate` of their own feature.
-    fn bars_requester(&self, gate: GateName) -> bool {
-        self.no_self_approval.iter().any(|g| *g == gate)
-    }
-}
-
-/// Why a decision on a gate was refused. The text is what the person who sent it is told (as
-/// the update's rejection, or on the feature's timeline), word for word.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum GateRefusal {
-    /// No gate of that name has been opened, or the name is none the contract knows; name a
-    /// gate that is open.
-    #[error("there is no {gate} gate")]
-    NoSuchGate {
-        /// The name as given.
-        gate: String,
-    },
-    /// The gate was decided already (or timed out, or skipped); the first decision stands.
-    #[error("the {gate} gate is already {}", state_word(.state))]
-    AlreadyDecided {
-        /// The gate.
-        gate: GateName,
-        /// How it ended.
-        state: GateState,
-    },
-    /// The user is not among the gate's approvers; ask one of them.
-    #[error("you are not an approver for the {gate} gate")]
-    NotAnApprover {
-        /// The gate.
-        gate: GateName,
-    },
-    /// The requester may not approve this gate of their own feature; someone else must.
-    #[error("you requested this feature, so someone else must approve its {gate} gate")]
-    OwnRequest {
-        /// The gate.
-        gate: GateName,
-    },
-    /// The user's approval is counted already; the rest must come from other approvers.
-    #[error("you have already approved the {gate} gate ({have} of {need} approvals)")]
-    AlreadyApproved {
-        /// The gate.
-        gate: GateName,
-        /// Approvals so far.
-        have: usize,
-        /// Approvals needed.
-        need: usize,
-    },
-    /// The gate is not waiting for a decision, so it cannot be skipped, timed out or approved
-    /// on timeout.
-    #[error("the {gate} gate is not pending")]
-    NotPending {
-        /// The gate.
-        gate: GateName,
-    },
-    /// Only admins (`CHATOPS__APPROVALS__ADMINS`) may skip a gate.
-    #[error("only admins (CHATOPS__APPROVALS__ADMINS) may skip the {gate} gate")]
-    NotAnAdmin {
-        /// The gate.
-        gate: GateName,
-    },
-    /// A skip must say why; give a reason.
-    #[error("skipping a gate needs a reason")]
-    NoReason,
-}
-
-impl From<GateRefusal> for String {
-    fn from(refusal: GateRefusal) -> Self {
-        refusal.to_string()
-    }
-}
-
-/// How a decided gate reads in a refusal: `approved`, `timed out`, …
-fn state_word(state: &GateState) -> &'static str {
-    match state {
-        GateState::Approved => "approved",
-        GateState::Rejected => "rejected",
-        GateState::TimedOut => "timed out",
-        GateState::Skipped => "skipped",
-        GateState::Pending => "pending",
-    }
-}
-
-/// `name` as a gate the contract knows; any other name is a gate that was never opened.
-pub fn gate_name(name: &str) -> Result<GateName, GateRefusal> {
-    name.parse().map_err(|_| GateRefusal::NoSuchGate {
-        gate: name.to_owned(),
-    })
-}
 
 /// What an accepted approval did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -122,7 +122,7 @@ fn every_refusal_says_what_the_person_is_told() {
 
 #[test]
 fn a_name_the_contract_does_not_know_is_no_gate() {
-    assert_eq!(gate_name("production"), Ok(Production));
+    assert_eq!(gate_name(Production.as_str()), Ok(Production));
     assert_eq!(
         gate_name("Production"),
         Err(GateRefusal::NoSuchGate {
@@ -137,9 +137,9 @@ fn a_name_the_contract_does_not_know_is_no_gate() {
         })
     );
     assert_eq!(
-        b.check("plan", "U2", true, &GateRules::default(), REQUESTER),
+        b.check(Plan.as_str(), "U2", true, &GateRules::default(), REQUESTER),
         Err(GateRefusal::NoSuchGate {
-            gate: "plan".into()
+            gate: Plan.as_str().into()
         })
     );
 }
@@ -147,7 +147,7 @@ fn a_name_the_contract_does_not_know_is_no_gate() {
 #[test]
 fn approvals_are_counted_until_enough_distinct_ones_pass_the_gate() {
     let r = rules(&["U2", "U3", "U4"], 2, &[]);
-    let mut b = book(Intake, r.required_for("intake"));
+    let mut b = book(Intake, r.required_for(Intake.as_str()));
     assert_eq!(
         b.approve(&approve(Intake, "U2"), "t1", &r, REQUESTER),
         Ok(Tally::Counted { have: 1, need: 2 })
@@ -184,31 +184,34 @@ fn approvals_are_counted_until_enough_distinct_ones_pass_the_gate() {
 fn approvers_and_the_self_approval_ban_are_per_gate() {
     let mut r = rules(&["U1", "U2"], 1, &[Production]);
     r.per_gate.insert(
-        "plan".into(),
+        Plan.as_str().into(),
         GateRule {
             eligible: Some(["U7".to_owned()].into()),
             required: Some(3),
         },
     );
-    assert_eq!(r.required_for("plan"), 3);
-    assert_eq!(r.required_for("intake"), 1);
+    assert_eq!(r.required_for(Plan.as_str()), 3);
+    assert_eq!(r.required_for(Intake.as_str()), 1);
     let mut b = GateBook::default();
     b.open(Intake, 1, "t9");
     b.open(Plan, 3, "t9");
     b.open(Production, 1, "t9");
     assert_eq!(
-        b.check("plan", "U2", true, &r, REQUESTER),
+        b.check(Plan.as_str(), "U2", true, &r, REQUESTER),
         Err(GateRefusal::NotAnApprover { gate: Plan })
     );
-    assert_eq!(b.check("plan", "U7", true, &r, REQUESTER), Ok(()));
+    assert_eq!(b.check(Plan.as_str(), "U7", true, &r, REQUESTER), Ok(()));
     // The requester is barred from approving production only, and may always reject.
-    assert_eq!(b.check("intake", REQUESTER, true, &r, REQUESTER), Ok(()));
     assert_eq!(
-        b.check("production", REQUESTER, true, &r, REQUESTER),
+        b.check(Intake.as_str(), REQUESTER, true, &r, REQUESTER),
+        Ok(())
+    );
+    assert_eq!(
+        b.check(Production.as_str(), REQUESTER, true, &r, REQUESTER),
         Err(GateRefusal::OwnRequest { gate: Production })
     );
     assert_eq!(
-        b.check("production", REQUESTER, false, &r, REQUESTER),
+        b.check(Production.as_str(), REQUESTER, false, &r, REQUESTER),
         Ok(())
     );
 }
@@ -304,11 +307,11 @@ fn only_an_admin_with_a_reason_skips_a_pending_gate() {
         Err(GateRefusal::NotPending { gate: Intake })
     );
     let mut other = skip("U9", "x");
-    other.gate = "plan".into();
+    other.gate = Plan.as_str().into();
     assert_eq!(
         b.check_skip(&other, &r),
         Err(GateRefusal::NoSuchGate {
-            gate: "plan".into()
+            gate: Plan.as_str().into()
         })
     );
 }

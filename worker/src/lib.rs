@@ -3,12 +3,11 @@
 //! `main.rs` loads settings and calls [`run`]; tests and benchmarks run the same binary.
 
 pub mod activities;
-pub mod consensus;
-pub mod feature_state;
-pub mod incident_state;
-pub mod lifecycle;
-pub mod monitor_state;
+pub mod domain;
 pub mod workflows;
+
+// The domain's modules, at the paths the workflows and activities have always used.
+pub use domain::{consensus, feature_state, incident_state, lifecycle, monitor_state};
 
 use anyhow::Context as _;
 use chatops_common::{Settings, telemetry::SharedSubscriber};

@@ -1,11 +1,11 @@
 //! The repository every GitHub activity works on, and how GitHub's errors become activity
 //! failures.
 //!
-//! Requests are octocrab's typed builders where it has them (sent as they are, or serialized
-//! as the body or query of the call below). Answers are read into the few fields an activity
-//! uses, leniently: octocrab's models require fields an activity never reads, and a delivery
-//! should not fail over one of them missing (GitHub Enterprise versions and the local GitHub
-//! of the end-to-end tests both answer with less).
+//! Requests are octocrab's typed builders where it has them: sent as they are when octocrab's
+//! model of the answer asks for no more than GitHub always sends (a status, a merge), else
+//! serialized as the body or query of a call made here. Answers are read into the few fields
+//! an activity uses, leniently: octocrab's models require ids, node ids, URLs and users that no
+//! activity reads, and the local GitHub of the end-to-end tests answers without them.
 
 use octocrab::Octocrab;
 use octocrab::issues::IssueHandler;

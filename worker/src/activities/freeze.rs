@@ -13,9 +13,10 @@ use temporalio_client::{
     WorkflowQueryOptions, WorkflowSignalOptions,
 };
 use temporalio_common::data_converters::RawValue;
-use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+use crate::activities::failure::{permanent, retryable};
 
 /// Freeze activities, with a client of their own.
 pub struct FreezeActivities {
@@ -43,6 +44,11 @@ impl FreezeActivities {
     /// Signals `emergency_stop` to every running `FeatureDelivery` on this task queue (found
     /// through visibility); reports each.
     #[activity(name = "freeze.stop_deliveries")]
+    #[tracing::instrument(
+        name = "freeze.stop_deliveries",
+        skip_all,
+        fields(user = %req.user, task_queue = %self.task_queue)
+    )]
     pub async fn stop_deliveries(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -92,6 +98,7 @@ impl FreezeActivities {
 
     /// Whether the freeze is engaged; not engaged when it was never started.
     #[activity(name = "freeze.check")]
+    #[tracing::instrument(name = "freeze.check", skip_all, fields(task_queue = %self.task_queue))]
     pub async fn check(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -130,15 +137,4 @@ async fn query_json<R: DeserializeOwned>(
             other => QueryFailure::Other(other.to_string()),
         })?;
     payload::from_json(&raw).map_err(|e| QueryFailure::Other(e.to_string()))
-}
-
-fn retryable(text: String) -> ActivityError {
-    tracing::warn!(%text, "freeze activity failed; Temporal will retry");
-    ActivityError::application(ApplicationFailure::new(std::io::Error::other(text)))
-}
-
-fn permanent(text: String) -> ActivityError {
-    ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(
-        text,
-    )))
 }

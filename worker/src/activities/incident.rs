@@ -11,11 +11,12 @@ use chatops_contract::incident::{Alert, ConsensusPolicy, ConsensusReport, Diagno
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
-use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
+use crate::activities::failure::{by_status, permanent, retryable};
 use crate::activities::shell::{run, tail};
+use crate::activities::time_left;
 use crate::consensus;
 
 /// Longest context excerpt handed to agents, in characters.
@@ -106,6 +107,7 @@ impl IncidentActivities {
 impl IncidentActivities {
     /// Fetches one context source.
     #[activity(name = "incident.fetch_context")]
+    #[tracing::instrument(name = "incident.fetch_context", skip_all, fields(service = %req.service))]
     pub async fn fetch_context(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -132,21 +134,22 @@ impl IncidentActivities {
 
     /// Asks one diagnostic agent.
     #[activity(name = "incident.diagnose")]
+    #[tracing::instrument(
+        name = "incident.diagnose",
+        skip_all,
+        fields(incident = %req.incident, agent = %req.agent)
+    )]
     pub async fn diagnose(
         self: Arc<Self>,
         ctx: ActivityContext,
         req: AgentRequest,
     ) -> Result<Diagnosis, ActivityError> {
-        let timeout = ctx
-            .info()
-            .deadline
-            .and_then(|d| d.duration_since(std::time::SystemTime::now()).ok())
-            .unwrap_or(Duration::from_secs(120));
+        let timeout = time_left(&ctx, Duration::from_secs(120));
         let body = serde_json::to_value(&req).map_err(|e| permanent(e.to_string()))?;
         let raw = match &self.backend {
             AgentBackend::None => {
                 return Err(permanent(
-                    "no agent backend is configured (CHATOPS__INCIDENT__AGENT_URL or CHATOPS__INCIDENT__AGENT_COMMAND)".into(),
+                    "no agent backend is configured (CHATOPS__INCIDENT__AGENT_URL or CHATOPS__INCIDENT__AGENT_COMMAND)",
                 ));
             }
             AgentBackend::Http(url) => {
@@ -197,6 +200,7 @@ impl IncidentActivities {
     /// Decides the consensus; the input and the verdict are both recorded in history, so a
     /// verdict can be re-scored offline.
     #[activity(name = "incident.decide")]
+    #[tracing::instrument(name = "incident.decide", skip_all, fields(diagnoses = req.diagnoses.len()))]
     pub async fn decide(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -219,6 +223,11 @@ impl IncidentActivities {
     /// Runs the configured rollback command once; a failure is reported, not retried: whether
     /// to try again is a human's call.
     #[activity(name = "incident.rollback")]
+    #[tracing::instrument(
+        name = "incident.rollback",
+        skip_all,
+        fields(incident = %req.incident, service = %req.service, user = %req.user)
+    )]
     pub async fn rollback(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -294,27 +303,6 @@ pub fn parse_diagnosis(agent: &str, raw: &[u8]) -> Result<Diagnosis, String> {
         suggested_fix: a.suggested_fix,
         changes: a.changes,
     })
-}
-
-fn retryable(text: String) -> ActivityError {
-    tracing::warn!(%text, "incident activity failed; Temporal will retry");
-    ActivityError::application(ApplicationFailure::new(std::io::Error::other(text)))
-}
-
-fn permanent(text: String) -> ActivityError {
-    tracing::error!(%text, "incident activity failed for good");
-    ActivityError::application(ApplicationFailure::non_retryable(std::io::Error::other(
-        text,
-    )))
-}
-
-/// 408, 429 and 5xx are worth retrying; any other status will be answered the same way again.
-fn by_status(status: u16, text: String) -> ActivityError {
-    if status == 408 || status == 429 || status >= 500 {
-        retryable(text)
-    } else {
-        permanent(text)
-    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 use std::sync::Arc;
-use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+use crate::activities::failure::retryable;
 
 /// What a feature delivery needs from config.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,10 +259,9 @@ impl PolicyActivities {
                 .usergroups_users_list(&req)
                 .await
                 .map_err(|e| {
-                    let text =
-                        format!("cannot read approver group {who} (usergroups.users.list): {e}");
-                    tracing::warn!(%text, "Temporal will retry");
-                    ActivityError::application(ApplicationFailure::new(std::io::Error::other(text)))
+                    retryable(format!(
+                        "cannot read approver group {who} (usergroups.users.list): {e}"
+                    ))
                 })?;
             users.extend(members.users.into_iter().map(|u| u.0));
         }
@@ -275,6 +275,7 @@ impl PolicyActivities {
 impl PolicyActivities {
     /// The current feature policy.
     #[activity(name = "policy.feature")]
+    #[tracing::instrument(name = "policy.feature", skip_all)]
     pub async fn feature(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -292,6 +293,7 @@ impl PolicyActivities {
     /// The lifecycle policy for a feature delivered to `repository` (the request's, or the
     /// configured default when `None`).
     #[activity(name = "policy.lifecycle")]
+    #[tracing::instrument(name = "policy.lifecycle", skip_all, fields(repo = repository.as_deref()))]
     pub async fn lifecycle(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -318,6 +320,7 @@ impl PolicyActivities {
 
     /// The current incident policy.
     #[activity(name = "policy.incident")]
+    #[tracing::instrument(name = "policy.incident", skip_all)]
     pub async fn incident(
         self: Arc<Self>,
         _ctx: ActivityContext,

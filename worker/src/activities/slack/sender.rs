@@ -1,129 +1,20 @@
-//! Slack notifications: post a message (optionally in a thread) and edit one.
+//! Every Slack write of the worker, paced, classified and coalesced.
 
 use chatops_common::slack::Client;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use temporalio_common::error::ApplicationFailure;
-use temporalio_macros::activities;
-use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::activities::ActivityError;
 
-/// A message to post.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PostMessage {
-    /// Channel id.
-    pub channel: String,
-    /// Reply in this thread when set.
-    pub thread_ts: Option<String>,
-    /// Fallback text.
-    pub text: String,
-    /// Block Kit blocks.
-    pub blocks: Vec<SlackBlock>,
-}
-
-impl PostMessage {
-    /// `m` posted in `channel`, in the thread of `thread_ts` when given.
-    pub fn of(channel: &str, thread_ts: Option<&str>, m: chatops_blocks::Message) -> Self {
-        Self {
-            channel: channel.to_owned(),
-            thread_ts: thread_ts.map(str::to_owned),
-            text: m.text,
-            blocks: m.blocks,
-        }
-    }
-}
-
-/// An edit of a posted message.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UpdateMessage {
-    /// Channel id.
-    pub channel: String,
-    /// Timestamp of the message to edit.
-    pub ts: String,
-    /// New fallback text.
-    pub text: String,
-    /// New blocks.
-    pub blocks: Vec<SlackBlock>,
-}
-
-impl UpdateMessage {
-    /// Message `ts` of `channel` replaced by `m`.
-    pub fn of(channel: &str, ts: &str, m: chatops_blocks::Message) -> Self {
-        Self {
-            channel: channel.to_owned(),
-            ts: ts.to_owned(),
-            text: m.text,
-            blocks: m.blocks,
-        }
-    }
-}
-
-/// Slack Web API calls, made with the bot token, as Temporal activities over a [`Sender`].
-pub struct SlackActivities {
-    sender: Sender,
-}
+use super::pacer::Pacer;
+use super::{PostMessage, UpdateMessage};
 
 /// Longest a post waits for its slot inside one activity attempt (the attempt has 15 s).
 const MAX_PACING_WAIT: Duration = Duration::from_secs(8);
-
-/// Keeps writes to one channel near Slack's ~1 message per second: a token bucket per channel
-/// (refilling one per second, holding `burst`), so short bursts go at once and a long one is
-/// spread out instead of drawing 429s.
-#[derive(Debug)]
-pub struct Pacer {
-    burst: f64,
-    buckets: HashMap<String, (f64, Instant)>,
-}
-
-impl Pacer {
-    /// A pacer allowing `burst` posts at once per channel.
-    pub fn new(burst: u32) -> Self {
-        Self {
-            burst: f64::from(burst.max(1)),
-            buckets: HashMap::new(),
-        }
-    }
-
-    /// Gives back a token taken for a post that will not be made now.
-    pub fn refund(&mut self, channel: &str) {
-        if let Some((tokens, _)) = self.buckets.get_mut(channel) {
-            *tokens += 1.0;
-        }
-    }
-
-    /// Empties `channel`'s bucket so that the next token is free only `after` from `now`.
-    pub fn hold(&mut self, channel: &str, after: Duration, now: Instant) {
-        let burst = self.burst;
-        let (tokens, at) = self
-            .buckets
-            .entry(channel.to_owned())
-            .or_insert((burst, now));
-        let refilled = (*tokens + now.saturating_duration_since(*at).as_secs_f64()).min(burst);
-        *tokens = refilled.min(1.0 - after.as_secs_f64());
-        *at = now;
-    }
-
-    /// Takes a token for `channel` at `now`; returns how long to wait before posting.
-    pub fn take(&mut self, channel: &str, now: Instant) -> Duration {
-        let (tokens, at) = self
-            .buckets
-            .entry(channel.to_owned())
-            .or_insert((self.burst, now));
-        let refilled = (*tokens + now.saturating_duration_since(*at).as_secs_f64()).min(self.burst);
-        let left = refilled - 1.0;
-        *tokens = left;
-        *at = now;
-        if left >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-left)
-        }
-    }
-}
 
 /// Why a Slack write did not go through.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,12 +114,6 @@ pub struct Sender {
 impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender").finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for SlackActivities {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SlackActivities").finish_non_exhaustive()
     }
 }
 
@@ -373,46 +258,6 @@ impl Sender {
     }
 }
 
-impl SlackActivities {
-    /// Activities posting through `client` with `bot_token`, at most `burst` posts per channel
-    /// at once and then about one per second.
-    pub fn new(client: Arc<Client>, bot_token: &SecretString, burst: u32) -> Self {
-        Self {
-            sender: Sender::new(client, bot_token, burst),
-        }
-    }
-}
-
-#[activities]
-impl SlackActivities {
-    /// Posts a message; returns its `ts`.
-    #[activity(name = "slack.post_message")]
-    pub async fn post_message(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        msg: PostMessage,
-    ) -> Result<String, ActivityError> {
-        self.sender
-            .post(msg)
-            .await
-            .map_err(SendError::into_activity_error)
-    }
-
-    /// Replaces a message's text and blocks (coalesced with newer edits of the same message).
-    #[activity(name = "slack.update_message")]
-    pub async fn update_message(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        msg: UpdateMessage,
-    ) -> Result<(), ActivityError> {
-        self.sender
-            .update(msg)
-            .await
-            .map(|_| ())
-            .map_err(SendError::into_activity_error)
-    }
-}
-
 /// Edits have a budget of their own per channel: Slack's ~1 per second per channel is about
 /// posting, and a card edit should not wait behind the thread's notes.
 fn edits_bucket(channel: &str) -> String {
@@ -466,35 +311,5 @@ fn classify(method: &str, channel: &str, err: SlackClientError) -> SendError {
             tracing::warn!(method, channel, error = %err, "Slack call failed; Temporal will retry");
             SendError::Transient(text)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Pacer;
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn a_burst_goes_at_once_then_posts_are_spread_a_second_apart() {
-        let mut p = Pacer::new(3);
-        let t0 = Instant::now();
-        let waits: Vec<Duration> = (0..5).map(|_| p.take("C1", t0)).collect();
-        assert_eq!(&waits[..3], &[Duration::ZERO; 3]);
-        assert_eq!(waits[3], Duration::from_secs(1));
-        assert_eq!(waits[4], Duration::from_secs(2));
-        // Another channel has its own bucket.
-        assert_eq!(p.take("C2", t0), Duration::ZERO);
-        // A refunded slot is free again.
-        p.refund("C1");
-        assert_eq!(p.take("C1", t0), Duration::from_secs(2));
-        // A 429's Retry-After holds the channel that long.
-        let mut h = Pacer::new(5);
-        h.hold("C1", Duration::from_secs(3), t0);
-        assert_eq!(h.take("C1", t0), Duration::from_secs(3));
-        assert_eq!(h.take("C2", t0), Duration::ZERO);
-        // Time refills the bucket.
-        let mut q = Pacer::new(1);
-        assert_eq!(q.take("C1", t0), Duration::ZERO);
-        assert_eq!(q.take("C1", t0 + Duration::from_secs(1)), Duration::ZERO);
     }
 }

@@ -1,0 +1,114 @@
+//! Commands run in the checkout: the quality checks, and one-off steps (a migration's
+//! command, its validation, its rollback).
+
+use chatops_contract::lifecycle::{CheckResult, CheckSpec};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use temporalio_sdk::activities::ActivityContext;
+
+use super::{DeliveryActivities, StepReport};
+use crate::activities::shell::run;
+use crate::lifecycle;
+
+/// How often a running check tells Temporal it is alive.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+
+/// One quality check to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckRun {
+    /// The check.
+    pub check: CheckSpec,
+    /// Feature workflow id.
+    pub feature: String,
+    /// `owner/name`, when known.
+    pub repository: Option<String>,
+    /// The branch under test.
+    pub branch: String,
+    /// Its head commit.
+    pub sha: String,
+}
+
+/// A command to run once (a migration step, its validation or its rollback).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRun {
+    /// Shell command.
+    pub command: String,
+    /// Extra environment.
+    pub env: Vec<(String, String)>,
+    /// Seconds it may run.
+    pub timeout_secs: u64,
+}
+
+impl DeliveryActivities {
+    /// Runs the check in the checkout, heartbeating while it runs; a check that cannot run
+    /// fails (it is not retried).
+    pub(super) async fn check(&self, ctx: &ActivityContext, req: &CheckRun) -> CheckResult {
+        let env = [
+            ("CHATOPS_CHECK", req.check.name.as_str()),
+            ("CHATOPS_FEATURE", req.feature.as_str()),
+            (
+                "CHATOPS_REPOSITORY",
+                req.repository.as_deref().unwrap_or(""),
+            ),
+            ("CHATOPS_BRANCH", req.branch.as_str()),
+            ("CHATOPS_SHA", req.sha.as_str()),
+        ];
+        let timeout = Duration::from_secs(req.check.timeout_secs.max(1));
+        let beat = async {
+            loop {
+                tokio::time::sleep(HEARTBEAT_EVERY).await;
+                let _ = ctx.record_heartbeat(req.check.name.clone()).await;
+            }
+        };
+        let work = run(
+            &req.check.command,
+            &env,
+            None,
+            self.config.workdir.as_deref(),
+            timeout,
+        );
+        let out = tokio::select! {
+            out = work => out,
+            () = beat => unreachable!("the heartbeat loop never ends"),
+        };
+        let (passed, output, stdout) = match out {
+            Ok(o) => (
+                o.ok,
+                o.output,
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+            ),
+            Err(e) => (false, e, String::new()),
+        };
+        let (score, critical) = lifecycle::parse_check_output(&stdout);
+        CheckResult {
+            name: req.check.name.clone(),
+            passed,
+            required: req.check.required,
+            weight: req.check.weight,
+            score: score.unwrap_or(if passed { 100.0 } else { 0.0 }),
+            critical,
+            output,
+            fixed: false,
+        }
+    }
+
+    /// Runs one command in the checkout and reports how it went.
+    pub(super) async fn command(&self, req: &CommandRun) -> StepReport {
+        let env: Vec<(&str, &str)> = req
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let timeout = Duration::from_secs(req.timeout_secs.max(1));
+        StepReport::of(
+            run(
+                &req.command,
+                &env,
+                None,
+                self.config.workdir.as_deref(),
+                timeout,
+            )
+            .await,
+        )
+    }
+}

@@ -1,0 +1,197 @@
+//! Delivery activities, all from config: the agents ([`agents`]), quality checks and one-off
+//! commands in the checkout ([`checks`]), deploys, health probes and the down-migration
+//! ([`deploys`]).
+
+mod agents;
+mod checks;
+mod deploys;
+
+pub use agents::{AgentAsk, AgentKind, UnknownKind, check_answer};
+pub use checks::{CheckRun, CommandRun};
+pub use deploys::DeployRequest;
+
+use chatops_common::http::Http;
+use chatops_contract::feature::Environment;
+use chatops_contract::lifecycle::{CheckResult, HealthSample};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+use crate::activities::failure::permanent;
+use crate::activities::shell::CommandOutput;
+
+/// Where an agent runs (from `[agent]`).
+pub use chatops_common::settings::AgentEndpointSettings as AgentEndpoint;
+
+/// How one environment is deployed and watched.
+#[derive(Debug, Clone, Default)]
+pub struct DeployConfig {
+    /// Shell command; gets `CHATOPS_SHA`, `CHATOPS_ENVIRONMENT`, `CHATOPS_FEATURE`.
+    pub command: Option<String>,
+    /// Webhook POSTed `{environment, sha, feature}`.
+    pub webhook: Option<url::Url>,
+    /// Health endpoint; 2xx is healthy.
+    pub health_url: Option<url::Url>,
+    /// Metrics source answering `{"error_rate": f, "latency_ms": f}`.
+    pub metrics_url: Option<url::Url>,
+}
+
+/// Everything the delivery activities read from config.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryConfig {
+    /// The agent asked first.
+    pub agent: Option<AgentEndpoint>,
+    /// The agent asked when the first keeps failing.
+    pub alternative: Option<AgentEndpoint>,
+    /// Folder the quality checks run in (the checkout).
+    pub workdir: Option<std::path::PathBuf>,
+    /// Staging.
+    pub staging: DeployConfig,
+    /// Production.
+    pub production: DeployConfig,
+    /// Run before redeploying the previous commit, when set.
+    pub down_migration: Option<String>,
+}
+
+/// How a command or webhook went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// What it said.
+    pub output: String,
+}
+
+impl StepReport {
+    /// What a command run says, success or not.
+    fn of(run: Result<CommandOutput, String>) -> Self {
+        match run {
+            Ok(o) => Self {
+                ok: o.ok,
+                output: o.output,
+            },
+            Err(e) => Self {
+                ok: false,
+                output: e,
+            },
+        }
+    }
+}
+
+/// Delivery activities.
+#[derive(Debug)]
+pub struct DeliveryActivities {
+    http: Http,
+    config: DeliveryConfig,
+}
+
+impl DeliveryActivities {
+    /// Activities over `config`.
+    pub fn new(config: DeliveryConfig) -> Self {
+        Self {
+            http: Http::new(),
+            config,
+        }
+    }
+
+    /// The configuration of the environment a workflow named.
+    fn target(&self, environment: &str) -> Result<&DeployConfig, ActivityError> {
+        match environment.parse::<Environment>() {
+            Ok(Environment::Staging) => Ok(&self.config.staging),
+            Ok(Environment::Production) => Ok(&self.config.production),
+            Err(_) => Err(permanent(format!("unknown environment `{environment}`"))),
+        }
+    }
+}
+
+#[activities]
+impl DeliveryActivities {
+    /// Asks an agent; the answer is schema-checked for its kind.
+    #[activity(name = "delivery.ask_agent")]
+    #[tracing::instrument(
+        name = "delivery.ask_agent",
+        skip_all,
+        fields(feature = %ask.feature, kind = %ask.kind, alternative = ask.alternative)
+    )]
+    pub async fn ask_agent(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        ask: AgentAsk,
+    ) -> Result<Value, ActivityError> {
+        self.answer(&ctx, &ask).await
+    }
+
+    /// Runs one quality check in the checkout, heartbeating while it runs.
+    #[activity(name = "delivery.run_check")]
+    #[tracing::instrument(
+        name = "delivery.run_check",
+        skip_all,
+        fields(feature = %req.feature, check = %req.check.name, sha = %req.sha)
+    )]
+    pub async fn run_check(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        req: CheckRun,
+    ) -> Result<CheckResult, ActivityError> {
+        Ok(self.check(&ctx, &req).await)
+    }
+
+    /// Deploys `sha` to the environment through its command or webhook.
+    #[activity(name = "delivery.deploy")]
+    #[tracing::instrument(
+        name = "delivery.deploy",
+        skip_all,
+        fields(feature = %req.feature, environment = %req.environment, sha = %req.sha)
+    )]
+    pub async fn deploy(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        req: DeployRequest,
+    ) -> Result<StepReport, ActivityError> {
+        self.deploy_to(&req).await
+    }
+
+    /// One health probe: the health endpoint, and the metrics source when configured.
+    #[activity(name = "delivery.probe")]
+    #[tracing::instrument(name = "delivery.probe", skip_all, fields(%environment))]
+    pub async fn probe(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        environment: String,
+    ) -> Result<HealthSample, ActivityError> {
+        self.sample(&environment).await
+    }
+
+    /// Runs one command in the checkout; its failure is reported, not retried (a migration
+    /// step is not assumed safe to run twice).
+    #[activity(name = "delivery.run_command")]
+    #[tracing::instrument(
+        name = "delivery.run_command",
+        skip_all,
+        fields(workflow_id = ctx.info().workflow_id.as_deref())
+    )]
+    pub async fn run_command(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        req: CommandRun,
+    ) -> Result<StepReport, ActivityError> {
+        Ok(self.command(&req).await)
+    }
+
+    /// The rollback saga's first step: the configured down-migration.
+    #[activity(name = "delivery.down_migration")]
+    #[tracing::instrument(
+        name = "delivery.down_migration",
+        skip_all,
+        fields(feature = %req.feature, environment = %req.environment, sha = %req.sha)
+    )]
+    pub async fn down_migration(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        req: DeployRequest,
+    ) -> Result<StepReport, ActivityError> {
+        Ok(self.migrate_down(&req).await)
+    }
+}

@@ -1,0 +1,190 @@
+//! Branches and the files committed on them.
+
+use base64::Engine as _;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use temporalio_sdk::activities::ActivityError;
+
+use super::client::{Repo, classify, failed, status_of};
+use chatops_contract::incident::FileChange;
+
+/// A feature branch to make sure of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Branch name.
+    pub branch: String,
+}
+
+/// The branch, with where it started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchInfo {
+    /// The default branch it was cut from.
+    pub base_branch: String,
+    /// The default branch's head commit when asked (what a rollback redeploys).
+    pub base_sha: String,
+    /// The branch's head commit.
+    pub head_sha: String,
+}
+
+/// Files to commit on a branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSpec {
+    /// `owner/name`.
+    pub repository: String,
+    /// Branch.
+    pub branch: String,
+    /// Conventional commit message, carrying the requirement and task ids.
+    pub message: String,
+    /// The files.
+    pub files: Vec<FileChange>,
+}
+
+/// What is read of a repository.
+#[derive(Deserialize)]
+struct RepositoryAnswer {
+    default_branch: Option<String>,
+}
+
+/// What is read of a git reference.
+#[derive(Deserialize)]
+struct RefAnswer {
+    object: Option<ObjectAnswer>,
+}
+
+#[derive(Deserialize)]
+struct ObjectAnswer {
+    sha: Option<String>,
+}
+
+impl RefAnswer {
+    fn sha(self) -> String {
+        self.object.and_then(|o| o.sha).unwrap_or_default()
+    }
+}
+
+/// What is read of a file.
+#[derive(Deserialize)]
+struct ContentAnswer {
+    content: Option<String>,
+    sha: Option<String>,
+}
+
+/// Makes sure the branch exists (cut from the default branch's head when missing).
+pub(super) async fn prepare(
+    repo: &Repo<'_>,
+    spec: &BranchSpec,
+) -> Result<BranchInfo, ActivityError> {
+    let base = default_branch(repo).await?;
+    let base_sha = head_of(repo, &base, || format!("GET the {base} branch of {repo}")).await?;
+    let head_sha = match find(repo, &spec.branch).await? {
+        Some(sha) => sha,
+        None => {
+            create(repo, &spec.branch, &base_sha).await?;
+            base_sha.clone()
+        }
+    };
+    Ok(BranchInfo {
+        base_branch: base,
+        base_sha,
+        head_sha,
+    })
+}
+
+/// Commits the files (skipping those already there with that content); returns the branch's
+/// head commit.
+pub(super) async fn commit(repo: &Repo<'_>, spec: &CommitSpec) -> Result<String, ActivityError> {
+    commit_files(repo, &spec.branch, &spec.message, &spec.files).await?;
+    head_of(repo, &spec.branch, || format!("GET branch {}", spec.branch)).await
+}
+
+/// The repository's default branch (`main` when GitHub does not say).
+pub(super) async fn default_branch(repo: &Repo<'_>) -> Result<String, ActivityError> {
+    let info: RepositoryAnswer = repo
+        .gh()
+        .get(repo.path(), None::<&()>)
+        .await
+        .map_err(failed(format!("GET {repo}")))?;
+    Ok(info.default_branch.unwrap_or_else(|| "main".to_owned()))
+}
+
+/// The head commit of `branch`, which must exist; `doing` names the call in errors.
+pub(super) async fn head_of(
+    repo: &Repo<'_>,
+    branch: &str,
+    doing: impl FnOnce() -> String,
+) -> Result<String, ActivityError> {
+    let head: RefAnswer = repo
+        .gh()
+        .get(repo.route(&format!("git/ref/heads/{branch}")), None::<&()>)
+        .await
+        .map_err(|e| classify(&doing(), e))?;
+    Ok(head.sha())
+}
+
+/// The head commit of `branch`; `None` when there is no such branch.
+pub(super) async fn find(repo: &Repo<'_>, branch: &str) -> Result<Option<String>, ActivityError> {
+    let route = repo.route(&format!("git/ref/heads/{branch}"));
+    let found: Option<RefAnswer> = repo
+        .get_optional(&route, None::<&()>, || format!("GET {route}"))
+        .await?;
+    Ok(found.map(RefAnswer::sha))
+}
+
+/// Creates `branch` at `sha`; a branch created meanwhile (by an earlier attempt) is fine.
+///
+/// A raw call: octocrab's `create_ref` reads the answer into a model that needs fields this
+/// never uses.
+pub(super) async fn create(repo: &Repo<'_>, branch: &str, sha: &str) -> Result<(), ActivityError> {
+    let body = json!({"ref": format!("refs/heads/{branch}"), "sha": sha});
+    match repo
+        .gh()
+        .post::<_, IgnoredAny>(repo.route("git/refs"), Some(&body))
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if status_of(&e) == Some(422) => Ok(()),
+        Err(e) => Err(classify(&format!("create branch {branch}"), e)),
+    }
+}
+
+/// Commits each file on `branch`, unless the branch already has exactly that content.
+pub(super) async fn commit_files(
+    repo: &Repo<'_>,
+    branch: &str,
+    message: &str,
+    files: &[FileChange],
+) -> Result<(), ActivityError> {
+    let contents = repo.repos();
+    for file in files {
+        let route = repo.route(&format!("contents/{}", file.path));
+        let at = contents.get_content().r#ref(branch);
+        let current: Option<ContentAnswer> = repo
+            .get_optional(&route, Some(&at), || format!("GET {route}?ref={branch}"))
+            .await?;
+        let existing = current
+            .as_ref()
+            .and_then(|c| c.content.as_deref())
+            .map(|b64| {
+                let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(clean)
+                    .unwrap_or_default()
+            });
+        if existing.as_deref() == Some(file.content.as_bytes()) {
+            continue;
+        }
+        let body = match current.and_then(|c| c.sha) {
+            Some(sha) => contents.update_file(&file.path, message, &file.content, sha),
+            None => contents.create_file(&file.path, message, &file.content),
+        }
+        .branch(branch);
+        repo.gh()
+            .put::<IgnoredAny, _, _>(&route, Some(&body))
+            .await
+            .map_err(failed(format!("commit {}", file.path)))?;
+    }
+    Ok(())
+}

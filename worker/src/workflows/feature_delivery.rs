@@ -9,17 +9,17 @@ use chatops_contract::feature::{
 };
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::lifecycle::{
-    ApprovalGates, Blocker, ChildInfo, Control, Evidence, Feedback, PLAN_GATE, PRODUCTION_GATE,
-    SkipGate, TriggerRollback, UpdatePriority,
+    ApprovalGates, ChildInfo, Control, Evidence, Feedback, PLAN_GATE, PRODUCTION_GATE,
+    TriggerRollback,
 };
-use chatops_contract::{queries, signals, updates, workflows};
+use chatops_contract::{Signal, queries, signals, updates, workflows};
 use futures::FutureExt as _;
 use std::time::{Duration, SystemTime};
-use temporalio_common::{SignalDefinition, UntypedWorkflow, WorkflowDefinition};
+use temporalio_common::WorkflowDefinition;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, ApplicationFailure, ChildWorkflowOptions, SignalWorkflowOptions,
-    SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+    ApplicationFailure, ChildWorkflowOptions, SignalWorkflowOptions, SyncWorkflowContext,
+    WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 use crate::activities::freeze::FreezeActivities;
@@ -27,11 +27,14 @@ use crate::activities::github::{CloseIssueSpec, CommentSpec, GitHubActivities};
 use crate::activities::policy::{FeaturePolicy, LifecyclePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
 use crate::feature_state::{DecisionOutcome, FeatureState, GateRule, GateRules};
+use crate::workflows::clock::{self, Started, rfc3339};
+use crate::workflows::notes::{failure_text, mention_first, ui_link};
+use crate::workflows::options;
 use crate::workflows::phases::{
     Development, PhaseInput, PhaseResult, ProductionDeployment, ProductionReadiness,
     RequirementIntake, StagingDeployment, TaskPlanning, Testing,
 };
-use crate::workflows::{mention, rfc3339, ui_link};
+use crate::workflows::signals::{by_name, decode};
 
 /// The feature-delivery orchestrator.
 #[workflow]
@@ -69,7 +72,7 @@ impl FeatureDelivery {
     #[run(name = workflows::FEATURE_DELIVERY)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<FeatureOutcome> {
         let policy: FeaturePolicy = ctx
-            .execute_activity(PolicyActivities::feature, (), activity_options())
+            .execute_activity(PolicyActivities::feature, (), options::slack())
             .await?;
         let id = ctx.workflow_id().to_owned();
         let link = ui_link(&policy.ui_url, &policy.namespace, &id);
@@ -77,7 +80,7 @@ impl FeatureDelivery {
         let life = if ctx.patched("lifecycle") {
             let repo = ctx.state(|s| s.state.input.repository.clone());
             Some(
-                ctx.execute_activity(PolicyActivities::lifecycle, repo, activity_options())
+                ctx.execute_activity(PolicyActivities::lifecycle, repo, options::slack())
                     .await?,
             )
         } else {
@@ -113,7 +116,7 @@ impl FeatureDelivery {
 
         // Intake gate first, so the card shows it from its first version.
         let timeout = Duration::from_millis(policy.intake_timeout_ms);
-        let now = now_of(ctx);
+        let now = clock::time(ctx);
         ctx.state_mut(|s| {
             s.state
                 .open_gate(INTAKE_GATE, &rfc3339(now), &rfc3339(now + timeout))
@@ -221,7 +224,7 @@ impl FeatureDelivery {
                 None,
             )
         } else {
-            let at = rfc3339(now_of(ctx));
+            let at = rfc3339(clock::time(ctx));
             ctx.state_mut(|s| s.state.enter(Phase::Rejected, &at, false));
             let why = match gate.state {
                 GateState::TimedOut => format!(
@@ -267,7 +270,7 @@ impl FeatureDelivery {
             {
                 return Ok(outcome);
             }
-            let at = rfc3339(now_of(ctx));
+            let at = rfc3339(clock::time(ctx));
             ctx.state_mut(|s| s.state.enter(phase, &at, true));
             Self::report(ctx, &id, &link, blocks::phase_entered(phase, true)).await;
             if !phase_time.is_zero() {
@@ -282,7 +285,7 @@ impl FeatureDelivery {
         {
             return Ok(outcome);
         }
-        let at = rfc3339(now_of(ctx));
+        let at = rfc3339(clock::time(ctx));
         ctx.state_mut(|s| s.state.enter(Phase::Complete, &at, false));
         let summary = "Delivered. The phases after intake were placeholders.".to_owned();
         Self::report(ctx, &id, &link, blocks::thread_note(":tada:", &summary)).await;
@@ -294,23 +297,17 @@ impl FeatureDelivery {
 
     #[signal(name = signals::name::APPROVE)]
     pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<Approve>(payload) {
-            Ok(a) => log_ignored(self.state.approve(&a, &at)),
-            Err(e) => self
-                .state
-                .event(&at, format!("ignored malformed approve signal: {e}"), None),
+        let at = clock::at(self, ctx);
+        if let Some(a) = self.decode(signals::APPROVE, payload, &at) {
+            log_ignored(self.state.approve(&a, &at));
         }
     }
 
     #[signal(name = signals::name::REJECT)]
     pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<Reject>(payload) {
-            Ok(r) => log_ignored(self.state.reject(&r, &at)),
-            Err(e) => self
-                .state
-                .event(&at, format!("ignored malformed reject signal: {e}"), None),
+        let at = clock::at(self, ctx);
+        if let Some(r) = self.decode(signals::REJECT, payload, &at) {
+            log_ignored(self.state.reject(&r, &at));
         }
     }
 
@@ -326,7 +323,7 @@ impl FeatureDelivery {
     /// The `approve` update: validated, then applied like the signal.
     #[update(name = updates::name::APPROVE)]
     pub fn approve_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, a: Approve) -> String {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        let at = clock::at(self, ctx);
         match self.state.approve(&a, &at) {
             DecisionOutcome::Applied => gate_word(&self.state, &a.gate),
             DecisionOutcome::Ignored(why) => why,
@@ -347,7 +344,7 @@ impl FeatureDelivery {
     /// The `reject` update: validated, then applied like the signal.
     #[update(name = updates::name::REJECT)]
     pub fn reject_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, r: Reject) -> String {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
+        let at = clock::at(self, ctx);
         match self.state.reject(&r, &at) {
             DecisionOutcome::Applied => gate_word(&self.state, &r.gate),
             DecisionOutcome::Ignored(why) => why,
@@ -360,26 +357,23 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<FreezeRequest>(payload) {
-            Ok(req) if self.stop.is_none() => {
-                self.state.event(
-                    &at,
-                    format!("emergency stop: {}", req.reason),
-                    Some(&req.user),
-                );
-                self.stop = Some(req);
-            }
-            Ok(req) => self.state.event(
+        let at = clock::at(self, ctx);
+        let Some(req) = self.decode(signals::EMERGENCY_STOP, payload, &at) else {
+            return;
+        };
+        if self.stop.is_none() {
+            self.state.event(
+                &at,
+                format!("emergency stop: {}", req.reason),
+                Some(&req.user),
+            );
+            self.stop = Some(req);
+        } else {
+            self.state.event(
                 &at,
                 "emergency stop repeated; already stopping".to_owned(),
                 Some(&req.user),
-            ),
-            Err(e) => self.state.event(
-                &at,
-                format!("ignored malformed emergency_stop signal: {e}"),
-                None,
-            ),
+            );
         }
     }
 
@@ -390,49 +384,43 @@ impl FeatureDelivery {
 
     #[signal(name = signals::name::PAUSE)]
     pub fn pause(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        self.control(ctx, payload, true);
+        self.control(ctx, signals::PAUSE, payload, true);
     }
 
     #[signal(name = signals::name::RESUME)]
     pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        self.control(ctx, payload, false);
+        self.control(ctx, signals::RESUME, payload, false);
     }
 
     #[signal(name = signals::name::CANCEL)]
     pub fn cancel(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<Control>(payload) {
-            Ok(c) if self.stop.is_none() && !self.state.phase.is_terminal() => {
-                let reason = c.reason.unwrap_or_else(|| "no reason given".to_owned());
-                self.state
-                    .event(&at, format!("cancelled: {reason}"), Some(&c.user));
-                self.stop = Some(FreezeRequest {
-                    user: c.user,
-                    reason,
-                });
-                self.cancelled = true;
-            }
-            Ok(c) => self.state.event(
+        let at = clock::at(self, ctx);
+        let Some(c) = self.decode(signals::CANCEL, payload, &at) else {
+            return;
+        };
+        if self.stop.is_none() && !self.state.phase.is_terminal() {
+            let reason = c.reason.unwrap_or_else(|| "no reason given".to_owned());
+            self.state
+                .event(&at, format!("cancelled: {reason}"), Some(&c.user));
+            self.stop = Some(FreezeRequest {
+                user: c.user,
+                reason,
+            });
+            self.cancelled = true;
+        } else {
+            self.state.event(
                 &at,
                 "ignored: cancel (already stopping or finished)".to_owned(),
                 Some(&c.user),
-            ),
-            Err(e) => self
-                .state
-                .event(&at, format!("ignored malformed cancel signal: {e}"), None),
+            );
         }
     }
 
     #[signal(name = signals::name::SKIP_GATE)]
     pub fn skip_gate(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<SkipGate>(payload) {
-            Ok(k) => log_ignored(self.state.skip(&k, &at)),
-            Err(e) => self.state.event(
-                &at,
-                format!("ignored malformed skip_gate signal: {e}"),
-                None,
-            ),
+        let at = clock::at(self, ctx);
+        if let Some(k) = self.decode(signals::SKIP_GATE, payload, &at) {
+            log_ignored(self.state.skip(&k, &at));
         }
     }
 
@@ -442,30 +430,23 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<UpdatePriority>(payload) {
-            Ok(u) => self.state.set_priority(&u, &at),
-            Err(e) => self.state.event(
-                &at,
-                format!("ignored malformed update_priority signal: {e}"),
-                None,
-            ),
+        let at = clock::at(self, ctx);
+        if let Some(u) = self.decode(signals::UPDATE_PRIORITY, payload, &at) {
+            self.state.set_priority(&u, &at);
         }
     }
 
     #[signal(name = signals::name::ADD_BLOCKER)]
     pub fn add_blocker(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<Blocker>(payload) {
-            Ok(b) if !b.id.trim().is_empty() => self.state.add_blocker(&b, &at),
-            Ok(_) => self
-                .state
-                .event(&at, "ignored add_blocker without an id".to_owned(), None),
-            Err(e) => self.state.event(
-                &at,
-                format!("ignored malformed add_blocker signal: {e}"),
-                None,
-            ),
+        let at = clock::at(self, ctx);
+        let Some(b) = self.decode(signals::ADD_BLOCKER, payload, &at) else {
+            return;
+        };
+        if b.id.trim().is_empty() {
+            self.state
+                .event(&at, "ignored add_blocker without an id".to_owned(), None);
+        } else {
+            self.state.add_blocker(&b, &at);
         }
     }
 
@@ -475,16 +456,9 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<Blocker>(payload) {
-            Ok(b) => {
-                self.state.remove_blocker(&b, &at);
-            }
-            Err(e) => self.state.event(
-                &at,
-                format!("ignored malformed remove_blocker signal: {e}"),
-                None,
-            ),
+        let at = clock::at(self, ctx);
+        if let Some(b) = self.decode(signals::REMOVE_BLOCKER, payload, &at) {
+            self.state.remove_blocker(&b, &at);
         }
     }
 
@@ -494,7 +468,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(ctx, payload, INTAKE_GATE);
+        self.feedback(ctx, signals::REQUEST_CLARIFICATION, payload, INTAKE_GATE);
     }
 
     #[signal(name = signals::name::REQUEST_REVISIONS)]
@@ -503,7 +477,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(ctx, payload, PLAN_GATE);
+        self.feedback(ctx, signals::REQUEST_REVISIONS, payload, PLAN_GATE);
     }
 
     #[signal(name = signals::name::REQUEST_MORE_EVIDENCE)]
@@ -512,7 +486,12 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(ctx, payload, PRODUCTION_GATE);
+        self.feedback(
+            ctx,
+            signals::REQUEST_MORE_EVIDENCE,
+            payload,
+            PRODUCTION_GATE,
+        );
     }
 
     #[query(name = queries::name::EVIDENCE)]
@@ -555,69 +534,62 @@ enum GateWait {
     Feedback(String),
 }
 
-/// A signal named at run time, for forwarding `pause`/`resume` and `trigger_rollback` to
-/// whichever phase child is running.
-struct Named(&'static str);
-
-impl SignalDefinition for Named {
-    type Workflow = UntypedWorkflow;
-    type Input = serde_json::Value;
-    fn name(&self) -> &str {
-        self.0
-    }
-}
-
 impl FeatureDelivery {
+    /// Reads a signal's payload; a malformed one is recorded on the timeline as ignored.
+    fn decode<P: serde::de::DeserializeOwned>(
+        &mut self,
+        signal: Signal<P>,
+        payload: serde_json::Value,
+        at: &str,
+    ) -> Option<P> {
+        let state = &mut self.state;
+        decode(signal, payload, |e| {
+            state.event(at, format!("ignored {e}"), None)
+        })
+    }
+
     fn control(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
+        signal: Signal<Control>,
         payload: serde_json::Value,
         paused: bool,
     ) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<Control>(payload) {
-            Ok(c) => {
-                self.state
-                    .set_paused(paused, &c.user, c.reason.as_deref(), &at);
-            }
-            Err(e) => self.state.event(
-                &at,
-                format!("ignored malformed pause/resume signal: {e}"),
-                None,
-            ),
+        let at = clock::at(self, ctx);
+        if let Some(c) = self.decode(signal, payload, &at) {
+            self.state
+                .set_paused(paused, &c.user, c.reason.as_deref(), &at);
         }
     }
 
     fn feedback(
         &mut self,
         ctx: &mut SyncWorkflowContext<Self>,
+        signal: Signal<Feedback>,
         payload: serde_json::Value,
         gate: &str,
     ) {
-        let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-        match serde_json::from_value::<Feedback>(payload) {
-            Ok(f)
-                if self
-                    .state
-                    .gate(gate)
-                    .is_some_and(|g| g.state == GateState::Pending) =>
-            {
-                self.state.event(
-                    &at,
-                    format!("{gate} gate: asked for more: {}", f.note),
-                    Some(&f.user),
-                );
-                self.state.feedback.push((gate.to_owned(), f.note));
-            }
-            Ok(f) => self.state.event(
+        let at = clock::at(self, ctx);
+        let Some(f) = self.decode(signal, payload, &at) else {
+            return;
+        };
+        if self
+            .state
+            .gate(gate)
+            .is_some_and(|g| g.state == GateState::Pending)
+        {
+            self.state.event(
+                &at,
+                format!("{gate} gate: asked for more: {}", f.note),
+                Some(&f.user),
+            );
+            self.state.feedback.push((gate.to_owned(), f.note));
+        } else {
+            self.state.event(
                 &at,
                 format!("ignored: feedback for the {gate} gate, which is not pending"),
                 Some(&f.user),
-            ),
-            Err(e) => {
-                self.state
-                    .event(&at, format!("ignored malformed feedback signal: {e}"), None)
-            }
+            );
         }
     }
 }
@@ -653,7 +625,7 @@ impl FeatureDelivery {
             Escalate,
         }
         loop {
-            let now = now_of(ctx);
+            let now = clock::time(ctx);
             // The server refuses zero-length timers: an overdue deadline fires after 1 ms.
             let remaining = deadline
                 .duration_since(now)
@@ -681,7 +653,7 @@ impl FeatureDelivery {
                 _ = ctx.wait_condition(|s: &Self| s.state.feedback.iter().any(|(g, _)| g == gate)) => Woke::Feedback,
                 _ = escalation => Woke::Escalate,
                 _ = ctx.timer(remaining) => {
-                    let at = rfc3339(now_of(ctx));
+                    let at = rfc3339(clock::time(ctx));
                     if auto_approve {
                         let note = format!(
                             "nobody decided within {}; approved automatically",
@@ -743,13 +715,13 @@ impl FeatureDelivery {
                     }
                 }
                 Woke::Escalate => {
-                    let at = rfc3339(now_of(ctx));
+                    let at = rfc3339(clock::time(ctx));
                     if ctx.state_mut(|s| s.state.escalate(gate, &at)) {
                         let who = ctx.state(|s| s.life.as_ref().and_then(|l| l.escalation.clone()));
                         let then = if auto_approve { "approved" } else { "rejected" };
                         let text = format!(
                             "{}The {gate} gate has had no decision for {}. Without one it is {then} automatically at {}.",
-                            mention(who.as_deref()),
+                            mention_first(who.as_deref()),
                             chatops_contract::human_duration(
                                 escalate.map(|(_, after)| after).unwrap_or_default()
                             ),
@@ -862,19 +834,19 @@ impl FeatureDelivery {
                 Woke::Pause => {
                     paused_sent = !paused_sent;
                     if forwards {
-                        let name = if paused_sent {
+                        let control = if paused_sent {
                             signals::PAUSE
                         } else {
                             signals::RESUME
                         };
-                        let payload = serde_json::json!({"user": "parent"});
+                        let parent = Control {
+                            user: "parent".to_owned(),
+                            reason: None,
+                        };
+                        let (signal, payload) = by_name(control, &parent);
                         if let Err(e) = ctx
                             .external_workflow(child_id.clone(), None)
-                            .signal(
-                                Named(name.name()),
-                                payload,
-                                SignalWorkflowOptions::default(),
-                            )
+                            .signal(signal, payload, SignalWorkflowOptions::default())
                             .await
                         {
                             tracing::warn!(%child_id, error = %e, "could not forward pause/resume");
@@ -891,18 +863,14 @@ impl FeatureDelivery {
                         user: "unknown".into(),
                         reason: String::new(),
                     });
-                    let payload = serde_json::to_value(TriggerRollback {
+                    let rollback = TriggerRollback {
                         user: stop.user,
                         reason: format!("emergency stop: {}", stop.reason),
-                    })
-                    .unwrap_or_default();
+                    };
+                    let (signal, payload) = by_name(signals::TRIGGER_ROLLBACK, &rollback);
                     if let Err(e) = ctx
                         .external_workflow(child_id.clone(), None)
-                        .signal(
-                            Named(signals::TRIGGER_ROLLBACK.name()),
-                            payload,
-                            SignalWorkflowOptions::default(),
-                        )
+                        .signal(signal, payload, SignalWorkflowOptions::default())
                         .await
                     {
                         tracing::warn!(%child_id, error = %e, "could not ask for the rollback");
@@ -928,7 +896,7 @@ impl FeatureDelivery {
             if let Some(outcome) = Self::hold(ctx, id, link, phase).await {
                 return Ok(outcome);
             }
-            let at = rfc3339(now_of(ctx));
+            let at = rfc3339(clock::time(ctx));
             ctx.state_mut(|s| s.state.enter(phase, &at, false));
             Self::report(ctx, id, link, blocks::phase_entered(phase, false)).await;
             let run = match phase {
@@ -990,7 +958,7 @@ impl FeatureDelivery {
         {
             return Ok(outcome);
         }
-        let at = rfc3339(now_of(ctx));
+        let at = rfc3339(clock::time(ctx));
         ctx.state_mut(|s| s.state.enter(Phase::Complete, &at, false));
         let summary = ctx.state(|s| {
             let e = &s.state.evidence;
@@ -1056,7 +1024,7 @@ impl FeatureDelivery {
             body: notes,
         };
         if let Err(e) = ctx
-            .execute_activity(GitHubActivities::comment, comment, github_options())
+            .execute_activity(GitHubActivities::comment, comment, options::github())
             .await
         {
             Self::record_failure(ctx, format!("could not post the release notes: {e}"));
@@ -1066,7 +1034,7 @@ impl FeatureDelivery {
             .execute_activity(
                 GitHubActivities::close_issue,
                 CloseIssueSpec { repository, number },
-                github_options(),
+                options::github(),
             )
             .await
         {
@@ -1087,7 +1055,7 @@ impl FeatureDelivery {
         escalate_ms: u64,
         auto_approve: bool,
     ) -> Option<FeatureOutcome> {
-        let opened = now_of(ctx);
+        let opened = clock::time(ctx);
         ctx.state_mut(|s| {
             s.state
                 .open_gate(name, &rfc3339(opened), &rfc3339(opened + timeout))
@@ -1137,7 +1105,7 @@ impl FeatureDelivery {
             }
             // Votes were cast on what was shown before: they no longer count, and the request
             // is asked again with what the phase produced now.
-            let at = rfc3339(now_of(ctx));
+            let at = rfc3339(clock::time(ctx));
             ctx.state_mut(|s| {
                 s.state.reset_votes(name, &at);
                 s.announced.remove(name);
@@ -1211,7 +1179,7 @@ impl FeatureDelivery {
                         }
                     )
                 };
-                let at = rfc3339(now_of(ctx));
+                let at = rfc3339(clock::time(ctx));
                 ctx.state_mut(|s| s.state.enter(Phase::Rejected, &at, false));
                 Self::report(ctx, id, link, blocks::thread_note(":no_entry:", &why)).await;
                 Some(FeatureOutcome {
@@ -1276,13 +1244,13 @@ impl FeatureDelivery {
         phase: Phase,
         why: String,
     ) -> FeatureOutcome {
-        let at = rfc3339(now_of(ctx));
+        let at = rfc3339(clock::time(ctx));
         ctx.state_mut(|s| s.state.enter(Phase::Failed, &at, false));
         let who = ctx.state(|s| s.life.as_ref().and_then(|l| l.escalation.clone()));
         let summary = format!("{} failed: {why}", phase.label());
         let text = format!(
             "{}{}",
-            mention(who.as_deref()),
+            mention_first(who.as_deref()),
             chatops_blocks::escape(&summary)
         );
         Self::report(ctx, id, link, blocks::thread_note(":no_entry:", &text)).await;
@@ -1314,7 +1282,7 @@ impl FeatureDelivery {
         let mut held = false;
         loop {
             let freeze = match ctx
-                .execute_activity(FreezeActivities::check, (), activity_options())
+                .execute_activity(FreezeActivities::check, (), options::slack())
                 .await
             {
                 Ok(f) => f,
@@ -1335,7 +1303,7 @@ impl FeatureDelivery {
             }
             if !held {
                 held = true;
-                let at = rfc3339(now_of(ctx));
+                let at = rfc3339(clock::time(ctx));
                 ctx.state_mut(|s| {
                     s.state.event(
                         &at,
@@ -1373,7 +1341,7 @@ impl FeatureDelivery {
     ) -> Option<FeatureOutcome> {
         let stop = ctx.state(|s| s.stop.clone())?;
         let was = ctx.state(|s| s.state.status().phase);
-        let at = rfc3339(now_of(ctx));
+        let at = rfc3339(clock::time(ctx));
         ctx.state_mut(|s| s.state.enter(Phase::Cancelled, &at, false));
         let production =
             ctx.state(|s| s.life.as_ref().map(|_| s.state.evidence.production.clone()));
@@ -1434,12 +1402,12 @@ impl FeatureDelivery {
     async fn notify(ctx: &WorkflowContext<Self>, msg: PostMessage) -> Option<String> {
         let channel = msg.channel.clone();
         match ctx
-            .execute_activity(SlackActivities::post_message, msg, activity_options())
+            .execute_activity(SlackActivities::post_message, msg, options::slack())
             .await
         {
             Ok(ts) => Some(ts),
             Err(e) => {
-                let why = crate::workflows::failure_text(&e);
+                let why = failure_text(&e);
                 Self::record_failure(ctx, format!("could not post to Slack: {why}"));
                 let code = ["channel_not_found", "not_in_channel", "is_archived"]
                     .into_iter()
@@ -1458,15 +1426,12 @@ impl FeatureDelivery {
                     let dm =
                         PostMessage::of(&requester, None, blocks::thread_note(":warning:", &text));
                     if let Err(e) = ctx
-                        .execute_activity(SlackActivities::post_message, dm, activity_options())
+                        .execute_activity(SlackActivities::post_message, dm, options::slack())
                         .await
                     {
                         Self::record_failure(
                             ctx,
-                            format!(
-                                "could not tell the requester either: {}",
-                                crate::workflows::failure_text(&e)
-                            ),
+                            format!("could not tell the requester either: {}", failure_text(&e)),
                         );
                     }
                 }
@@ -1478,7 +1443,7 @@ impl FeatureDelivery {
     /// Edits a message; failures are recorded like [`Self::notify`]'s.
     async fn edit(ctx: &WorkflowContext<Self>, msg: UpdateMessage) {
         if let Err(e) = ctx
-            .execute_activity(SlackActivities::update_message, msg, activity_options())
+            .execute_activity(SlackActivities::update_message, msg, options::slack())
             .await
         {
             Self::record_failure(ctx, format!("could not update a Slack message: {e}"));
@@ -1486,7 +1451,7 @@ impl FeatureDelivery {
     }
 
     fn record_failure(ctx: &WorkflowContext<Self>, what: String) {
-        let at = rfc3339(now_of(ctx));
+        let at = rfc3339(clock::time(ctx));
         ctx.state_mut(|s| s.state.event(&at, what, None));
     }
 }
@@ -1549,25 +1514,8 @@ fn card_message(id: &str, status: &FeatureStatus, link: &str) -> Message {
     })
 }
 
-/// GitHub calls: transient failures retried with backoff, at most 30 s apart.
-fn github_options() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
-        .retry_policy(
-            temporalio_common::RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(500))
-                .maximum_interval(Duration::from_secs(30))
-                .maximum_attempts(8)
-                .build(),
-        )
-        .build()
-}
-
-/// Slack answers in well under a second; a call still open after 15 s is treated as lost and
-/// retried (by a live worker, if this one died).
-fn activity_options() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
-}
-
-fn now_of(ctx: &WorkflowContext<FeatureDelivery>) -> SystemTime {
-    ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now))
+impl Started for FeatureDelivery {
+    fn started(&self) -> SystemTime {
+        self.now
+    }
 }

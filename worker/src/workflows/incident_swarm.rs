@@ -18,11 +18,10 @@ use chatops_contract::incident::{
 };
 use chatops_contract::{Signal, queries, signals, workflows};
 use std::time::{Duration, SystemTime};
-use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, SignalWorkflowOptions, SyncWorkflowContext, WorkflowContext,
-    WorkflowContextView, WorkflowResult,
+    SignalWorkflowOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
+    WorkflowResult,
 };
 
 use crate::activities::github::{FileChange, GitHubActivities, PullRequestSpec};
@@ -32,8 +31,10 @@ use crate::activities::incident::{
 use crate::activities::policy::{IncidentPolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities, UpdateMessage};
 use crate::incident_state::{Incident, Outcome, Pending};
-use crate::workflows::continuous_monitoring::ContinuousMonitoring;
-use crate::workflows::{rfc3339, ui_link};
+use crate::workflows::clock::{self, Started, now, rfc3339};
+use crate::workflows::notes::{mention, ui_link};
+use crate::workflows::options;
+use crate::workflows::signals::{by_name, decode};
 
 /// One incident.
 #[workflow]
@@ -62,7 +63,7 @@ impl IncidentSwarm {
     #[run(name = workflows::INCIDENT_SWARM)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<IncidentOutcome> {
         let policy: IncidentPolicy = ctx
-            .execute_activity(PolicyActivities::incident, (), short())
+            .execute_activity(PolicyActivities::incident, (), options::slack())
             .await?;
         let link = ui_link(&policy.ui_url, &policy.namespace, ctx.workflow_id());
 
@@ -168,12 +169,14 @@ impl IncidentSwarm {
     }
 }
 
-impl IncidentSwarm {
-    fn at(&self, ctx: &SyncWorkflowContext<Self>) -> String {
-        rfc3339(ctx.workflow_time().unwrap_or(self.now))
+impl Started for IncidentSwarm {
+    fn started(&self) -> SystemTime {
+        self.now
     }
+}
 
-    /// Decodes a signal payload tolerantly: a malformed one is recorded, never fatal.
+impl IncidentSwarm {
+    /// Applies a signal to the incident; a malformed payload is recorded on the timeline.
     fn apply<T: serde::de::DeserializeOwned>(
         &mut self,
         ctx: &SyncWorkflowContext<Self>,
@@ -181,14 +184,15 @@ impl IncidentSwarm {
         payload: serde_json::Value,
         f: impl FnOnce(&mut Incident, T, &str) -> Outcome,
     ) {
-        let at = &self.at(ctx);
-        match signal.decode(payload) {
-            Ok(p) => {
-                if let Outcome::Ignored(why) = f(&mut self.incident, p, at) {
-                    tracing::debug!(%why, %signal, "incident signal ignored");
-                }
-            }
-            Err(e) => self.incident.event(at, format!("ignored {e}"), None),
+        let at = &clock::at(self, ctx);
+        let incident = &mut self.incident;
+        let Some(p) = decode(signal, payload, |e| {
+            incident.event(at, format!("ignored {e}"), None)
+        }) else {
+            return;
+        };
+        if let Outcome::Ignored(why) = f(incident, p, at) {
+            tracing::debug!(%why, %signal, "incident signal ignored");
         }
     }
 
@@ -225,7 +229,7 @@ impl IncidentSwarm {
                     url: url.clone(),
                     service: alert.service.clone(),
                 },
-                retrying(Duration::from_secs(15), 2),
+                options::attempts(Duration::from_secs(15), 2),
             )
         });
         let mut context: Vec<ContextItem> = Vec::new();
@@ -248,7 +252,7 @@ impl IncidentSwarm {
                     alert: alert.clone(),
                     context: context.clone(),
                 },
-                retrying(Duration::from_millis(policy.agent_timeout_ms), 3),
+                options::attempts(Duration::from_millis(policy.agent_timeout_ms), 3),
             )
         });
         let mut diagnoses = Vec::new();
@@ -277,7 +281,7 @@ impl IncidentSwarm {
                     diagnoses: diagnoses.clone(),
                     policy: policy.consensus,
                 },
-                short(),
+                options::slack(),
             )
             .await?
         };
@@ -359,15 +363,12 @@ impl IncidentSwarm {
             Self::postmortem_pr(ctx, repository, folder, &postmortem).await;
         }
         if let Some(monitor) = ctx.state(|s| s.incident.input.monitor.clone()) {
-            let closed =
-                serde_json::to_value(IncidentClosed { id: id.clone() }).unwrap_or_default();
+            // By name: the monitor starts incidents, so it is the one that knows this type.
+            let (signal, closed) =
+                by_name(signals::INCIDENT_CLOSED, &IncidentClosed { id: id.clone() });
             if let Err(e) = ctx
                 .external_workflow(monitor.clone(), None)
-                .signal(
-                    ContinuousMonitoring::incident_closed,
-                    closed,
-                    SignalWorkflowOptions::default(),
-                )
+                .signal(signal, closed, SignalWorkflowOptions::default())
                 .await
             {
                 record(
@@ -430,7 +431,7 @@ impl IncidentSwarm {
             .execute_activity(
                 GitHubActivities::open_pull_request,
                 spec,
-                retrying(Duration::from_secs(60), 5),
+                options::attempts(Duration::from_secs(60), 5),
             )
             .await
         {
@@ -476,7 +477,7 @@ impl IncidentSwarm {
         let mut waited = Duration::ZERO;
         loop {
             let checks = match ctx
-                .execute_activity(GitHubActivities::checks, pr.clone(), short())
+                .execute_activity(GitHubActivities::checks, pr.clone(), options::slack())
                 .await
             {
                 Ok(c) => c,
@@ -556,7 +557,7 @@ impl IncidentSwarm {
             .execute_activity(
                 GitHubActivities::open_pull_request,
                 spec,
-                retrying(Duration::from_secs(60), 5),
+                options::attempts(Duration::from_secs(60), 5),
             )
             .await
         {
@@ -711,7 +712,7 @@ impl IncidentSwarm {
             .execute_activity(
                 IncidentActivities::rollback,
                 req,
-                retrying(Duration::from_secs(660), 1),
+                options::attempts(Duration::from_secs(660), 1),
             )
             .await;
         let at = now(ctx);
@@ -813,7 +814,7 @@ async fn notify_thread(ctx: &WorkflowContext<IncidentSwarm>, m: Message) -> Opti
 /// A notification Slack refuses for good is recorded on the timeline, never fatal.
 async fn notify(ctx: &WorkflowContext<IncidentSwarm>, msg: PostMessage) -> Option<String> {
     match ctx
-        .execute_activity(SlackActivities::post_message, msg, short())
+        .execute_activity(SlackActivities::post_message, msg, options::slack())
         .await
     {
         Ok(ts) => Some(ts),
@@ -826,36 +827,11 @@ async fn notify(ctx: &WorkflowContext<IncidentSwarm>, msg: PostMessage) -> Optio
 
 async fn edit(ctx: &WorkflowContext<IncidentSwarm>, msg: UpdateMessage) {
     if let Err(e) = ctx
-        .execute_activity(SlackActivities::update_message, msg, short())
+        .execute_activity(SlackActivities::update_message, msg, options::slack())
         .await
     {
         record(ctx, format!("could not update a Slack message: {e}"));
     }
-}
-
-/// A user id (`U…`/`W…`) or user group id (`S…`) as a Slack mention.
-fn mention(who: &str) -> String {
-    if who.starts_with('S') {
-        format!("<!subteam^{who}>")
-    } else {
-        format!("<@{who}>")
-    }
-}
-
-/// Slack and bookkeeping calls: retried by Temporal until they succeed or fail for good.
-fn short() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
-}
-
-/// Calls that must not be retried forever: at most `attempts` tries of `timeout` each.
-fn retrying(timeout: Duration, attempts: u32) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(timeout)
-        .retry_policy(RetryPolicy::builder().maximum_attempts(attempts).build())
-        .build()
-}
-
-fn now(ctx: &WorkflowContext<IncidentSwarm>) -> String {
-    rfc3339(ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now)))
 }
 
 /// The pull request description (and, without an agent's change, the committed proposal).

@@ -3,17 +3,16 @@
 //! policy, the evidence so far) and answers a [`PhaseResult`] (passed or not, why, the
 //! evidence with its own findings added). Each posts its steps in the feature's thread.
 
-use chatops_blocks::feature as blocks;
 use chatops_contract::feature::{FeatureRequest, MessageRef};
 use chatops_contract::lifecycle::{
-    Analysis, DeployReport, Evidence, ExtendMonitoring, HealthSample, Plan, PlannedTask, PullInfo,
+    Analysis, Control, DeployReport, Evidence, HealthSample, Plan, PlannedTask, PullInfo,
     QualityReport, Readiness, Review, TaskResult, TriggerRollback,
 };
-use chatops_contract::{queries, signals, workflows};
+use chatops_contract::{Signal, queries, signals, workflows};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
@@ -29,9 +28,11 @@ use crate::activities::github::{
     PullRequestSpec, ReviewersSpec, StatusSpec,
 };
 use crate::activities::policy::LifecyclePolicy;
-use crate::activities::slack::{PostMessage, SlackActivities};
 use crate::lifecycle::{self, Baseline, HealthRules};
-use crate::workflows::{failure_text, mention, rfc3339};
+use crate::workflows::clock;
+use crate::workflows::notes::{failure_text, mention_first, note};
+use crate::workflows::options;
+use crate::workflows::signals::decode;
 
 /// What every phase child starts from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,24 +83,6 @@ pub struct TaskInput {
 // ---------------------------------------------------------------------------------------------
 // Shared steps
 
-/// Posts a note in the feature's thread; a Slack failure is logged, never fatal.
-async fn note<W>(ctx: &WorkflowContext<W>, card: Option<&MessageRef>, emoji: &str, text: &str) {
-    let Some(card) = card else {
-        return;
-    };
-    let msg = PostMessage::of(
-        &card.channel,
-        Some(&card.ts),
-        blocks::thread_note(emoji, text),
-    );
-    if let Err(e) = ctx
-        .execute_activity(SlackActivities::post_message, msg, short())
-        .await
-    {
-        tracing::warn!(error = %e, "could not post a phase note");
-    }
-}
-
 /// Asks the agent for `kind`, climbing the escalation ladder: the primary agent (retried), then
 /// the alternative. `Ok` carries the answer, which agent gave it and the failed attempts;
 /// `Err` lists every failure (the raw answers included) for the human the caller escalates to.
@@ -130,7 +113,7 @@ async fn ask<W>(
             .execute_activity(
                 DeliveryActivities::ask_agent,
                 asked,
-                retrying(
+                options::agent(
                     Duration::from_millis(policy.agent_timeout_ms.max(1000)),
                     policy.agent_attempts.max(1),
                 ),
@@ -151,19 +134,12 @@ async fn hold_while_paused<W>(ctx: &WorkflowContext<W>, paused: impl Fn(&W) -> b
     }
 }
 
-fn short() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(30))
-}
-
-fn retrying(timeout: Duration, attempts: u32) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(timeout)
-        .retry_policy(
-            RetryPolicy::builder()
-                .maximum_attempts(attempts)
-                .initial_interval(Duration::from_millis(500))
-                .build(),
-        )
-        .build()
+/// Reads a `pause` or `resume` the parent forwarded. It holds or frees the child whatever its
+/// payload (a phase must never miss one), so a malformed payload is only logged.
+fn read_control(signal: Signal<Control>, payload: Value) {
+    let _ = decode(signal, payload, |e| {
+        tracing::warn!(error = %e, "obeyed anyway");
+    });
 }
 
 fn child_error(what: &str, e: impl std::fmt::Display) -> String {
@@ -172,10 +148,6 @@ fn child_error(what: &str, e: impl std::fmt::Display) -> String {
 
 fn fail(text: String) -> temporalio_workflow::WorkflowTermination {
     ApplicationFailure::non_retryable(std::io::Error::other(text)).into()
-}
-
-fn now_of<W>(ctx: &WorkflowContext<W>) -> String {
-    rfc3339(ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,7 +273,7 @@ impl TaskPlanning {
                         ":sos:",
                         &format!(
                             "{}{}",
-                            mention(input.policy.escalation.as_deref()),
+                            mention_first(input.policy.escalation.as_deref()),
                             chatops_blocks::escape(&summary)
                         ),
                     )
@@ -394,7 +366,7 @@ impl Development {
                     branch: branch_name.clone(),
                 };
                 match ctx
-                    .execute_activity(GitHubActivities::prepare_branch, spec, github())
+                    .execute_activity(GitHubActivities::prepare_branch, spec, options::github())
                     .await
                 {
                     Ok(b) => {
@@ -437,7 +409,7 @@ impl Development {
                 label: req,
             };
             match ctx
-                .execute_activity(GitHubActivities::ensure_issue, spec, github())
+                .execute_activity(GitHubActivities::ensure_issue, spec, options::github())
                 .await
             {
                 Ok(n) => issue = Some(n),
@@ -505,7 +477,7 @@ impl Development {
                             ),
                             files: std::mem::take(&mut r.changes),
                         };
-                        ctx.execute_activity(GitHubActivities::commit, spec, github())
+                        ctx.execute_activity(GitHubActivities::commit, spec, options::github())
                             .await
                             .map(|_| r)
                             .map_err(|e| format!("could not commit: {}", failure_text(&e)))
@@ -529,7 +501,7 @@ impl Development {
                             ":sos:",
                             &format!(
                                 "{}{}",
-                                mention(input.policy.escalation.as_deref()),
+                                mention_first(input.policy.escalation.as_deref()),
                                 chatops_blocks::escape(&summary)
                             ),
                         )
@@ -564,7 +536,7 @@ impl Development {
                 files: Vec::new(),
             };
             let pr = match ctx
-                .execute_activity(GitHubActivities::open_pull_request, spec, github())
+                .execute_activity(GitHubActivities::open_pull_request, spec, options::github())
                 .await
             {
                 Ok(pr) => pr,
@@ -592,7 +564,7 @@ impl Development {
                 ],
             };
             if let Err(e) = ctx
-                .execute_activity(GitHubActivities::label, labels, github())
+                .execute_activity(GitHubActivities::label, labels, options::github())
                 .await
             {
                 tracing::warn!(error = %e, "could not label the pull request");
@@ -604,7 +576,7 @@ impl Development {
                     reviewers: input.policy.reviewers.clone(),
                 };
                 if let Err(e) = ctx
-                    .execute_activity(GitHubActivities::request_reviewers, spec, github())
+                    .execute_activity(GitHubActivities::request_reviewers, spec, options::github())
                     .await
                 {
                     tracing::warn!(error = %e, "could not request reviewers");
@@ -618,7 +590,7 @@ impl Development {
                     body: format!("Pull request: #{}", pr.number),
                 };
                 if let Err(e) = ctx
-                    .execute_activity(GitHubActivities::comment, spec, github())
+                    .execute_activity(GitHubActivities::comment, spec, options::github())
                     .await
                 {
                     tracing::warn!(error = %e, "could not comment on the issue");
@@ -671,12 +643,14 @@ impl Development {
     }
 
     #[signal(name = signals::name::PAUSE)]
-    pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
+    pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: Value) {
+        read_control(signals::PAUSE, payload);
         self.paused = true;
     }
 
     #[signal(name = signals::name::RESUME)]
-    pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
+    pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: Value) {
+        read_control(signals::RESUME, payload);
         self.paused = false;
     }
 }
@@ -828,7 +802,7 @@ impl CodeReview {
                 body: body.clone(),
             };
             if let Err(e) = ctx
-                .execute_activity(GitHubActivities::comment, spec, github())
+                .execute_activity(GitHubActivities::comment, spec, options::github())
                 .await
             {
                 tracing::warn!(error = %e, "could not post the review");
@@ -947,7 +921,7 @@ impl Testing {
                 description: format!("score {} of {}", report.score, report.threshold),
             });
             let posts = statuses.into_iter().map(|st| async move {
-                ctx.execute_activity(GitHubActivities::status, st, github())
+                ctx.execute_activity(GitHubActivities::status, st, options::github())
                     .await
             });
             for r in futures::future::join_all(posts).await {
@@ -962,7 +936,7 @@ impl Testing {
                 body: table,
             };
             if let Err(e) = ctx
-                .execute_activity(GitHubActivities::comment, spec, github())
+                .execute_activity(GitHubActivities::comment, spec, options::github())
                 .await
             {
                 tracing::warn!(error = %e, "could not comment the quality gate");
@@ -1090,7 +1064,7 @@ impl QualityGate {
                     files: fix.changes,
                 };
                 match ctx
-                    .execute_activity(GitHubActivities::commit, spec, github())
+                    .execute_activity(GitHubActivities::commit, spec, options::github())
                     .await
                 {
                     Ok(head) => sha = head,
@@ -1223,7 +1197,7 @@ async fn deploy_and_watch<W>(
             ),
         };
         match ctx
-            .execute_activity(GitHubActivities::merge, spec, github())
+            .execute_activity(GitHubActivities::merge, spec, options::github())
             .await
         {
             Ok(merged) => {
@@ -1289,7 +1263,11 @@ async fn deploy_and_watch<W>(
     });
     let baseline = if target.metrics {
         match ctx
-            .execute_activity(DeliveryActivities::probe, environment.to_owned(), short())
+            .execute_activity(
+                DeliveryActivities::probe,
+                environment.to_owned(),
+                options::short(),
+            )
             .await
         {
             Ok(b) => Baseline {
@@ -1305,7 +1283,7 @@ async fn deploy_and_watch<W>(
         .execute_activity(
             DeliveryActivities::deploy,
             request.clone(),
-            deploy_options(),
+            options::deploy(),
         )
         .await
         .unwrap_or_else(|e| StepReport {
@@ -1332,7 +1310,7 @@ async fn deploy_and_watch<W>(
     };
     let interval = Duration::from_millis(target.interval_ms.max(100));
     let mut reason: Option<String> = (!deployed.ok).then(|| "the deploy failed".to_owned());
-    let started = ctx.workflow_time().unwrap_or(SystemTime::UNIX_EPOCH);
+    let started = clock::time_or_epoch(ctx);
     let mut failing_noted = false;
     let mut extension_noted = 0;
     while reason.is_none() {
@@ -1380,7 +1358,11 @@ async fn deploy_and_watch<W>(
             break;
         }
         let mut sample = match ctx
-            .execute_activity(DeliveryActivities::probe, environment.to_owned(), short())
+            .execute_activity(
+                DeliveryActivities::probe,
+                environment.to_owned(),
+                options::short(),
+            )
             .await
         {
             Ok(s) => s,
@@ -1392,7 +1374,7 @@ async fn deploy_and_watch<W>(
                 detail: e.to_string(),
             },
         };
-        sample.at = now_of(ctx);
+        sample.at = clock::now_or_epoch(ctx);
         if !sample.healthy && !failing_noted {
             failing_noted = true;
             note(
@@ -1498,7 +1480,7 @@ async fn rollback_saga<W>(
             output: "no previous commit is known; nothing to redeploy".to_owned(),
         }
     } else {
-        ctx.execute_activity(DeliveryActivities::deploy, request, deploy_options())
+        ctx.execute_activity(DeliveryActivities::deploy, request, options::deploy())
             .await
             .unwrap_or_else(|e| StepReport {
                 ok: false,
@@ -1511,7 +1493,11 @@ async fn rollback_saga<W>(
         step_word(&redeploy)
     ));
     let verify = ctx
-        .execute_activity(DeliveryActivities::probe, environment.to_owned(), short())
+        .execute_activity(
+            DeliveryActivities::probe,
+            environment.to_owned(),
+            options::short(),
+        )
         .await;
     steps.push(match verify {
         Ok(s) if s.healthy => format!("verify: healthy ({})", s.detail),
@@ -1530,7 +1516,7 @@ async fn rollback_saga<W>(
         ":leftwards_arrow_with_hook:",
         &format!(
             "{}Rolled back {environment} to `{}`.\n{text}",
-            mention(input.policy.escalation.as_deref()),
+            mention_first(input.policy.escalation.as_deref()),
             short_sha(previous)
         ),
     )
@@ -1552,24 +1538,6 @@ fn set_report(e: &mut Evidence, environment: &str, report: DeployReport) {
 
 fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
-}
-
-fn deploy_options() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(1900))
-        .retry_policy(RetryPolicy::builder().maximum_attempts(3).build())
-        .build()
-}
-
-fn github() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(500))
-                .maximum_interval(Duration::from_secs(30))
-                .maximum_attempts(8)
-                .build(),
-        )
-        .build()
 }
 
 macro_rules! deployment {
@@ -1611,13 +1579,17 @@ macro_rules! deployment {
                 _ctx: &mut SyncWorkflowContext<Self>,
                 payload: Value,
             ) {
-                if self.watch.rollback.is_none() {
-                    self.watch.rollback =
-                        Some(serde_json::from_value(payload).unwrap_or(TriggerRollback {
-                            user: "unknown".to_owned(),
-                            reason: "rollback requested".to_owned(),
-                        }));
+                if self.watch.rollback.is_some() {
+                    return;
                 }
+                // A rollback asked for is a rollback, even when its payload does not decode.
+                let asked = decode(signals::TRIGGER_ROLLBACK, payload, |e| {
+                    tracing::warn!(error = %e, "rolling back on a malformed trigger_rollback")
+                });
+                self.watch.rollback = Some(asked.unwrap_or_else(|| TriggerRollback {
+                    user: "unknown".to_owned(),
+                    reason: "rollback requested".to_owned(),
+                }));
             }
 
             #[signal(name = signals::name::EXTEND_MONITORING)]
@@ -1626,22 +1598,27 @@ macro_rules! deployment {
                 _ctx: &mut SyncWorkflowContext<Self>,
                 payload: Value,
             ) {
-                if let Ok(x) = serde_json::from_value::<ExtendMonitoring>(payload) {
-                    let secs = x.seconds.min(86_400);
-                    self.watch.extra += Duration::from_secs(secs);
-                    self.watch.report.extended_secs += secs;
-                    self.watch.report.extended_by.push(x.user);
-                }
+                let Some(x) = decode(signals::EXTEND_MONITORING, payload, |e| {
+                    tracing::warn!(error = %e, "extend_monitoring ignored")
+                }) else {
+                    return;
+                };
+                let secs = x.seconds.min(86_400);
+                self.watch.extra += Duration::from_secs(secs);
+                self.watch.report.extended_secs += secs;
+                self.watch.report.extended_by.push(x.user);
             }
 
             #[signal(name = signals::name::PAUSE)]
-            pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
+            pub fn pause(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: Value) {
+                read_control(signals::PAUSE, payload);
                 self.watch.paused = true;
                 self.watch.report.paused = true;
             }
 
             #[signal(name = signals::name::RESUME)]
-            pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _payload: Value) {
+            pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: Value) {
+                read_control(signals::RESUME, payload);
                 self.watch.paused = false;
                 self.watch.report.paused = false;
             }

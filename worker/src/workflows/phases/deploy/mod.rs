@@ -1,6 +1,6 @@
 //! `StagingDeployment` and `ProductionDeployment`: one workflow, written once, for each
-//! environment. The deploy and the health watch are in [`watch`], the rollback saga in
-//! [`rollback`]; here are the workflows, their signals and what they hold between steps.
+//! environment. The deploy and the health watch are in `watch.rs`, the rollback saga in
+//! `rollback.rs`; here are the workflows, their signals and what they hold between steps.
 
 mod rollback;
 mod watch;

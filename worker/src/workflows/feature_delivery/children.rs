@@ -3,9 +3,10 @@
 //! gates between; and the release notes at the end.
 
 use chatops_blocks::feature as blocks;
+use chatops_contract::feature::GateName;
 use chatops_contract::feature::{FeatureOutcome, Phase};
 use chatops_contract::freeze::FreezeRequest;
-use chatops_contract::lifecycle::{Control, PLAN_GATE, PRODUCTION_GATE, TriggerRollback};
+use chatops_contract::lifecycle::{Control, TriggerRollback};
 use chatops_contract::signals;
 use futures::FutureExt as _;
 use std::time::Duration;
@@ -227,11 +228,14 @@ impl FeatureDelivery {
                 }
             }
             let gate = match phase {
-                Phase::Planning => {
-                    Some((PLAN_GATE, life.plan_timeout_ms, life.plan_escalate_ms, true))
-                }
+                Phase::Planning => Some((
+                    GateName::Plan,
+                    life.plan_timeout_ms,
+                    life.plan_escalate_ms,
+                    true,
+                )),
                 Phase::ProductionReadiness => {
-                    Some((PRODUCTION_GATE, life.production_timeout_ms, 0, false))
+                    Some((GateName::Production, life.production_timeout_ms, 0, false))
                 }
                 _ => None,
             };
@@ -259,13 +263,7 @@ impl FeatureDelivery {
         ctx.state_mut(|s| s.state.enter(Phase::Complete, &at, false));
         let summary = ctx.state(|s| {
             let e = &s.state.evidence;
-            let mut parts = vec![format!(
-                "Delivered to {}",
-                serde_json::to_value(s.state.input.target_environment)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            )];
+            let mut parts = vec![format!("Delivered to {}", s.state.input.target_environment)];
             if let Some(pr) = &e.pull_request {
                 parts.push(format!(
                     "pull request #{}{}",

@@ -4,8 +4,8 @@
 
 use chatops_blocks::feature as blocks;
 use chatops_contract::Signal;
-use chatops_contract::feature::{FeatureOutcome, GateState, INTAKE_GATE, Phase};
-use chatops_contract::lifecycle::{Evidence, Feedback, PLAN_GATE, PRODUCTION_GATE};
+use chatops_contract::feature::{FeatureOutcome, GateName, GateState, Phase};
+use chatops_contract::lifecycle::{Evidence, Feedback};
 use futures::FutureExt as _;
 use std::time::{Duration, SystemTime};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext};
@@ -36,19 +36,25 @@ impl FeatureDelivery {
         ctx: &WorkflowContext<Self>,
         id: &str,
         link: &str,
-        gate: &'static str,
+        gate: GateName,
         (deadline, timeout): (SystemTime, Duration),
         escalate: Option<(SystemTime, Duration)>,
         auto_approve: bool,
     ) -> GateWait {
         let escalate_at = escalate.map(|(at, _)| at);
         let mut votes_seen = ctx.state(|s| votes_on(s, gate));
-        if gate == INTAKE_GATE && escalate_at.is_none() {
+        if gate == GateName::Intake && escalate_at.is_none() {
             // As the intake wait always started.
             votes_seen = 0;
         } else if ctx.patched("announce-early-votes") {
             // A vote cast between the request's posting and this wait is announced too.
-            votes_seen = ctx.state(|s| s.announced.get(gate).copied().unwrap_or(0).min(votes_seen));
+            votes_seen = ctx.state(|s| {
+                s.announced
+                    .get(gate.as_str())
+                    .copied()
+                    .unwrap_or(0)
+                    .min(votes_seen)
+            });
         }
         enum Woke {
             Quiet,
@@ -63,7 +69,7 @@ impl FeatureDelivery {
                 .duration_since(now)
                 .unwrap_or(Duration::ZERO)
                 .max(Duration::from_millis(1));
-            let escalated = ctx.state(|s| s.state.gate(gate).is_some_and(|g| g.escalated));
+            let escalated = ctx.state(|s| s.state.gate(gate.as_str()).is_some_and(|g| g.escalated));
             let escalate_in = escalate_at.filter(|_| !escalated).map(|t| {
                 t.duration_since(now)
                     .unwrap_or(Duration::ZERO)
@@ -79,10 +85,10 @@ impl FeatureDelivery {
                 .fuse()
             );
             let woke = temporalio_sdk::workflows::select! {
-                _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(gate)) => Woke::Quiet,
+                _ = ctx.wait_condition(|s: &Self| s.state.gate_decided(gate.as_str())) => Woke::Quiet,
                 _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => Woke::Quiet,
                 _ = ctx.wait_condition(move |s: &Self| votes_on(s, gate) != votes_seen) => Woke::Voted,
-                _ = ctx.wait_condition(|s: &Self| s.state.feedback.iter().any(|(g, _)| g == gate)) => Woke::Feedback,
+                _ = ctx.wait_condition(|s: &Self| s.state.feedback.iter().any(|(g, _)| *g == gate)) => Woke::Feedback,
                 _ = escalation => Woke::Escalate,
                 _ = ctx.timer(remaining) => {
                     let at = rfc3339(clock::time(ctx));
@@ -91,9 +97,9 @@ impl FeatureDelivery {
                             "nobody decided within {}; approved automatically",
                             chatops_contract::human_duration(timeout)
                         );
-                        ctx.state_mut(|s| s.state.auto_approve(gate, &note, &at));
+                        ctx.state_mut(|s| s.state.auto_approve(gate.as_str(), &note, &at));
                     } else {
-                        ctx.state_mut(|s| s.state.time_out(gate, &at));
+                        ctx.state_mut(|s| s.state.time_out(gate.as_str(), &at));
                     }
                     Woke::Quiet
                 }
@@ -102,9 +108,9 @@ impl FeatureDelivery {
                 Woke::Quiet => return GateWait::Done,
                 Woke::Voted => {
                     votes_seen = ctx.state(|s| votes_on(s, gate));
-                    ctx.state_mut(|s| s.announced.insert(gate, votes_seen));
+                    ctx.state_mut(|s| s.announced.insert(gate.as_str(), votes_seen));
                     let progress = ctx.state(|s| {
-                        s.state.gate(gate).map(|g| {
+                        s.state.gate(gate.as_str()).map(|g| {
                             let who: Vec<String> = g
                                 .approvals
                                 .iter()
@@ -130,7 +136,7 @@ impl FeatureDelivery {
                     }
                 }
                 Woke::Feedback => {
-                    if let Some(note) = ctx.state_mut(|s| s.state.take_feedback(gate)) {
+                    if let Some(note) = ctx.state_mut(|s| s.state.take_feedback(gate.as_str())) {
                         let text = format!(
                             "{} gate: more asked for before deciding: {}. Running that step again.",
                             capitalized(gate),
@@ -148,7 +154,7 @@ impl FeatureDelivery {
                 }
                 Woke::Escalate => {
                     let at = rfc3339(clock::time(ctx));
-                    if ctx.state_mut(|s| s.state.escalate(gate, &at)) {
+                    if ctx.state_mut(|s| s.state.escalate(gate.as_str(), &at)) {
                         let who = ctx.state(|s| s.life.as_ref().and_then(|l| l.escalation.clone()));
                         let then = if auto_approve { "approved" } else { "rejected" };
                         let text = format!(
@@ -180,7 +186,7 @@ impl FeatureDelivery {
         id: &str,
         link: &str,
         phase: Phase,
-        name: &'static str,
+        name: GateName,
         timeout: Duration,
         escalate_ms: u64,
         auto_approve: bool,
@@ -188,7 +194,7 @@ impl FeatureDelivery {
         let opened = clock::time(ctx);
         ctx.state_mut(|s| {
             s.state
-                .open_gate(name, &rfc3339(opened), &rfc3339(opened + timeout))
+                .open_gate(name.as_str(), &rfc3339(opened), &rfc3339(opened + timeout))
         });
         let card = ctx.state(|s| s.state.card.clone());
         let ask = |ctx: &WorkflowContext<Self>| {
@@ -196,7 +202,7 @@ impl FeatureDelivery {
                 let detail = gate_detail(&s.state.evidence, name);
                 blocks::approval_request(&blocks::ApprovalView {
                     workflow_id: id,
-                    gate: name,
+                    gate: name.as_str(),
                     request: &s.state.input.request,
                     requester: &s.state.input.requester,
                     timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
@@ -237,8 +243,8 @@ impl FeatureDelivery {
             // is asked again with what the phase produced now.
             let at = rfc3339(clock::time(ctx));
             ctx.state_mut(|s| {
-                s.state.reset_votes(name, &at);
-                s.announced.remove(name);
+                s.state.reset_votes(name.as_str(), &at);
+                s.announced.remove(name.as_str());
             });
             if let (Some(c), Some(old)) = (&card, approval_ts.take()) {
                 let superseded = blocks::thread_note(
@@ -253,7 +259,7 @@ impl FeatureDelivery {
         if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
             return Some(outcome);
         }
-        let gate = ctx.state(|s| s.state.gate(name).cloned())?;
+        let gate = ctx.state(|s| s.state.gate(name.as_str()).cloned())?;
         if let (Some(c), Some(ts)) = (&card, approval_ts) {
             Self::edit(
                 ctx,
@@ -326,7 +332,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         signal: Signal<Feedback>,
         payload: serde_json::Value,
-        gate: &str,
+        gate: GateName,
     ) {
         let at = clock::at(self, ctx);
         let Some(f) = self.decode(signal, payload, &at) else {
@@ -334,7 +340,7 @@ impl FeatureDelivery {
         };
         if self
             .state
-            .gate(gate)
+            .gate(gate.as_str())
             .is_some_and(|g| g.state == GateState::Pending)
         {
             self.state.event(
@@ -342,7 +348,7 @@ impl FeatureDelivery {
                 format!("{gate} gate: asked for more: {}", f.note),
                 Some(&f.user),
             );
-            self.state.feedback.push((gate.to_owned(), f.note));
+            self.state.feedback.push((gate.as_str().to_owned(), f.note));
         } else {
             self.state.event(
                 &at,
@@ -354,13 +360,13 @@ impl FeatureDelivery {
 }
 
 /// Approvals cast on `gate` so far.
-fn votes_on(s: &FeatureDelivery, gate: &str) -> usize {
-    s.state.gate(gate).map_or(0, |g| g.approvals.len())
+fn votes_on(s: &FeatureDelivery, gate: GateName) -> usize {
+    s.state.gate(gate.as_str()).map_or(0, |g| g.approvals.len())
 }
 
 /// `intake` → `Intake`.
-fn capitalized(word: &str) -> String {
-    let mut c = word.chars();
+fn capitalized(gate: GateName) -> String {
+    let mut c = gate.as_str().chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
@@ -368,9 +374,9 @@ fn capitalized(word: &str) -> String {
 }
 
 /// What an approval request shows besides the request: the plan, or the readiness score.
-fn gate_detail(e: &Evidence, gate: &str) -> Option<String> {
+fn gate_detail(e: &Evidence, gate: GateName) -> Option<String> {
     match gate {
-        PLAN_GATE => e.plan.as_ref().map(|p| {
+        GateName::Plan => e.plan.as_ref().map(|p| {
             let tasks: Vec<String> = p
                 .tasks
                 .iter()
@@ -378,11 +384,11 @@ fn gate_detail(e: &Evidence, gate: &str) -> Option<String> {
                 .collect();
             format!("Plan: {}", tasks.join(" · "))
         }),
-        PRODUCTION_GATE => e
+        GateName::Production => e
             .readiness
             .as_ref()
             .map(|r| format!("Readiness score {} of 100.", r.score)),
-        _ => None,
+        GateName::Intake => None,
     }
 }
 

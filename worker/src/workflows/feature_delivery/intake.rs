@@ -2,7 +2,7 @@
 //! and the decision is shown on the request, in the thread and on the card.
 
 use chatops_blocks::feature as blocks;
-use chatops_contract::feature::{Approve, FeatureOutcome, GateState, INTAKE_GATE, Phase};
+use chatops_contract::feature::{Approve, FeatureOutcome, GateName, GateState, Phase};
 use std::time::Duration;
 use temporalio_sdk::{ApplicationFailure, WorkflowContext, WorkflowResult};
 
@@ -27,8 +27,11 @@ impl FeatureDelivery {
         let timeout = Duration::from_millis(policy.intake_timeout_ms);
         let now = clock::time(ctx);
         ctx.state_mut(|s| {
-            s.state
-                .open_gate(INTAKE_GATE, &rfc3339(now), &rfc3339(now + timeout))
+            s.state.open_gate(
+                GateName::Intake.as_str(),
+                &rfc3339(now),
+                &rfc3339(now + timeout),
+            )
         });
         let card_ts = Self::post_card(ctx, id, link).await;
         let channel = ctx.state(|s| s.state.input.channel.clone());
@@ -41,7 +44,7 @@ impl FeatureDelivery {
         let request = ctx.state(|s| {
             blocks::approval_request(&blocks::ApprovalView {
                 workflow_id: id,
-                gate: INTAKE_GATE,
+                gate: GateName::Intake.as_str(),
                 request: &s.state.input.request,
                 requester: &s.state.input.requester,
                 timeout: &format!("in {}", chatops_contract::human_duration(timeout)),
@@ -58,7 +61,7 @@ impl FeatureDelivery {
             ctx.state_mut(|s| {
                 s.state.approve(
                     &Approve {
-                        gate: INTAKE_GATE.into(),
+                        gate: GateName::Intake.to_string(),
                         user: "auto".into(),
                         comment: Some("auto_approve requested".into()),
                     },
@@ -75,7 +78,7 @@ impl FeatureDelivery {
             ctx,
             id,
             link,
-            INTAKE_GATE,
+            GateName::Intake,
             (now + timeout, timeout),
             escalate,
             false,
@@ -88,7 +91,7 @@ impl FeatureDelivery {
         if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
             return Ok(Some(outcome));
         }
-        let gate = ctx.state(|s| s.state.gate(INTAKE_GATE).cloned());
+        let gate = ctx.state(|s| s.state.gate(GateName::Intake.as_str()).cloned());
         let Some(gate) = gate else {
             return Err(ApplicationFailure::non_retryable(std::io::Error::other(
                 "intake gate vanished",

@@ -12,10 +12,10 @@ mod stops;
 mod thread;
 
 use chatops_contract::feature::{
-    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, INTAKE_GATE, Reject, TimelineEntry,
+    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateName, Reject, TimelineEntry,
 };
 use chatops_contract::freeze::FreezeRequest;
-use chatops_contract::lifecycle::{ApprovalGates, ChildInfo, Evidence, PLAN_GATE, PRODUCTION_GATE};
+use chatops_contract::lifecycle::{ApprovalGates, ChildInfo, Evidence};
 use chatops_contract::{Signal, queries, signals, updates, workflows};
 use std::time::SystemTime;
 use temporalio_macros::{workflow, workflow_methods};
@@ -241,7 +241,12 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(ctx, signals::REQUEST_CLARIFICATION, payload, INTAKE_GATE);
+        self.feedback(
+            ctx,
+            signals::REQUEST_CLARIFICATION,
+            payload,
+            GateName::Intake,
+        );
     }
 
     #[signal(name = signals::name::REQUEST_REVISIONS)]
@@ -250,7 +255,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(ctx, signals::REQUEST_REVISIONS, payload, PLAN_GATE);
+        self.feedback(ctx, signals::REQUEST_REVISIONS, payload, GateName::Plan);
     }
 
     #[signal(name = signals::name::REQUEST_MORE_EVIDENCE)]
@@ -263,7 +268,7 @@ impl FeatureDelivery {
             ctx,
             signals::REQUEST_MORE_EVIDENCE,
             payload,
-            PRODUCTION_GATE,
+            GateName::Production,
         );
     }
 

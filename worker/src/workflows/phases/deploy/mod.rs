@@ -5,6 +5,7 @@
 mod rollback;
 mod watch;
 
+use chatops_contract::feature::Environment;
 use chatops_contract::lifecycle::{DeployReport, Evidence, TriggerRollback};
 use chatops_contract::{queries, signals, workflows};
 use serde_json::Value;
@@ -25,11 +26,10 @@ struct Watch {
     report: DeployReport,
 }
 
-fn set_report(e: &mut Evidence, environment: &str, report: DeployReport) {
-    if environment == "production" {
-        e.production = Some(report);
-    } else {
-        e.staging = Some(report);
+fn set_report(e: &mut Evidence, environment: Environment, report: DeployReport) {
+    match environment {
+        Environment::Production => e.production = Some(report),
+        Environment::Staging => e.staging = Some(report),
     }
 }
 
@@ -38,7 +38,7 @@ fn short_sha(sha: &str) -> &str {
 }
 
 macro_rules! deployment {
-    ($name:ident, $type_name:expr, $env:literal) => {
+    ($name:ident, $type_name:expr, $env:expr) => {
         /// Deploys, watches health, and rolls back when sick. Signals `trigger_rollback`,
         /// `extend_monitoring`, `pause`, `resume`; query `status` (the deploy report so far).
         #[workflow]
@@ -128,9 +128,13 @@ macro_rules! deployment {
     };
 }
 
-deployment!(StagingDeployment, workflows::STAGING_DEPLOYMENT, "staging");
+deployment!(
+    StagingDeployment,
+    workflows::STAGING_DEPLOYMENT,
+    Environment::Staging
+);
 deployment!(
     ProductionDeployment,
     workflows::PRODUCTION_DEPLOYMENT,
-    "production"
+    Environment::Production
 );

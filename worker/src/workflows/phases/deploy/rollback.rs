@@ -1,5 +1,6 @@
 //! The rollback saga of a deployment child.
 
+use chatops_contract::feature::Environment;
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
 use temporalio_sdk::{ActivityOptions, WorkflowContext};
@@ -15,7 +16,7 @@ use crate::workflows::phases::PhaseInput;
 pub(super) async fn rollback_saga<W>(
     ctx: &WorkflowContext<W>,
     input: &PhaseInput,
-    environment: &str,
+    environment: Environment,
     previous: &str,
     why: &str,
 ) -> Vec<String> {
@@ -32,7 +33,7 @@ pub(super) async fn rollback_saga<W>(
     .await;
     let mut steps = Vec::new();
     let request = DeployRequest {
-        environment: environment.to_owned(),
+        environment: environment.to_string(),
         sha: previous.to_owned(),
         feature: input.feature.clone(),
     };
@@ -69,7 +70,7 @@ pub(super) async fn rollback_saga<W>(
     let verify = ctx
         .execute_activity(
             DeliveryActivities::probe,
-            environment.to_owned(),
+            environment.to_string(),
             options::short(),
         )
         .await;

@@ -2,6 +2,7 @@
 //! deploy, sample health until the window closes, and hand over to the rollback saga when the
 //! deploy fails, health turns bad or someone asks.
 
+use chatops_contract::feature::Environment;
 use chatops_contract::lifecycle::HealthSample;
 use std::time::Duration;
 use temporalio_sdk::WorkflowContext;
@@ -20,22 +21,16 @@ use crate::workflows::phases::{PhaseInput, PhaseResult, child_error, hold_while_
 pub(super) async fn deploy_and_watch<W>(
     ctx: &WorkflowContext<W>,
     input: &PhaseInput,
-    environment: &str,
+    environment: Environment,
     watch: fn(&W) -> &Watch,
     watch_mut: fn(&mut W) -> &mut Watch,
 ) -> PhaseResult {
     let policy = &input.policy;
-    let target = if environment == "production" {
-        &policy.production
-    } else {
-        &policy.staging
+    let (target, label) = match environment {
+        Environment::Production => (&policy.production, "Production"),
+        Environment::Staging => (&policy.staging, "Staging"),
     };
     let mut evidence = input.evidence.clone();
-    let label = if environment == "production" {
-        "Production"
-    } else {
-        "Staging"
-    };
     let mut sha = evidence
         .pull_request
         .as_ref()
@@ -60,7 +55,7 @@ pub(super) async fn deploy_and_watch<W>(
     }
 
     // Production merges first when allowed, and deploys the merge commit.
-    if environment == "production"
+    if environment == Environment::Production
         && policy.auto_merge
         && let Some(pr) = evidence.pull_request.clone()
     {
@@ -130,20 +125,20 @@ pub(super) async fn deploy_and_watch<W>(
         };
     }
     let request = DeployRequest {
-        environment: environment.to_owned(),
+        environment: environment.to_string(),
         sha: sha.clone(),
         feature: input.feature.clone(),
     };
     ctx.state_mut(|s| {
         let r = &mut watch_mut(s).report;
-        r.environment = environment.to_owned();
+        r.environment = environment.to_string();
         r.sha = sha.clone();
     });
     let baseline = if target.metrics {
         match ctx
             .execute_activity(
                 DeliveryActivities::probe,
-                environment.to_owned(),
+                environment.to_string(),
                 options::short(),
             )
             .await
@@ -238,7 +233,7 @@ pub(super) async fn deploy_and_watch<W>(
         let mut sample = match ctx
             .execute_activity(
                 DeliveryActivities::probe,
-                environment.to_owned(),
+                environment.to_string(),
                 options::short(),
             )
             .await

@@ -13,7 +13,6 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext};
 use super::FeatureDelivery;
 use super::children::PhaseRun;
 use crate::activities::slack::{PostMessage, UpdateMessage};
-use crate::feature_state::FeatureState;
 use crate::workflows::clock::{self, rfc3339};
 use crate::workflows::notes::mention_first;
 use crate::workflows::phases::{ProductionReadiness, TaskPlanning};
@@ -389,16 +388,5 @@ fn gate_detail(e: &Evidence, gate: GateName) -> Option<String> {
             .as_ref()
             .map(|r| format!("Readiness score {} of 100.", r.score)),
         GateName::Intake => None,
-    }
-}
-
-/// What a gate says now: `approved`, `rejected`, or `1 of 2 approvals`.
-pub(super) fn gate_word(state: &FeatureState, gate: &str) -> String {
-    match state.gate(gate) {
-        Some(g) if g.state == GateState::Pending => {
-            format!("{} of {} approvals", g.approvals.len(), g.needed())
-        }
-        Some(g) => format!("{:?}", g.state).to_lowercase(),
-        None => String::new(),
     }
 }

@@ -12,7 +12,8 @@ mod stops;
 mod thread;
 
 use chatops_contract::feature::{
-    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateName, Reject, TimelineEntry,
+    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateName, GateState, Reject,
+    TimelineEntry,
 };
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::lifecycle::{ApprovalGates, ChildInfo, Evidence};
@@ -27,7 +28,6 @@ use crate::workflows::clock::{self, Started, rfc3339};
 use crate::workflows::notes::ui_link;
 use crate::workflows::options;
 use crate::workflows::signals::decode;
-use gates::gate_word;
 
 /// The feature-delivery orchestrator.
 #[workflow]
@@ -343,5 +343,16 @@ fn gate_rules(policy: &FeaturePolicy, life: Option<&LifecyclePolicy>) -> GateRul
 fn log_ignored(outcome: DecisionOutcome) {
     if let DecisionOutcome::Ignored(why) = outcome {
         tracing::debug!(%why, "decision ignored");
+    }
+}
+
+/// What a gate says now: `approved`, `rejected`, or `1 of 2 approvals`.
+fn gate_word(state: &FeatureState, gate: &str) -> String {
+    match state.gate(gate) {
+        Some(g) if g.state == GateState::Pending => {
+            format!("{} of {} approvals", g.approvals.len(), g.needed())
+        }
+        Some(g) => format!("{:?}", g.state).to_lowercase(),
+        None => String::new(),
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! In: every handler takes the payload as `serde_json::Value` and reads it with [`decode`], so
 //! a payload that is not what its signal carries (a hand-typed `temporal workflow signal`, a
-//! client from another version) is recorded or logged by the workflow and changes nothing: it
-//! never fails the workflow task and never wedges the workflow.
+//! client from another version) is recorded or logged by the workflow, which then ignores it
+//! (or, where missing the signal would be worse, as with a rollback, obeys it with defaults):
+//! it never fails the workflow task and never wedges the workflow.
 //!
 //! Out: [`by_name`] signals a workflow by the contract's name and payload type, without
 //! importing the receiving workflow's type (a phase child forwarded to, the monitor told of a

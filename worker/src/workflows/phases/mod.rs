@@ -120,7 +120,7 @@ async fn hold_while_paused<W>(ctx: &WorkflowContext<W>, paused: impl Fn(&W) -> b
 /// payload (a phase must never miss one), so a malformed payload is only logged.
 fn read_control(signal: Signal<Control>, payload: Value) {
     let _ = decode(signal, payload, |e| {
-        tracing::warn!(error = %e, "obeyed anyway");
+        tracing::warn!(error = %e, "obeyed whatever its payload");
     });
 }
 

@@ -4,9 +4,9 @@
 //! every step.
 
 use chatops_blocks::feature as blocks;
+use chatops_contract::feature::MessageRef;
 use chatops_contract::lifecycle::{
-    Control, MigrationMode, MigrationProgress, MigrationRequest, MigrationStep, StepProgress,
-    StepStatus,
+    MigrationMode, MigrationProgress, MigrationRequest, MigrationStep, StepProgress, StepStatus,
 };
 use chatops_contract::{queries, signals, workflows};
 use serde_json::json;
@@ -20,7 +20,9 @@ use temporalio_sdk::{
 use crate::activities::delivery::{AgentAsk, CommandRun, DeliveryActivities, StepReport};
 use crate::activities::slack::{PostMessage, SlackActivities};
 use crate::lifecycle;
-use crate::workflows::failure_text;
+use crate::workflows::notes::{self, failure_text};
+use crate::workflows::options;
+use crate::workflows::signals::decode;
 
 /// Seconds one step command, validation or rollback may run.
 const STEP_TIMEOUT_SECS: u64 = 1800;
@@ -30,7 +32,7 @@ const STEP_TIMEOUT_SECS: u64 = 1800;
 pub struct CodeMigration {
     input: MigrationRequest,
     progress: MigrationProgress,
-    card: Option<(String, String)>,
+    card: Option<MessageRef>,
 }
 
 #[workflow_methods]
@@ -69,11 +71,16 @@ impl CodeMigration {
                 .execute_activity(
                     SlackActivities::post_message,
                     PostMessage::of(channel, None, root),
-                    short(),
+                    options::short(),
                 )
                 .await
             {
-                ctx.state_mut(|s| s.card = Some((channel.clone(), ts)));
+                ctx.state_mut(|s| {
+                    s.card = Some(MessageRef {
+                        channel: channel.clone(),
+                        ts,
+                    })
+                });
             }
         }
 
@@ -227,7 +234,7 @@ impl CodeMigration {
         _ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        if serde_json::from_value::<Control>(payload).is_ok() {
+        if decode(signals::PAUSE_MIGRATION, payload, ignored).is_some() {
             self.progress.paused = true;
         }
     }
@@ -238,7 +245,7 @@ impl CodeMigration {
         _ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        if serde_json::from_value::<Control>(payload).is_ok() {
+        if decode(signals::RESUME_MIGRATION, payload, ignored).is_some() {
             self.progress.paused = false;
         }
     }
@@ -318,16 +325,8 @@ impl CodeMigration {
     }
 
     async fn note(ctx: &WorkflowContext<Self>, emoji: &str, text: &str) {
-        let Some((channel, ts)) = ctx.state(|s| s.card.clone()) else {
-            return;
-        };
-        let msg = PostMessage::of(&channel, Some(&ts), blocks::thread_note(emoji, text));
-        if let Err(e) = ctx
-            .execute_activity(SlackActivities::post_message, msg, short())
-            .await
-        {
-            tracing::warn!(error = %e, "could not post a migration note");
-        }
+        let card = ctx.state(|s| s.card.clone());
+        notes::note(ctx, card.as_ref(), emoji, text).await;
     }
 
     /// Writes the report, posts it and returns the final progress.
@@ -375,6 +374,7 @@ impl CodeMigration {
     }
 }
 
-fn short() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(30))
+/// A pause or resume that does not decode changes nothing; the log says why.
+fn ignored(e: chatops_contract::MalformedPayload) {
+    tracing::warn!(error = %e, "migration signal ignored");
 }

@@ -7,20 +7,22 @@
 //! small however long it runs.
 
 use chatops_contract::ids;
-use chatops_contract::incident::{Alert, IncidentClosed, IncidentInput, MonitorStats};
+use chatops_contract::incident::{IncidentInput, MonitorStats};
 use chatops_contract::{queries, signals, workflows};
 use std::collections::VecDeque;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, ChildWorkflowOptions, ContinueAsNewOptions, ParentClosePolicy,
-    SignalWorkflowOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
+    ChildWorkflowOptions, ContinueAsNewOptions, ParentClosePolicy, SignalWorkflowOptions,
+    SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 use crate::activities::policy::{IncidentPolicy, PolicyActivities};
 use crate::monitor_state::{self, Route};
+use crate::workflows::clock::{self, Started};
 use crate::workflows::incident_swarm::IncidentSwarm;
+use crate::workflows::options;
+use crate::workflows::signals::decode;
 
 /// The alert router.
 #[workflow]
@@ -48,11 +50,7 @@ impl ContinuousMonitoring {
     #[run(name = workflows::CONTINUOUS_MONITORING)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<MonitorStats> {
         let policy: IncidentPolicy = ctx
-            .execute_activity(
-                PolicyActivities::incident,
-                (),
-                ActivityOptions::start_to_close_timeout(Duration::from_secs(15)),
-            )
+            .execute_activity(PolicyActivities::incident, (), options::slack())
             .await?;
         let me = ctx.workflow_id().to_owned();
         loop {
@@ -69,6 +67,7 @@ impl ContinuousMonitoring {
         }
     }
 
+    /// Queued raw and decoded in turn, so alerts are handled in the order they came.
     #[signal(name = signals::name::ALERT)]
     pub fn alert(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.queue.push_back(payload);
@@ -80,13 +79,15 @@ impl ContinuousMonitoring {
         _ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        match serde_json::from_value::<IncidentClosed>(payload) {
-            Ok(c) => {
-                if !monitor_state::close(&mut self.stats, &c.id) {
-                    tracing::debug!(id = %c.id, "closed incident was not open here");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "malformed incident_closed signal ignored"),
+        let Some(c) = decode(
+            signals::INCIDENT_CLOSED,
+            payload,
+            |e| tracing::warn!(error = %e.reason, "malformed incident_closed signal ignored"),
+        ) else {
+            return;
+        };
+        if !monitor_state::close(&mut self.stats, &c.id) {
+            tracing::debug!(id = %c.id, "closed incident was not open here");
         }
     }
 
@@ -96,27 +97,28 @@ impl ContinuousMonitoring {
     }
 }
 
+impl Started for ContinuousMonitoring {
+    fn started(&self) -> SystemTime {
+        self.now
+    }
+}
+
 impl ContinuousMonitoring {
     async fn handle(ctx: &WorkflowContext<Self>, me: &str, raw: serde_json::Value) {
         ctx.state_mut(|s| s.handled_this_run += 1);
-        let alert: Alert = match serde_json::from_value(raw) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(error = %e, "malformed alert signal ignored");
-                ctx.state_mut(|s| {
-                    s.stats.alerts_seen += 1;
-                    s.stats.ignored += 1;
-                });
-                return;
-            }
+        let Some(alert) = decode(signals::ALERT, raw, |e| {
+            tracing::warn!(error = %e.reason, "malformed alert signal ignored");
+            ctx.state_mut(|s| {
+                s.stats.alerts_seen += 1;
+                s.stats.ignored += 1;
+            });
+        }) else {
+            return;
         };
         // Derived from workflow randomness: the same on replay, unique across runs.
         let short: String = ctx.uuid4().chars().filter(|c| *c != '-').take(10).collect();
         let new_id = ids::incident_workflow_id(&short);
-        let at = humantime::format_rfc3339_seconds(
-            ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now)),
-        )
-        .to_string();
+        let at = clock::now(ctx);
         match ctx.state_mut(|s| monitor_state::route(&mut s.stats, &alert, &new_id, &at)) {
             Route::Open(id) => {
                 let input = IncidentInput {

@@ -7,19 +7,20 @@
 
 use chatops_blocks::feature::thread_note;
 use chatops_contract::freeze::{FreezeEvent, FreezeRequest, FreezeStatus};
-use chatops_contract::{queries, signals, workflows};
+use chatops_contract::{Signal, queries, signals, workflows};
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext,
-    WorkflowContextView, WorkflowResult,
+    ContinueAsNewOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 use crate::activities::freeze::FreezeActivities;
 use crate::activities::policy::{FeaturePolicy, PolicyActivities};
 use crate::activities::slack::{PostMessage, SlackActivities};
-use crate::workflows::rfc3339;
+use crate::workflows::clock::{self, Started, now};
+use crate::workflows::options;
+use crate::workflows::signals::decode;
 
 /// Entries of history kept across a continue-as-new.
 const KEEP_HISTORY: usize = 100;
@@ -28,6 +29,15 @@ const KEEP_HISTORY: usize = 100;
 enum Ask {
     Engage,
     Release,
+}
+
+impl Ask {
+    fn signal(self) -> Signal<FreezeRequest> {
+        match self {
+            Ask::Engage => signals::ENGAGE,
+            Ask::Release => signals::RELEASE,
+        }
+    }
 }
 
 /// The emergency stop.
@@ -52,7 +62,7 @@ impl EmergencyFreeze {
     #[run(name = workflows::EMERGENCY_FREEZE)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<FreezeStatus> {
         let policy: FeaturePolicy = ctx
-            .execute_activity(PolicyActivities::feature, (), short())
+            .execute_activity(PolicyActivities::feature, (), options::slack())
             .await?;
         loop {
             ctx.wait_condition(|s: &Self| !s.asks.is_empty()).await?;
@@ -95,20 +105,28 @@ impl EmergencyFreeze {
     }
 }
 
+impl Started for EmergencyFreeze {
+    fn started(&self) -> SystemTime {
+        self.now
+    }
+}
+
 impl EmergencyFreeze {
+    /// Queues the ask; a malformed payload is recorded in the history instead.
     fn ask(&mut self, ctx: &SyncWorkflowContext<Self>, ask: Ask, payload: serde_json::Value) {
-        match serde_json::from_value::<FreezeRequest>(payload) {
-            Ok(req) => self.asks.push_back((ask, req)),
-            Err(e) => {
-                let at = rfc3339(ctx.workflow_time().unwrap_or(self.now));
-                self.status.history.push(FreezeEvent {
-                    at,
-                    event: format!("ignored malformed {ask:?} signal: {e}").to_lowercase(),
-                    user: String::new(),
-                    reason: String::new(),
-                });
-            }
-        }
+        let at = clock::at(self, ctx);
+        let history = &mut self.status.history;
+        let Some(req) = decode(ask.signal(), payload, |e| {
+            history.push(FreezeEvent {
+                at,
+                event: format!("ignored {e}"),
+                user: String::new(),
+                reason: String::new(),
+            })
+        }) else {
+            return;
+        };
+        self.asks.push_back((ask, req));
     }
 
     async fn engage(ctx: &WorkflowContext<Self>, policy: &FeaturePolicy, req: FreezeRequest) {
@@ -150,7 +168,7 @@ impl EmergencyFreeze {
         )
         .await;
         let report = match ctx
-            .execute_activity(FreezeActivities::stop_deliveries, req, long())
+            .execute_activity(FreezeActivities::stop_deliveries, req, options::long())
             .await
         {
             Ok(stopped) => {
@@ -220,22 +238,9 @@ fn event(at: &str, what: &str, req: &FreezeRequest) -> FreezeEvent {
 async fn post(ctx: &WorkflowContext<EmergencyFreeze>, channel: &str, emoji: &str, text: &str) {
     let msg = PostMessage::of(channel, None, thread_note(emoji, text));
     if let Err(e) = ctx
-        .execute_activity(SlackActivities::post_message, msg, short())
+        .execute_activity(SlackActivities::post_message, msg, options::slack())
         .await
     {
         tracing::error!(error = %e, "emergency stop could not post to Slack");
     }
-}
-
-fn short() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
-}
-
-/// Listing and signalling every delivery may take a while on a busy cluster.
-fn long() -> ActivityOptions {
-    ActivityOptions::start_to_close_timeout(Duration::from_secs(120))
-}
-
-fn now(ctx: &WorkflowContext<EmergencyFreeze>) -> String {
-    rfc3339(ctx.workflow_time().unwrap_or_else(|| ctx.state(|s| s.now)))
 }

@@ -1,0 +1,358 @@
+//! `FeatureDelivery`: intake gate, then the delivery phases, every step reported on the
+//! feature's card and in its thread.
+//!
+//! Here: the workflow's state, its run and its signal, update and query handlers. The intake
+//! gate is in `intake.rs`, waiting on the other gates in `gates.rs`, the phase children in
+//! `children.rs`, holds and stops in `stops.rs`, and the card and thread in `thread.rs`.
+
+mod children;
+mod gates;
+mod intake;
+mod stops;
+mod thread;
+
+use chatops_contract::feature::{
+    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateName, GateState, Reject,
+    TimelineEntry,
+};
+use chatops_contract::freeze::FreezeRequest;
+use chatops_contract::lifecycle::{ApprovalGates, ChildInfo, Evidence};
+use chatops_contract::{Signal, queries, signals, updates, workflows};
+use std::time::SystemTime;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
+
+use crate::activities::policy::{FeaturePolicy, LifecyclePolicy, PolicyActivities};
+use crate::feature_state::{DecisionOutcome, FeatureState, GateRule, GateRules};
+use crate::workflows::clock::{self, Started, rfc3339};
+use crate::workflows::notes::ui_link;
+use crate::workflows::options;
+use crate::workflows::signals::decode;
+
+/// The feature-delivery orchestrator.
+#[workflow]
+pub struct FeatureDelivery {
+    state: FeatureState,
+    now: SystemTime,
+    /// Set by `emergency_stop` (or `cancel`).
+    stop: Option<FreezeRequest>,
+    /// Whether `stop` came from `cancel` rather than the emergency stop.
+    cancelled: bool,
+    /// Whether the requester was told that the channel refuses posts.
+    told_requester: bool,
+    /// The lifecycle policy; `None` in runs from before the phases did real work.
+    life: Option<LifecyclePolicy>,
+    /// Approvals announced in the thread so far, per gate.
+    announced: std::collections::BTreeMap<&'static str, usize>,
+}
+
+#[workflow_methods]
+impl FeatureDelivery {
+    #[init]
+    pub fn new(ctx: &WorkflowContextView, input: FeatureRequest) -> Self {
+        let now = ctx.start_time().unwrap_or(SystemTime::UNIX_EPOCH);
+        Self {
+            state: FeatureState::new(input, &rfc3339(now)),
+            now,
+            stop: None,
+            cancelled: false,
+            told_requester: false,
+            life: None,
+            announced: std::collections::BTreeMap::new(),
+        }
+    }
+
+    #[run(name = workflows::FEATURE_DELIVERY)]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<FeatureOutcome> {
+        let policy: FeaturePolicy = ctx
+            .execute_activity(PolicyActivities::feature, (), options::slack())
+            .await?;
+        let id = ctx.workflow_id().to_owned();
+        let link = ui_link(&policy.ui_url, &policy.namespace, &id);
+        // Runs recorded before the phases did real work walk placeholders instead.
+        let life = if ctx.patched("lifecycle") {
+            let repo = ctx.state(|s| s.state.input.repository.clone());
+            Some(
+                ctx.execute_activity(PolicyActivities::lifecycle, repo, options::slack())
+                    .await?,
+            )
+        } else {
+            None
+        };
+        ctx.state_mut(|s| {
+            s.state.rules = gate_rules(&policy, life.as_ref());
+            s.life = life.clone();
+            s.state.ui_link = Some(link.clone());
+        });
+
+        if let Some(outcome) = Self::intake(ctx, &id, &link, &policy, life.as_ref()).await? {
+            return Ok(outcome);
+        }
+
+        // Every transition first asks the emergency stop (histories from before it existed skip
+        // the question).
+        let freeze_checks = ctx.patched("emergency-stop");
+        match life {
+            Some(life) => Self::deliver(ctx, &id, &link, &policy, &life).await,
+            None => Ok(Self::placeholders(ctx, &id, &link, &policy, freeze_checks).await),
+        }
+    }
+
+    #[signal(name = signals::name::APPROVE)]
+    pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = clock::at(self, ctx);
+        if let Some(a) = self.decode(signals::APPROVE, payload, &at) {
+            log_ignored(self.state.approve(&a, &at));
+        }
+    }
+
+    #[signal(name = signals::name::REJECT)]
+    pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = clock::at(self, ctx);
+        if let Some(r) = self.decode(signals::REJECT, payload, &at) {
+            log_ignored(self.state.reject(&r, &at));
+        }
+    }
+
+    #[update_validator(approve_update)]
+    fn validate_approve(
+        &self,
+        _ctx: &WorkflowContextView,
+        a: &Approve,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.state.check(&a.gate, &a.user, true).map_err(Into::into)
+    }
+
+    /// The `approve` update: validated, then applied like the signal.
+    #[update(name = updates::name::APPROVE)]
+    pub fn approve_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, a: Approve) -> String {
+        let at = clock::at(self, ctx);
+        match self.state.approve(&a, &at) {
+            DecisionOutcome::Applied => gate_word(&self.state, &a.gate),
+            DecisionOutcome::Ignored(why) => why,
+        }
+    }
+
+    #[update_validator(reject_update)]
+    fn validate_reject(
+        &self,
+        _ctx: &WorkflowContextView,
+        r: &Reject,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.state
+            .check(&r.gate, &r.user, false)
+            .map_err(Into::into)
+    }
+
+    /// The `reject` update: validated, then applied like the signal.
+    #[update(name = updates::name::REJECT)]
+    pub fn reject_update(&mut self, ctx: &mut SyncWorkflowContext<Self>, r: Reject) -> String {
+        let at = clock::at(self, ctx);
+        match self.state.reject(&r, &at) {
+            DecisionOutcome::Applied => gate_word(&self.state, &r.gate),
+            DecisionOutcome::Ignored(why) => why,
+        }
+    }
+
+    #[signal(name = signals::name::EMERGENCY_STOP)]
+    pub fn emergency_stop(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        let at = clock::at(self, ctx);
+        if let Some(req) = self.decode(signals::EMERGENCY_STOP, payload, &at) {
+            self.stop_asked(req, &at);
+        }
+    }
+
+    #[query(name = queries::name::STATUS)]
+    pub fn status(&self, _ctx: &WorkflowContextView) -> FeatureStatus {
+        self.state.status()
+    }
+
+    #[signal(name = signals::name::PAUSE)]
+    pub fn pause(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        self.control(ctx, signals::PAUSE, payload, true);
+    }
+
+    #[signal(name = signals::name::RESUME)]
+    pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        self.control(ctx, signals::RESUME, payload, false);
+    }
+
+    #[signal(name = signals::name::CANCEL)]
+    pub fn cancel(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = clock::at(self, ctx);
+        if let Some(c) = self.decode(signals::CANCEL, payload, &at) {
+            self.cancel_asked(c, &at);
+        }
+    }
+
+    #[signal(name = signals::name::SKIP_GATE)]
+    pub fn skip_gate(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = clock::at(self, ctx);
+        if let Some(k) = self.decode(signals::SKIP_GATE, payload, &at) {
+            log_ignored(self.state.skip(&k, &at));
+        }
+    }
+
+    #[signal(name = signals::name::UPDATE_PRIORITY)]
+    pub fn update_priority(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        let at = clock::at(self, ctx);
+        if let Some(u) = self.decode(signals::UPDATE_PRIORITY, payload, &at) {
+            self.state.set_priority(&u, &at);
+        }
+    }
+
+    #[signal(name = signals::name::ADD_BLOCKER)]
+    pub fn add_blocker(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = clock::at(self, ctx);
+        let Some(b) = self.decode(signals::ADD_BLOCKER, payload, &at) else {
+            return;
+        };
+        if b.id.trim().is_empty() {
+            self.state
+                .event(&at, "ignored add_blocker without an id".to_owned(), None);
+        } else {
+            self.state.add_blocker(&b, &at);
+        }
+    }
+
+    #[signal(name = signals::name::REMOVE_BLOCKER)]
+    pub fn remove_blocker(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        let at = clock::at(self, ctx);
+        if let Some(b) = self.decode(signals::REMOVE_BLOCKER, payload, &at) {
+            self.state.remove_blocker(&b, &at);
+        }
+    }
+
+    #[signal(name = signals::name::REQUEST_CLARIFICATION)]
+    pub fn request_clarification(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.feedback(
+            ctx,
+            signals::REQUEST_CLARIFICATION,
+            payload,
+            GateName::Intake,
+        );
+    }
+
+    #[signal(name = signals::name::REQUEST_REVISIONS)]
+    pub fn request_revisions(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.feedback(ctx, signals::REQUEST_REVISIONS, payload, GateName::Plan);
+    }
+
+    #[signal(name = signals::name::REQUEST_MORE_EVIDENCE)]
+    pub fn request_more_evidence(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.feedback(
+            ctx,
+            signals::REQUEST_MORE_EVIDENCE,
+            payload,
+            GateName::Production,
+        );
+    }
+
+    #[query(name = queries::name::EVIDENCE)]
+    pub fn evidence(&self, _ctx: &WorkflowContextView) -> Evidence {
+        self.state.evidence.clone()
+    }
+
+    #[query(name = queries::name::TIMELINE)]
+    pub fn timeline(&self, _ctx: &WorkflowContextView) -> Vec<TimelineEntry> {
+        self.state.timeline.clone()
+    }
+
+    #[query(name = queries::name::CHILDREN)]
+    pub fn children(&self, _ctx: &WorkflowContextView) -> Vec<ChildInfo> {
+        self.state.children.clone()
+    }
+
+    #[query(name = queries::name::APPROVAL_GATES)]
+    pub fn approval_gates(&self, _ctx: &WorkflowContextView) -> ApprovalGates {
+        self.state.approval_gates()
+    }
+}
+
+impl Started for FeatureDelivery {
+    fn started(&self) -> SystemTime {
+        self.now
+    }
+}
+
+impl FeatureDelivery {
+    /// Reads a signal's payload; a malformed one is recorded on the timeline as ignored.
+    fn decode<P: serde::de::DeserializeOwned>(
+        &mut self,
+        signal: Signal<P>,
+        payload: serde_json::Value,
+        at: &str,
+    ) -> Option<P> {
+        let state = &mut self.state;
+        decode(signal, payload, |e| {
+            state.event(at, format!("ignored {e}"), None)
+        })
+    }
+}
+
+/// Who may decide which gate, from the feature policy and the lifecycle's admins.
+fn gate_rules(policy: &FeaturePolicy, life: Option<&LifecyclePolicy>) -> GateRules {
+    GateRules {
+        eligible: policy
+            .approvers
+            .as_ref()
+            .map(|a| a.iter().cloned().collect()),
+        required: policy.required_approvals,
+        no_self_approval: policy.no_self_approval.clone(),
+        admins: life
+            .map(|l| l.admins.iter().cloned().collect())
+            .unwrap_or_default(),
+        per_gate: policy
+            .gates
+            .iter()
+            .map(|(gate, p)| {
+                let rule = GateRule {
+                    eligible: p.approvers.as_ref().map(|a| a.iter().cloned().collect()),
+                    required: p.required,
+                };
+                (gate.clone(), rule)
+            })
+            .collect(),
+    }
+}
+
+fn log_ignored(outcome: DecisionOutcome) {
+    if let DecisionOutcome::Ignored(why) = outcome {
+        tracing::debug!(%why, "decision ignored");
+    }
+}
+
+/// What a gate says now: `approved`, `rejected`, or `1 of 2 approvals`.
+fn gate_word(state: &FeatureState, gate: &str) -> String {
+    match state.gate(gate) {
+        Some(g) if g.state == GateState::Pending => {
+            format!("{} of {} approvals", g.approvals.len(), g.needed())
+        }
+        Some(g) => format!("{:?}", g.state).to_lowercase(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,260 @@
+//! Holding and stopping: pause and blockers, the emergency stop checked before every
+//! transition, `cancel` and `emergency_stop` ending the delivery, and failure.
+
+use chatops_blocks::feature as blocks;
+use chatops_contract::Signal;
+use chatops_contract::feature::{FeatureOutcome, Phase};
+use chatops_contract::freeze::FreezeRequest;
+use chatops_contract::lifecycle::Control;
+use std::time::Duration;
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext};
+
+use super::FeatureDelivery;
+use crate::activities::freeze::FreezeActivities;
+use crate::activities::policy::FeaturePolicy;
+use crate::workflows::clock::{self, rfc3339};
+use crate::workflows::notes::mention_first;
+use crate::workflows::options;
+
+impl FeatureDelivery {
+    /// The emergency stop arrived: the first one stops the delivery, a repeat is only noted.
+    pub(super) fn stop_asked(&mut self, req: FreezeRequest, at: &str) {
+        if self.stop.is_none() {
+            self.state.event(
+                at,
+                format!("emergency stop: {}", req.reason),
+                Some(&req.user),
+            );
+            self.stop = Some(req);
+        } else {
+            self.state.event(
+                at,
+                "emergency stop repeated; already stopping".to_owned(),
+                Some(&req.user),
+            );
+        }
+    }
+
+    /// `cancel` arrived: it stops a delivery that is neither stopping nor finished.
+    pub(super) fn cancel_asked(&mut self, c: Control, at: &str) {
+        if self.stop.is_none() && !self.state.phase.is_terminal() {
+            let reason = c.reason.unwrap_or_else(|| "no reason given".to_owned());
+            self.state
+                .event(at, format!("cancelled: {reason}"), Some(&c.user));
+            self.stop = Some(FreezeRequest {
+                user: c.user,
+                reason,
+            });
+            self.cancelled = true;
+        } else {
+            self.state.event(
+                at,
+                "ignored: cancel (already stopping or finished)".to_owned(),
+                Some(&c.user),
+            );
+        }
+    }
+
+    /// `pause` or `resume` arrived: the delivery holds (or goes on) at its next transition.
+    pub(super) fn control(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        signal: Signal<Control>,
+        payload: serde_json::Value,
+        paused: bool,
+    ) {
+        let at = clock::at(self, ctx);
+        if let Some(c) = self.decode(signal, payload, &at) {
+            self.state
+                .set_paused(paused, &c.user, c.reason.as_deref(), &at);
+        }
+    }
+
+    /// Holds before `next` while paused or blocked; `Some` when stopped meanwhile.
+    pub(super) async fn hold(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        next: Phase,
+    ) -> Option<FeatureOutcome> {
+        if ctx.state(|s| s.state.may_proceed()) {
+            return None;
+        }
+        let why = ctx.state(|s| {
+            if s.state.paused {
+                "paused; `resume` lets it go on".to_owned()
+            } else {
+                let ids: Vec<String> = s
+                    .state
+                    .blockers
+                    .iter()
+                    .map(|b| format!("`{}`", b.id))
+                    .collect();
+                format!(
+                    "blocked by {}; it goes on once they are removed",
+                    ids.join(", ")
+                )
+            }
+        });
+        let text = format!("Held before *{}*: {why}.", next.label());
+        Self::report(
+            ctx,
+            id,
+            link,
+            blocks::thread_note(":double_vertical_bar:", &text),
+        )
+        .await;
+        temporalio_sdk::workflows::select! {
+            _ = ctx.wait_condition(|s: &Self| s.state.may_proceed()) => {}
+            _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+        };
+        if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+            return Some(outcome);
+        }
+        let text = format!("Going on with *{}*.", next.label());
+        Self::report(ctx, id, link, blocks::thread_note(":arrow_forward:", &text)).await;
+        None
+    }
+
+    /// Ends the delivery as failed in `phase`, calling the escalation contact.
+    pub(super) async fn fail(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        phase: Phase,
+        why: String,
+    ) -> FeatureOutcome {
+        let at = rfc3339(clock::time(ctx));
+        ctx.state_mut(|s| s.state.enter(Phase::Failed, &at, false));
+        let who = ctx.state(|s| s.life.as_ref().and_then(|l| l.escalation.clone()));
+        let summary = format!("{} failed: {why}", phase.label());
+        let text = format!(
+            "{}{}",
+            mention_first(who.as_deref()),
+            chatops_blocks::escape(&summary)
+        );
+        Self::report(ctx, id, link, blocks::thread_note(":no_entry:", &text)).await;
+        FeatureOutcome {
+            phase: Phase::Failed,
+            summary,
+        }
+    }
+
+    /// Before moving to `next`: halt if stopped; hold while the emergency stop is engaged.
+    pub(super) async fn transition(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        policy: &FeaturePolicy,
+        next: Phase,
+        freeze_checks: bool,
+    ) -> Option<FeatureOutcome> {
+        if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+            return Some(outcome);
+        }
+        if !freeze_checks {
+            return None;
+        }
+        let recheck = match policy.freeze_recheck_ms {
+            0 => Duration::from_secs(60),
+            ms => Duration::from_millis(ms),
+        };
+        let mut held = false;
+        loop {
+            let freeze = match ctx
+                .execute_activity(FreezeActivities::check, (), options::slack())
+                .await
+            {
+                Ok(f) => f,
+                Err(e) => {
+                    Self::record_failure(ctx, format!("could not check the emergency stop: {e}"));
+                    return None;
+                }
+            };
+            if !freeze.engaged {
+                if held {
+                    let note = blocks::thread_note(
+                        ":arrow_forward:",
+                        &format!("Emergency stop released: going on with *{}*.", next.label()),
+                    );
+                    Self::report(ctx, id, link, note).await;
+                }
+                return None;
+            }
+            if !held {
+                held = true;
+                let at = rfc3339(clock::time(ctx));
+                ctx.state_mut(|s| {
+                    s.state.event(
+                        &at,
+                        format!("held before {} by the emergency stop", next.label()),
+                        None,
+                    )
+                });
+                let note = blocks::thread_note(
+                    ":double_vertical_bar:",
+                    &format!(
+                        "Held before *{}*: the emergency stop is engaged (by <@{}>: {}). Going on once it is released.",
+                        next.label(),
+                        freeze.engaged_by.unwrap_or_default(),
+                        chatops_blocks::escape(&freeze.reason.unwrap_or_default())
+                    ),
+                );
+                Self::report(ctx, id, link, note).await;
+            }
+            temporalio_sdk::workflows::select! {
+                _ = ctx.timer(recheck) => {}
+                _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+            };
+            if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+                return Some(outcome);
+            }
+        }
+    }
+
+    /// Ends the delivery when `emergency_stop` arrived. Production is never touched yet (its
+    /// phase is a placeholder), so there is nothing to roll back; the note says so.
+    pub(super) async fn halt_if_stopped(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+    ) -> Option<FeatureOutcome> {
+        let stop = ctx.state(|s| s.stop.clone())?;
+        let was = ctx.state(|s| s.state.status().phase);
+        let at = rfc3339(clock::time(ctx));
+        ctx.state_mut(|s| s.state.enter(Phase::Cancelled, &at, false));
+        let production =
+            ctx.state(|s| s.life.as_ref().map(|_| s.state.evidence.production.clone()));
+        let after = match production {
+            None => "Production was not touched (the production phase does no real deploy yet), so nothing was rolled back.".to_owned(),
+            Some(None) => "Production was not touched, so nothing was rolled back.".to_owned(),
+            Some(Some(r)) if r.rolled_back.is_some() => format!(
+                "Production was rolled back: {}.",
+                r.rollback_steps.join("; ")
+            ),
+            Some(Some(_)) => "Production had been deployed and stayed healthy; it was left running.".to_owned(),
+        };
+        let who = if ctx.state(|s| s.cancelled) {
+            "Cancelled"
+        } else {
+            "Emergency stop"
+        };
+        let summary = format!(
+            "{who} by <@{}>: {}. Halted in {}. {after}",
+            stop.user,
+            chatops_blocks::escape(&stop.reason),
+            was.label()
+        );
+        Self::report(
+            ctx,
+            id,
+            link,
+            blocks::thread_note(":octagonal_sign:", &summary),
+        )
+        .await;
+        Some(FeatureOutcome {
+            phase: Phase::Cancelled,
+            summary,
+        })
+    }
+}

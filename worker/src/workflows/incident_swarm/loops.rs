@@ -1,0 +1,143 @@
+//! The loops beside the main flow: the outbox, where what signals leave behind is posted and
+//! rollbacks run one at a time, and the card, edited one version at a time.
+
+use chatops_blocks::incident as blocks;
+use chatops_contract::incident::Rollback;
+use std::time::Duration;
+use temporalio_sdk::WorkflowContext;
+
+use super::IncidentSwarm;
+use super::thread::{edit, note};
+use crate::activities::incident::{IncidentActivities, RollbackRequest};
+use crate::activities::slack::UpdateMessage;
+use crate::incident_state::Pending;
+use crate::workflows::clock::now;
+use crate::workflows::options;
+
+impl IncidentSwarm {
+    /// Posts what signals left behind and runs requested rollbacks, one at a time, until the
+    /// incident closes.
+    pub(super) async fn outbox(ctx: &WorkflowContext<Self>) {
+        loop {
+            let ready = ctx
+                .wait_condition(|s: &Self| !s.incident.pending.is_empty() || s.closing)
+                .await;
+            if ready.is_err() {
+                return; // cancelled
+            }
+            let Some(work) = ctx.state_mut(|s| s.incident.pending.pop_front()) else {
+                return;
+            };
+            match work {
+                Pending::Note(emoji, text) => note(ctx, emoji, &text).await,
+                Pending::Rollback(r) => Self::run_rollback(ctx, r).await,
+            }
+        }
+    }
+
+    async fn run_rollback(ctx: &WorkflowContext<Self>, r: Rollback) {
+        let (id, service) = ctx.state(|s| {
+            (
+                s.incident.status.id.clone(),
+                s.incident.status.service.clone(),
+            )
+        });
+        note(
+            ctx,
+            ":rewind:",
+            &format!(
+                "<@{}> started a rollback of {}: {}",
+                r.user,
+                chatops_blocks::escape(&service),
+                chatops_blocks::escape(&r.reason)
+            ),
+        )
+        .await;
+        let req = RollbackRequest {
+            incident: id,
+            service,
+            user: r.user.clone(),
+            reason: r.reason,
+        };
+        let report = ctx
+            .execute_activity(
+                IncidentActivities::rollback,
+                req,
+                options::attempts(Duration::from_secs(660), 1),
+            )
+            .await;
+        let at = now(ctx);
+        let (emoji, text) = match report {
+            Ok(rep) if rep.ok => {
+                ctx.state_mut(|s| {
+                    s.incident
+                        .event(&at, "rollback succeeded", Some(r.user.clone()));
+                    if s.incident.status.mitigated_at.is_none() {
+                        s.incident.status.mitigated_at = Some(at.clone());
+                    }
+                    s.incident.touch();
+                });
+                (
+                    ":white_check_mark:",
+                    format!(
+                        "Rollback succeeded. ```{}```",
+                        chatops_blocks::escape(&rep.output)
+                    ),
+                )
+            }
+            Ok(rep) => {
+                ctx.state_mut(|s| {
+                    s.incident
+                        .event(&at, format!("rollback failed: {}", rep.output), None)
+                });
+                (
+                    ":x:",
+                    format!(
+                        "Rollback failed: ```{}```",
+                        chatops_blocks::escape(&rep.output)
+                    ),
+                )
+            }
+            Err(e) => {
+                ctx.state_mut(|s| s.incident.event(&at, format!("rollback failed: {e}"), None));
+                (
+                    ":x:",
+                    format!(
+                        "Rollback failed: {}",
+                        chatops_blocks::escape(&e.to_string())
+                    ),
+                )
+            }
+        };
+        note(ctx, emoji, &text).await;
+    }
+
+    /// Keeps the card showing the latest state: one edit in flight at a time, so an older
+    /// version can never land after a newer one.
+    pub(super) async fn card_loop(ctx: &WorkflowContext<Self>, link: &str) {
+        loop {
+            let ready = ctx
+                .wait_condition(|s: &Self| s.incident.card_version > s.card_shown || s.closing)
+                .await;
+            if ready.is_err() {
+                return; // cancelled
+            }
+            let (version, card, msg) = ctx.state(|s| {
+                (
+                    s.incident.card_version,
+                    s.incident.status.card.clone(),
+                    blocks::card(&s.incident.status, link),
+                )
+            });
+            if version > ctx.state(|s| s.card_shown)
+                && let Some(card) = card
+            {
+                edit(ctx, UpdateMessage::of(&card.channel, &card.ts, msg)).await;
+            }
+            ctx.state_mut(|s| s.card_shown = version);
+            if ctx.state(|s| s.closing && s.incident.card_version == s.card_shown) {
+                return;
+            }
+        }
+    }
+}

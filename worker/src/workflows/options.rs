@@ -1,0 +1,65 @@
+//! Activity-option presets: how long each kind of call may take and how often it is retried.
+//!
+//! They are part of what a workflow schedules, so a preset changes only with a reason.
+
+use std::time::Duration;
+use temporalio_common::RetryPolicy;
+use temporalio_sdk::ActivityOptions;
+
+/// Slack posts and edits by the orchestrators, policy reads, the freeze check: they answer in
+/// well under a second, so a call still open after 15 s is treated as lost and retried (by a
+/// live worker, if this one died), until it succeeds or fails for good.
+pub(crate) fn slack() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(15))
+}
+
+/// Thread notes of phase children and migrations, health probes: 30 s a try, retried until
+/// they succeed or fail for good.
+pub(crate) fn short() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(30))
+}
+
+/// Listing and signalling every delivery may take a while on a busy cluster.
+pub(crate) fn long() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(120))
+}
+
+/// GitHub calls: transient failures retried with backoff, at most 30 s apart.
+pub(crate) fn github() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .maximum_interval(Duration::from_secs(30))
+                .maximum_attempts(8)
+                .build(),
+        )
+        .build()
+}
+
+/// A deploy (or the redeploy of a rollback): a long command, tried at most three times.
+pub(crate) fn deploy() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(1900))
+        .retry_policy(RetryPolicy::builder().maximum_attempts(3).build())
+        .build()
+}
+
+/// An agent asked by a phase child: `attempts` tries of `timeout` each, the first retry after
+/// 500 ms, before the next agent on the ladder is asked.
+pub(crate) fn agent(timeout: Duration, attempts: u32) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timeout)
+        .retry_policy(
+            RetryPolicy::builder()
+                .maximum_attempts(attempts)
+                .initial_interval(Duration::from_millis(500))
+                .build(),
+        )
+        .build()
+}
+
+/// Calls that must not be retried forever: at most `attempts` tries of `timeout` each.
+pub(crate) fn attempts(timeout: Duration, attempts: u32) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(timeout)
+        .retry_policy(RetryPolicy::builder().maximum_attempts(attempts).build())
+        .build()
+}

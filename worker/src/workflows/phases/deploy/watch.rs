@@ -1,0 +1,310 @@
+//! The deploy and the health watch of a deployment child: merge (production, when enabled),
+//! deploy, sample health until the window closes, and hand over to the rollback saga when the
+//! deploy fails, health turns bad or someone asks.
+
+use chatops_contract::feature::Environment;
+use chatops_contract::lifecycle::HealthSample;
+use std::time::Duration;
+use temporalio_sdk::WorkflowContext;
+
+use super::rollback::rollback_saga;
+use super::{Watch, set_report, short_sha};
+use crate::activities::delivery::{DeliveryActivities, DeployRequest, StepReport};
+use crate::activities::github::{GitHubActivities, MergeSpec};
+use crate::lifecycle::{self, Baseline, HealthRules};
+use crate::workflows::clock;
+use crate::workflows::notes::note;
+use crate::workflows::options;
+use crate::workflows::phases::{PhaseInput, PhaseResult, child_error, hold_while_paused};
+
+/// Deploy, watch, and roll back when sick; shared by staging and production.
+pub(super) async fn deploy_and_watch<W>(
+    ctx: &WorkflowContext<W>,
+    input: &PhaseInput,
+    environment: Environment,
+    watch: fn(&W) -> &Watch,
+    watch_mut: fn(&mut W) -> &mut Watch,
+) -> PhaseResult {
+    let policy = &input.policy;
+    let (target, label) = match environment {
+        Environment::Production => (&policy.production, "Production"),
+        Environment::Staging => (&policy.staging, "Staging"),
+    };
+    let mut evidence = input.evidence.clone();
+    let mut sha = evidence
+        .pull_request
+        .as_ref()
+        .map(|p| p.head_sha.clone())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let previous = evidence
+        .pull_request
+        .as_ref()
+        .map(|p| p.base_sha.clone())
+        .unwrap_or_default();
+
+    // Stopped before anything happened: nothing to deploy or roll back.
+    if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
+        return PhaseResult {
+            passed: false,
+            summary: format!(
+                "{environment} was not deployed: {} (asked by {})",
+                t.reason, t.user
+            ),
+            evidence,
+        };
+    }
+
+    // Production merges first when allowed, and deploys the merge commit.
+    if environment == Environment::Production
+        && policy.auto_merge
+        && let Some(pr) = evidence.pull_request.clone()
+    {
+        let spec = MergeSpec {
+            repository: pr.repository.clone(),
+            number: pr.number,
+            title: format!(
+                "feat({}): {} (#{})",
+                lifecycle::req_id(&input.feature),
+                input.request.request.chars().take(60).collect::<String>(),
+                pr.number
+            ),
+        };
+        match ctx
+            .execute_activity(GitHubActivities::merge, spec, options::github())
+            .await
+        {
+            Ok(merged) => {
+                if !merged.is_empty() {
+                    sha = merged;
+                }
+                if let Some(p) = evidence.pull_request.as_mut() {
+                    p.merged = true;
+                }
+                note(
+                    ctx,
+                    input.card.as_ref(),
+                    ":twisted_rightwards_arrows:",
+                    &format!("Pull request #{} squash-merged.", pr.number),
+                )
+                .await;
+            }
+            Err(e) => {
+                return PhaseResult {
+                    passed: false,
+                    summary: child_error("could not merge the pull request", e),
+                    evidence,
+                };
+            }
+        }
+    }
+
+    if !target.deploy && !target.health {
+        let summary = format!(
+            "No {environment} deploy or health check is configured, so nothing was deployed or watched."
+        );
+        note(ctx, input.card.as_ref(), ":warning:", &summary).await;
+        return PhaseResult {
+            passed: true,
+            summary,
+            evidence,
+        };
+    }
+    // Paused before deploying; a rollback request ends the wait (and the deploy).
+    hold_while_paused(ctx, move |s: &W| {
+        watch(s).paused && watch(s).rollback.is_none()
+    })
+    .await;
+    if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
+        return PhaseResult {
+            passed: false,
+            summary: format!(
+                "{environment} was not deployed: {} (asked by {})",
+                t.reason, t.user
+            ),
+            evidence,
+        };
+    }
+    let request = DeployRequest {
+        environment: environment.to_string(),
+        sha: sha.clone(),
+        feature: input.feature.clone(),
+    };
+    ctx.state_mut(|s| {
+        let r = &mut watch_mut(s).report;
+        r.environment = environment.to_string();
+        r.sha = sha.clone();
+    });
+    let baseline = if target.metrics {
+        match ctx
+            .execute_activity(
+                DeliveryActivities::probe,
+                environment.to_string(),
+                options::short(),
+            )
+            .await
+        {
+            Ok(b) => Baseline {
+                error_rate: b.error_rate,
+                latency_ms: b.latency_ms,
+            },
+            Err(_) => Baseline::default(),
+        }
+    } else {
+        Baseline::default()
+    };
+    let deployed = ctx
+        .execute_activity(
+            DeliveryActivities::deploy,
+            request.clone(),
+            options::deploy(),
+        )
+        .await
+        .unwrap_or_else(|e| StepReport {
+            ok: false,
+            output: e.to_string(),
+        });
+    note(
+        ctx,
+        input.card.as_ref(),
+        if deployed.ok { ":rocket:" } else { ":boom:" },
+        &format!(
+            "{label} deploy of `{}`: {}",
+            short_sha(&sha),
+            chatops_blocks::escape(&deployed.output)
+        ),
+    )
+    .await;
+
+    let rules = HealthRules {
+        max_failures: policy.max_failures,
+        error_rate_factor: policy.error_rate_factor,
+        latency_factor: policy.latency_factor,
+        sustain: 2,
+    };
+    let interval = Duration::from_millis(target.interval_ms.max(100));
+    let mut reason: Option<String> = (!deployed.ok).then(|| "the deploy failed".to_owned());
+    let started = clock::time_or_epoch(ctx);
+    let mut failing_noted = false;
+    let mut extension_noted = 0;
+    while reason.is_none() {
+        let (extended, by) = ctx.state(|s| {
+            let r = &watch(s).report;
+            (
+                r.extended_secs,
+                r.extended_by.last().cloned().unwrap_or_default(),
+            )
+        });
+        if extended > extension_noted {
+            extension_noted = extended;
+            note(
+                ctx,
+                input.card.as_ref(),
+                ":eyes:",
+                &format!(
+                    "Watching {environment} longer: {extended}s added in all (last asked by <@{by}>)."
+                ),
+            )
+            .await;
+        }
+        let window = Duration::from_millis(target.window_ms) + ctx.state(|s| watch(s).extra);
+        let elapsed = ctx
+            .workflow_time()
+            .and_then(|t| t.duration_since(started).ok())
+            .unwrap_or_default();
+        if elapsed >= window {
+            break;
+        }
+        temporalio_sdk::workflows::select! {
+            _ = ctx.timer(interval) => {}
+            _ = ctx.wait_condition(move |s: &W| watch(s).rollback.is_some()) => {}
+        };
+        if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
+            reason = Some(format!("{} (asked by {})", t.reason, t.user));
+            break;
+        }
+        hold_while_paused(ctx, move |s: &W| {
+            watch(s).paused && watch(s).rollback.is_none()
+        })
+        .await;
+        if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
+            reason = Some(format!("{} (asked by {})", t.reason, t.user));
+            break;
+        }
+        let mut sample = match ctx
+            .execute_activity(
+                DeliveryActivities::probe,
+                environment.to_string(),
+                options::short(),
+            )
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => HealthSample {
+                at: String::new(),
+                healthy: false,
+                error_rate: None,
+                latency_ms: None,
+                detail: e.to_string(),
+            },
+        };
+        sample.at = clock::now_or_epoch(ctx);
+        if !sample.healthy && !failing_noted {
+            failing_noted = true;
+            note(
+                ctx,
+                input.card.as_ref(),
+                ":warning:",
+                &format!(
+                    "{label} health check failed: {}",
+                    chatops_blocks::escape(&sample.detail)
+                ),
+            )
+            .await;
+        }
+        let samples = ctx.state_mut(|s| {
+            let r = &mut watch_mut(s).report;
+            r.samples.push(sample);
+            r.samples.clone()
+        });
+        reason = lifecycle::judge(&samples, baseline, rules);
+    }
+
+    // A rollback asked for while the last check ran still counts.
+    if reason.is_none()
+        && let Some(t) = ctx.state(|s| watch(s).rollback.clone())
+    {
+        reason = Some(format!("{} (asked by {})", t.reason, t.user));
+    }
+    if let Some(why) = reason {
+        let steps = rollback_saga(ctx, input, environment, &previous, &why).await;
+        ctx.state_mut(|s| {
+            let r = &mut watch_mut(s).report;
+            r.healthy = false;
+            r.rolled_back = Some(why.clone());
+            r.rollback_steps = steps;
+        });
+        let report = ctx.state(|s| watch(s).report.clone());
+        set_report(&mut evidence, environment, report);
+        return PhaseResult {
+            passed: false,
+            summary: format!("{environment} rolled back: {why}"),
+            evidence,
+        };
+    }
+    ctx.state_mut(|s| watch_mut(s).report.healthy = true);
+    let report = ctx.state(|s| watch(s).report.clone());
+    let summary = format!("{environment} healthy for {} checks", report.samples.len());
+    note(
+        ctx,
+        input.card.as_ref(),
+        ":white_check_mark:",
+        &format!("{label} stayed healthy ({} checks).", report.samples.len()),
+    )
+    .await;
+    set_report(&mut evidence, environment, report);
+    PhaseResult {
+        passed: true,
+        summary,
+        evidence,
+    }
+}

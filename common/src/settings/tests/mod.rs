@@ -1,9 +1,11 @@
 //! Settings tests: loading through the layers, the one-line errors, secrets kept out of Debug,
-//! README against the key table, and a table per parser.
+//! README and the key table; `parsers` holds a table per parser.
 
 use super::*;
 use std::{collections::HashMap, time::Duration};
 use url::Url;
+
+mod parsers;
 
 fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
     Settings::from_env_map(
@@ -237,4 +239,91 @@ fn workflow_links_are_escaped() {
         workflow_url(&ui, "default", "feature-a/testing"),
         "http://127.0.0.1:8233/namespaces/default/workflows/feature-a%2Ftesting"
     );
+}
+
+#[test]
+fn blank_values_unset_optional_keys_and_fail_required_ones() {
+    let s = load(&[
+        ("CHATOPS__GITHUB__TOKEN", " "),
+        ("CHATOPS__FEATURE__ESCALATION", ""),
+        ("CHATOPS__AGENT__MODEL", " "),
+        ("CHATOPS__AGENT__COMMAND", "./agent"),
+    ])
+    .expect("blank optional keys are unset");
+    assert!(s.github.token.is_none());
+    assert!(s.feature.escalation.is_none());
+    assert!(matches!(
+        s.agent.primary,
+        Some(AgentEndpointSettings::Command(ref c)) if c == "./agent"
+    ));
+    // The model is only read for an HTTP agent.
+    let err = load(&[
+        ("CHATOPS__AGENT__MODEL", " "),
+        ("CHATOPS__AGENT__URL", "http://agents/v1"),
+    ])
+    .expect_err("blank model with a URL");
+    assert_eq!(
+        err.to_string(),
+        "config error: CHATOPS__AGENT__MODEL (agent.model): is empty"
+    );
+}
+
+#[test]
+fn sections_are_read_in_order_and_the_first_bad_value_is_reported() {
+    let err = load(&[
+        ("CHATOPS__LOG__FORMAT", "xml"),
+        ("CHATOPS__TEMPORAL__ADDRESS", "nowhere"),
+    ])
+    .expect_err("two bad values");
+    assert_eq!(err.key, "temporal.address");
+}
+
+#[test]
+fn the_file_layer_sits_between_defaults_and_env() {
+    let toml = r#"
+        [temporal]
+        namespace = "from-file"
+        task_queue = "from-file"
+        [slack]
+        socket_connections = 3
+        [github]
+        auto_merge = true
+        [incident]
+        threshold = 0.8
+    "#;
+    let cfg = config::Config::builder()
+        .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+        .add_source(env_source(
+            [(
+                "CHATOPS__TEMPORAL__NAMESPACE".to_owned(),
+                "from-env".to_owned(),
+            )]
+            .into(),
+        ))
+        .build()
+        .expect("layers build");
+    let s = Settings::from_config(&cfg).expect("loads");
+    assert_eq!(s.temporal.namespace, "from-env");
+    assert_eq!(s.temporal.task_queue, "from-file");
+    assert_eq!(s.temporal.ui_url.as_str(), "http://127.0.0.1:8233/");
+    assert_eq!(s.slack.socket_connections, 3);
+    assert!(s.feature.auto_merge);
+    assert!((s.incident.threshold - 0.8).abs() < f64::EPSILON);
+}
+
+#[test]
+fn the_key_table_is_well_formed() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, default, meaning) in KEYS {
+        let (section, name) = key.split_once('.').expect("section.key");
+        assert!(
+            [section, name]
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_')),
+            "{key}"
+        );
+        assert!(seen.insert(*key), "{key} is listed twice");
+        assert!(default.is_none_or(|d| !d.trim().is_empty()), "{key}");
+        assert!(!meaning.is_empty(), "{key}");
+    }
 }

@@ -2,8 +2,8 @@
 //!
 //! Every value is validated once at start; the first bad one fails with a single line naming
 //! its env key and its file key. The keys, their defaults and meanings are one table
-//! ([`KEYS`]); each section is a module that reads its keys through [`source::Source`] with the
-//! parsers in [`parse`], so a section reads as a list of keys and what each must be.
+//! ([`KEYS`]); each section is a module that reads its keys through `Source` (`source.rs`) with the
+//! parsers in `parse.rs`, so a section reads as a list of keys and what each must be.
 
 mod agent;
 mod alerts;

@@ -1,0 +1,105 @@
+//! `[incident]`: incident response — where cards go, the diagnostic agents and the consensus
+//! they must reach, who is called, the rollback command, the context fetched before diagnosis,
+//! where hotfix and postmortem pull requests go, and how long a monitor run lasts.
+
+use super::{
+    SettingsError,
+    parse::{self, Parsed},
+    source::{Source, not_both},
+};
+use std::time::Duration;
+use url::Url;
+
+/// `[incident]`
+#[derive(Debug, Clone)]
+pub struct IncidentSettings {
+    pub channel: String,
+    pub agents: u32,
+    pub agent_backend: AgentBackend,
+    pub agent_timeout: Duration,
+    pub threshold: f64,
+    pub similarity: f64,
+    pub choose_timeout: Duration,
+    pub escalation: Option<String>,
+    pub rollback_command: Option<String>,
+    /// `owner/name` for hotfix and postmortem pull requests.
+    pub repository: Option<String>,
+    pub postmortem_path: Option<String>,
+    pub checks_timeout: Duration,
+    pub checks_interval: Duration,
+    /// Validated URLs, `{service}` placeholder kept.
+    pub context_urls: Vec<String>,
+    pub monitor_events: u32,
+}
+
+/// Where diagnostic agents run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentBackend {
+    /// None configured: incidents go straight to humans.
+    None,
+    /// POST the incident to this URL.
+    Http(Url),
+    /// Run this through `sh -c`.
+    Command(String),
+}
+
+impl IncidentSettings {
+    pub(super) fn read(src: &Source<'_>) -> Result<Self, SettingsError> {
+        Ok(Self {
+            channel: match src.optional_text("incident.channel")? {
+                Some(_) => src.get("incident.channel", parse::name)?,
+                None => src.get("slack.channel", parse::name)?,
+            },
+            agents: src.get("incident.agents", parse::count(10))?,
+            agent_backend: AgentBackend::read(src)?,
+            agent_timeout: src.get("incident.agent_timeout", parse::duration)?,
+            threshold: src.get("incident.threshold", parse::fraction)?,
+            similarity: src.get("incident.similarity", parse::fraction)?,
+            choose_timeout: src.get("incident.choose_timeout", parse::duration)?,
+            escalation: src.optional("incident.escalation", parse::mention)?,
+            rollback_command: src.optional_text("incident.rollback_command")?,
+            repository: src.optional("incident.repository", parse::repository)?,
+            postmortem_path: src.optional("incident.postmortem_path", |p| {
+                Ok(p.trim_matches('/').to_owned())
+            })?,
+            checks_timeout: src.get("incident.checks_timeout", parse::duration)?,
+            checks_interval: src.get("incident.checks_interval", parse::duration)?,
+            context_urls: src
+                .optional("incident.context_urls", context_urls)?
+                .unwrap_or_default(),
+            monitor_events: src.get("incident.monitor_events", parse::count(100_000))?,
+        })
+    }
+}
+
+impl AgentBackend {
+    /// `incident.agent_url` or `incident.agent_command`, not both.
+    fn read(src: &Source<'_>) -> Result<Self, SettingsError> {
+        const URL: &str = "incident.agent_url";
+        const COMMAND: &str = "incident.agent_command";
+        let url = src.optional_text(URL)?;
+        let command = src.optional_text(COMMAND)?;
+        not_both(URL, url.is_some(), COMMAND, command.is_some())?;
+        Ok(match (url, command) {
+            (Some(_), _) => Self::Http(src.get(URL, parse::http_url)?),
+            (None, Some(cmd)) => Self::Command(cmd),
+            (None, None) => Self::None,
+        })
+    }
+}
+
+/// Comma-separated `http(s)` URLs that may hold `{service}`; kept with the placeholder, as the
+/// worker substitutes the service per incident.
+pub(super) fn context_urls(v: &str) -> Parsed<Vec<String>> {
+    parse::list(v)?
+        .into_iter()
+        .map(|part| {
+            let u = Url::parse(&part.replace("{service}", "service"))
+                .map_err(|e| format!("`{part}` is not a URL ({e})"))?;
+            if !matches!(u.scheme(), "http" | "https") {
+                return Err(format!("`{part}` must start with http:// or https://"));
+            }
+            Ok(part)
+        })
+        .collect()
+}

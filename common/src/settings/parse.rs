@@ -1,0 +1,155 @@
+//! Parsers for one setting's text. Each takes the trimmed value and returns the typed value, or
+//! the message shown after the key (`` `soon` is not a duration like "90s" or "24h" (…) ``).
+//!
+//! They know nothing of keys or layers, so each is table-tested on its own;
+//! [`Source`](super::source::Source) reads the text and puts the key in front of the message.
+
+use secrecy::SecretString;
+use std::{net::SocketAddr, time::Duration};
+use url::Url;
+
+/// A parsed value, or what is wrong with the text.
+pub(super) type Parsed<T> = Result<T, String>;
+
+/// A name without whitespace: a namespace, task queue, channel or user id.
+pub(super) fn name(v: &str) -> Parsed<String> {
+    if v.chars().any(char::is_whitespace) {
+        return Err(format!("`{v}` must not contain spaces"));
+    }
+    Ok(v.to_owned())
+}
+
+/// An `http://` or `https://` URL.
+pub(super) fn http_url(v: &str) -> Parsed<Url> {
+    let u = Url::parse(v).map_err(|e| format!("`{v}` is not a URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("`{v}` must start with http:// or https://"));
+    }
+    Ok(u)
+}
+
+/// A human duration: `90s`, `24h`, `1h 30m`.
+pub(super) fn duration(v: &str) -> Parsed<Duration> {
+    humantime::parse_duration(v)
+        .map_err(|e| format!("`{v}` is not a duration like \"90s\" or \"24h\" ({e})"))
+}
+
+/// A whole number from 1 to `max`.
+pub(super) fn count(max: u32) -> impl Fn(&str) -> Parsed<u32> {
+    move |v| match v.parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("`{v}` must be a whole number from 1 to {max}")),
+    }
+}
+
+/// A number from 0 to 1 (a confidence or an overlap).
+pub(super) fn fraction(v: &str) -> Parsed<f64> {
+    number(
+        v,
+        |x| (0.0..=1.0).contains(&x),
+        "a number from 0 to 1, like 0.7",
+    )
+}
+
+/// A number from 0 to 100 (a score or a coverage).
+pub(super) fn percent(v: &str) -> Parsed<f64> {
+    number(
+        v,
+        |x| (0.0..=100.0).contains(&x),
+        "a number from 0 to 100, like 85",
+    )
+}
+
+/// A finite multiple above 1 (of a baseline).
+pub(super) fn factor(v: &str) -> Parsed<f64> {
+    number(v, |x| x > 1.0 && x.is_finite(), "a number above 1, like 3")
+}
+
+fn number(v: &str, fits: impl Fn(f64) -> bool, expected: &str) -> Parsed<f64> {
+    match v.parse::<f64>() {
+        Ok(x) if fits(x) => Ok(x),
+        _ => Err(format!("`{v}` must be {expected}")),
+    }
+}
+
+/// `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, in any case.
+pub(super) fn flag(v: &str) -> Parsed<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        other => Err(format!("`{other}` must be true or false")),
+    }
+}
+
+/// An IP address and port to listen on.
+pub(super) fn address(v: &str) -> Parsed<SocketAddr> {
+    v.parse()
+        .map_err(|_| format!("`{v}` is not an address like 127.0.0.1:7399"))
+}
+
+/// A comma-separated list; blank items are dropped.
+pub(super) fn list(v: &str) -> Parsed<Vec<String>> {
+    Ok(items(v).map(str::to_owned).collect())
+}
+
+/// A comma-separated list of Slack user (`U…`, `W…`) and user group (`S…`) ids.
+pub(super) fn principals(v: &str) -> Parsed<Vec<String>> {
+    items(v)
+        .map(|who| {
+            if is_slack_principal(who) {
+                Ok(who.to_owned())
+            } else {
+                Err(format!(
+                    "`{who}` must be a Slack user id (U…) or user group id (S…)"
+                ))
+            }
+        })
+        .collect()
+}
+
+fn items(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|w| !w.is_empty())
+}
+
+/// Whether `who` is a Slack user id (`U…`, `W…`) or user group id (`S…`).
+pub(super) fn is_slack_principal(who: &str) -> bool {
+    who.len() > 1
+        && who.starts_with(['U', 'W', 'S'])
+        && who
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Someone to mention: text that starts like a Slack user (`U…`, `W…`) or user group (`S…`) id.
+pub(super) fn mention(v: &str) -> Parsed<String> {
+    if !v.starts_with(['U', 'S', 'W']) {
+        return Err(format!(
+            "`{v}` must be a Slack user id (U…) or user group id (S…)"
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// A GitHub repository, `owner/name`.
+pub(super) fn repository(v: &str) -> Parsed<String> {
+    if !chatops_contract::ids::is_repository(v) {
+        return Err(format!("`{v}` must look like owner/name"));
+    }
+    Ok(v.to_owned())
+}
+
+/// A secret kept out of Debug output.
+pub(super) fn secret(v: &str) -> Parsed<SecretString> {
+    Ok(SecretString::from(v.to_owned()))
+}
+
+/// A secret that must start with `prefix` (Slack's `xoxb-`, `xapp-`); the message never
+/// repeats the value.
+pub(super) fn secret_with_prefix(prefix: &'static str) -> impl Fn(&str) -> Parsed<SecretString> {
+    move |v| {
+        if !v.starts_with(prefix) {
+            return Err(format!("must start with `{prefix}`"));
+        }
+        secret(v)
+    }
+}

@@ -6,9 +6,6 @@ pub mod activities;
 pub mod domain;
 pub mod workflows;
 
-// The domain's modules, at the paths the workflows and activities have always used.
-pub use domain::{consensus, feature_state, incident_state, lifecycle, monitor_state};
-
 use anyhow::Context as _;
 use chatops_common::{Settings, telemetry::SharedSubscriber};
 use std::future::Future;

@@ -17,7 +17,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use crate::activities::failure::{by_status, permanent, retryable};
 use crate::activities::shell::{run, tail};
 use crate::activities::time_left;
-use crate::consensus;
+use crate::domain::consensus;
 
 /// Longest context excerpt handed to agents, in characters.
 const MAX_CONTEXT: usize = 4000;

@@ -19,7 +19,7 @@ use temporalio_sdk::{
 
 use crate::activities::delivery::{AgentAsk, CommandRun, DeliveryActivities, StepReport};
 use crate::activities::slack::{PostMessage, SlackActivities};
-use crate::lifecycle;
+use crate::domain::lifecycle;
 use crate::workflows::notes::{self, failure_text};
 use crate::workflows::options;
 use crate::workflows::signals::decode;

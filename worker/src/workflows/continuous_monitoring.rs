@@ -18,7 +18,7 @@ use temporalio_sdk::{
 };
 
 use crate::activities::policy::{IncidentPolicy, PolicyActivities};
-use crate::monitor_state::{self, Route};
+use crate::domain::monitor_state::{self, Route};
 use crate::workflows::clock::{self, Started};
 use crate::workflows::incident_swarm::IncidentSwarm;
 use crate::workflows::options;

@@ -19,7 +19,7 @@ use super::{AgentEndpoint, DeliveryActivities};
 use crate::activities::failure::{by_status, permanent, retryable};
 use crate::activities::shell::{run, tail};
 use crate::activities::time_left;
-use crate::lifecycle;
+use crate::domain::lifecycle;
 
 /// One agent question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

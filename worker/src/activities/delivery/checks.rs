@@ -8,7 +8,7 @@ use temporalio_sdk::activities::ActivityContext;
 
 use super::{DeliveryActivities, StepReport};
 use crate::activities::shell::run;
-use crate::lifecycle;
+use crate::domain::lifecycle;
 
 /// How often a running check tells Temporal it is alive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);

@@ -291,7 +291,7 @@ impl FeatureDelivery {
     /// the tracking issue and closes it.
     async fn publish_release_notes(ctx: &WorkflowContext<Self>, id: &str, link: &str) {
         let notes = ctx.state(|s| {
-            crate::lifecycle::release_notes(id, &s.state.input.request, &s.state.evidence)
+            crate::domain::lifecycle::release_notes(id, &s.state.input.request, &s.state.evidence)
         });
         ctx.state_mut(|s| s.state.evidence.release_notes = Some(notes.clone()));
         Self::report(

@@ -23,7 +23,7 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use crate::activities::policy::{FeaturePolicy, LifecyclePolicy, PolicyActivities};
-use crate::feature_state::{DecisionOutcome, FeatureState, GateRule, GateRules};
+use crate::domain::feature_state::{DecisionOutcome, FeatureState, GateRule, GateRules};
 use crate::workflows::clock::{self, Started, rfc3339};
 use crate::workflows::notes::ui_link;
 use crate::workflows::options;

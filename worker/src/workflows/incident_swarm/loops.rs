@@ -10,7 +10,7 @@ use super::IncidentSwarm;
 use super::thread::{edit, note};
 use crate::activities::incident::{IncidentActivities, RollbackRequest};
 use crate::activities::slack::UpdateMessage;
-use crate::incident_state::Pending;
+use crate::domain::incident_state::Pending;
 use crate::workflows::clock::now;
 use crate::workflows::options;
 

@@ -31,7 +31,7 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use crate::activities::policy::{IncidentPolicy, PolicyActivities};
 use crate::activities::slack::PostMessage;
-use crate::incident_state::{Incident, Outcome};
+use crate::domain::incident_state::{Incident, Outcome};
 use crate::workflows::clock::{self, Started, rfc3339};
 use crate::workflows::notes::ui_link;
 use crate::workflows::options;

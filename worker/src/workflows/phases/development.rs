@@ -21,7 +21,7 @@ use crate::activities::github::{
     ReviewersSpec,
 };
 use crate::activities::policy::LifecyclePolicy;
-use crate::lifecycle;
+use crate::domain::lifecycle;
 use crate::workflows::notes::{failure_text, mention_first, note};
 use crate::workflows::options;
 

@@ -6,7 +6,7 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{PhaseInput, PhaseResult};
-use crate::lifecycle;
+use crate::domain::lifecycle;
 use crate::workflows::notes::note;
 
 /// The readiness score from the evidence, before the production gate.

@@ -15,7 +15,7 @@ use temporalio_sdk::{
 use super::{PhaseInput, PhaseResult, ask, child_error, fail};
 use crate::activities::delivery::{CheckRun, DeliveryActivities};
 use crate::activities::github::{CommentSpec, CommitSpec, GitHubActivities, StatusSpec};
-use crate::lifecycle;
+use crate::domain::lifecycle;
 use crate::workflows::notes::{failure_text, note};
 use crate::workflows::options;
 

@@ -11,7 +11,7 @@ use super::rollback::rollback_saga;
 use super::{Watch, set_report, short_sha};
 use crate::activities::delivery::{DeliveryActivities, DeployRequest, StepReport};
 use crate::activities::github::{GitHubActivities, MergeSpec};
-use crate::lifecycle::{self, Baseline, HealthRules};
+use crate::domain::lifecycle::{self, Baseline, HealthRules};
 use crate::workflows::clock;
 use crate::workflows::notes::note;
 use crate::workflows::options;

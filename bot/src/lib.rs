@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod doctor;
+pub mod invocation;
 pub mod oncall;
 pub mod reply;
 pub mod shell;

@@ -76,3 +76,11 @@ impl Reply {
         }
     }
 }
+
+/// The short form of a Slack error: its API error code, or the error itself.
+pub(crate) fn short(e: &slack_morphism::errors::SlackClientError) -> String {
+    match e {
+        slack_morphism::errors::SlackClientError::ApiError(api) => api.code.clone(),
+        other => other.to_string(),
+    }
+}

@@ -6,7 +6,7 @@ use slack_morphism::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::slack::Invocation;
+use crate::invocation::Invocation;
 use crate::{AnswerTo, App, Reply};
 
 /// Opens the form on the trigger of `inv`, at once: Slack's trigger ids expire after ~3 s.
@@ -31,7 +31,7 @@ pub fn open_form(app: &Arc<App>, inv: &Invocation) {
                 response_url.as_deref(),
                 Reply::text(format!(
                     "I couldn't open the form ({}). `/feature new <request>` starts a feature without it.",
-                    crate::slack::short(&e)
+                    crate::reply::short(&e)
                 )),
             )
             .await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::EmergencyCommand;
 use crate::store::AuditEntry;
 use crate::temporal::TemporalError;
-use crate::{App, Reply, oncall, slack::Invocation};
+use crate::{App, Reply, invocation::Invocation, oncall};
 
 /// Runs an `/emergency-stop` form; returns the immediate (ack) reply.
 pub fn run(app: &Arc<App>, inv: &Invocation, cmd: EmergencyCommand) -> Option<Reply> {

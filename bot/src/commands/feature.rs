@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::FeatureCommand;
 use crate::store::AuditEntry;
 use crate::temporal::Started;
-use crate::{AnswerTo, App, Reply, slack::Invocation};
+use crate::{AnswerTo, App, Reply, invocation::Invocation};
 
 /// Runs a `/feature` subcommand; returns the immediate (ack) reply.
 pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Option<Reply> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::IncidentCommand;
-use crate::{App, Reply, slack::Invocation};
+use crate::{App, Reply, invocation::Invocation};
 
 /// Runs an `/incident` subcommand; returns the immediate (ack) reply.
 pub fn run(app: &Arc<App>, inv: &Invocation, cmd: IncidentCommand) -> Option<Reply> {

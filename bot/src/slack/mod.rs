@@ -8,26 +8,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::commands::{self, Command};
+use crate::invocation::Invocation;
 use crate::{AnswerTo, App, Reply, actions};
-
-/// A slash command invocation, as the command handlers see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// Workspace id.
-    pub team_id: String,
-    /// Channel the command was typed in.
-    pub channel_id: String,
-    /// Who typed it.
-    pub user_id: String,
-    /// Slack's id for this invocation (the same in a retried envelope).
-    pub trigger_id: String,
-    /// Where follow-up answers go.
-    pub response_url: Option<String>,
-    /// The command, e.g. `/feature`.
-    pub command: String,
-    /// Everything after the command.
-    pub text: String,
-}
 
 impl From<SlackCommandEvent> for Invocation {
     fn from(ev: SlackCommandEvent) -> Self {
@@ -100,7 +82,7 @@ async fn check_tokens(app: &App, app_token: &SlackApiToken) -> anyhow::Result<()
     let auth = app.session().auth_test().await.map_err(|e| {
         anyhow::anyhow!(
             "Slack at {api} rejected CHATOPS__SLACK__BOT_TOKEN (auth.test: {})",
-            short(&e)
+            crate::reply::short(&e)
         )
     })?;
     app.slack
@@ -110,19 +92,11 @@ async fn check_tokens(app: &App, app_token: &SlackApiToken) -> anyhow::Result<()
         .map_err(|e| {
             anyhow::anyhow!(
                 "Slack at {api} rejected CHATOPS__SLACK__APP_TOKEN (apps.connections.open: {})",
-                short(&e)
+                crate::reply::short(&e)
             )
         })?;
     tracing::info!(team = ?auth.team, user = ?auth.user, "Slack tokens accepted");
     Ok(())
-}
-
-/// The short form of a Slack error: its API error code, or the error itself.
-pub(crate) fn short(e: &slack_morphism::errors::SlackClientError) -> String {
-    match e {
-        slack_morphism::errors::SlackClientError::ApiError(api) => api.code.clone(),
-        other => other.to_string(),
-    }
 }
 
 async fn app_of(state: &SlackClientEventsUserState) -> Option<Arc<App>> {

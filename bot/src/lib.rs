@@ -8,6 +8,7 @@ pub mod commands;
 pub mod doctor;
 pub mod invocation;
 pub mod oncall;
+pub mod ops;
 pub mod reply;
 pub mod shell;
 pub mod slack;
@@ -152,5 +153,23 @@ impl App {
         if let Err(e) = self.slack.respond_to_event(&url, &req).await {
             tracing::warn!(error = %e, "could not post to response_url");
         }
+    }
+}
+
+impl ops::Context for App {
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn temporal(&self) -> &temporal::Temporal {
+        &self.temporal
+    }
+
+    async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
+        oncall::member(self, listed, user).await
+    }
+
+    async fn audit(&self, entry: store::AuditEntry) {
+        App::audit(self, entry).await;
     }
 }

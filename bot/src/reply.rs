@@ -2,6 +2,7 @@
 
 use slack_morphism::prelude::*;
 
+use crate::ops::OpError;
 use crate::temporal::TemporalError;
 
 /// Where an answer to one person goes.
@@ -52,6 +53,15 @@ impl Reply {
         match &self.blocks {
             Some(b) => content.with_blocks(b.clone()),
             None => content,
+        }
+    }
+
+    /// What a user is told when an operation for `doing` (e.g. "cancel") did not happen: a
+    /// refusal in its own words, a Temporal failure as [`Reply::from_temporal`] words it.
+    pub fn from_op(doing: &str, err: &OpError) -> Self {
+        match err {
+            OpError::Temporal(e) => Self::from_temporal(doing, e),
+            refused => Self::text(refused.to_string()),
         }
     }
 

@@ -1,0 +1,182 @@
+//! How the audit log names what a person attempted. Slack's names (`approve`,
+//! `feature.pause`, `incident.acknowledge`, `emergency_stop.engage`, …) and the CLI's
+//! (`cli.decision`, `cli.control`, `cli.emergency`, …) are the ones operators already grep for.
+
+use super::{Actor, Context, Via};
+use crate::store::AuditEntry;
+
+/// What was attempted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Act<'a> {
+    /// Approve a gate.
+    Approve { gate: &'a str },
+    /// Reject a gate.
+    Reject { gate: &'a str },
+    /// A feature control, by its signal's name (`pause`, `add_blocker`, …).
+    Control(&'static str),
+    /// Pass a gate without approvals.
+    SkipGate { gate: &'a str },
+    /// Stop a feature for good.
+    Cancel,
+    /// Start a feature.
+    FeatureNew,
+    /// Open an incident by hand.
+    IncidentNew,
+    /// Take command of an incident.
+    Acknowledge,
+    /// Roll an incident's deploy back.
+    Rollback,
+    /// Resolve an incident.
+    Resolve,
+    /// Pick an incident's diagnosis.
+    ChooseDiagnosis,
+    /// Hand an incident to someone.
+    Commander,
+    /// Engage the emergency stop.
+    Engage,
+    /// Decide not to engage it after all.
+    DontEngage,
+    /// Release the emergency stop.
+    Release,
+}
+
+impl Act<'_> {
+    /// The action's name, gate and decision as `via` records them.
+    fn names(self, via: &Via) -> (String, Option<String>, Option<String>) {
+        let gate = |g: &str| Some(g.to_owned());
+        let said = |d: &str| Some(d.to_owned());
+        match via {
+            Via::Slack { .. } => match self {
+                Self::Approve { gate: g } => ("approve".into(), gate(g), said("approve")),
+                Self::Reject { gate: g } => ("reject".into(), gate(g), said("reject")),
+                Self::Control(signal) => (format!("feature.{signal}"), None, None),
+                Self::SkipGate { gate: g } => ("feature.skip_gate".into(), gate(g), None),
+                other => (other.slack_name().into(), None, None),
+            },
+            Via::Cli => match self {
+                Self::Approve { gate: g } => ("cli.decision".into(), gate(g), said("approve")),
+                Self::Reject { gate: g } => ("cli.decision".into(), gate(g), said("reject")),
+                Self::Control(signal) => ("cli.control".into(), None, said(signal)),
+                Self::SkipGate { gate: g } => ("cli.skip_gate".into(), gate(g), said("skip")),
+                Self::Cancel => ("cli.cancel".into(), None, None),
+                Self::Engage => ("cli.emergency".into(), None, said("engage")),
+                Self::Release => ("cli.emergency".into(), None, said("release")),
+                other => (format!("cli.{}", other.slack_name()), None, None),
+            },
+        }
+    }
+
+    /// The Slack name of an action that carries neither gate nor decision.
+    fn slack_name(self) -> &'static str {
+        match self {
+            Self::Approve { .. } => "approve",
+            Self::Reject { .. } => "reject",
+            Self::Control(_) => "feature.control",
+            Self::SkipGate { .. } => "feature.skip_gate",
+            Self::Cancel => "feature.cancel",
+            Self::FeatureNew => "feature.new",
+            Self::IncidentNew => "incident.new",
+            Self::Acknowledge => "incident.acknowledge",
+            Self::Rollback => "incident.rollback",
+            Self::Resolve => "incident.resolve",
+            Self::ChooseDiagnosis => "incident.choose_diagnosis",
+            Self::Commander => "incident.commander",
+            Self::Engage => "emergency_stop.engage",
+            Self::DontEngage => "emergency_stop.cancel",
+            Self::Release => "emergency_stop.release",
+        }
+    }
+}
+
+/// Appends what `actor` attempted on `workflow`, and what came of it, to the audit log.
+pub(crate) async fn record<C: Context>(
+    cx: &C,
+    actor: &Actor,
+    act: Act<'_>,
+    workflow: Option<&str>,
+    outcome: String,
+) {
+    let (action, gate, decision) = act.names(&actor.via);
+    let slack_channel = match &actor.via {
+        Via::Slack { channel } => channel.clone(),
+        Via::Cli => None,
+    };
+    cx.audit(AuditEntry {
+        actor: actor.user.clone(),
+        action,
+        workflow_id: workflow.map(str::to_owned),
+        gate,
+        decision,
+        outcome,
+        slack_channel,
+        ..AuditEntry::default()
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_and_the_cli_keep_their_names() {
+        let slack = Via::Slack { channel: None };
+        let table = [
+            (
+                Act::Approve { gate: "intake" },
+                &slack,
+                ("approve", Some("intake"), Some("approve")),
+            ),
+            (
+                Act::Control("add_blocker"),
+                &slack,
+                ("feature.add_blocker", None, None),
+            ),
+            (
+                Act::SkipGate { gate: "plan" },
+                &slack,
+                ("feature.skip_gate", Some("plan"), None),
+            ),
+            (
+                Act::DontEngage,
+                &slack,
+                ("emergency_stop.cancel", None, None),
+            ),
+            (
+                Act::Reject { gate: "plan" },
+                &Via::Cli,
+                ("cli.decision", Some("plan"), Some("reject")),
+            ),
+            (
+                Act::Control("pause"),
+                &Via::Cli,
+                ("cli.control", None, Some("pause")),
+            ),
+            (
+                Act::SkipGate { gate: "intake" },
+                &Via::Cli,
+                ("cli.skip_gate", Some("intake"), Some("skip")),
+            ),
+            (Act::Cancel, &Via::Cli, ("cli.cancel", None, None)),
+            (Act::FeatureNew, &Via::Cli, ("cli.feature.new", None, None)),
+            (
+                Act::Acknowledge,
+                &Via::Cli,
+                ("cli.incident.acknowledge", None, None),
+            ),
+            (
+                Act::Release,
+                &Via::Cli,
+                ("cli.emergency", None, Some("release")),
+            ),
+        ];
+        for (act, via, (action, gate, decision)) in table {
+            let got = act.names(via);
+            assert_eq!(
+                (got.0.as_str(), got.1.as_deref(), got.2.as_deref()),
+                (action, gate, decision),
+                "{act:?} via {via:?}"
+            );
+        }
+    }
+}

@@ -396,8 +396,7 @@ async fn perform(
                     .map_or(0, |d| d.as_secs() / 60);
                 format!("minute-{minute}")
             });
-            let id =
-                crate::commands::feature::workflow_id_for("cli", &format!("{user}:{key}"), request);
+            let id = crate::ops::feature::workflow_id_for("cli", &format!("{user}:{key}"), request);
             let channel = channel
                 .clone()
                 .unwrap_or_else(|| settings.slack.channel.clone());

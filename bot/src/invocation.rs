@@ -19,3 +19,10 @@ pub struct Invocation {
     /// Everything after the command.
     pub text: String,
 }
+
+impl Invocation {
+    /// The person who typed it, acting in the channel it was typed in.
+    pub fn actor(&self) -> crate::ops::Actor {
+        crate::ops::Actor::slack(self.user_id.clone(), Some(self.channel_id.clone()))
+    }
+}

@@ -56,6 +56,13 @@ impl Reply {
         }
     }
 
+    /// The answer to a feature start (by command or form): where its card and approval go.
+    pub fn starting(id: &str, link: &str) -> Self {
+        Self::text(format!(
+            "Starting `{id}`: its card will appear in this channel, with the approval request in its thread. <{link}|Open in Temporal>"
+        ))
+    }
+
     /// What a user is told when an operation for `doing` (e.g. "cancel") did not happen: a
     /// refusal in its own words, a Temporal failure as [`Reply::from_temporal`] words it.
     pub fn from_op(doing: &str, err: &OpError) -> Self {

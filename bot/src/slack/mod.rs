@@ -7,9 +7,9 @@ use slack_morphism::prelude::*;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::commands::{self, Command};
+use crate::commands::{self, Ack, Command};
 use crate::invocation::Invocation;
-use crate::{AnswerTo, App, Reply, actions};
+use crate::{AnswerTo, App, Reply, actions, views};
 
 impl From<SlackCommandEvent> for Invocation {
     fn from(ev: SlackCommandEvent) -> Self {
@@ -27,15 +27,22 @@ impl From<SlackCommandEvent> for Invocation {
 
 /// Parses and runs a slash command; returns the ack payload.
 pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
-    match commands::parse(&inv.command, &inv.text) {
+    let ack = match commands::parse(&inv.command, &inv.text) {
         Err(e) => {
             tracing::info!(command = %inv.command, user = %inv.user_id, error = %e, "unusable command");
-            Some(Reply::text(e.to_string()))
+            return Some(Reply::text(e.to_string()));
         }
         Ok(Command::Feature(cmd)) => commands::feature::run(app, &inv, cmd),
         Ok(Command::Incident(cmd)) => commands::incident::run(app, &inv, cmd),
         Ok(Command::EmergencyStop(cmd)) => commands::emergency::run(app, &inv, cmd),
-        Ok(Command::Help) => Some(Reply::text(commands::help())),
+        Ok(Command::Help) => return Some(Reply::text(commands::help())),
+    };
+    match ack {
+        Ack::Reply(reply) => reply,
+        Ack::OpenForm => {
+            views::open_form(app, &inv);
+            None
+        }
     }
 }
 
@@ -138,7 +145,7 @@ async fn on_interaction(
     let ev = match ev {
         SlackInteractionEvent::BlockActions(ev) => ev,
         SlackInteractionEvent::ViewSubmission(ev) => {
-            return Ok(crate::views::form_submitted(&app, ev).await);
+            return Ok(views::form_submitted(&app, ev).await);
         }
         _ => {
             tracing::debug!("ignoring an interaction that is neither a button nor a form");
@@ -198,7 +205,7 @@ async fn on_push(
     let key = format!("evt:{}:{}", ev.team_id.0, ev.event_id.0);
     tokio::spawn(async move {
         if app.first_time(&key).await {
-            crate::views::publish_home(&app, opened.user.0);
+            views::publish_home(&app, opened.user.0);
         } else {
             tracing::info!(%key, "redelivered event ignored");
         }

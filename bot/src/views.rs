@@ -114,15 +114,14 @@ pub fn read_form(
     };
     let target = match value(form_block::TARGET) {
         None => Environment::default(),
-        Some(t) => {
-            serde_json::from_value(serde_json::Value::String(t.clone())).unwrap_or_else(|_| {
-                errors.insert(
-                    form_block::TARGET.to_owned(),
-                    format!("{t} is not an environment: staging or production."),
-                );
-                Environment::default()
-            })
-        }
+        Some(t) => t.parse().unwrap_or_else(|_| {
+            let targets = Environment::ALL.map(Environment::as_str).join(" or ");
+            errors.insert(
+                form_block::TARGET.to_owned(),
+                format!("{t} is not an environment: {targets}."),
+            );
+            Environment::default()
+        }),
     };
     if errors.is_empty() {
         Ok(Form {

@@ -117,15 +117,19 @@ pub(crate) async fn record<C: Context>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chatops_contract::feature::GateName;
+
+    const INTAKE: &str = GateName::Intake.as_str();
+    const PLAN: &str = GateName::Plan.as_str();
 
     #[test]
     fn slack_and_the_cli_keep_their_names() {
         let slack = Via::Slack { channel: None };
         let table = [
             (
-                Act::Approve { gate: "intake" },
+                Act::Approve { gate: INTAKE },
                 &slack,
-                ("approve", Some("intake"), Some("approve")),
+                ("approve", Some(INTAKE), Some("approve")),
             ),
             (
                 Act::Control("add_blocker"),
@@ -133,9 +137,9 @@ mod tests {
                 ("feature.add_blocker", None, None),
             ),
             (
-                Act::SkipGate { gate: "plan" },
+                Act::SkipGate { gate: PLAN },
                 &slack,
-                ("feature.skip_gate", Some("plan"), None),
+                ("feature.skip_gate", Some(PLAN), None),
             ),
             (
                 Act::DontEngage,
@@ -143,9 +147,9 @@ mod tests {
                 ("emergency_stop.cancel", None, None),
             ),
             (
-                Act::Reject { gate: "plan" },
+                Act::Reject { gate: PLAN },
                 &Via::Cli,
-                ("cli.decision", Some("plan"), Some("reject")),
+                ("cli.decision", Some(PLAN), Some("reject")),
             ),
             (
                 Act::Control("pause"),
@@ -153,9 +157,9 @@ mod tests {
                 ("cli.control", None, Some("pause")),
             ),
             (
-                Act::SkipGate { gate: "intake" },
+                Act::SkipGate { gate: INTAKE },
                 &Via::Cli,
-                ("cli.skip_gate", Some("intake"), Some("skip")),
+                ("cli.skip_gate", Some(INTAKE), Some("skip")),
             ),
             (Act::Cancel, &Via::Cli, ("cli.cancel", None, None)),
             (Act::FeatureNew, &Via::Cli, ("cli.feature.new", None, None)),

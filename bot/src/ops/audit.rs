@@ -40,50 +40,47 @@ pub(crate) enum Act<'a> {
     Release,
 }
 
-impl Act<'_> {
+impl<'a> Act<'a> {
     /// The action's name, gate and decision as `via` records them.
     fn names(self, via: &Via) -> (String, Option<String>, Option<String>) {
-        let gate = |g: &str| Some(g.to_owned());
+        let (action, gate, decision) = self.slack();
+        let gate = gate.map(str::to_owned);
         let said = |d: &str| Some(d.to_owned());
         match via {
-            Via::Slack { .. } => match self {
-                Self::Approve { gate: g } => ("approve".into(), gate(g), said("approve")),
-                Self::Reject { gate: g } => ("reject".into(), gate(g), said("reject")),
-                Self::Control(signal) => (format!("feature.{signal}"), None, None),
-                Self::SkipGate { gate: g } => ("feature.skip_gate".into(), gate(g), None),
-                other => (other.slack_name().into(), None, None),
-            },
+            Via::Slack { .. } => (action, gate, decision.map(str::to_owned)),
             Via::Cli => match self {
-                Self::Approve { gate: g } => ("cli.decision".into(), gate(g), said("approve")),
-                Self::Reject { gate: g } => ("cli.decision".into(), gate(g), said("reject")),
+                Self::Approve { .. } | Self::Reject { .. } => {
+                    ("cli.decision".into(), gate, decision.map(str::to_owned))
+                }
                 Self::Control(signal) => ("cli.control".into(), None, said(signal)),
-                Self::SkipGate { gate: g } => ("cli.skip_gate".into(), gate(g), said("skip")),
+                Self::SkipGate { .. } => ("cli.skip_gate".into(), gate, said("skip")),
                 Self::Cancel => ("cli.cancel".into(), None, None),
                 Self::Engage => ("cli.emergency".into(), None, said("engage")),
                 Self::Release => ("cli.emergency".into(), None, said("release")),
-                other => (format!("cli.{}", other.slack_name()), None, None),
+                _ => (format!("cli.{action}"), gate, decision.map(str::to_owned)),
             },
         }
     }
 
-    /// The Slack name of an action that carries neither gate nor decision.
-    fn slack_name(self) -> &'static str {
+    /// The action's name, gate and decision as Slack's front ends record them.
+    fn slack(self) -> (String, Option<&'a str>, Option<&'static str>) {
+        let plain = |name: &str| (name.to_owned(), None, None);
         match self {
-            Self::Approve { .. } => "approve",
-            Self::Reject { .. } => "reject",
-            Self::Control(_) => "feature.control",
-            Self::SkipGate { .. } => "feature.skip_gate",
-            Self::Cancel => "feature.cancel",
-            Self::FeatureNew => "feature.new",
-            Self::IncidentNew => "incident.new",
-            Self::Acknowledge => "incident.acknowledge",
-            Self::Rollback => "incident.rollback",
-            Self::Resolve => "incident.resolve",
-            Self::ChooseDiagnosis => "incident.choose_diagnosis",
-            Self::Commander => "incident.commander",
-            Self::Engage => "emergency_stop.engage",
-            Self::DontEngage => "emergency_stop.cancel",
-            Self::Release => "emergency_stop.release",
+            Self::Approve { gate } => ("approve".into(), Some(gate), Some("approve")),
+            Self::Reject { gate } => ("reject".into(), Some(gate), Some("reject")),
+            Self::Control(signal) => plain(&format!("feature.{signal}")),
+            Self::SkipGate { gate } => ("feature.skip_gate".into(), Some(gate), None),
+            Self::Cancel => plain("feature.cancel"),
+            Self::FeatureNew => plain("feature.new"),
+            Self::IncidentNew => plain("incident.new"),
+            Self::Acknowledge => plain("incident.acknowledge"),
+            Self::Rollback => plain("incident.rollback"),
+            Self::Resolve => plain("incident.resolve"),
+            Self::ChooseDiagnosis => plain("incident.choose_diagnosis"),
+            Self::Commander => plain("incident.commander"),
+            Self::Engage => plain("emergency_stop.engage"),
+            Self::DontEngage => plain("emergency_stop.cancel"),
+            Self::Release => plain("emergency_stop.release"),
         }
     }
 }

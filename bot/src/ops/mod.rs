@@ -97,11 +97,6 @@ pub enum OpError {
 }
 
 impl OpError {
-    /// Whether this is a fault to log with its cause rather than an answer for the person.
-    pub fn is_unexpected(&self) -> bool {
-        matches!(self, Self::Temporal(TemporalError::Other(_)))
-    }
-
     /// The audit log's outcome for it: `refused: …` or `failed: …`.
     fn audited(&self) -> String {
         match self {

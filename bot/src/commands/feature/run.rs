@@ -135,13 +135,7 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
 
 /// Starts feature `id` in a task (a second start of the same id starts nothing) and returns
 /// the answer to give at once; a failure to start is told to `to`.
-pub fn start(
-    app: &Arc<App>,
-    actor: Actor,
-    id: String,
-    input: FeatureRequest,
-    to: AnswerTo,
-) -> Reply {
+fn start(app: &Arc<App>, actor: Actor, id: String, input: FeatureRequest, to: AnswerTo) -> Reply {
     let reply = Reply::starting(&id, &app.workflow_url(&id));
     let app = app.clone();
     tokio::spawn(async move {

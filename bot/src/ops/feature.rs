@@ -33,11 +33,12 @@ pub async fn start<C: Context>(
 ) -> Result<Started, OpError> {
     let outcome = match cx.temporal().start_feature(id, input).await {
         Ok(Started::New) => {
-            tracing::info!("feature started");
+            tracing::info!(workflow_id = %id, user = %input.requester, "feature started");
             Ok(Started::New)
         }
         Ok(Started::AlreadyExisted) => {
-            tracing::info!("the same request again (a retry); nothing started");
+            // Tests and operators look for these words; the CLI's `feature new` is one too.
+            tracing::info!(workflow_id = %id, "duplicate /feature new (retried envelope); nothing started");
             return Ok(Started::AlreadyExisted);
         }
         Err(e) => Err(OpError::from(e)),

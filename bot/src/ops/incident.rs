@@ -43,7 +43,7 @@ pub fn manual_alert(
 pub async fn open<C: Context>(cx: &C, actor: &Actor, alert: &Alert) -> Result<(), OpError> {
     let result = cx.temporal().send_alert(alert).await.map_err(OpError::from);
     if result.is_ok() {
-        tracing::info!(service = %alert.service, "incident requested");
+        tracing::info!(fingerprint = %alert.fingerprint, service = %alert.service, "incident requested");
     }
     let outcome = match &result {
         Ok(()) => "accepted".to_owned(),
@@ -170,7 +170,7 @@ async fn signal<C: Context, T: serde::Serialize + Sync>(
         .map_err(OpError::from);
     let outcome = match &result {
         Ok(()) => {
-            tracing::info!("decision signalled");
+            tracing::info!(workflow_id = %id, user = %actor.user, signal = signal.name(), "decision signalled");
             "accepted".to_owned()
         }
         Err(e) => e.audited(),

@@ -156,17 +156,19 @@ impl App {
     }
 }
 
-impl ops::Context for App {
+impl ops::Roster for App {
     fn settings(&self) -> &Settings {
         &self.settings
     }
 
-    fn temporal(&self) -> &temporal::Temporal {
-        &self.temporal
-    }
-
     async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
         oncall::member(self, listed, user).await
+    }
+}
+
+impl ops::Context for App {
+    fn temporal(&self) -> &temporal::Temporal {
+        &self.temporal
     }
 
     async fn audit(&self, entry: store::AuditEntry) {

@@ -56,17 +56,19 @@ struct Offline<'a> {
     temporal: Temporal,
 }
 
-impl ops::Context for Offline<'_> {
+impl ops::Roster for Offline<'_> {
     fn settings(&self) -> &Settings {
         self.settings
     }
 
-    fn temporal(&self) -> &Temporal {
-        &self.temporal
-    }
-
     async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
         Ok(listed.iter().any(|who| who == user))
+    }
+}
+
+impl ops::Context for Offline<'_> {
+    fn temporal(&self) -> &Temporal {
+        &self.temporal
     }
 
     async fn audit(&self, mut entry: AuditEntry) {

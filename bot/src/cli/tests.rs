@@ -80,3 +80,59 @@ fn actions_parse_and_mistakes_are_named() {
     assert!(is_action(&words("--as U1 feature list")));
     assert!(!is_action(&words("doctor")));
 }
+
+#[test]
+fn refusals_are_worded_for_a_terminal() {
+    use super::render;
+    use crate::ops::{Actor, OpError, Refusal};
+
+    let settings = chatops_common::Settings::from_env_map(Default::default()).expect("defaults");
+    let actor = Actor::cli("U0BOB");
+    let refused = |r: Refusal| Err(OpError::Refused(r));
+    let table = [
+        (
+            render::skipped(
+                &settings,
+                &actor,
+                "feature-x-1",
+                GateName::Plan,
+                refused(Refusal::NotAdmin),
+            ),
+            "U0BOB is not listed by id in CHATOPS__APPROVALS__ADMINS (user groups can only be checked through Slack); nothing was skipped",
+        ),
+        (
+            render::cancelled(
+                &settings,
+                &actor,
+                "feature-x-1",
+                refused(Refusal::NotRequesterOrAdmin {
+                    id: "feature-x-1".into(),
+                    requester: "U0REQ".into(),
+                }),
+            ),
+            "only the requester (U0REQ) or an admin listed by id in CHATOPS__APPROVALS__ADMINS may cancel feature-x-1; nothing was changed",
+        ),
+        (
+            render::engaged(
+                &actor,
+                refused(Refusal::NoOnCall {
+                    doing: "engage the emergency stop",
+                }),
+            ),
+            "U0BOB is not listed by id in CHATOPS__EMERGENCY__ONCALL (user groups can only be checked through Slack); nothing was changed",
+        ),
+        (
+            render::decided(
+                "feature-x-1",
+                GateName::Intake,
+                Err(OpError::Refused(Refusal::Declined(
+                    "the intake gate is already approved".into(),
+                ))),
+            ),
+            "refused: the intake gate is already approved",
+        ),
+    ];
+    for (got, want) in table {
+        assert_eq!(got, Err(want.to_owned()));
+    }
+}

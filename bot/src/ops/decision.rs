@@ -6,7 +6,7 @@ use chatops_contract::{Signal, Update, signals, updates};
 use std::time::Duration;
 
 use super::audit::{self, Act};
-use super::{Actor, Context, OpError, Refusal};
+use super::{Actor, Context, OpError, Refusal, Roster};
 use crate::temporal::DecisionError;
 
 /// How long the workflow has to accept or refuse a decision before it is sent as a signal.
@@ -110,8 +110,8 @@ async fn decide<C: Context, T: serde::Serialize + Sync>(
 /// Whether `user` may decide `gate` of the feature in `status` now, by the rules the workflow's
 /// validator applies: an approver (or anyone when none are configured), not the requester of
 /// a gate that bans self-approval, and not someone who already voted.
-pub async fn may_decide<C: Context>(
-    cx: &C,
+pub async fn may_decide<R: Roster>(
+    cx: &R,
     user: &str,
     status: &FeatureStatus,
     gate: &Gate,

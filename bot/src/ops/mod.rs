@@ -1,5 +1,5 @@
 //! Every action a person can take, one function each: authorise (roles from config, user
-//! groups through [`Context::member`]), call Temporal, audit, and return a typed outcome.
+//! groups through [`Roster::member`]), call Temporal, audit, and return a typed outcome.
 //!
 //! Slash commands, buttons, the form, the App Home and the CLI parse input, call these and
 //! render what comes back; none of them decides who may do what. The workflows check again, so
@@ -22,14 +22,11 @@ use crate::temporal::{Temporal, TemporalError};
 
 pub use refusal::Refusal;
 
-/// What an operation needs from the process it runs in: the bot ([`crate::App`], user groups
-/// read from Slack and cached) or the CLI (people listed by id only).
-pub trait Context: Send + Sync {
-    /// Validated settings.
+/// Who is in a role list: the lists (in the settings) and how a person is matched against
+/// one. The rules in `ops` need nothing more, so they can be tried without Temporal.
+pub trait Roster: Send + Sync {
+    /// Validated settings, the role lists among them.
     fn settings(&self) -> &Settings;
-
-    /// The Temporal client.
-    fn temporal(&self) -> &Temporal;
 
     /// Whether `user` is in `listed` (user ids and user group ids); `Err` names an entry that
     /// could not be read when no other one matched.
@@ -38,6 +35,13 @@ pub trait Context: Send + Sync {
         listed: &[String],
         user: &str,
     ) -> impl Future<Output = Result<bool, String>> + Send;
+}
+
+/// What an operation needs from the process it runs in: the bot ([`crate::App`], user groups
+/// read from Slack and cached) or the CLI (people listed by id only).
+pub trait Context: Roster {
+    /// The Temporal client.
+    fn temporal(&self) -> &Temporal;
 
     /// Appends `entry` to the audit log, stamped now; a failure is reported, never returned.
     fn audit(&self, entry: AuditEntry) -> impl Future<Output = ()> + Send;

@@ -156,16 +156,6 @@ impl App {
     }
 }
 
-impl ops::Roster for App {
-    fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
-        oncall::member(self, listed, user).await
-    }
-}
-
 impl ops::Context for App {
     fn temporal(&self) -> &temporal::Temporal {
         &self.temporal

@@ -7,6 +7,16 @@ use slack_morphism::prelude::*;
 use crate::App;
 use std::time::{Duration, SystemTime};
 
+impl crate::ops::Roster for App {
+    fn settings(&self) -> &chatops_common::Settings {
+        &self.settings
+    }
+
+    async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
+        member(self, listed, user).await
+    }
+}
+
 /// Whether `user` is in `listed`: directly, or as a member of a listed user group. `Err`
 /// names a group that could not be read (when no other entry matched).
 pub async fn member(app: &App, listed: &[String], user: &str) -> Result<bool, String> {

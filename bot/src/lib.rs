@@ -6,7 +6,9 @@ pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod doctor;
+pub mod invocation;
 pub mod oncall;
+pub mod ops;
 pub mod reply;
 pub mod shell;
 pub mod slack;
@@ -151,5 +153,15 @@ impl App {
         if let Err(e) = self.slack.respond_to_event(&url, &req).await {
             tracing::warn!(error = %e, "could not post to response_url");
         }
+    }
+}
+
+impl ops::Context for App {
+    fn temporal(&self) -> &temporal::Temporal {
+        &self.temporal
+    }
+
+    async fn audit(&self, entry: store::AuditEntry) {
+        App::audit(self, entry).await;
     }
 }

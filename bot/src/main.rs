@@ -23,7 +23,7 @@ Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY
 
 /// The usage text, with the actions listed.
 fn usage() -> String {
-    USAGE.replace("{ACTIONS}", chatops_bot::cli::USAGE)
+    USAGE.replace("{ACTIONS}", &chatops_bot::cli::usage())
 }
 
 #[tokio::main]

@@ -1,53 +1,19 @@
-//! Who may act: the users and user groups in `emergency.oncall` (the emergency stop) and in
-//! other role lists, with group members cached in the store's role cache.
+//! Who is in a role list (`emergency.oncall`, `feature.admins`, the approvers): user ids
+//! listed directly, or members of listed user groups, read from Slack and cached in the
+//! store's role cache. The rules that use the lists live in `ops`.
 
 use slack_morphism::prelude::*;
 
 use crate::App;
 use std::time::{Duration, SystemTime};
 
-/// Why someone may not act.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// Nobody is configured.
-    NoneConfigured,
-    /// The user is not on call.
-    NotOnCall,
-    /// A user group could not be read.
-    Unverifiable(String),
-}
-
-impl Refusal {
-    /// What the user is told.
-    pub fn text(&self, doing: &str) -> String {
-        match self {
-            Self::NoneConfigured => format!(
-                "Nobody may {doing}: no on-call users or groups are configured (CHATOPS__EMERGENCY__ONCALL)."
-            ),
-            Self::NotOnCall => format!(
-                "Only on-call engineers may {doing}. Ask someone on call, or an admin to add you to CHATOPS__EMERGENCY__ONCALL."
-            ),
-            Self::Unverifiable(why) => format!(
-                "I couldn't check whether you are on call ({why}), so I did not {doing}. Try again in a minute."
-            ),
-        }
+impl crate::ops::Roster for App {
+    fn settings(&self) -> &chatops_common::Settings {
+        &self.settings
     }
-}
 
-/// Whether `user` is on call: listed directly, or a member of a listed user group (read with
-/// `usergroups.users.list`).
-pub async fn check(app: &App, user: &str) -> Result<(), Refusal> {
-    let listed = &app.settings.emergency.oncall;
-    if listed.is_empty() {
-        return Err(Refusal::NoneConfigured);
-    }
-    match member(app, listed, user).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Refusal::NotOnCall),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read an on-call user group");
-            Err(Refusal::Unverifiable(e))
-        }
+    async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
+        member(self, listed, user).await
     }
 }
 

@@ -2,6 +2,7 @@
 
 use slack_morphism::prelude::*;
 
+use crate::ops::OpError;
 use crate::temporal::TemporalError;
 
 /// Where an answer to one person goes.
@@ -55,6 +56,22 @@ impl Reply {
         }
     }
 
+    /// The answer to a feature start (by command or form): where its card and approval go.
+    pub fn starting(id: &str, link: &str) -> Self {
+        Self::text(format!(
+            "Starting `{id}`: its card will appear in this channel, with the approval request in its thread. <{link}|Open in Temporal>"
+        ))
+    }
+
+    /// What a user is told when an operation for `doing` (e.g. "cancel") did not happen: a
+    /// refusal in its own words, a Temporal failure as [`Reply::from_temporal`] words it.
+    pub fn from_op(doing: &str, err: &OpError) -> Self {
+        match err {
+            OpError::Temporal(e) => Self::from_temporal(doing, e),
+            refused => Self::text(refused.to_string()),
+        }
+    }
+
     /// What a user is told when a Temporal call for `doing` (e.g. "approve") failed.
     pub fn from_temporal(doing: &str, err: &TemporalError) -> Self {
         match err {
@@ -74,5 +91,13 @@ impl Reply {
                 ))
             }
         }
+    }
+}
+
+/// The short form of a Slack error: its API error code, or the error itself.
+pub(crate) fn short(e: &slack_morphism::errors::SlackClientError) -> String {
+    match e {
+        slack_morphism::errors::SlackClientError::ApiError(api) => api.code.clone(),
+        other => other.to_string(),
     }
 }

@@ -1,12 +1,13 @@
 //! The `/feature new` form (a modal) and the App Home tab.
 
 use chatops_blocks::views::{self as v, FORM_VALUE, form_block};
-use chatops_contract::feature::{Environment, FeatureRequest, FeatureStatus, Gate, Priority};
+use chatops_contract::feature::{Environment, FeatureRequest, Gate, Priority};
 use slack_morphism::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::slack::Invocation;
+use crate::invocation::Invocation;
+use crate::ops::{self, Actor};
 use crate::{AnswerTo, App, Reply};
 
 /// Opens the form on the trigger of `inv`, at once: Slack's trigger ids expire after ~3 s.
@@ -31,7 +32,7 @@ pub fn open_form(app: &Arc<App>, inv: &Invocation) {
                 response_url.as_deref(),
                 Reply::text(format!(
                     "I couldn't open the form ({}). `/feature new <request>` starts a feature without it.",
-                    crate::slack::short(&e)
+                    crate::reply::short(&e)
                 )),
             )
             .await;
@@ -113,15 +114,14 @@ pub fn read_form(
     };
     let target = match value(form_block::TARGET) {
         None => Environment::default(),
-        Some(t) => {
-            serde_json::from_value(serde_json::Value::String(t.clone())).unwrap_or_else(|_| {
-                errors.insert(
-                    form_block::TARGET.to_owned(),
-                    format!("{t} is not an environment: staging or production."),
-                );
-                Environment::default()
-            })
-        }
+        Some(t) => t.parse().unwrap_or_else(|_| {
+            let targets = Environment::ALL.map(Environment::as_str).join(" or ");
+            errors.insert(
+                form_block::TARGET.to_owned(),
+                format!("{t} is not an environment: {targets}."),
+            );
+            Environment::default()
+        }),
     };
     if errors.is_empty() {
         Ok(Form {
@@ -178,19 +178,25 @@ pub async fn form_submitted(
         form.repository.clone_from(&app.settings.feature.repository);
     }
     // A redelivered submission carries the same view id: it maps to the same workflow id.
-    let id = crate::commands::feature::workflow_id_for(
-        &ev.team.id.0,
-        &ev.view.state_params.id.0,
-        &form.request,
-    );
+    let id =
+        ops::feature::workflow_id_for(&ev.team.id.0, &ev.view.state_params.id.0, &form.request);
     let input = FeatureRequest {
         repository: form.repository,
         priority: form.priority,
         target_environment: form.target,
         ..FeatureRequest::new(form.request, user.clone(), channel.clone())
     };
+    let actor = Actor::slack(user.clone(), Some(channel.clone()));
     let to = AnswerTo::Ephemeral { channel, user };
-    let reply = crate::commands::feature::start(app, id, input, to.clone());
+    let reply = Reply::starting(&id, &app.workflow_url(&id));
+    let (task_app, task_to) = (app.clone(), to.clone());
+    tokio::spawn(async move {
+        if let Err(e) = ops::feature::start(&*task_app, &actor, &id, &input).await {
+            task_app
+                .answer(&task_to, Reply::from_op("start the feature", &e))
+                .await;
+        }
+    });
     // A redelivered submission starts nothing new (same id) and is not answered twice.
     let key = format!("view:{}:{}", ev.team.id.0, ev.view.state_params.id.0);
     let app = app.clone();
@@ -224,15 +230,15 @@ pub fn publish_home(app: &Arc<App>, user: String) {
 
 async fn home_view(app: &App, user: &str) -> SlackView {
     let mut problems = Vec::new();
-    let features = match app.temporal.active_features(200).await {
+    let features = match ops::feature::running(app).await {
         Ok(f) => f,
         Err(e) => {
             problems.push(format!("Running features could not be read ({e})."));
             Vec::new()
         }
     };
-    let incidents = match app.temporal.monitor_stats().await {
-        Ok(stats) => stats.map(|s| s.open).unwrap_or_default(),
+    let incidents = match ops::incident::open_incidents(app).await {
+        Ok(open) => open,
         Err(e) => {
             problems.push(format!("Open incidents could not be read ({e})."));
             Vec::new()
@@ -245,7 +251,7 @@ async fn home_view(app: &App, user: &str) -> SlackView {
     let mut waiting: Vec<(usize, &Gate)> = Vec::new();
     for (i, (_, s)) in features.iter().enumerate() {
         for gate in &s.pending_gates {
-            if may_decide(app, user, s, gate).await {
+            if ops::decision::may_decide(app, user, s, gate).await {
                 waiting.push((i, gate));
             }
         }
@@ -277,21 +283,6 @@ async fn home_view(app: &App, user: &str) -> SlackView {
         problem: (!problem.is_empty()).then_some(problem.as_str()),
         as_of: &as_of,
     })
-}
-
-/// Whether `user` may decide `gate` now, by the rules the workflow's validator applies:
-/// an approver (or anyone when none are configured), not the requester of a gate that bans
-/// self-approval, and not someone who already voted.
-async fn may_decide(app: &App, user: &str, s: &FeatureStatus, gate: &Gate) -> bool {
-    let rules = &app.settings.approvals;
-    if gate.approvals.iter().any(|v| v.user == user) {
-        return false;
-    }
-    if s.requester == user && rules.no_self_approval.contains(&gate.name) {
-        return false;
-    }
-    let approvers = rules.approvers_for(&gate.name);
-    approvers.is_empty() || matches!(crate::oncall::member(app, approvers, user).await, Ok(true))
 }
 
 #[cfg(test)]

@@ -7,27 +7,9 @@ use slack_morphism::prelude::*;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::commands::{self, Command};
-use crate::{AnswerTo, App, Reply, actions};
-
-/// A slash command invocation, as the command handlers see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// Workspace id.
-    pub team_id: String,
-    /// Channel the command was typed in.
-    pub channel_id: String,
-    /// Who typed it.
-    pub user_id: String,
-    /// Slack's id for this invocation (the same in a retried envelope).
-    pub trigger_id: String,
-    /// Where follow-up answers go.
-    pub response_url: Option<String>,
-    /// The command, e.g. `/feature`.
-    pub command: String,
-    /// Everything after the command.
-    pub text: String,
-}
+use crate::commands::{self, Ack, Command};
+use crate::invocation::Invocation;
+use crate::{AnswerTo, App, Reply, actions, views};
 
 impl From<SlackCommandEvent> for Invocation {
     fn from(ev: SlackCommandEvent) -> Self {
@@ -45,15 +27,22 @@ impl From<SlackCommandEvent> for Invocation {
 
 /// Parses and runs a slash command; returns the ack payload.
 pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
-    match commands::parse(&inv.command, &inv.text) {
+    let ack = match commands::parse(&inv.command, &inv.text) {
         Err(e) => {
             tracing::info!(command = %inv.command, user = %inv.user_id, error = %e, "unusable command");
-            Some(Reply::text(e.to_string()))
+            return Some(Reply::text(e.to_string()));
         }
         Ok(Command::Feature(cmd)) => commands::feature::run(app, &inv, cmd),
         Ok(Command::Incident(cmd)) => commands::incident::run(app, &inv, cmd),
         Ok(Command::EmergencyStop(cmd)) => commands::emergency::run(app, &inv, cmd),
-        Ok(Command::Help) => Some(Reply::text(commands::help())),
+        Ok(Command::Help) => return Some(Reply::text(commands::help())),
+    };
+    match ack {
+        Ack::Reply(reply) => reply,
+        Ack::OpenForm => {
+            views::open_form(app, &inv);
+            None
+        }
     }
 }
 
@@ -100,7 +89,7 @@ async fn check_tokens(app: &App, app_token: &SlackApiToken) -> anyhow::Result<()
     let auth = app.session().auth_test().await.map_err(|e| {
         anyhow::anyhow!(
             "Slack at {api} rejected CHATOPS__SLACK__BOT_TOKEN (auth.test: {})",
-            short(&e)
+            crate::reply::short(&e)
         )
     })?;
     app.slack
@@ -110,19 +99,11 @@ async fn check_tokens(app: &App, app_token: &SlackApiToken) -> anyhow::Result<()
         .map_err(|e| {
             anyhow::anyhow!(
                 "Slack at {api} rejected CHATOPS__SLACK__APP_TOKEN (apps.connections.open: {})",
-                short(&e)
+                crate::reply::short(&e)
             )
         })?;
     tracing::info!(team = ?auth.team, user = ?auth.user, "Slack tokens accepted");
     Ok(())
-}
-
-/// The short form of a Slack error: its API error code, or the error itself.
-pub(crate) fn short(e: &slack_morphism::errors::SlackClientError) -> String {
-    match e {
-        slack_morphism::errors::SlackClientError::ApiError(api) => api.code.clone(),
-        other => other.to_string(),
-    }
 }
 
 async fn app_of(state: &SlackClientEventsUserState) -> Option<Arc<App>> {
@@ -164,7 +145,7 @@ async fn on_interaction(
     let ev = match ev {
         SlackInteractionEvent::BlockActions(ev) => ev,
         SlackInteractionEvent::ViewSubmission(ev) => {
-            return Ok(crate::views::form_submitted(&app, ev).await);
+            return Ok(views::form_submitted(&app, ev).await);
         }
         _ => {
             tracing::debug!("ignoring an interaction that is neither a button nor a form");
@@ -224,7 +205,7 @@ async fn on_push(
     let key = format!("evt:{}:{}", ev.team_id.0, ev.event_id.0);
     tokio::spawn(async move {
         if app.first_time(&key).await {
-            crate::views::publish_home(&app, opened.user.0);
+            views::publish_home(&app, opened.user.0);
         } else {
             tracing::info!(%key, "redelivered event ignored");
         }

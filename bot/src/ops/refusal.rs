@@ -1,0 +1,78 @@
+//! Why a rule said no. Each text is the wording of record: Slack shows it as it is and the
+//! audit log keeps it; the CLI words some of them for a terminal.
+
+/// A refusal by one of the rules in `ops`; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Nobody may skip a gate: no admins are configured (set `CHATOPS__APPROVALS__ADMINS`).
+    #[error("Nobody may skip a gate: no admins are configured (CHATOPS__APPROVALS__ADMINS).")]
+    NoAdmins,
+    /// Only admins may skip a gate; ask one.
+    #[error("Only admins (CHATOPS__APPROVALS__ADMINS) may skip a gate. Nothing was changed.")]
+    NotAdmin,
+    /// Whether the person is an admin could not be read (a user group); try again later.
+    #[error(
+        "I couldn't check whether you are an admin ({0}), so nothing was skipped. Try again in a minute."
+    )]
+    AdminUnverifiable(String),
+    /// Only the feature's requester or an admin may cancel it.
+    #[error(
+        "Only the requester (<@{requester}>) or an admin (CHATOPS__APPROVALS__ADMINS) may cancel `{id}`. Nothing was changed."
+    )]
+    NotRequesterOrAdmin {
+        /// The feature.
+        id: String,
+        /// Who asked for it.
+        requester: String,
+    },
+    /// The feature has finished; there is nothing left to change.
+    #[error("`{id}` has already finished ({phase}). Nothing was changed.")]
+    Finished {
+        /// The feature.
+        id: String,
+        /// Where it ended, as `/feature status` words it.
+        phase: String,
+    },
+    /// Nobody may do it: no on-call users or groups are configured
+    /// (set `CHATOPS__EMERGENCY__ONCALL`).
+    #[error(
+        "Nobody may {doing}: no on-call users or groups are configured (CHATOPS__EMERGENCY__ONCALL)."
+    )]
+    NoOnCall {
+        /// What was attempted, e.g. `engage the emergency stop`.
+        doing: &'static str,
+    },
+    /// Only on-call engineers may do it; ask one.
+    #[error(
+        "Only on-call engineers may {doing}. Ask someone on call, or an admin to add you to CHATOPS__EMERGENCY__ONCALL."
+    )]
+    NotOnCall {
+        /// What was attempted.
+        doing: &'static str,
+    },
+    /// Whether the person is on call could not be read (a user group); try again later.
+    #[error(
+        "I couldn't check whether you are on call ({why}), so I did not {doing}. Try again in a minute."
+    )]
+    OnCallUnverifiable {
+        /// What was attempted.
+        doing: &'static str,
+        /// What could not be read.
+        why: String,
+    },
+    /// The workflow refused a gate decision (already decided, not an approver, …); the text is
+    /// the workflow's reason.
+    #[error("{0}")]
+    Declined(String),
+}
+
+impl Refusal {
+    /// The audit log's outcome for it.
+    pub(crate) fn audited(&self) -> String {
+        match self {
+            Self::Finished { .. } => "refused: finished".to_owned(),
+            other => format!("refused: {other}"),
+        }
+    }
+}

@@ -4,6 +4,11 @@
 //! The shell adapter runs the bot and the worker against it; tests use it as their Slack
 //! stand-in. It records every call, message, edit, ack and ephemeral answer, and can push
 //! envelopes, redeliveries and `disconnect` frames to the connected bot.
+//!
+//! Over 400 lines because `LocalSlack` is one stateful stand-in whose methods (start, push
+//! envelopes and presses, read what was recorded) share one lock-guarded state; the wire halves
+//! already live in `web_api`, `socket` and `recorded`.
+
 mod recorded;
 mod socket;
 mod web_api;

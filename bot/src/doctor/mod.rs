@@ -12,6 +12,10 @@ use std::time::Duration;
 use crate::store::{Backend, Store};
 use crate::temporal::Temporal;
 
+mod slack;
+
+use slack::slack;
+
 /// Scopes the bot cannot work without.
 pub const REQUIRED_SCOPES: &[&str] = &["commands", "chat:write", "usergroups:read"];
 /// When set, doctor judges this PostgreSQL version instead of the server's own: the
@@ -154,118 +158,6 @@ pub fn render(checks: &[Check]) -> String {
 /// Whether every check passed, warned or was skipped.
 pub fn healthy(checks: &[Check]) -> bool {
     checks.iter().all(|c| c.status != Status::Fail)
-}
-
-async fn slack(settings: &Settings, http: &Http) -> Vec<Check> {
-    let api = settings.slack.api_url.as_str().trim_end_matches('/');
-    let mut out = Vec::new();
-    match settings.slack.bot_token.as_ref() {
-        None => out.push(Check::fail(
-            "slack bot token",
-            "not set",
-            "set CHATOPS__SLACK__BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…)",
-        )),
-        Some(token) => match call(http, &format!("{api}/auth.test"), token.expose_secret()).await {
-            Ok((body, scopes)) if body["ok"] == true => {
-                out.push(Check::pass(
-                    "slack bot token",
-                    format!(
-                        "team {} as {}",
-                        body["team"].as_str().unwrap_or("?"),
-                        body["user"].as_str().unwrap_or("?")
-                    ),
-                ));
-                let have: Vec<&str> = scopes
-                    .as_deref()
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(str::trim)
-                    .collect();
-                let missing: Vec<&str> = REQUIRED_SCOPES
-                    .iter()
-                    .copied()
-                    .filter(|s| !have.contains(s))
-                    .collect();
-                out.push(if scopes.is_none() {
-                    Check {
-                        name: "slack scopes",
-                        status: Status::Warn,
-                        detail: "Slack did not report the token's scopes".into(),
-                        remedy: None,
-                    }
-                } else if missing.is_empty() {
-                    Check::pass("slack scopes", have.join(", "))
-                } else {
-                    Check::fail(
-                        "slack scopes",
-                        format!("missing {}", missing.join(", ")),
-                        "add them under OAuth & Permissions (manifests/slack-app.yaml lists them) and reinstall the app",
-                    )
-                });
-            }
-            Ok((body, _)) => out.push(Check::fail(
-                "slack bot token",
-                format!(
-                    "Slack at {api} said {}",
-                    body["error"].as_str().unwrap_or("not ok")
-                ),
-                "set CHATOPS__SLACK__BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…)",
-            )),
-            Err(e) => out.push(Check::fail(
-                "slack bot token",
-                format!("Slack at {api} unreachable: {e}"),
-                "check CHATOPS__SLACK__API_URL and the network",
-            )),
-        },
-    }
-    out.push(match settings.slack.app_token.as_ref() {
-        None => Check::fail(
-            "slack app token",
-            "not set",
-            "create an app-level token with connections:write and set CHATOPS__SLACK__APP_TOKEN (xapp-…)",
-        ),
-        Some(token) => {
-            match call(http, &format!("{api}/apps.connections.open"), token.expose_secret()).await
-            {
-                Ok((body, _)) if body["ok"] == true => {
-                    Check::pass("slack app token", "Socket Mode connections can be opened")
-                }
-                Ok((body, _)) => Check::fail(
-                    "slack app token",
-                    format!("Slack said {}", body["error"].as_str().unwrap_or("not ok")),
-                    "create an app-level token with connections:write and set CHATOPS__SLACK__APP_TOKEN (xapp-…)",
-                ),
-                Err(e) => Check::fail(
-                    "slack app token",
-                    format!("Slack at {api} unreachable: {e}"),
-                    "check CHATOPS__SLACK__API_URL and the network",
-                ),
-            }
-        }
-    });
-    out
-}
-
-/// POSTs a Web API method with `token`; the JSON answer and the token's scopes.
-async fn call(
-    http: &Http,
-    url: &str,
-    token: &str,
-) -> Result<(Value, Option<String>), chatops_common::http::HttpError> {
-    let auth = format!("Bearer {token}");
-    let resp = http
-        .post(
-            url,
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/x-www-form-urlencoded"),
-            ],
-            Vec::new().into(),
-            Duration::from_secs(10),
-        )
-        .await?;
-    let body = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-    Ok((body, resp.scopes))
 }
 
 async fn temporal(settings: &Settings, t: &Temporal) -> (Vec<Check>, usize) {
@@ -426,48 +318,4 @@ async fn github(settings: &Settings, http: &Http) -> Check {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn postgres_versions_follow_the_matrix() {
-        let table = [
-            ("15.20 (Debian 15.20-0+deb12u1)", false, Status::Pass),
-            ("13.1", false, Status::Pass),
-            ("16.4", false, Status::Pass),
-            ("12.9", false, Status::Fail),
-            ("12.9", true, Status::Warn),
-            ("17.0", false, Status::Warn),
-            ("devel", false, Status::Warn),
-        ];
-        for (version, force, want) in table {
-            assert_eq!(
-                postgres_verdict(version, force).status,
-                want,
-                "{version} force={force}"
-            );
-        }
-        let old = postgres_verdict("12.9", false);
-        assert!(old.remedy.is_some_and(|r| r.contains("--force")));
-    }
-
-    #[test]
-    fn the_table_names_failures_and_their_remedies() {
-        let checks = vec![
-            Check::pass("config", "ok"),
-            Check::fail(
-                "workers",
-                "no worker polls task queue chatops",
-                "start chatops-worker",
-            ),
-        ];
-        let table = render(&checks);
-        assert!(
-            table.contains("workers  FAIL  no worker polls task queue chatops"),
-            "{table}"
-        );
-        assert!(table.contains("→ start chatops-worker"), "{table}");
-        assert!(table.ends_with("1 check failed.\n"), "{table}");
-        assert!(!healthy(&checks));
-    }
-}
+mod tests;

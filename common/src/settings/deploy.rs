@@ -6,6 +6,7 @@ use super::{
     SettingsError, parse,
     source::{Source, not_both},
 };
+use chatops_contract::feature::Environment;
 use std::time::Duration;
 use url::Url;
 
@@ -34,8 +35,8 @@ pub struct DeploySettings {
 impl DeploySettings {
     pub(super) fn read(src: &Source<'_>) -> Result<Self, SettingsError> {
         Ok(Self {
-            staging: DeployEnvSettings::read(src, "staging")?,
-            production: DeployEnvSettings::read(src, "production")?,
+            staging: DeployEnvSettings::read(src, Environment::Staging.as_str())?,
+            production: DeployEnvSettings::read(src, Environment::Production.as_str())?,
             down_migration_command: src.optional_text("deploy.down_migration_command")?,
             max_failures: src.get("deploy.max_failures", parse::count(1000))?,
             error_rate_factor: src.get("deploy.error_rate_factor", parse::factor)?,

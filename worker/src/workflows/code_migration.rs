@@ -17,7 +17,9 @@ use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-use crate::activities::delivery::{AgentAsk, CommandRun, DeliveryActivities, StepReport};
+use crate::activities::delivery::{
+    AgentAsk, AgentKind, CommandRun, DeliveryActivities, StepReport,
+};
 use crate::activities::slack::{PostMessage, SlackActivities};
 use crate::domain::lifecycle;
 use crate::workflows::notes::{self, failure_text};
@@ -87,7 +89,7 @@ impl CodeMigration {
         // Analysis and plan: the steps given, or the agent's.
         let steps = if input.steps.is_empty() {
             let asked = AgentAsk {
-                kind: "migration".to_owned(),
+                kind: AgentKind::Migration.as_str().to_owned(),
                 feature: id.clone(),
                 alternative: false,
                 input: json!({"description": input.description, "repository": input.repository}),

@@ -16,6 +16,7 @@ use temporalio_sdk::{
 
 use super::review::CodeReview;
 use super::{PhaseInput, PhaseResult, ask, child_error, fail, hold_while_paused, read_control};
+use crate::activities::delivery::AgentKind;
 use crate::activities::github::{
     BranchSpec, CommentSpec, CommitSpec, GitHubActivities, IssueSpec, LabelSpec, PullRequestSpec,
     ReviewersSpec,
@@ -404,7 +405,7 @@ impl TaskExecution {
         }
         let asked = json!({"request": input.request.request, "task": task, "branch": input.branch});
         let (answer, agent, attempts) =
-            match ask(ctx, &input.policy, &input.feature, "code", asked).await {
+            match ask(ctx, &input.policy, &input.feature, AgentKind::Code, asked).await {
                 Ok(ok) => ok,
                 Err(failures) => {
                     return Err(fail(format!(

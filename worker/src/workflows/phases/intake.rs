@@ -7,6 +7,7 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{PhaseInput, PhaseResult, ask};
+use crate::activities::delivery::AgentKind;
 use crate::workflows::notes::note;
 
 /// Feasibility and ambiguity analysis of the request, before the intake gate.
@@ -31,7 +32,15 @@ impl RequirementIntake {
                 "repository": input.request.repository,
                 "clarification": input.feedback,
             });
-            match ask(ctx, &input.policy, &input.feature, "analysis", asked).await {
+            match ask(
+                ctx,
+                &input.policy,
+                &input.feature,
+                AgentKind::Analysis,
+                asked,
+            )
+            .await
+            {
                 Ok((v, agent, _)) => {
                     let mut a: Analysis = serde_json::from_value(v).unwrap_or_default();
                     a.agent = agent;

@@ -30,7 +30,7 @@ use serde_json::Value;
 use std::time::Duration;
 use temporalio_sdk::{ApplicationFailure, WorkflowContext};
 
-use crate::activities::delivery::{AgentAsk, DeliveryActivities};
+use crate::activities::delivery::{AgentAsk, AgentKind, DeliveryActivities};
 use crate::activities::policy::LifecyclePolicy;
 use crate::workflows::notes::failure_text;
 use crate::workflows::options;
@@ -72,7 +72,7 @@ async fn ask<W>(
     ctx: &WorkflowContext<W>,
     policy: &LifecyclePolicy,
     feature: &str,
-    kind: &str,
+    kind: AgentKind,
     input: Value,
 ) -> Result<(Value, String, Vec<String>), Vec<String>> {
     let mut failures = Vec::new();
@@ -86,7 +86,7 @@ async fn ask<W>(
             "primary"
         };
         let asked = AgentAsk {
-            kind: kind.to_owned(),
+            kind: kind.as_str().to_owned(),
             feature: feature.to_owned(),
             alternative,
             input: input.clone(),

@@ -7,6 +7,7 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{PhaseInput, PhaseResult, ask};
+use crate::activities::delivery::AgentKind;
 use crate::workflows::notes::{mention_first, note};
 
 /// The task breakdown and effort estimate.
@@ -31,7 +32,7 @@ impl TaskPlanning {
                 "analysis": input.evidence.analysis,
                 "revisions": input.feedback,
             });
-            match ask(ctx, &input.policy, &input.feature, "plan", asked).await {
+            match ask(ctx, &input.policy, &input.feature, AgentKind::Plan, asked).await {
                 Ok((v, agent, _)) => match serde_json::from_value::<Plan>(v) {
                     Ok(mut p) => {
                         p.agent = agent;

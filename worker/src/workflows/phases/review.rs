@@ -7,6 +7,7 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{PhaseInput, PhaseResult, ask};
+use crate::activities::delivery::AgentKind;
 use crate::activities::github::{CommentSpec, GitHubActivities};
 use crate::workflows::notes::note;
 use crate::workflows::options;
@@ -45,7 +46,7 @@ impl CodeReview {
             "tasks": evidence.tasks,
             "pull_request": evidence.pull_request,
         });
-        let review = match ask(ctx, &input.policy, &input.feature, "review", asked).await {
+        let review = match ask(ctx, &input.policy, &input.feature, AgentKind::Review, asked).await {
             Ok((v, agent, _)) => {
                 let mut r: Review = serde_json::from_value(v).unwrap_or_default();
                 r.agent = agent;

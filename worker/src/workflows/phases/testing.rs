@@ -13,6 +13,7 @@ use temporalio_sdk::{
 };
 
 use super::{PhaseInput, PhaseResult, ask, child_error, fail};
+use crate::activities::delivery::AgentKind;
 use crate::activities::delivery::{CheckRun, DeliveryActivities};
 use crate::activities::github::{CommentSpec, CommitSpec, GitHubActivities, StatusSpec};
 use crate::domain::lifecycle;
@@ -230,7 +231,7 @@ impl QualityGate {
                     "branch": branch,
                 });
                 let Ok((answer, agent, _)) =
-                    ask(ctx, &input.policy, &input.feature, "fix", asked).await
+                    ask(ctx, &input.policy, &input.feature, AgentKind::Fix, asked).await
                 else {
                     continue;
                 };

@@ -147,7 +147,7 @@ pub async fn set_priority<C: Context>(
 
 /// Sends a control signal anyone may send (the workflow records who); audited under the
 /// signal's name.
-#[tracing::instrument(skip_all, fields(user = %actor.user, workflow_id = %id, signal = signal.name()), err(level = "info"))]
+/// Sends a control signal to feature `id`, audited as `feature.<signal>` with outcome `sent`.
 async fn control<C: Context, T: serde::Serialize + Sync>(
     cx: &C,
     actor: &Actor,
@@ -155,17 +155,16 @@ async fn control<C: Context, T: serde::Serialize + Sync>(
     signal: Signal<T>,
     payload: &T,
 ) -> Result<(), OpError> {
-    let result = cx
-        .temporal()
-        .signal(id, signal, payload)
-        .await
-        .map_err(OpError::from);
-    let outcome = match &result {
-        Ok(()) => "sent".to_owned(),
-        Err(e) => e.audited(),
-    };
-    audit::record(cx, actor, Act::Control(signal.name()), Some(id), outcome).await;
-    result
+    super::signal_audited(
+        cx,
+        actor,
+        id,
+        Act::Control(signal.name()),
+        signal,
+        payload,
+        "sent",
+    )
+    .await
 }
 
 /// Passes pending `gate` of feature `id` without approvals: admins only, checked here (user

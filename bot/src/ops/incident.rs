@@ -154,7 +154,6 @@ pub async fn hand_over<C: Context>(
 }
 
 /// Signals incident `id`; the workflow decides what the person may do, and records who.
-#[tracing::instrument(skip_all, fields(user = %actor.user, workflow_id = %id, signal = signal.name()), err(level = "info"))]
 async fn signal<C: Context, T: serde::Serialize + Sync>(
     cx: &C,
     actor: &Actor,
@@ -163,18 +162,5 @@ async fn signal<C: Context, T: serde::Serialize + Sync>(
     signal: Signal<T>,
     payload: &T,
 ) -> Result<(), OpError> {
-    let result = cx
-        .temporal()
-        .signal(id, signal, payload)
-        .await
-        .map_err(OpError::from);
-    let outcome = match &result {
-        Ok(()) => {
-            tracing::info!(workflow_id = %id, user = %actor.user, signal = signal.name(), "decision signalled");
-            "accepted".to_owned()
-        }
-        Err(e) => e.audited(),
-    };
-    audit::record(cx, actor, act, Some(id), outcome).await;
-    result
+    super::signal_audited(cx, actor, id, act, signal, payload, "accepted").await
 }

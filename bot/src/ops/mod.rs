@@ -109,3 +109,31 @@ impl OpError {
         }
     }
 }
+
+/// Sends `signal` to workflow `id` and audits it as `act`: `done` when Temporal took it, the
+/// refusal or failure otherwise.
+#[tracing::instrument(skip_all, fields(user = %actor.user, workflow_id = %id, signal = signal.name()), err(level = "info"))]
+async fn signal_audited<C: Context, T: serde::Serialize + Sync>(
+    cx: &C,
+    actor: &Actor,
+    id: &str,
+    act: audit::Act<'_>,
+    signal: chatops_contract::Signal<T>,
+    payload: &T,
+    done: &str,
+) -> Result<(), OpError> {
+    let result = cx
+        .temporal()
+        .signal(id, signal, payload)
+        .await
+        .map_err(OpError::from);
+    let outcome = match &result {
+        Ok(()) => {
+            tracing::info!(workflow_id = %id, user = %actor.user, signal = signal.name(), "signalled");
+            done.to_owned()
+        }
+        Err(e) => e.audited(),
+    };
+    audit::record(cx, actor, act, Some(id), outcome).await;
+    result
+}

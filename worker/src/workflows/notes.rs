@@ -37,6 +37,22 @@ pub(crate) fn mention(who: &str) -> String {
     }
 }
 
+/// An `:sos:` note in the thread: `summary` (escaped), addressed to the first escalation
+/// contact when there is one.
+pub(crate) async fn escalate<W>(
+    ctx: &WorkflowContext<W>,
+    card: Option<&MessageRef>,
+    escalation: Option<&str>,
+    summary: &str,
+) {
+    let text = format!(
+        "{}{}",
+        mention_first(escalation),
+        chatops_blocks::escape(summary)
+    );
+    note(ctx, card, ":sos:", &text).await;
+}
+
 /// [`mention`] followed by a space, to lead a note; empty for nobody.
 pub(crate) fn mention_first(who: Option<&str>) -> String {
     who.map(|w| format!("{} ", mention(w))).unwrap_or_default()

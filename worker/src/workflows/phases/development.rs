@@ -23,7 +23,7 @@ use crate::activities::github::{
 };
 use crate::activities::policy::LifecyclePolicy;
 use crate::domain::lifecycle;
-use crate::workflows::notes::{failure_text, mention_first, note};
+use crate::workflows::notes::{escalate, failure_text, note};
 use crate::workflows::options;
 
 /// One task for `TaskExecution`.
@@ -205,15 +205,11 @@ impl Development {
                     }
                     Err(e) => {
                         let summary = format!("task {id} failed: {e}");
-                        note(
+                        escalate(
                             ctx,
                             input.card.as_ref(),
-                            ":sos:",
-                            &format!(
-                                "{}{}",
-                                mention_first(input.policy.escalation.as_deref()),
-                                chatops_blocks::escape(&summary)
-                            ),
+                            input.policy.escalation.as_deref(),
+                            &summary,
                         )
                         .await;
                         let mut evidence = input.evidence;

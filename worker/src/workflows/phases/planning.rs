@@ -8,7 +8,7 @@ use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use super::{PhaseInput, PhaseResult, ask};
 use crate::activities::delivery::AgentKind;
-use crate::workflows::notes::{mention_first, note};
+use crate::workflows::notes::{escalate, note};
 
 /// The task breakdown and effort estimate.
 #[workflow]
@@ -49,15 +49,11 @@ impl TaskPlanning {
                 Err(failures) => {
                     let summary =
                         format!("planning failed on every agent: {}", failures.join("; "));
-                    note(
+                    escalate(
                         ctx,
                         input.card.as_ref(),
-                        ":sos:",
-                        &format!(
-                            "{}{}",
-                            mention_first(input.policy.escalation.as_deref()),
-                            chatops_blocks::escape(&summary)
-                        ),
+                        input.policy.escalation.as_deref(),
+                        &summary,
                     )
                     .await;
                     return Ok(PhaseResult {

@@ -3,7 +3,7 @@
 //! deploy fails, health turns bad or someone asks.
 
 use chatops_contract::feature::Environment;
-use chatops_contract::lifecycle::HealthSample;
+use chatops_contract::lifecycle::{Evidence, HealthSample, TriggerRollback};
 use std::time::Duration;
 use temporalio_sdk::WorkflowContext;
 
@@ -44,14 +44,7 @@ pub(super) async fn deploy_and_watch<W>(
 
     // Stopped before anything happened: nothing to deploy or roll back.
     if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
-        return PhaseResult {
-            passed: false,
-            summary: format!(
-                "{environment} was not deployed: {} (asked by {})",
-                t.reason, t.user
-            ),
-            evidence,
-        };
+        return not_deployed(environment, &t, evidence);
     }
 
     // Production merges first when allowed, and deploys the merge commit.
@@ -115,14 +108,7 @@ pub(super) async fn deploy_and_watch<W>(
     })
     .await;
     if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
-        return PhaseResult {
-            passed: false,
-            summary: format!(
-                "{environment} was not deployed: {} (asked by {})",
-                t.reason, t.user
-            ),
-            evidence,
-        };
+        return not_deployed(environment, &t, evidence);
     }
     let request = DeployRequest {
         environment: environment.to_string(),
@@ -305,6 +291,22 @@ pub(super) async fn deploy_and_watch<W>(
     PhaseResult {
         passed: true,
         summary,
+        evidence,
+    }
+}
+
+/// The result of a deployment stopped before it deployed anything.
+fn not_deployed(
+    environment: Environment,
+    why: &TriggerRollback,
+    evidence: Evidence,
+) -> PhaseResult {
+    PhaseResult {
+        passed: false,
+        summary: format!(
+            "{environment} was not deployed: {} (asked by {})",
+            why.reason, why.user
+        ),
         evidence,
     }
 }

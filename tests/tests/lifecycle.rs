@@ -137,10 +137,13 @@ fn lifecycle_env(
         "echo \"$CHATOPS_ENVIRONMENT $CHATOPS_SHA\" >> {}",
         deploys.display()
     );
+    // The lint check passes only when the worker's tokens are out of its sight: were one
+    // inherited, the score would fall below the threshold and no feature would merge.
     let checks = json!([
         {"name": "unit_tests", "command": "echo 12 passed", "weight": 3},
         {"name": "coverage", "command": "echo score=92", "weight": 1},
-        {"name": "lint", "command": "true", "required": false, "weight": 1},
+        {"name": "lint", "command": "test -z \"$CHATOPS__GITHUB__TOKEN$CHATOPS__SLACK__BOT_TOKEN\"",
+         "required": false, "weight": 1},
     ]);
     let mut env: Vec<(String, String)> = vec![
         ("CHATOPS__GITHUB__TOKEN", github::TOKEN.to_owned()),
@@ -262,6 +265,8 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
                 .to_string(),
             ),
             ("FAKE_AGENT_FIXED", dir.join("lint-fixed").display().to_string()),
+            // Commands see only what the operator passes on.
+            ("CHATOPS__WORKER__CHILD_ENV", "FAKE_AGENT_FIXED".into()),
         ],
     );
     let stack = start("lifecycle-happy", env).await?;
@@ -877,6 +882,10 @@ async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the
             ("CHATOPS__AGENT__MODEL", "e2e-model".into()),
             ("FAKE_AGENT_BROKEN", "code".into()),
             ("FAKE_AGENT_LOG", log.display().to_string()),
+            (
+                "CHATOPS__WORKER__CHILD_ENV",
+                "FAKE_AGENT_BROKEN,FAKE_AGENT_LOG".into(),
+            ),
             ("CHATOPS__FEATURE__CHECKS", checks.to_string()),
         ],
     );

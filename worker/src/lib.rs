@@ -66,6 +66,7 @@ pub async fn run(
     .context("failed to create the Temporal client")?;
 
     let slack = chatops_common::slack::client(&settings.slack.api_url);
+    let shell = activities::shell::Shell::new(settings.worker.child_env.clone());
     let policy = FeaturePolicy {
         intake_timeout_ms: millis(settings.feature.intake_timeout),
         phase_duration_ms: millis(settings.feature.phase_duration),
@@ -136,7 +137,10 @@ pub async fn run(
         .register_workflow::<ProductionReadiness>()?
         .register_workflow::<ProductionDeployment>()?
         .register_workflow::<workflows::code_migration::CodeMigration>()?
-        .register_activities(DeliveryActivities::new(delivery_config(&settings)))
+        .register_activities(DeliveryActivities::new(delivery_config(
+            &settings,
+            shell.clone(),
+        )))
         .register_activities(CanaryActivities)
         .register_activities(SlackActivities::new(
             slack.clone(),
@@ -168,6 +172,7 @@ pub async fn run(
         .register_activities(IncidentActivities::new(
             inc.agent_backend.clone(),
             inc.rollback_command.clone(),
+            shell.clone(),
         ))
         .build();
     let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -254,7 +259,7 @@ fn repositories(settings: &Settings) -> std::collections::BTreeMap<String, Repos
         .collect()
 }
 
-fn delivery_config(settings: &Settings) -> DeliveryConfig {
+fn delivery_config(settings: &Settings, shell: activities::shell::Shell) -> DeliveryConfig {
     let env = |e: &DeployEnvSettings| DeployConfig {
         command: e.command.clone(),
         webhook: e.webhook.clone(),
@@ -268,6 +273,7 @@ fn delivery_config(settings: &Settings) -> DeliveryConfig {
         staging: env(&settings.deploy.staging),
         production: env(&settings.deploy.production),
         down_migration: settings.deploy.down_migration_command.clone(),
+        shell,
     }
 }
 

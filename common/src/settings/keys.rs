@@ -86,6 +86,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("alerts.listen", Some("127.0.0.1:7398"), "where the bot's alert intake (`POST /alerts`) and `/healthz` listen"),
     ("alerts.token", None, "bearer token alert senders must present; alert intake is off without it"),
     ("worker.listen", Some("127.0.0.1:7397"), "where the worker serves `/healthz`, `/readyz` and `/metrics`"),
+    ("worker.child_env", None, "comma-separated variables of the worker's environment passed on to the commands it runs (checks, deploys, agents), besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_ALL, LC_CTYPE, TZ, TMPDIR; `CHATOPS__*` and `TEMPORAL_*` are refused"),
     ("shell.listen", Some("127.0.0.1:7399"), "where the shell's local Slack Web API listens"),
     ("shell.user", Some("U0SHELL"), "Slack user id the shell acts as"),
     ("shell.state_file", Some(".data/shell-messages.json"), "where the shell keeps its channel's messages"),

@@ -92,6 +92,30 @@ pub(super) fn list(v: &str) -> Parsed<Vec<String>> {
     Ok(items(v).map(str::to_owned).collect())
 }
 
+/// A comma-separated list of environment variable names a child process may inherit; the
+/// worker's own settings (`CHATOPS__*`) and Temporal's (`TEMPORAL_*`) hold secrets and are
+/// refused.
+pub(super) fn variable_names(v: &str) -> Parsed<Vec<String>> {
+    items(v)
+        .map(|name| {
+            let mut chars = name.chars();
+            let well_formed = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !well_formed {
+                Err(format!("`{name}` is not a variable name"))
+            } else if name.starts_with("CHATOPS__") || name.starts_with("TEMPORAL_") {
+                Err(format!(
+                    "`{name}` holds the worker's own settings and may carry a secret; it is never passed to commands"
+                ))
+            } else {
+                Ok(name.to_owned())
+            }
+        })
+        .collect()
+}
+
 /// A comma-separated list of Slack user (`U…`, `W…`) and user group (`S…`) ids.
 pub(super) fn principals(v: &str) -> Parsed<Vec<String>> {
     items(v)

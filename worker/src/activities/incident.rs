@@ -15,7 +15,7 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
 use crate::activities::failure::{by_status, permanent, retryable};
-use crate::activities::shell::{run, tail};
+use crate::activities::shell::{Shell, tail};
 use crate::activities::time_left;
 use crate::domain::consensus;
 
@@ -90,15 +90,18 @@ pub struct IncidentActivities {
     http: Http,
     backend: AgentBackend,
     rollback_command: Option<String>,
+    shell: Shell,
 }
 
 impl IncidentActivities {
-    /// Activities using `backend` for agents and `rollback_command` for rollbacks.
-    pub fn new(backend: AgentBackend, rollback_command: Option<String>) -> Self {
+    /// Activities using `backend` for agents and `rollback_command` for rollbacks, both run
+    /// by `shell`.
+    pub fn new(backend: AgentBackend, rollback_command: Option<String>, shell: Shell) -> Self {
         Self {
             http: Http::new(),
             backend,
             rollback_command,
+            shell,
         }
     }
 }
@@ -173,18 +176,20 @@ impl IncidentActivities {
                 resp.body.to_vec()
             }
             AgentBackend::Command(cmd) => {
-                let out = run(
-                    cmd,
-                    &[
-                        ("AGENT", req.agent.as_str()),
-                        ("INCIDENT", req.incident.as_str()),
-                    ],
-                    Some(body.to_string().as_bytes()),
-                    None,
-                    timeout,
-                )
-                .await
-                .map_err(|e| retryable(format!("agent {}: {e}", req.agent)))?;
+                let out = self
+                    .shell
+                    .run(
+                        cmd,
+                        &[
+                            ("AGENT", req.agent.as_str()),
+                            ("INCIDENT", req.incident.as_str()),
+                        ],
+                        Some(body.to_string().as_bytes()),
+                        None,
+                        timeout,
+                    )
+                    .await
+                    .map_err(|e| retryable(format!("agent {}: {e}", req.agent)))?;
                 if !out.ok {
                     return Err(retryable(format!(
                         "agent {} command failed: {}",
@@ -245,7 +250,11 @@ impl IncidentActivities {
             ("REQUESTED_BY", req.user.as_str()),
             ("REASON", req.reason.as_str()),
         ];
-        match run(cmd, &env, None, None, Duration::from_secs(600)).await {
+        match self
+            .shell
+            .run(cmd, &env, None, None, Duration::from_secs(600))
+            .await
+        {
             Ok(out) => Ok(RollbackReport {
                 ok: out.ok,
                 output: out.output,

@@ -227,6 +227,30 @@ fn lists_and_ids() {
 }
 
 #[test]
+fn variables_passed_to_commands_are_names_and_never_the_workers_own() {
+    table(
+        parse::variable_names,
+        vec![
+            (
+                "KUBECONFIG, AWS_PROFILE,_X1",
+                Ok(strings(&["KUBECONFIG", "AWS_PROFILE", "_X1"])),
+            ),
+            ("", Ok(Vec::new())),
+            ("1PASSWORD", Err("`1PASSWORD` is not a variable name")),
+            ("A-B", Err("`A-B` is not a variable name")),
+            (
+                "CHATOPS__GITHUB__TOKEN",
+                Err("`CHATOPS__GITHUB__TOKEN` holds the worker's own settings"),
+            ),
+            (
+                "PATH,TEMPORAL_API_KEY",
+                Err("`TEMPORAL_API_KEY` holds the worker's own settings"),
+            ),
+        ],
+    );
+}
+
+#[test]
 fn secrets_are_checked_without_being_repeated() {
     let exposed = |r: parse::Parsed<secrecy::SecretString>| r.map(|s| s.expose_secret().to_owned());
     let bot = parse::secret_with_prefix("xoxb-");

@@ -17,7 +17,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
 use super::{AgentEndpoint, DeliveryActivities};
 use crate::activities::failure::{by_status, permanent, retryable};
-use crate::activities::shell::{run, tail};
+use crate::activities::shell::tail;
 use crate::activities::time_left;
 use crate::domain::lifecycle;
 
@@ -143,7 +143,8 @@ impl DeliveryActivities {
                     ("FEATURE", ask.feature.as_str()),
                 ];
                 let stdin = request.to_string();
-                let out = run(cmd, &env, Some(stdin.as_bytes()), None, timeout)
+                let out = (self.config.shell)
+                    .run(cmd, &env, Some(stdin.as_bytes()), None, timeout)
                     .await
                     .map_err(|e| retryable(format!("{role} agent: {e}")))?;
                 if !out.ok {

@@ -7,7 +7,6 @@ use std::time::Duration;
 use temporalio_sdk::activities::ActivityContext;
 
 use super::{DeliveryActivities, StepReport};
-use crate::activities::shell::run;
 use crate::domain::lifecycle;
 
 /// How often a running check tells Temporal it is alive.
@@ -60,7 +59,7 @@ impl DeliveryActivities {
                 let _ = ctx.record_heartbeat(req.check.name.clone()).await;
             }
         };
-        let work = run(
+        let work = self.config.shell.run(
             &req.check.command,
             &env,
             None,
@@ -101,14 +100,16 @@ impl DeliveryActivities {
             .collect();
         let timeout = Duration::from_secs(req.timeout_secs.max(1));
         StepReport::of(
-            run(
-                &req.command,
-                &env,
-                None,
-                self.config.workdir.as_deref(),
-                timeout,
-            )
-            .await,
+            self.config
+                .shell
+                .run(
+                    &req.command,
+                    &env,
+                    None,
+                    self.config.workdir.as_deref(),
+                    timeout,
+                )
+                .await,
         )
     }
 }

@@ -10,7 +10,7 @@ use chatops_contract::lifecycle::HealthSample;
 
 use super::{DeliveryActivities, StepReport};
 use crate::activities::failure::retryable;
-use crate::activities::shell::{run, tail};
+use crate::activities::shell::tail;
 
 /// Longest a deploy or down-migration command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -49,7 +49,10 @@ impl DeliveryActivities {
         let target = self.target(&req.environment)?;
         if let Some(cmd) = &target.command {
             return Ok(StepReport::of(
-                run(cmd, &req.env(), None, None, COMMAND_TIMEOUT).await,
+                self.config
+                    .shell
+                    .run(cmd, &req.env(), None, None, COMMAND_TIMEOUT)
+                    .await,
             ));
         }
         if let Some(hook) = &target.webhook {
@@ -138,7 +141,12 @@ impl DeliveryActivities {
                 output: "no down-migration configured; skipped".to_owned(),
             };
         };
-        StepReport::of(run(cmd, &req.env(), None, None, COMMAND_TIMEOUT).await)
+        StepReport::of(
+            self.config
+                .shell
+                .run(cmd, &req.env(), None, None, COMMAND_TIMEOUT)
+                .await,
+        )
     }
 }
 

@@ -20,7 +20,7 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
 use crate::activities::failure::permanent;
-use crate::activities::shell::CommandOutput;
+use crate::activities::shell::{CommandOutput, Shell};
 
 /// Where an agent runs (from `[agent]`).
 pub use chatops_common::settings::AgentEndpointSettings as AgentEndpoint;
@@ -53,6 +53,8 @@ pub struct DeliveryConfig {
     pub production: DeployConfig,
     /// Run before redeploying the previous commit, when set.
     pub down_migration: Option<String>,
+    /// Runs the configured commands and command agents.
+    pub shell: Shell,
 }
 
 /// How a command or webhook went.

@@ -274,6 +274,13 @@ fn delivery_config(settings: &Settings, shell: activities::shell::Shell) -> Deli
         production: env(&settings.deploy.production),
         down_migration: settings.deploy.down_migration_command.clone(),
         shell,
+        checks: activities::delivery::CheckBook::new(
+            settings.feature.checks.clone(),
+            repositories(settings)
+                .into_iter()
+                .filter_map(|(repo, policy)| policy.checks.map(|c| (repo, c)))
+                .collect(),
+        ),
     }
 }
 

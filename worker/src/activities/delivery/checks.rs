@@ -27,6 +27,36 @@ pub struct CheckRun {
     pub sha: String,
 }
 
+/// The quality checks configured on this worker: the global list, and each repository's own
+/// list where it has one (which replaces the global one, as in the lifecycle policy).
+#[derive(Debug, Clone, Default)]
+pub struct CheckBook {
+    global: Vec<CheckSpec>,
+    repositories: std::collections::BTreeMap<String, Vec<CheckSpec>>,
+}
+
+impl CheckBook {
+    /// A book of the `global` checks and the `repositories`' own lists.
+    pub fn new(
+        global: Vec<CheckSpec>,
+        repositories: std::collections::BTreeMap<String, Vec<CheckSpec>>,
+    ) -> Self {
+        Self {
+            global,
+            repositories,
+        }
+    }
+
+    /// The check named `name` for `repository`, as configured here.
+    pub fn find(&self, repository: Option<&str>, name: &str) -> Option<&CheckSpec> {
+        repository
+            .and_then(|r| self.repositories.get(r))
+            .unwrap_or(&self.global)
+            .iter()
+            .find(|c| c.name == name)
+    }
+}
+
 /// A command to run once (a migration step, its validation or its rollback).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandRun {
@@ -42,6 +72,26 @@ impl DeliveryActivities {
     /// Runs the check in the checkout, heartbeating while it runs; a check that cannot run
     /// fails (it is not retried).
     pub(super) async fn check(&self, ctx: &ActivityContext, req: &CheckRun) -> CheckResult {
+        let Some(spec) = self
+            .config
+            .checks
+            .find(req.repository.as_deref(), &req.check.name)
+        else {
+            tracing::warn!(check = %req.check.name, repository = ?req.repository, "a check that is not configured was asked for");
+            return CheckResult {
+                name: req.check.name.clone(),
+                passed: false,
+                required: req.check.required,
+                weight: req.check.weight,
+                score: 0.0,
+                critical: None,
+                output: format!(
+                    "check `{}` is not configured on this worker (CHATOPS__FEATURE__CHECKS or the repository's checks in CHATOPS__FEATURE__REPOSITORIES); nothing ran",
+                    req.check.name
+                ),
+                fixed: false,
+            };
+        };
         let env = [
             ("CHATOPS_CHECK", req.check.name.as_str()),
             ("CHATOPS_FEATURE", req.feature.as_str()),
@@ -52,7 +102,7 @@ impl DeliveryActivities {
             ("CHATOPS_BRANCH", req.branch.as_str()),
             ("CHATOPS_SHA", req.sha.as_str()),
         ];
-        let timeout = Duration::from_secs(req.check.timeout_secs.max(1));
+        let timeout = Duration::from_secs(spec.timeout_secs.max(1));
         let beat = async {
             loop {
                 tokio::time::sleep(HEARTBEAT_EVERY).await;
@@ -60,7 +110,7 @@ impl DeliveryActivities {
             }
         };
         let work = self.config.shell.run(
-            &req.check.command,
+            &spec.command,
             &env,
             None,
             self.config.workdir.as_deref(),
@@ -82,8 +132,8 @@ impl DeliveryActivities {
         CheckResult {
             name: req.check.name.clone(),
             passed,
-            required: req.check.required,
-            weight: req.check.weight,
+            required: spec.required,
+            weight: spec.weight,
             score: score.unwrap_or(if passed { 100.0 } else { 0.0 }),
             critical,
             output,
@@ -111,5 +161,36 @@ impl DeliveryActivities {
                 )
                 .await,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CheckBook;
+    use chatops_contract::lifecycle::CheckSpec;
+
+    fn check(name: &str, command: &str) -> CheckSpec {
+        serde_json::from_value(serde_json::json!({"name": name, "command": command}))
+            .expect("a check")
+    }
+
+    #[test]
+    fn checks_are_found_by_name_in_the_repositorys_list_or_the_global_one() {
+        let book = CheckBook::new(
+            vec![check("unit_tests", "cargo test")],
+            [("acme/web".to_owned(), vec![check("unit_tests", "npm test")])].into(),
+        );
+        let command =
+            |repo: Option<&str>, name: &str| book.find(repo, name).map(|c| c.command.clone());
+        assert_eq!(command(None, "unit_tests").as_deref(), Some("cargo test"));
+        assert_eq!(
+            command(Some("acme/api"), "unit_tests").as_deref(),
+            Some("cargo test")
+        );
+        assert_eq!(
+            command(Some("acme/web"), "unit_tests").as_deref(),
+            Some("npm test")
+        );
+        assert_eq!(command(None, "exfiltrate"), None);
     }
 }

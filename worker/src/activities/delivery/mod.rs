@@ -7,6 +7,7 @@ mod checks;
 mod deploys;
 
 pub use agents::{AgentAsk, AgentKind, UnknownKind, check_answer};
+pub use checks::CheckBook;
 pub use checks::{CheckRun, CommandRun};
 pub use deploys::DeployRequest;
 
@@ -55,6 +56,9 @@ pub struct DeliveryConfig {
     pub down_migration: Option<String>,
     /// Runs the configured commands and command agents.
     pub shell: Shell,
+    /// The configured checks, looked up by name: a check runs the command configured here,
+    /// never one carried by workflow input.
+    pub checks: CheckBook,
 }
 
 /// How a command or webhook went.

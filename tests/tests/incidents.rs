@@ -620,3 +620,69 @@ async fn the_monitor_continues_as_new_and_keeps_what_it_knows() -> anyhow::Resul
     stack.card_showing(&search, "2 alerts").await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_for_an_incident_whose_swarm_is_gone_opens_a_new_one() -> anyhow::Result<()> {
+    // Arrange: an open incident whose swarm is then terminated (no closing signal comes).
+    let stack = Stack::start("gone-swarm", StackOptions::default()).await?;
+    stack
+        .send_alert(&alertmanager("fp-cart", "cart", "firing"))
+        .await?;
+    let (_, first) = incident_card(&stack, "cart").await?;
+    stack.temporal(&[
+        "workflow",
+        "terminate",
+        "-w",
+        &first,
+        "--reason",
+        "the swarm dies without resolving",
+    ])?;
+    stack.workflow_closed(&first).await?;
+
+    // Act: the same alert fires again.
+    stack
+        .send_alert(&alertmanager("fp-cart", "cart", "firing"))
+        .await?;
+
+    // Assert: it opens a new incident with a card of its own instead of vanishing.
+    let stats = stack
+        .wait_query(
+            &stack.monitor_id(),
+            queries::STATS,
+            "a second incident for the gone one",
+            |s| s["incidents_opened"] == 2,
+        )
+        .await?;
+    let open: Vec<&str> = stats["open"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    assert_eq!(open.len(), 1, "{stats}");
+    assert_ne!(open[0], first, "the gone incident is forgotten: {stats}");
+    assert_eq!(
+        (
+            stats["alerts_seen"].as_u64(),
+            stats["deduplicated"].as_u64()
+        ),
+        (Some(2), Some(0)),
+        "{stats}"
+    );
+    stack
+        .slack
+        .wait_for("a second card for cart", WAIT, |r| {
+            let cards = r
+                .messages
+                .iter()
+                .filter(|m| {
+                    m.channel == INCIDENT_CHANNEL
+                        && m.thread_ts.is_none()
+                        && m.text.contains(" on cart:")
+                })
+                .count();
+            (cards == 2).then_some(())
+        })
+        .await?;
+    Ok(())
+}

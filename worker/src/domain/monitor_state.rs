@@ -57,6 +57,23 @@ pub fn route(stats: &mut MonitorStats, alert: &Alert, new_id: &str, at: &str) ->
     Route::Open(new_id.to_owned())
 }
 
+/// Routes `alert` again after the incident it joined turned out to be gone (its swarm failed,
+/// was terminated or timed out, so no closing signal ever came): that incident is forgotten and
+/// the alert counted as news, so it opens a new incident rather than being lost.
+pub fn reroute_gone(
+    stats: &mut MonitorStats,
+    gone: &str,
+    alert: &Alert,
+    new_id: &str,
+    at: &str,
+) -> Route {
+    close(stats, gone);
+    // `route` counted this alert as seen and as a repeat of the gone incident.
+    stats.alerts_seen = stats.alerts_seen.saturating_sub(1);
+    stats.deduplicated = stats.deduplicated.saturating_sub(1);
+    route(stats, alert, new_id, at)
+}
+
 /// Forgets a closed incident; true when it was open.
 pub fn close(stats: &mut MonitorStats, id: &str) -> bool {
     let before = stats.open.len();
@@ -80,6 +97,31 @@ mod tests {
             labels: Default::default(),
             source: source.into(),
         }
+    }
+
+    #[test]
+    fn an_alert_for_a_gone_incident_opens_a_new_one_counted_once() {
+        let mut s = MonitorStats::default();
+        let firing = alert("fp", AlertStatus::Firing, "alertmanager");
+        route(&mut s, &firing, "incident-a", "t0");
+        assert_eq!(
+            route(&mut s, &firing, "incident-b", "t1"),
+            Route::Join("incident-a".into())
+        );
+        assert_eq!(
+            reroute_gone(&mut s, "incident-a", &firing, "incident-b", "t1"),
+            Route::Open("incident-b".into())
+        );
+        assert_eq!(
+            (
+                s.alerts_seen,
+                s.deduplicated,
+                s.incidents_opened,
+                s.open_now
+            ),
+            (2, 0, 2, 1)
+        );
+        assert_eq!(s.open[0].id, "incident-b");
     }
 
     #[test]

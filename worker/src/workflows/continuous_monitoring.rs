@@ -7,7 +7,7 @@
 //! small however long it runs.
 
 use chatops_contract::ids;
-use chatops_contract::incident::{IncidentInput, MonitorStats};
+use chatops_contract::incident::{Alert, IncidentInput, MonitorStats};
 use chatops_contract::{queries, signals, workflows};
 use std::collections::VecDeque;
 use std::time::SystemTime;
@@ -103,7 +103,30 @@ impl Started for ContinuousMonitoring {
     }
 }
 
+/// Marks runs that open a new incident for an alert whose incident's swarm is gone.
+const REOPEN_WHEN_GONE: &str = "reopen-when-swarm-gone";
+
 impl ContinuousMonitoring {
+    /// Starts incident `id`'s swarm for `alert`; it outlives this run of the monitor.
+    async fn open(ctx: &WorkflowContext<Self>, me: &str, id: String, alert: Alert) {
+        let input = IncidentInput {
+            opened_by: alert.labels.get("opened_by").cloned(),
+            alert,
+            monitor: Some(me.to_owned()),
+        };
+        let options = ChildWorkflowOptions::builder()
+            .workflow_id(id.clone())
+            .parent_close_policy(ParentClosePolicy::Abandon)
+            .build();
+        if let Err(e) = ctx
+            .start_child_workflow(IncidentSwarm::run, input, options)
+            .await
+        {
+            tracing::error!(%id, error = %e, "could not start the incident");
+            ctx.state_mut(|s| monitor_state::close(&mut s.stats, &id));
+        }
+    }
+
     async fn handle(ctx: &WorkflowContext<Self>, me: &str, raw: serde_json::Value) {
         ctx.state_mut(|s| s.handled_this_run += 1);
         let Some(alert) = decode(signals::ALERT, raw, |e| {
@@ -120,27 +143,10 @@ impl ContinuousMonitoring {
         let new_id = ids::incident_workflow_id(&short);
         let at = clock::now(ctx);
         match ctx.state_mut(|s| monitor_state::route(&mut s.stats, &alert, &new_id, &at)) {
-            Route::Open(id) => {
-                let input = IncidentInput {
-                    opened_by: alert.labels.get("opened_by").cloned(),
-                    alert,
-                    monitor: Some(me.to_owned()),
-                };
-                let options = ChildWorkflowOptions::builder()
-                    .workflow_id(id.clone())
-                    .parent_close_policy(ParentClosePolicy::Abandon)
-                    .build();
-                if let Err(e) = ctx
-                    .start_child_workflow(IncidentSwarm::run, input, options)
-                    .await
-                {
-                    tracing::error!(%id, error = %e, "could not start the incident");
-                    ctx.state_mut(|s| monitor_state::close(&mut s.stats, &id));
-                }
-            }
+            Route::Open(id) => Self::open(ctx, me, id, alert).await,
             Route::Join(id) => {
                 let payload = serde_json::to_value(&alert).unwrap_or_default();
-                if let Err(e) = ctx
+                let Err(e) = ctx
                     .external_workflow(id.clone(), None)
                     .signal(
                         IncidentSwarm::alert,
@@ -148,9 +154,24 @@ impl ContinuousMonitoring {
                         SignalWorkflowOptions::default(),
                     )
                     .await
-                {
-                    // The incident closed meanwhile (its closing signal is on its way).
+                else {
+                    return;
+                };
+                // Its swarm is gone: resolved (its closing signal is on its way), or failed,
+                // terminated or timed out, when no closing signal will ever come. A new incident
+                // for the alert is better than losing it.
+                if !ctx.patched(REOPEN_WHEN_GONE) {
                     tracing::warn!(%id, error = %e, "could not forward the alert");
+                    return;
+                }
+                tracing::warn!(%id, error = %e, "the incident is gone; the alert opens a new one");
+                let rerouted = ctx.state_mut(|s| {
+                    monitor_state::reroute_gone(&mut s.stats, &id, &alert, &new_id, &at)
+                });
+                match rerouted {
+                    Route::Open(id) => Self::open(ctx, me, id, alert).await,
+                    Route::Join(id) => tracing::warn!(%id, "alert joined another open incident"),
+                    Route::Drop(why) => tracing::info!(%why, "alert dropped"),
                 }
             }
             Route::Drop(why) => tracing::info!(%why, "alert dropped"),

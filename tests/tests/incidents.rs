@@ -458,6 +458,7 @@ async fn alert_intake_refuses_bad_requests_and_changes_nothing() -> anyhow::Resu
         {"labels": {"severity": "page"}, "annotations": {"summary": "no service"}},
     ]})
     .to_string();
+    let huge = " ".repeat(2 * chatops_bot::alerts::MAX_BODY);
     // (headers, body, status, what the error says)
     type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, u16, &'a str);
     let table: Vec<Case> = vec![
@@ -502,6 +503,12 @@ async fn alert_intake_refuses_bad_requests_and_changes_nothing() -> anyhow::Resu
             r#"{"alerts": []}"#,
             400,
             "has no alerts",
+        ),
+        (
+            vec![("authorization", &auth), json_ct],
+            &huge,
+            413,
+            "over the limit of 262144 bytes",
         ),
     ];
     for (headers, body, want_status, want) in &table {
@@ -548,7 +555,8 @@ async fn alert_intake_refuses_bad_requests_and_changes_nothing() -> anyhow::Resu
     assert_eq!(status, 200);
     for line in [
         "chatops_alerts_total{kind=\"unauthorized\"} 2",
-        "chatops_alerts_total{kind=\"refused\"} 4",
+        "chatops_alerts_total{kind=\"refused\"} 5",
+        "chatops_alerts_total{kind=\"too_large\"} 1",
     ] {
         assert!(metrics.contains(line), "missing {line:?} in\n{metrics}");
     }

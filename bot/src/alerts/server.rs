@@ -4,6 +4,7 @@
 //! problem and changes nothing. Each alert is then signalled to `ContinuousMonitoring` (started
 //! on first use), which de-duplicates by fingerprint.
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -65,7 +66,7 @@ pub fn router(app: Arc<App>) -> Router {
 async fn receive(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Response {
     let metrics = chatops_common::metrics::get();
     if app.settings.alerts.token.is_none() {
@@ -87,20 +88,36 @@ async fn receive(
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.starts_with("application/json"));
     if !is_json {
+        Metrics::count(&metrics.alerts, "refused");
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the alert as application/json",
         );
     }
+    // A body over the limit is cut off while it arrives; it is answered like any other refusal.
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Metrics::count(&metrics.alerts, "too_large");
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("body is over the limit of {} bytes", super::MAX_BODY),
+            );
+        }
+        Err(rejection) => {
+            Metrics::count(&metrics.alerts, "refused");
+            return refuse(rejection.status(), &rejection.body_text());
+        }
+    };
     let alerts = match super::parse(&body) {
         Ok(a) => a,
         Err(e) => {
             tracing::info!(error = %e, "alert refused");
-            Metrics::count(&metrics.alerts, "refused");
-            let status = match e {
-                super::AlertError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::BAD_REQUEST,
+            let (status, kind) = match e {
+                super::AlertError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+                _ => (StatusCode::BAD_REQUEST, "refused"),
             };
+            Metrics::count(&metrics.alerts, kind);
             return refuse(status, &e.to_string());
         }
     };

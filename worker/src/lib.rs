@@ -40,6 +40,10 @@ pub async fn run(
     subscriber: SharedSubscriber,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // The commands the worker runs share its user; keep its tokens out of their reach.
+    if let Err(e) = activities::shell::guard_worker() {
+        tracing::warn!(error = %e, "could not make the worker non-dumpable; commands of its user can read its environment");
+    }
     let bot_token = settings.bot_token()?.clone();
     let telemetry = TelemetryOptions::builder()
         .subscriber_override(subscriber)

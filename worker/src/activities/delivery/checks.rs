@@ -116,8 +116,11 @@ impl DeliveryActivities {
             self.config.workdir.as_deref(),
             timeout,
         );
+        // A cancel reaches a check through its heartbeats; dropping `work` stops the command
+        // and everything it started.
         let out = tokio::select! {
             out = work => out,
+            () = ctx.cancelled() => Err("cancelled: the check and what it started were stopped".to_owned()),
             () = beat => unreachable!("the heartbeat loop never ends"),
         };
         let (passed, output, stdout) = match out {

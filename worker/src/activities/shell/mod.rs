@@ -3,9 +3,14 @@
 //!
 //! A command runs with a cleared environment: the few variables a shell needs
 //! ([`BASE_ENV`]), the ones an operator names in `CHATOPS__WORKER__CHILD_ENV`, and the
-//! `CHATOPS_*` variables its caller documents. It never sees a token of the worker's. It runs in
-//! a process group of its own, so a timeout (or a cancelled activity) kills whatever it started
-//! too; its input is written while the timeout runs, and what it prints is bounded.
+//! `CHATOPS_*` variables its caller documents; none of the worker's tokens is among them. The
+//! worker makes itself non-dumpable ([`guard_worker`]), so a command running as the same user
+//! cannot read the tokens from `/proc/<worker>/environ` or the worker's memory either (root, or
+//! anything with `CAP_SYS_PTRACE`, still can; files the worker reads, its commands can read).
+//!
+//! A command runs in a process group of its own, killed with everything in it on a timeout, when
+//! the caller stops waiting (a heartbeating activity told it is cancelled) and when the worker
+//! stops; its input is written while the timeout runs, and what it prints is bounded.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -24,6 +29,14 @@ pub const MAX_STDERR: usize = 64 << 10;
 pub const BASE_ENV: &[&str] = &[
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
 ];
+
+/// Makes the worker non-dumpable: its `/proc/<pid>/environ`, memory and core dumps are then
+/// out of reach of other processes of its user, the commands it runs among them (they are
+/// dumpable again after `exec`, which is fine: they hold no secret).
+pub fn guard_worker() -> std::io::Result<()> {
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .map_err(std::io::Error::from)
+}
 
 /// How a command went.
 pub struct CommandOutput {

@@ -143,6 +143,15 @@ async fn input_a_command_never_reads_does_not_outlast_the_timeout() {
     assert!(err.contains("did not finish within 300ms"), "{err}");
 }
 
+#[test]
+fn the_worker_marks_itself_non_dumpable() {
+    guard_worker().expect("prctl(PR_SET_DUMPABLE)");
+    assert_eq!(
+        rustix::process::dumpable_behavior().ok(),
+        Some(rustix::process::DumpableBehavior::NotDumpable)
+    );
+}
+
 #[tokio::test]
 async fn output_is_bounded_and_the_cut_is_said() {
     let cmd = format!("head -c {} /dev/zero", MAX_STDOUT + (1 << 20));

@@ -3,13 +3,17 @@
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: chatops-bot [--shell | --mode | audit [N] | doctor [--force] | <action>]
+    "usage: chatops-bot [--shell | --mode | --shell-roles | audit [N] | doctor [--force] | <action>]
 
   (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
              CHATOPS__SLACK__BOT_TOKEN
   --shell    chat from this terminal through a local Slack stand-in; point the worker's
              CHATOPS__SLACK__API_URL at http://<CHATOPS__SHELL__LISTEN>/api
   --mode     print `slack` when both Slack tokens are configured, else `shell` (and why)
+  --shell-roles
+             print, as VAR=value lines, the roles the shell gives its user because the
+             config names nobody (on call, incident responder); scripts/run passes them to
+             the worker
   audit [N]  print the last N (default 50) audit log entries, oldest first
   doctor     check config, Slack, Temporal and its workers, the database, GitHub, and run a
              canary workflow; prints a pass/fail table with remedies, exits 1 on a failure
@@ -42,6 +46,7 @@ async fn main() -> ExitCode {
     }
     let mut audit: Option<i64> = None;
     let mut doctor: Option<bool> = None;
+    let mut shell_roles = false;
     let (shell, mode_only) = match args
         .iter()
         .map(String::as_str)
@@ -51,6 +56,10 @@ async fn main() -> ExitCode {
         [] => (false, false),
         ["--shell"] => (true, false),
         ["--mode"] => (false, true),
+        ["--shell-roles"] => {
+            shell_roles = true;
+            (false, false)
+        }
         ["doctor"] => {
             doctor = Some(false);
             (false, false)
@@ -97,6 +106,13 @@ async fn main() -> ExitCode {
     }
     if let Some(limit) = audit {
         return print_audit(&settings, limit).await;
+    }
+    if shell_roles {
+        let mut settings = settings;
+        for (var, value) in chatops_bot::shell::relax(&mut settings) {
+            println!("{var}={value}");
+        }
+        return ExitCode::SUCCESS;
     }
     if mode_only {
         if settings.slack.app_token.is_some() && settings.slack.bot_token.is_some() {

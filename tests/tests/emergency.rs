@@ -3,7 +3,7 @@
 //! a server crash and a worker kill until it is released.
 
 use chatops_bot::shell::local_slack::{Ephemeral, PostedMessage};
-use chatops_contract::queries;
+use chatops_contract::{queries, signals};
 use chatops_e2e::stack::{APPROVER, CHANNEL, REQUESTER, WAIT};
 use chatops_e2e::temporal::DevServer;
 use chatops_e2e::{Stack, StackOptions};
@@ -192,6 +192,29 @@ async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyho
     stack
         .ephemeral_containing("Only on-call engineers may release the emergency stop")
         .await?;
+    // The same person signalling the workflow directly is refused by the workflow too.
+    stack.signal(
+        &freeze_id,
+        signals::RELEASE,
+        &format!(r#"{{"user":"{REQUESTER}","reason":"raw signal"}}"#),
+    )?;
+    stack
+        .wait_query(
+            &freeze_id,
+            queries::FREEZE,
+            "the raw release refused",
+            |f| {
+                f["history"].as_array().is_some_and(|h| {
+                    h.iter().any(|e| {
+                        e["event"].as_str().is_some_and(|e| {
+                            e.starts_with(&format!("release by {REQUESTER} refused"))
+                        })
+                    })
+                })
+            },
+        )
+        .await?;
+    assert_eq!(stack.query(&freeze_id, queries::FREEZE)?["engaged"], true);
     stack
         .command_as(
             APPROVER,
@@ -224,7 +247,14 @@ async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyho
         .collect();
     assert_eq!(
         events,
-        ["engaged", "engage ignored: already engaged", "released"]
+        [
+            "engaged",
+            "engage ignored: already engaged",
+            &format!(
+                "release by {REQUESTER} refused: only people on call (CHATOPS__EMERGENCY__ONCALL) may"
+            ),
+            "released"
+        ]
     );
     stack.bot = None;
     stack.worker = None;

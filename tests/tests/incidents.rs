@@ -2,13 +2,16 @@
 //! diagnostic agents → consensus → Slack, on the real processes and a real dev server.
 
 use chatops_bot::shell::local_slack::PostedMessage;
-use chatops_contract::queries;
+use chatops_contract::{queries, signals};
 use chatops_e2e::github::{self, LocalGitHub};
-use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, WAIT};
+use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, WAIT, has_event};
 use chatops_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Someone in the workspace with no role at all.
+const STRANGER: &str = "U0STRANGER";
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -195,7 +198,9 @@ async fn a_confident_swarm_acts_and_the_incident_runs_to_its_postmortem() -> any
 
     // Roll back runs the configured command and reports its output in the thread.
     stack.press(&acked, "Roll back")?;
-    let rolled = stack.reply_containing(&card, "Rollback succeeded.").await?;
+    let rolled = stack
+        .reply_containing(&card, "Rollback succeeded for checkout")
+        .await?;
     assert!(
         rolled
             .rendered()
@@ -412,8 +417,21 @@ async fn split_agents_leave_the_choice_to_the_commander_with_escalations() -> an
     let (code, out, err) = stack.cli(&["incident", "list"])?;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&format!("`{id}` payments")), "{out}");
+    // Having handed over, the opener holds no role in it any more.
+    stack
+        .command("/incident", &format!("resolve {id} it is fine"))
+        .await?;
+    stack
+        .ephemeral_containing(&format!(
+            "Only the incident commander (@{APPROVER}), the responders (CHATOPS__INCIDENT__RESPONDERS) and the people on call (CHATOPS__EMERGENCY__ONCALL) may resolve `{id}`."
+        ))
+        .await?;
     let ack = stack
-        .command("/incident", &format!("resolve {id} rolled back version 42"))
+        .command_as(
+            APPROVER,
+            "/incident",
+            &format!("resolve {id} rolled back version 42"),
+        )
         .await?;
     assert!(stack.ack_text(&ack).contains("Resolving"));
     let postmortem = stack.reply_containing(&card, "Postmortem").await?;
@@ -692,5 +710,89 @@ async fn an_alert_for_an_incident_whose_swarm_is_gone_opens_a_new_one() -> anyho
             (cards == 2).then_some(())
         })
         .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_responders_act_on_an_incident_and_a_rollback_runs_once() -> anyhow::Result<()> {
+    // No responders configured: on call (the approver, through its group) and the commander
+    // may act. The rollback command counts its runs in a file.
+    let count = std::env::temp_dir().join(format!("chatops-rollbacks-{}", std::process::id()));
+    let _ = std::fs::remove_file(&count);
+    let rollback = format!("echo run >> '{}'; echo rolled back", count.display());
+    let stack = Stack::start(
+        "responders",
+        StackOptions {
+            env: env(&[("CHATOPS__INCIDENT__ROLLBACK_COMMAND", &rollback)]),
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    stack
+        .send_alert(&alertmanager("fp-payments", "payments", "firing"))
+        .await?;
+    let (card, id) = incident_card(&stack, "payments").await?;
+
+    // Someone with no role presses Acknowledge: told why, and nothing changes.
+    stack.press_as(STRANGER, &card, "Acknowledge")?;
+    stack
+        .ephemeral_containing(&format!(
+            "Only the incident commander, the responders (CHATOPS__INCIDENT__RESPONDERS) and the people on call (CHATOPS__EMERGENCY__ONCALL) may acknowledge `{id}`. Nothing was changed."
+        ))
+        .await?;
+    // The same person signalling the workflow directly is refused by the workflow itself.
+    stack.signal(
+        &id,
+        signals::ROLLBACK,
+        &json!({"user": STRANGER, "reason": "raw signal"}).to_string(),
+    )?;
+    let status = stack
+        .wait_status(&id, "the raw rollback to be refused", |s| {
+            has_event(s, &format!("roll back by {STRANGER} refused"))
+        })
+        .await?;
+    assert!(status["acknowledged_by"].is_null(), "{status}");
+    assert!(!count.exists(), "a refused rollback ran the command");
+    let audit = stack.audit_log()?;
+    assert!(
+        audit.contains("incident.acknowledge") && audit.contains("refused: Only the incident"),
+        "{audit}"
+    );
+
+    // On call acknowledges and rolls back; a second press runs nothing and says so.
+    stack.press(&card, "Acknowledge")?;
+    let acked = stack
+        .card_showing(&card, &format!("Commander: @{APPROVER}"))
+        .await?;
+    stack.press(&acked, "Roll back")?;
+    stack
+        .reply_containing(
+            &card,
+            &format!("Rollback succeeded for payments (asked by @{APPROVER}"),
+        )
+        .await?;
+    stack.press(&acked, "Roll back")?;
+    stack
+        .reply_containing(
+            &card,
+            &format!("payments was already rolled back by @{APPROVER}"),
+        )
+        .await?;
+    assert_eq!(std::fs::read_to_string(&count)?.lines().count(), 1);
+
+    // The commander may hand over; the new commander may then resolve.
+    stack.signal(
+        &id,
+        signals::ASSIGN_COMMANDER,
+        &json!({"commander": STRANGER, "user": APPROVER}).to_string(),
+    )?;
+    stack
+        .wait_status(&id, "the hand-over", |s| s["commander"] == STRANGER)
+        .await?;
+    stack.press_as(STRANGER, &acked, "Resolve")?;
+    stack
+        .wait_status(&id, "the resolution", |s| s["state"] == "resolved")
+        .await?;
+    let _ = std::fs::remove_file(&count);
     Ok(())
 }

@@ -75,3 +75,78 @@ async fn a_check_runs_the_command_configured_on_the_worker_never_one_from_workfl
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feature_is_steered_only_by_its_requester_approvers_and_admins() -> anyhow::Result<()> {
+    use chatops_contract::signals;
+    use chatops_e2e::stack::{APPROVER, APPROVER_GROUP, REQUESTER, has_event};
+    const STRANGER: &str = "U0STRANGER";
+    let opts = StackOptions {
+        env: vec![(
+            "CHATOPS__APPROVALS__APPROVERS".into(),
+            APPROVER_GROUP.into(),
+        )],
+        ..StackOptions::default()
+    };
+    let stack = Stack::start("trust-steer", opts).await?;
+    let (id, _card, _request) = stack.feature_at_intake("Add a login page").await?;
+
+    // Someone with no role: the bot refuses at once and audits it.
+    stack
+        .command_as(STRANGER, "/feature", &format!("pause {id} not mine"))
+        .await?;
+    stack
+        .ephemeral_containing(&format!(
+            "Only the requester (@{REQUESTER}), the approvers of its gates (CHATOPS__APPROVALS__APPROVERS) or an admin (CHATOPS__APPROVALS__ADMINS) may pause, resume, block, unblock or reprioritise `{id}`. Nothing was changed."
+        ))
+        .await?;
+    // Raw signals from the same person are refused by the workflow and kept on its timeline.
+    let user = json!({"user": STRANGER, "reason": "raw"}).to_string();
+    stack.signal(&id, signals::PAUSE, &user)?;
+    stack.signal(&id, signals::CANCEL, &user)?;
+    stack.signal(
+        &id,
+        signals::UPDATE_PRIORITY,
+        &json!({"user": STRANGER, "priority": "critical"}).to_string(),
+    )?;
+    stack.signal(
+        &id,
+        signals::REQUEST_CLARIFICATION,
+        &json!({"user": STRANGER, "note": "raw"}).to_string(),
+    )?;
+    let status = stack
+        .wait_status(&id, "four refusals", |s| {
+            [
+                "pause by U0STRANGER refused",
+                "cancel by U0STRANGER refused",
+                "priority by U0STRANGER refused",
+                "request_clarification by U0STRANGER refused",
+            ]
+            .iter()
+            .all(|e| has_event(s, e))
+        })
+        .await?;
+    assert_eq!(status["paused"], false, "{status}");
+    assert_eq!(status["phase"], "intake", "{status}");
+    assert_ne!(status["priority"], "critical", "{status}");
+
+    // An approver (not the requester) may pause; the requester may resume.
+    stack
+        .command_as(APPROVER, "/feature", &format!("pause {id} demo day"))
+        .await?;
+    stack
+        .wait_status(&id, "the pause", |s| s["paused"] == true)
+        .await?;
+    stack
+        .command_as(REQUESTER, "/feature", &format!("resume {id}"))
+        .await?;
+    stack
+        .wait_status(&id, "the resume", |s| s["paused"] == false)
+        .await?;
+    let audit = stack.audit_log()?;
+    assert!(
+        audit.contains("feature.pause") && audit.contains("refused: Only the requester"),
+        "{audit}"
+    );
+    Ok(())
+}

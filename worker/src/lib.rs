@@ -78,6 +78,8 @@ pub async fn run(
         namespace: settings.temporal.namespace.clone(),
         channel: settings.slack.channel.clone(),
         freeze_recheck_ms: millis(settings.emergency.recheck),
+        check_controls: true,
+        oncall: Some(settings.emergency.oncall.clone()),
         approvers: None,
         required_approvals: settings.approvals.required,
         no_self_approval: settings.approvals.no_self_approval.clone(),
@@ -110,6 +112,13 @@ pub async fn run(
         choose_timeout_ms: millis(inc.choose_timeout),
         escalation: inc.escalation.clone(),
         context_urls: inc.context_urls.clone(),
+        responders: Some(
+            inc.responders
+                .iter()
+                .chain(&settings.emergency.oncall)
+                .cloned()
+                .collect(),
+        ),
         rollback_configured: inc.rollback_command.is_some(),
         monitor_events: inc.monitor_events,
         // Pull requests need both a token and a repository.

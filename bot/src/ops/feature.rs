@@ -145,9 +145,9 @@ pub async fn set_priority<C: Context>(
     control(cx, actor, id, signals::UPDATE_PRIORITY, &payload).await
 }
 
-/// Sends a control signal anyone may send (the workflow records who); audited under the
-/// signal's name.
-/// Sends a control signal to feature `id`, audited as `feature.<signal>` with outcome `sent`.
+/// Sends a control signal to feature `id` when `actor` may steer it ([`roles::steerer`]; the
+/// workflow checks again), audited as `feature.<signal>`: `sent`, or the refusal. A feature
+/// that cannot be read is not audited.
 async fn control<C: Context, T: serde::Serialize + Sync>(
     cx: &C,
     actor: &Actor,
@@ -155,16 +155,13 @@ async fn control<C: Context, T: serde::Serialize + Sync>(
     signal: Signal<T>,
     payload: &T,
 ) -> Result<(), OpError> {
-    super::signal_audited(
-        cx,
-        actor,
-        id,
-        Act::Control(signal.name()),
-        signal,
-        payload,
-        "sent",
-    )
-    .await
+    let status = cx.temporal().feature_status(id).await?;
+    let allowed = async {
+        roles::steerer(cx, &actor.user, id, &status.requester).await?;
+        Ok(())
+    };
+    let act = Act::Control(signal.name());
+    super::signal_audited(cx, actor, id, act, signal, payload, "sent", allowed).await
 }
 
 /// Passes pending `gate` of feature `id` without approvals: admins only, checked here (user

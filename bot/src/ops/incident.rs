@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use super::audit::{self, Act};
-use super::{Actor, Context, OpError};
+use super::{Actor, Context, OpError, Refusal, roles};
 
 /// The alert an incident opened by hand starts from. Its fingerprint comes from `key` (the
 /// Slack workspace and trigger id), so a retried request is recognised as the same one.
@@ -153,7 +153,8 @@ pub async fn hand_over<C: Context>(
     .await
 }
 
-/// Signals incident `id`; the workflow decides what the person may do, and records who.
+/// Signals incident `id` when `actor` may act on it ([`authorise`]), and audits the attempt
+/// either way. The workflow checks again, and decides what the action does.
 async fn signal<C: Context, T: serde::Serialize + Sync>(
     cx: &C,
     actor: &Actor,
@@ -162,5 +163,48 @@ async fn signal<C: Context, T: serde::Serialize + Sync>(
     signal: Signal<T>,
     payload: &T,
 ) -> Result<(), OpError> {
-    super::signal_audited(cx, actor, id, act, signal, payload, "accepted").await
+    let allowed = authorise(cx, &actor.user, id, doing(act));
+    super::signal_audited(cx, actor, id, act, signal, payload, "accepted", allowed).await
+}
+
+/// `user` may act on incident `id` when a responder, on call, or its commander.
+async fn authorise<C: Context>(
+    cx: &C,
+    user: &str,
+    id: &str,
+    doing: &'static str,
+) -> Result<(), OpError> {
+    let listed = roles::responder(cx, user).await;
+    if listed == Ok(true) {
+        return Ok(());
+    }
+    let commander = cx.temporal().incident_status(id).await?.commander;
+    if commander.as_deref() == Some(user) {
+        return Ok(());
+    }
+    let id = id.to_owned();
+    Err(match listed {
+        Err(why) => {
+            tracing::warn!(error = %why, "cannot read an incident responder group");
+            Refusal::ResponderUnverifiable { doing, id, why }
+        }
+        Ok(_) => Refusal::NotResponder {
+            doing,
+            id,
+            commander: commander.map(|c| format!(" (<@{c}>)")).unwrap_or_default(),
+        },
+    }
+    .into())
+}
+
+/// The action in the words of a refusal.
+fn doing(act: Act<'_>) -> &'static str {
+    match act {
+        Act::Acknowledge => "acknowledge",
+        Act::Rollback => "roll back",
+        Act::Resolve => "resolve",
+        Act::ChooseDiagnosis => "choose a diagnosis for",
+        Act::Commander => "hand over",
+        _ => "act on",
+    }
 }

@@ -110,9 +110,10 @@ impl OpError {
     }
 }
 
-/// Sends `signal` to workflow `id` and audits it as `act`: `done` when Temporal took it, the
-/// refusal or failure otherwise.
+/// Sends `signal` to workflow `id` once `allowed` (the role check) says yes, and audits it as
+/// `act`: `done` when Temporal took it, the refusal or failure otherwise.
 #[tracing::instrument(skip_all, fields(user = %actor.user, workflow_id = %id, signal = signal.name()), err(level = "info"))]
+#[allow(clippy::too_many_arguments)] // each is one part of the audited call
 async fn signal_audited<C: Context, T: serde::Serialize + Sync>(
     cx: &C,
     actor: &Actor,
@@ -121,18 +122,20 @@ async fn signal_audited<C: Context, T: serde::Serialize + Sync>(
     signal: chatops_contract::Signal<T>,
     payload: &T,
     done: &str,
+    allowed: impl Future<Output = Result<(), OpError>>,
 ) -> Result<(), OpError> {
-    let result = cx
-        .temporal()
-        .signal(id, signal, payload)
-        .await
-        .map_err(OpError::from);
+    let result = async {
+        allowed.await?;
+        cx.temporal().signal(id, signal, payload).await?;
+        Ok(())
+    }
+    .await;
     let outcome = match &result {
         Ok(()) => {
             tracing::info!(workflow_id = %id, user = %actor.user, signal = signal.name(), "signalled");
             done.to_owned()
         }
-        Err(e) => e.audited(),
+        Err(e) => OpError::audited(e),
     };
     audit::record(cx, actor, act, Some(id), outcome).await;
     result

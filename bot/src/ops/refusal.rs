@@ -26,6 +26,16 @@ pub enum Refusal {
         /// Who asked for it.
         requester: String,
     },
+    /// Only the feature's requester, its gates' approvers or an admin may steer it.
+    #[error(
+        "Only the requester (<@{requester}>), the approvers of its gates (CHATOPS__APPROVALS__APPROVERS) or an admin (CHATOPS__APPROVALS__ADMINS) may pause, resume, block, unblock or reprioritise `{id}`. Nothing was changed."
+    )]
+    NotSteerer {
+        /// The feature.
+        id: String,
+        /// Who asked for it.
+        requester: String,
+    },
     /// The feature has finished; there is nothing left to change.
     #[error("`{id}` has already finished ({phase}). Nothing was changed.")]
     Finished {
@@ -58,6 +68,30 @@ pub enum Refusal {
     OnCallUnverifiable {
         /// What was attempted.
         doing: &'static str,
+        /// What could not be read.
+        why: String,
+    },
+    /// Only the incident's commander, its responders and the people on call may act on it.
+    #[error(
+        "Only the incident commander{commander}, the responders (CHATOPS__INCIDENT__RESPONDERS) and the people on call (CHATOPS__EMERGENCY__ONCALL) may {doing} `{id}`. Nothing was changed."
+    )]
+    NotResponder {
+        /// What was attempted, e.g. `roll back`.
+        doing: &'static str,
+        /// The incident.
+        id: String,
+        /// ` (<@U…>)` when the incident has a commander, else empty.
+        commander: String,
+    },
+    /// Whether the person is a responder could not be read (a user group); try again later.
+    #[error(
+        "I couldn't check whether you are an incident responder ({why}), so I did not {doing} `{id}`. Try again in a minute."
+    )]
+    ResponderUnverifiable {
+        /// What was attempted.
+        doing: &'static str,
+        /// The incident.
+        id: String,
         /// What could not be read.
         why: String,
     },

@@ -23,6 +23,23 @@ pub(crate) async fn on_call<R: Roster>(
     }
 }
 
+/// Whether `user` may act on any incident: a responder or on call. `Err` names a user group
+/// that could not be read when no other entry matched.
+pub(crate) async fn responder<R: Roster>(cx: &R, user: &str) -> Result<bool, String> {
+    let s = cx.settings();
+    let listed: Vec<String> = s
+        .incident
+        .responders
+        .iter()
+        .chain(&s.emergency.oncall)
+        .cloned()
+        .collect();
+    if listed.is_empty() {
+        return Ok(false);
+    }
+    cx.member(&listed, user).await
+}
+
 /// `user` may skip a gate only when an admin.
 pub(crate) async fn admin<R: Roster>(cx: &R, user: &str) -> Result<(), Refusal> {
     let admins = &cx.settings().feature.admins;
@@ -53,6 +70,38 @@ pub(crate) async fn requester_or_admin<R: Roster>(
         return Ok(());
     }
     Err(Refusal::NotRequesterOrAdmin {
+        id: id.to_owned(),
+        requester: requester.to_owned(),
+    })
+}
+
+/// `user` may pause, resume, block, unblock or reprioritise feature `id`, asked for by
+/// `requester`: its requester, someone who may decide one of its gates (anyone, for a gate that
+/// names no approvers), or an admin. A user group that cannot be read counts as not a member.
+pub(crate) async fn steerer<R: Roster>(
+    cx: &R,
+    user: &str,
+    id: &str,
+    requester: &str,
+) -> Result<(), Refusal> {
+    if requester == user {
+        return Ok(());
+    }
+    let s = cx.settings();
+    let mut lists = vec![s.feature.admins.as_slice()];
+    for gate in chatops_contract::feature::GateName::ALL {
+        let approvers = s.approvals.approvers_for(gate.as_str());
+        if approvers.is_empty() {
+            return Ok(());
+        }
+        lists.push(approvers);
+    }
+    for listed in lists {
+        if !listed.is_empty() && matches!(cx.member(listed, user).await, Ok(true)) {
+            return Ok(());
+        }
+    }
+    Err(Refusal::NotSteerer {
         id: id.to_owned(),
         requester: requester.to_owned(),
     })
@@ -160,6 +209,35 @@ mod tests {
             let got = requester_or_admin(&roster, user, "feature-x-1", "U0REQ").await;
             assert_eq!(got, want, "{user}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_requester_approvers_and_admins_may_steer_a_feature() {
+        let roster = with(&[
+            (ADMINS, "U0ADMIN"),
+            ("CHATOPS__APPROVALS__APPROVERS", "U0APPROVER,S0ONCALL"),
+            (
+                "CHATOPS__APPROVALS__GATES",
+                r#"{"production": {"approvers": "U0RELEASE"}}"#,
+            ),
+        ]);
+        for user in ["U0REQ", "U0ADMIN", "U0APPROVER", "U0GROUPED", "U0RELEASE"] {
+            let got = steerer(&roster, user, "feature-x-1", "U0REQ").await;
+            assert_eq!(got, Ok(()), "{user}");
+        }
+        assert_eq!(
+            steerer(&roster, "U0BOB", "feature-x-1", "U0REQ").await,
+            Err(Refusal::NotSteerer {
+                id: "feature-x-1".into(),
+                requester: "U0REQ".into(),
+            })
+        );
+        // A gate without approvers may be decided by anyone, so anyone may steer.
+        let open = with(&[(ADMINS, "U0ADMIN")]);
+        assert_eq!(
+            steerer(&open, "U0BOB", "feature-x-1", "U0REQ").await,
+            Ok(())
+        );
     }
 
     #[test]

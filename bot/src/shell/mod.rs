@@ -27,6 +27,23 @@ takes `help`), a button's number to press it, `home` for your App Home tab, `hel
 
 type Buttons = Arc<Mutex<Vec<(PostedMessage, chatops_blocks::text::Button)>>>;
 
+/// The roles the shell gives its one local user because the config names nobody for them: on
+/// call (the emergency stop) and incident responder. Returns each as `(variable, value)`, the
+/// way `scripts/run` hands them to the worker so it checks the same lists.
+pub fn relax(settings: &mut Settings) -> Vec<(&'static str, String)> {
+    let user = settings.shell.user.clone();
+    let mut relaxed = Vec::new();
+    if settings.emergency.oncall.is_empty() {
+        settings.emergency.oncall.push(user.clone());
+        relaxed.push(("CHATOPS__EMERGENCY__ONCALL", user.clone()));
+    }
+    if settings.incident.responders.is_empty() {
+        settings.incident.responders.push(user.clone());
+        relaxed.push(("CHATOPS__INCIDENT__RESPONDERS", user));
+    }
+    relaxed
+}
+
 /// Runs the shell until `quit` or end of input.
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     use secrecy::ExposeSecret;
@@ -75,10 +92,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     settings.slack.bot_token = Some(bot_token);
     settings.slack.app_token = Some(app_token);
     settings.slack.socket_connections = 1;
-    // In the shell you are on call unless the config names someone else.
-    if settings.emergency.oncall.is_empty() {
-        settings.emergency.oncall.push(settings.shell.user.clone());
-    }
+    let relaxed = relax(&mut settings);
     let (user, channel) = (settings.shell.user.clone(), settings.slack.channel.clone());
 
     let app = crate::App::build(settings).await?;
@@ -94,6 +108,11 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         "chatops shell: you are {user} in #{channel}. The worker posts here through {}.\n{HELP}",
         local.api_url()
     ));
+    for (var, value) in &relaxed {
+        say(&format!(
+            "(relaxed for this terminal: {var}={value}, since the config names nobody)"
+        ));
+    }
 
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {

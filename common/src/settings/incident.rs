@@ -21,6 +21,9 @@ pub struct IncidentSettings {
     pub similarity: f64,
     pub choose_timeout: Duration,
     pub escalation: Option<String>,
+    /// User and user group ids who may act on any incident (with its commander and the people
+    /// on call).
+    pub responders: Vec<String>,
     pub rollback_command: Option<String>,
     /// `owner/name` for hotfix and postmortem pull requests.
     pub repository: Option<String>,
@@ -57,6 +60,9 @@ impl IncidentSettings {
             similarity: src.get("incident.similarity", parse::fraction)?,
             choose_timeout: src.get("incident.choose_timeout", parse::duration)?,
             escalation: src.optional("incident.escalation", parse::mention)?,
+            responders: src
+                .optional("incident.responders", parse::principals)?
+                .unwrap_or_default(),
             rollback_command: src.optional_text("incident.rollback_command")?,
             repository: src.optional("incident.repository", parse::repository)?,
             postmortem_path: src.optional("incident.postmortem_path", |p| {

@@ -74,6 +74,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("incident.similarity", Some("0.5"), "word overlap (Jaccard, 0–1) at which two root causes count as the same"),
     ("incident.choose_timeout", Some("30m"), "how long candidate diagnoses wait for a pick before escalating, and between escalations"),
     ("incident.escalation", None, "who escalations mention: a user (`U…`) or user group (`S…`) id"),
+    ("incident.responders", None, "comma-separated user (`U…`) and user group (`S…`) ids who may acknowledge, roll back, resolve, choose and hand over any incident; its commander and the people on call may too"),
     ("incident.rollback_command", None, "command the Roll back button runs (`sh -c`, with `SERVICE` and `INCIDENT` set)"),
     ("incident.context_urls", None, "comma-separated metrics/log URLs fetched before diagnosis; `{service}` is replaced"),
     ("incident.repository", None, "`owner/name` that hotfix and postmortem pull requests go to"),

@@ -40,6 +40,14 @@ pub struct FeaturePolicy {
     /// Per-gate overrides of `approvers` (resolved like them) and `required_approvals`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub gates: std::collections::BTreeMap<String, GatePolicy>,
+    /// Whether feature controls (pause, resume, blockers, priority, cancel, gate feedback) are
+    /// checked against the roles; false in policies recorded before they were.
+    #[serde(default)]
+    pub check_controls: bool,
+    /// Who may engage and release the emergency stop, user groups resolved (a group that
+    /// cannot be read adds nobody); `None` in policies recorded before it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oncall: Option<Vec<String>>,
 }
 
 /// One gate's own approvers and approval count, where configured.
@@ -70,6 +78,11 @@ pub struct IncidentPolicy {
     pub escalation: Option<String>,
     /// Context source URL templates.
     pub context_urls: Vec<String>,
+    /// Who may act on an incident beside its commander: the responders and the people on
+    /// call, user groups resolved when the incident started. `None` (a run recorded before
+    /// roles existed) lets anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responders: Option<Vec<String>>,
     /// Whether a rollback command is configured.
     pub rollback_configured: bool,
     /// Alerts per monitor run before it continues as new.
@@ -244,6 +257,23 @@ impl PolicyActivities {
         self.resolve(&self.approvers).await.map(Some)
     }
 
+    /// `ids` with every user group replaced by its members; a group that cannot be read adds
+    /// nobody (logged), so fewer people may act, never more, and nothing waits for Slack.
+    async fn resolve_leniently(&self, ids: &[String], role: &str) -> Vec<String> {
+        let mut users = Vec::new();
+        for who in ids {
+            match self.resolve(std::slice::from_ref(who)).await {
+                Ok(found) => users.extend(found),
+                Err(e) => {
+                    tracing::warn!(group = %who, error = ?e, "{role}: a user group could not be read; its members are left out");
+                }
+            }
+        }
+        users.sort();
+        users.dedup();
+        users
+    }
+
     /// `ids` with every user group replaced by its members.
     async fn resolve(&self, ids: &[String]) -> Result<Vec<String>, ActivityError> {
         let mut users = Vec::new();
@@ -282,6 +312,9 @@ impl PolicyActivities {
     ) -> Result<FeaturePolicy, ActivityError> {
         let mut policy = self.policy.clone();
         policy.approvers = self.resolve_approvers().await?;
+        if let Some(listed) = &self.policy.oncall {
+            policy.oncall = Some(self.resolve_leniently(listed, "on call").await);
+        }
         for gate in policy.gates.values_mut() {
             if let Some(listed) = &gate.approvers {
                 gate.approvers = Some(self.resolve(listed).await?);
@@ -325,6 +358,10 @@ impl PolicyActivities {
         self: Arc<Self>,
         _ctx: ActivityContext,
     ) -> Result<IncidentPolicy, ActivityError> {
-        Ok(self.incident.clone())
+        let mut policy = self.incident.clone();
+        if let Some(listed) = &self.incident.responders {
+            policy.responders = Some(self.resolve_leniently(listed, "incident responders").await);
+        }
+        Ok(policy)
     }
 }

@@ -148,6 +148,10 @@ impl EmergencyFreeze {
             post(ctx, &policy.channel, ":information_source:", &text).await;
             return;
         }
+        if let Some(refused) = refusal(policy, "engage", &req) {
+            ctx.state_mut(|s| s.status.history.push(event(&at, &refused, &req)));
+            return;
+        }
         ctx.state_mut(|s| {
             s.status.engaged = true;
             s.status.engaged_by = Some(req.user.clone());
@@ -156,17 +160,16 @@ impl EmergencyFreeze {
             s.status.stopped.clear();
             s.status.history.push(event(&at, "engaged", &req));
         });
-        post(
-            ctx,
-            &policy.channel,
-            ":rotating_light:",
-            &format!(
-                "*EMERGENCY STOP engaged* by <@{}>: {}. Stopping every running delivery.",
-                req.user,
-                chatops_blocks::escape(&req.reason)
-            ),
-        )
-        .await;
+        let engaged = format!(
+            "*EMERGENCY STOP engaged* by <@{}>: {}. Stopping every running delivery.",
+            req.user,
+            chatops_blocks::escape(&req.reason)
+        );
+        // The stop acts first and tells Slack after: a Slack outage never holds it up.
+        let act_first = ctx.patched("stop-acts-first");
+        if !act_first {
+            post(ctx, &policy.channel, ":rotating_light:", &engaged).await;
+        }
         let report = match ctx
             .execute_activity(FreezeActivities::stop_deliveries, req, options::long())
             .await
@@ -185,7 +188,7 @@ impl EmergencyFreeze {
                         .unwrap_or_default();
                     lines.push(format!("• `{}`{phase}: {}", d.id, d.result));
                 }
-                lines.push("Production was not touched by any of them (the production phase does no real deploy yet), so nothing was rolled back. Deliveries hold before their next phase until `/emergency-stop release <reason>`.".to_owned());
+                lines.push("Deliveries hold before their next phase until `/emergency-stop release <reason>`.".to_owned());
                 ctx.state_mut(|s| s.status.stopped = stopped);
                 lines.join("\n")
             }
@@ -193,6 +196,9 @@ impl EmergencyFreeze {
                 "Could not reach every delivery ({e}). The freeze is engaged anyway: deliveries hold before their next phase."
             ),
         };
+        if act_first {
+            post(ctx, &policy.channel, ":rotating_light:", &engaged).await;
+        }
         post(ctx, &policy.channel, ":octagonal_sign:", &report).await;
     }
 
@@ -211,6 +217,10 @@ impl EmergencyFreeze {
             post(ctx, &policy.channel, ":information_source:", &text).await;
             return;
         }
+        if let Some(refused) = refusal(policy, "release", &req) {
+            ctx.state_mut(|s| s.status.history.push(event(&at, &refused, &req)));
+            return;
+        }
         ctx.state_mut(|s| {
             s.status.engaged = false;
             s.status.history.push(event(&at, "released", &req));
@@ -223,6 +233,22 @@ impl EmergencyFreeze {
         );
         post(ctx, &policy.channel, ":large_green_circle:", &text).await;
     }
+}
+
+/// Why `req`'s `doing` (engage or release) is refused: only people on call may, checked here
+/// again whatever path the signal came by. `None` when allowed, and in runs recorded before
+/// the check (their policy names no on-call list).
+fn refusal(policy: &FeaturePolicy, doing: &str, req: &FreezeRequest) -> Option<String> {
+    let listed = policy.oncall.as_ref()?;
+    if listed.contains(&req.user) {
+        return None;
+    }
+    let why = format!(
+        "{doing} by {} refused: only people on call (CHATOPS__EMERGENCY__ONCALL) may",
+        req.user
+    );
+    tracing::warn!(target: "audit", %why, "emergency stop signal refused");
+    Some(why)
 }
 
 fn event(at: &str, what: &str, req: &FreezeRequest) -> FreezeEvent {

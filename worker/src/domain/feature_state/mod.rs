@@ -2,6 +2,7 @@
 //! without a server. The `FeatureDelivery` workflow holds one and drives it; its gates are a
 //! [`GateBook`] (decisions on them are in `decisions.rs`).
 
+mod controls;
 mod decisions;
 
 pub use super::gates::{GateBook, GateRefusal, GateRule, GateRules};

@@ -23,6 +23,7 @@ fn rules(eligible: &[&str], required: u32, no_self: &[&str]) -> GateRules {
         no_self_approval: no_self.iter().map(|g| (*g).to_owned()).collect(),
         admins: ["U9".to_owned()].into(),
         per_gate: Default::default(),
+        checked: true,
     }
 }
 

@@ -16,6 +16,9 @@ pub struct GateRules {
     pub admins: BTreeSet<String>,
     /// Per-gate overrides of `eligible` and `required`.
     pub per_gate: BTreeMap<String, GateRule>,
+    /// Whether pause, resume, blockers, priority, cancel and gate feedback are checked against
+    /// the roles (false only in runs recorded before they were).
+    pub checked: bool,
 }
 
 /// One gate's own rule, where configured.

@@ -11,6 +11,7 @@ fn rules(eligible: &[&str], required: u32, no_self: &[GateName]) -> GateRules {
         no_self_approval: no_self.iter().map(|g| g.as_str().to_owned()).collect(),
         admins: ["U9".to_owned()].into(),
         per_gate: BTreeMap::new(),
+        checked: true,
     }
 }
 

@@ -2,7 +2,10 @@
 //! directly. `IncidentSwarm` owns one [`Incident`] and turns its [`Pending`] work into Slack
 //! messages and activities. Its postmortem is written in `postmortem.rs`.
 
+mod access;
 mod postmortem;
+
+pub use access::{Action, Roles};
 
 use chatops_contract::incident::{
     Acknowledge, Alert, AlertStatus, AssignCommander, ChooseDiagnosis, Consensus, ConsensusGroup,
@@ -27,6 +30,8 @@ pub enum Outcome {
     Applied,
     /// It changed nothing; the reason is on the timeline.
     Ignored(String),
+    /// Its person may not act on this incident; the refusal is on the timeline.
+    Refused(String),
 }
 
 /// One incident.
@@ -46,6 +51,12 @@ pub struct Incident {
     pub resolution: Option<Resolve>,
     /// Bumped on every change the card shows.
     pub card_version: u64,
+    /// Who may act beside the commander.
+    pub roles: Roles,
+    /// Actions that arrived before the roles were read, in order.
+    pub held: Vec<Action>,
+    /// The rollback that succeeded: who asked and when. Later requests run nothing.
+    pub rolled_back: Option<(String, String)>,
 }
 
 impl Incident {
@@ -87,6 +98,9 @@ impl Incident {
             pending: VecDeque::new(),
             resolution: None,
             card_version: 0,
+            roles: Roles::Unknown,
+            held: Vec::new(),
+            rolled_back: None,
         };
         incident.event(at, opened, by);
         incident

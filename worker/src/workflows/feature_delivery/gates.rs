@@ -337,6 +337,14 @@ impl FeatureDelivery {
         let Some(f) = self.decode(signal, payload, &at) else {
             return;
         };
+        if !self.state.may_give_feedback(gate, &f.user) {
+            let who = format!("the {gate} gate's approvers and admins");
+            let why = self.state.refuse(signal.name(), &f.user, &who, &at);
+            if !ctx.is_replaying() {
+                tracing::warn!(target: "audit", %why, "feature signal refused");
+            }
+            return;
+        }
         if self
             .state
             .gate(gate.as_str())

@@ -184,7 +184,16 @@ impl FeatureDelivery {
     #[signal(name = signals::name::CANCEL)]
     pub fn cancel(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = clock::at(self, ctx);
-        if let Some(c) = self.decode(signals::CANCEL, payload, &at) {
+        if let Some(c) = self.decode(signals::CANCEL, payload, &at)
+            && self.allowed(
+                "cancel",
+                &c.user,
+                FeatureState::may_cancel,
+                REQUESTER_OR_ADMIN,
+                &at,
+                ctx.is_replaying(),
+            )
+        {
             self.cancel_asked(c, &at);
         }
     }
@@ -204,7 +213,16 @@ impl FeatureDelivery {
         payload: serde_json::Value,
     ) {
         let at = clock::at(self, ctx);
-        if let Some(u) = self.decode(signals::UPDATE_PRIORITY, payload, &at) {
+        if let Some(u) = self.decode(signals::UPDATE_PRIORITY, payload, &at)
+            && self.allowed(
+                "priority",
+                &u.user,
+                FeatureState::may_steer,
+                STEERERS,
+                &at,
+                ctx.is_replaying(),
+            )
+        {
             self.state.set_priority(&u, &at);
         }
     }
@@ -215,6 +233,16 @@ impl FeatureDelivery {
         let Some(b) = self.decode(signals::ADD_BLOCKER, payload, &at) else {
             return;
         };
+        if !self.allowed(
+            "add_blocker",
+            &b.user,
+            FeatureState::may_steer,
+            STEERERS,
+            &at,
+            ctx.is_replaying(),
+        ) {
+            return;
+        }
         if b.id.trim().is_empty() {
             self.state
                 .event(&at, "ignored add_blocker without an id".to_owned(), None);
@@ -230,7 +258,16 @@ impl FeatureDelivery {
         payload: serde_json::Value,
     ) {
         let at = clock::at(self, ctx);
-        if let Some(b) = self.decode(signals::REMOVE_BLOCKER, payload, &at) {
+        if let Some(b) = self.decode(signals::REMOVE_BLOCKER, payload, &at)
+            && self.allowed(
+                "remove_blocker",
+                &b.user,
+                FeatureState::may_steer,
+                STEERERS,
+                &at,
+                ctx.is_replaying(),
+            )
+        {
             self.state.remove_blocker(&b, &at);
         }
     }
@@ -312,7 +349,33 @@ impl FeatureDelivery {
             state.event(at, format!("ignored {e}"), None)
         })
     }
+
+    /// Whether `rule` lets `user` do `doing`; a refusal is kept on the timeline and logged for
+    /// the audit trail.
+    fn allowed(
+        &mut self,
+        doing: &str,
+        user: &str,
+        rule: fn(&FeatureState, &str) -> bool,
+        who_may: &str,
+        at: &str,
+        replaying: bool,
+    ) -> bool {
+        if rule(&self.state, user) {
+            return true;
+        }
+        let why = self.state.refuse(doing, user, who_may, at);
+        if !replaying {
+            tracing::warn!(target: "audit", %why, "feature signal refused");
+        }
+        false
+    }
 }
+
+/// Who may pause, resume, block, unblock and reprioritise, in a refusal's words.
+const STEERERS: &str = "the requester, the gates' approvers and admins";
+/// Who may cancel, in a refusal's words.
+const REQUESTER_OR_ADMIN: &str = "the requester and admins";
 
 /// Who may decide which gate, from the feature policy and the lifecycle's admins.
 fn gate_rules(policy: &FeaturePolicy, life: Option<&LifecyclePolicy>) -> GateRules {
@@ -337,6 +400,7 @@ fn gate_rules(policy: &FeaturePolicy, life: Option<&LifecyclePolicy>) -> GateRul
                 (gate.clone(), rule)
             })
             .collect(),
+        checked: policy.check_controls,
     }
 }
 

@@ -12,6 +12,7 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext};
 use super::FeatureDelivery;
 use crate::activities::freeze::FreezeActivities;
 use crate::activities::policy::FeaturePolicy;
+use crate::domain::feature_state::FeatureState;
 use crate::workflows::clock::{self, rfc3339};
 use crate::workflows::notes::mention_first;
 use crate::workflows::options;
@@ -64,7 +65,17 @@ impl FeatureDelivery {
         paused: bool,
     ) {
         let at = clock::at(self, ctx);
-        if let Some(c) = self.decode(signal, payload, &at) {
+        let doing = if paused { "pause" } else { "resume" };
+        if let Some(c) = self.decode(signal, payload, &at)
+            && self.allowed(
+                doing,
+                &c.user,
+                FeatureState::may_steer,
+                super::STEERERS,
+                &at,
+                ctx.is_replaying(),
+            )
+        {
             self.state
                 .set_paused(paused, &c.user, c.reason.as_deref(), &at);
         }

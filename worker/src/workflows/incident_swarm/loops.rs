@@ -7,12 +7,17 @@ use std::time::Duration;
 use temporalio_sdk::WorkflowContext;
 
 use super::IncidentSwarm;
-use super::thread::{edit, note};
+use super::thread::{edit, note, record};
 use crate::activities::incident::{IncidentActivities, RollbackRequest};
 use crate::activities::slack::UpdateMessage;
 use crate::domain::incident_state::Pending;
 use crate::workflows::clock::now;
 use crate::workflows::options;
+
+/// A rollback goes before notes still waiting for Slack, and acts before it is announced.
+const ACT_FIRST: &str = "rollback-acts-first";
+/// After a rollback succeeded, later requests run nothing.
+const ROLLBACK_ONCE: &str = "rollback-once";
 
 impl IncidentSwarm {
     /// Posts what signals left behind and runs requested rollbacks, one at a time, until the
@@ -25,7 +30,20 @@ impl IncidentSwarm {
             if ready.is_err() {
                 return; // cancelled
             }
-            let Some(work) = ctx.state_mut(|s| s.incident.pending.pop_front()) else {
+            // A rollback waiting behind notes goes first: notes wait for Slack, it must not.
+            let behind = ctx.state(|s| {
+                let p = &s.incident.pending;
+                !matches!(p.front(), Some(Pending::Rollback(_)))
+                    && p.iter().any(|w| matches!(w, Pending::Rollback(_)))
+            });
+            let rollback_first = behind && ctx.patched(ACT_FIRST);
+            let Some(work) = ctx.state_mut(|s| {
+                let p = &mut s.incident.pending;
+                match p.iter().position(|w| matches!(w, Pending::Rollback(_))) {
+                    Some(i) if rollback_first => p.remove(i),
+                    _ => p.pop_front(),
+                }
+            }) else {
                 return;
             };
             match work {
@@ -35,6 +53,8 @@ impl IncidentSwarm {
         }
     }
 
+    /// Runs `r`'s rollback, unless one already succeeded: then nothing runs again. The
+    /// rollback acts first and is announced after, so Slack never holds it up.
     async fn run_rollback(ctx: &WorkflowContext<Self>, r: Rollback) {
         let (id, service) = ctx.state(|s| {
             (
@@ -42,17 +62,48 @@ impl IncidentSwarm {
                 s.incident.status.service.clone(),
             )
         });
-        note(
-            ctx,
-            ":rewind:",
-            &format!(
-                "<@{}> started a rollback of {}: {}",
-                r.user,
-                chatops_blocks::escape(&service),
-                chatops_blocks::escape(&r.reason)
-            ),
-        )
-        .await;
+        if let Some((by, at)) = ctx.state(|s| s.incident.rolled_back.clone())
+            && ctx.patched(ROLLBACK_ONCE)
+        {
+            record(
+                ctx,
+                format!(
+                    "rollback by {} not run: {by} already rolled back at {at}",
+                    r.user
+                ),
+            );
+            note(
+                ctx,
+                ":information_source:",
+                &format!(
+                    "<@{}>, {} was already rolled back by <@{by}> at {at}; nothing was run again.",
+                    r.user,
+                    chatops_blocks::escape(&service)
+                ),
+            )
+            .await;
+            return;
+        }
+        let act_first = ctx.patched(ACT_FIRST);
+        if !act_first {
+            note(
+                ctx,
+                ":rewind:",
+                &format!(
+                    "<@{}> started a rollback of {}: {}",
+                    r.user,
+                    chatops_blocks::escape(&service),
+                    chatops_blocks::escape(&r.reason)
+                ),
+            )
+            .await;
+        }
+        let asked = format!(
+            "for {} (asked by <@{}>: {})",
+            chatops_blocks::escape(&service),
+            r.user,
+            chatops_blocks::escape(&r.reason)
+        );
         let req = RollbackRequest {
             incident: id,
             service,
@@ -72,6 +123,7 @@ impl IncidentSwarm {
                 ctx.state_mut(|s| {
                     s.incident
                         .event(&at, "rollback succeeded", Some(r.user.clone()));
+                    s.incident.rolled_back = Some((r.user.clone(), at.clone()));
                     if s.incident.status.mitigated_at.is_none() {
                         s.incident.status.mitigated_at = Some(at.clone());
                     }
@@ -79,10 +131,17 @@ impl IncidentSwarm {
                 });
                 (
                     ":white_check_mark:",
-                    format!(
-                        "Rollback succeeded. ```{}```",
-                        chatops_blocks::escape(&rep.output)
-                    ),
+                    if act_first {
+                        format!(
+                            "Rollback succeeded {asked}. ```{}```",
+                            chatops_blocks::escape(&rep.output)
+                        )
+                    } else {
+                        format!(
+                            "Rollback succeeded. ```{}```",
+                            chatops_blocks::escape(&rep.output)
+                        )
+                    },
                 )
             }
             Ok(rep) => {
@@ -92,20 +151,34 @@ impl IncidentSwarm {
                 });
                 (
                     ":x:",
-                    format!(
-                        "Rollback failed: ```{}```",
-                        chatops_blocks::escape(&rep.output)
-                    ),
+                    if act_first {
+                        format!(
+                            "Rollback failed {asked}: ```{}```",
+                            chatops_blocks::escape(&rep.output)
+                        )
+                    } else {
+                        format!(
+                            "Rollback failed: ```{}```",
+                            chatops_blocks::escape(&rep.output)
+                        )
+                    },
                 )
             }
             Err(e) => {
                 ctx.state_mut(|s| s.incident.event(&at, format!("rollback failed: {e}"), None));
                 (
                     ":x:",
-                    format!(
-                        "Rollback failed: {}",
-                        chatops_blocks::escape(&e.to_string())
-                    ),
+                    if act_first {
+                        format!(
+                            "Rollback failed {asked}: {}",
+                            chatops_blocks::escape(&e.to_string())
+                        )
+                    } else {
+                        format!(
+                            "Rollback failed: {}",
+                            chatops_blocks::escape(&e.to_string())
+                        )
+                    },
                 )
             }
         };

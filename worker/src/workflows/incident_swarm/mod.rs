@@ -31,7 +31,7 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use crate::activities::policy::{IncidentPolicy, PolicyActivities};
 use crate::activities::slack::PostMessage;
-use crate::domain::incident_state::{Incident, Outcome};
+use crate::domain::incident_state::{Action, Incident, Outcome, Roles};
 use crate::workflows::clock::{self, Started, rfc3339};
 use crate::workflows::notes::ui_link;
 use crate::workflows::options;
@@ -68,6 +68,13 @@ impl IncidentSwarm {
             .execute_activity(PolicyActivities::incident, (), options::slack())
             .await?;
         let link = ui_link(&policy.ui_url, &policy.namespace, ctx.workflow_id());
+        // Who may act; what arrived before this was read is applied (or refused) now.
+        let roles = match &policy.responders {
+            Some(users) => Roles::Listed(users.clone()),
+            None => Roles::Anyone,
+        };
+        let at = clock::now(ctx);
+        ctx.state_mut(|s| s.incident.set_roles(roles, &at));
 
         // Triage: the card first, so every later update has a thread to go to.
         let card = ctx.state(|s| blocks::card(&s.incident.status, &link));
@@ -104,7 +111,7 @@ impl IncidentSwarm {
             ctx,
             signals::ACKNOWLEDGE,
             payload,
-            |i, a: Acknowledge, at| i.acknowledge(&a, at),
+            |i, a: Acknowledge, at| i.act(Action::Acknowledge(a), at),
         );
     }
 
@@ -118,7 +125,7 @@ impl IncidentSwarm {
             ctx,
             signals::ASSIGN_COMMANDER,
             payload,
-            |i, a: AssignCommander, at| i.assign_commander(&a, at),
+            |i, a: AssignCommander, at| i.act(Action::AssignCommander(a), at),
         );
     }
 
@@ -132,21 +139,21 @@ impl IncidentSwarm {
             ctx,
             signals::CHOOSE_DIAGNOSIS,
             payload,
-            |i, c: ChooseDiagnosis, at| i.choose(&c, at),
+            |i, c: ChooseDiagnosis, at| i.act(Action::Choose(c), at),
         );
     }
 
     #[signal(name = signals::name::ROLLBACK)]
     pub fn rollback(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.apply(ctx, signals::ROLLBACK, payload, |i, r: Rollback, at| {
-            i.rollback(&r, at)
+            i.act(Action::Rollback(r), at)
         });
     }
 
     #[signal(name = signals::name::RESOLVE)]
     pub fn resolve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         self.apply(ctx, signals::RESOLVE, payload, |i, r: Resolve, at| {
-            i.resolve(&r, at)
+            i.act(Action::Resolve(r), at)
         });
     }
 
@@ -193,8 +200,14 @@ impl IncidentSwarm {
         }) else {
             return;
         };
-        if let Outcome::Ignored(why) = f(incident, p, at) {
-            tracing::debug!(%why, %signal, "incident signal ignored");
+        match f(incident, p, at) {
+            Outcome::Applied => {}
+            Outcome::Ignored(why) => tracing::debug!(%why, %signal, "incident signal ignored"),
+            Outcome::Refused(why) => {
+                if !ctx.is_replaying() {
+                    tracing::warn!(target: "audit", incident = %incident.status.id, %why, %signal, "incident signal refused");
+                }
+            }
         }
     }
 }

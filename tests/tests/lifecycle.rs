@@ -530,15 +530,98 @@ async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
     assert_eq!(&lines[1..], ["down staging", "staging base000"]);
     let status = stack.status(&id)?;
     assert_eq!(status["phase"], "failed");
+    stack
+        .reply_containing(
+            &card,
+            "Staging failed: staging rolled back: 4 health checks failed",
+        )
+        .await?;
     let thread = stack.thread_text(&card);
-    assert!(
-        thread.contains("Staging failed: staging rolled back: 4 health checks failed"),
-        "{thread}"
-    );
     assert!(
         thread.contains(&format!("@{ESCALATION} Staging failed")),
         "the escalation group is called: {thread}"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_after()
+-> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let svc = service().await?;
+    svc.health.store(503, Ordering::SeqCst);
+    let dir = scratch("outage")?;
+    let deploys = dir.join("deploys.log");
+    // The staging deploy takes a moment, so Slack can go down while it runs.
+    let slow = format!(
+        "echo \"$CHATOPS_ENVIRONMENT $CHATOPS_SHA\" >> {}; sleep 2",
+        deploys.display()
+    );
+    let env = lifecycle_env(
+        &gh,
+        &svc,
+        &dir,
+        "30s",
+        &[("CHATOPS__DEPLOY__STAGING_COMMAND", slow)],
+    );
+    let stack = start("lifecycle-outage", env).await?;
+    let (_id, card) = through_plan(&stack).await?;
+
+    // Slack goes down while staging deploys; health keeps failing.
+    let deadline = tokio::time::Instant::now() + chatops_e2e::stack::WAIT;
+    while !read(&deploys).contains("staging commit") {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "staging never deployed: {}",
+            read(&deploys)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stack.slack.set_outage(true);
+
+    // The rollback runs (down-migration, then the base redeployed) with Slack still down.
+    let deadline = tokio::time::Instant::now() + chatops_e2e::stack::WAIT;
+    while !read(&deploys).contains("staging base000") {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no rollback while Slack was down: {}",
+            read(&deploys)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let refused = stack
+        .recorded()
+        .calls
+        .iter()
+        .filter(|c| c.method == "chat.postMessage:503")
+        .count();
+    assert!(refused > 0, "Slack was never asked while it was down");
+    assert!(
+        !stack.thread_text(&card).contains("Rolled back staging"),
+        "nothing could be posted during the outage"
+    );
+
+    // Slack comes back: every note arrives, once, in order.
+    stack.slack.set_outage(false);
+    stack.reply_containing(&card, "Rolled back staging").await?;
+    let thread = stack.thread_text(&card);
+    for note in [
+        "Staging deploy of",
+        "Staging health check failed",
+        "Rolling back staging",
+        "Rolled back staging",
+    ] {
+        assert_eq!(thread.matches(note).count(), 1, "{note:?} in {thread}");
+    }
+    let order: Vec<usize> = [
+        "Staging deploy of",
+        "Rolling back staging",
+        "Rolled back staging",
+    ]
+    .iter()
+    .filter_map(|n| thread.find(n))
+    .collect();
+    assert!(order.is_sorted() && order.len() == 3, "{thread}");
     Ok(())
 }
 

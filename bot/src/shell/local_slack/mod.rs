@@ -124,6 +124,8 @@ struct Inner {
     budgets: Mutex<HashMap<(String, String), (f64, Instant)>>,
     /// 429s still to give (see [`Options::rate_limited_posts`]).
     throttle: std::sync::atomic::AtomicU32,
+    /// While set, `chat.postMessage` and `chat.update` answer 503 (see [`LocalSlack::set_outage`]).
+    outage: std::sync::atomic::AtomicBool,
     seq: AtomicU64,
     /// Makes trigger ids unique across restarts, as Slack's are.
     nonce: u128,
@@ -180,6 +182,7 @@ impl LocalSlack {
             triggers: Mutex::new(HashMap::new()),
             budgets: Mutex::new(HashMap::new()),
             throttle: std::sync::atomic::AtomicU32::new(throttled_posts),
+            outage: std::sync::atomic::AtomicBool::new(false),
             seq: AtomicU64::new(next_seq),
             nonce: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -206,6 +209,14 @@ impl LocalSlack {
         });
         lock(&inner.tasks).extend([http, sockets]);
         Ok(Self { inner })
+    }
+
+    /// Starts (`true`) or ends an outage: meanwhile every `chat.postMessage` and `chat.update`
+    /// is answered `503 Service Unavailable`, as Slack does when it is down, and posts nothing.
+    pub fn set_outage(&self, down: bool) {
+        self.inner
+            .outage
+            .store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Web API base URL, e.g. `http://127.0.0.1:7399/api` (what `CHATOPS__SLACK__API_URL` takes).

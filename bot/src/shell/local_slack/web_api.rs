@@ -29,6 +29,22 @@ pub(super) async fn api_method(
         .scopes
         .clone()
         .unwrap_or_else(|| MANIFEST_SCOPES.to_owned());
+    if matches!(method.as_str(), "chat.postMessage" | "chat.update")
+        && inner.outage.load(std::sync::atomic::Ordering::SeqCst)
+    {
+        inner.record(|r| {
+            r.calls.push(ApiCall {
+                method: format!("{method}:503"),
+                body: json!({}),
+            });
+            None
+        });
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"ok": false, "error": "service_unavailable"})),
+        )
+            .into_response();
+    }
     if method == "chat.postMessage" {
         let throttled = inner
             .throttle

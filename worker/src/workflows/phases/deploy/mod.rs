@@ -15,7 +15,6 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use super::{PhaseInput, PhaseResult, read_control};
 use crate::workflows::signals::decode;
-use watch::deploy_and_watch;
 
 /// What a deployment child holds between steps.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +23,10 @@ struct Watch {
     rollback: Option<TriggerRollback>,
     extra: Duration,
     report: DeployReport,
+    /// Thread notes waiting for Slack, oldest first: posted beside the watch, never in its way.
+    notes: std::collections::VecDeque<(&'static str, String)>,
+    /// Set when the deploy, watch and rollback are done; the notes drain and the child ends.
+    closing: bool,
 }
 
 fn set_report(e: &mut Evidence, environment: Environment, report: DeployReport) {
@@ -60,7 +63,7 @@ macro_rules! deployment {
             #[run(name = $type_name)]
             pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<PhaseResult> {
                 let input = ctx.state(|s| s.input.clone());
-                Ok(deploy_and_watch(
+                Ok(watch::run(
                     ctx,
                     &input,
                     $env,

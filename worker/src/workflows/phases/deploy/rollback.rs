@@ -6,8 +6,9 @@ use temporalio_common::RetryPolicy;
 use temporalio_sdk::{ActivityOptions, WorkflowContext};
 
 use super::short_sha;
+use super::watch::Notes;
 use crate::activities::delivery::{DeliveryActivities, DeployRequest, StepReport};
-use crate::workflows::notes::{mention_first, note};
+use crate::workflows::notes::mention_first;
 use crate::workflows::options;
 use crate::workflows::phases::PhaseInput;
 
@@ -19,18 +20,18 @@ pub(super) async fn rollback_saga<W>(
     environment: Environment,
     previous: &str,
     why: &str,
+    notes: &Notes<'_, W>,
 ) -> Vec<String> {
-    let card = input.card.as_ref();
-    note(
-        ctx,
-        card,
-        ":rewind:",
-        &format!(
-            "Rolling back {environment}: {}",
-            chatops_blocks::escape(why)
-        ),
-    )
-    .await;
+    notes
+        .say(
+            ctx,
+            ":rewind:",
+            format!(
+                "Rolling back {environment}: {}",
+                chatops_blocks::escape(why)
+            ),
+        )
+        .await;
     let mut steps = Vec::new();
     let request = DeployRequest {
         environment: environment.to_string(),
@@ -85,17 +86,17 @@ pub(super) async fn rollback_saga<W>(
         .map(|s| format!("• {}", chatops_blocks::escape(s)))
         .collect::<Vec<_>>()
         .join("\n");
-    note(
-        ctx,
-        card,
-        ":leftwards_arrow_with_hook:",
-        &format!(
-            "{}Rolled back {environment} to `{}`.\n{text}",
-            mention_first(input.policy.escalation.as_deref()),
-            short_sha(previous)
-        ),
-    )
-    .await;
+    notes
+        .say(
+            ctx,
+            ":leftwards_arrow_with_hook:",
+            format!(
+                "{}Rolled back {environment} to `{}`.\n{text}",
+                mention_first(input.policy.escalation.as_deref()),
+                short_sha(previous)
+            ),
+        )
+        .await;
     steps
 }
 

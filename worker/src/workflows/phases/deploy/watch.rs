@@ -16,14 +16,89 @@ use crate::workflows::clock;
 use crate::workflows::notes::note;
 use crate::workflows::options;
 use crate::workflows::phases::{PhaseInput, PhaseResult, child_error, hold_while_paused};
+use chatops_contract::feature::MessageRef;
 
-/// Deploy, watch, and roll back when sick; shared by staging and production.
-pub(super) async fn deploy_and_watch<W>(
+/// Thread notes go to an outbox beside the watch (runs recorded before it post in line).
+const OUTBOX: &str = "deploy-notes-outbox";
+
+/// Where a deployment child's thread notes go: queued for the outbox, so that neither the
+/// health watch nor the rollback ever waits for Slack, or posted in line as runs recorded
+/// before the outbox did.
+pub(super) struct Notes<'a, W> {
+    card: Option<&'a MessageRef>,
+    queued: bool,
+    watch_mut: fn(&mut W) -> &mut Watch,
+}
+
+impl<W> Notes<'_, W> {
+    /// Says `text` in the feature's thread.
+    pub(super) async fn say(&self, ctx: &WorkflowContext<W>, emoji: &'static str, text: String) {
+        if self.queued {
+            let watch_mut = self.watch_mut;
+            ctx.state_mut(|s| watch_mut(s).notes.push_back((emoji, text)));
+        } else {
+            note(ctx, self.card, emoji, &text).await;
+        }
+    }
+}
+
+/// A deployment child: deploy, watch and roll back, with the thread notes posted beside them;
+/// it ends once every note is out.
+pub(super) async fn run<W>(
     ctx: &WorkflowContext<W>,
     input: &PhaseInput,
     environment: Environment,
     watch: fn(&W) -> &Watch,
     watch_mut: fn(&mut W) -> &mut Watch,
+) -> PhaseResult {
+    let card = input.card.as_ref();
+    let queued = ctx.patched(OUTBOX);
+    let notes = Notes {
+        card,
+        queued,
+        watch_mut,
+    };
+    if !queued {
+        return deploy_and_watch(ctx, input, environment, watch, watch_mut, &notes).await;
+    }
+    let main = async {
+        let result = deploy_and_watch(ctx, input, environment, watch, watch_mut, &notes).await;
+        ctx.state_mut(|s| watch_mut(s).closing = true);
+        result
+    };
+    let (result, ()) = temporalio_sdk::workflows::join!(main, outbox(ctx, card, watch, watch_mut));
+    result
+}
+
+/// Posts queued notes one at a time, in order, until the child is done and none is left.
+async fn outbox<W>(
+    ctx: &WorkflowContext<W>,
+    card: Option<&MessageRef>,
+    watch: fn(&W) -> &Watch,
+    watch_mut: fn(&mut W) -> &mut Watch,
+) {
+    loop {
+        let ready = ctx
+            .wait_condition(move |s: &W| !watch(s).notes.is_empty() || watch(s).closing)
+            .await;
+        if ready.is_err() {
+            return; // cancelled
+        }
+        let Some((emoji, text)) = ctx.state_mut(|s| watch_mut(s).notes.pop_front()) else {
+            return;
+        };
+        note(ctx, card, emoji, &text).await;
+    }
+}
+
+/// Deploy, watch, and roll back when sick; shared by staging and production.
+async fn deploy_and_watch<W>(
+    ctx: &WorkflowContext<W>,
+    input: &PhaseInput,
+    environment: Environment,
+    watch: fn(&W) -> &Watch,
+    watch_mut: fn(&mut W) -> &mut Watch,
+    notes: &Notes<'_, W>,
 ) -> PhaseResult {
     let policy = &input.policy;
     let (target, label) = match environment {
@@ -73,13 +148,13 @@ pub(super) async fn deploy_and_watch<W>(
                 if let Some(p) = evidence.pull_request.as_mut() {
                     p.merged = true;
                 }
-                note(
-                    ctx,
-                    input.card.as_ref(),
-                    ":twisted_rightwards_arrows:",
-                    &format!("Pull request #{} squash-merged.", pr.number),
-                )
-                .await;
+                notes
+                    .say(
+                        ctx,
+                        ":twisted_rightwards_arrows:",
+                        format!("Pull request #{} squash-merged.", pr.number),
+                    )
+                    .await;
             }
             Err(e) => {
                 return PhaseResult {
@@ -95,7 +170,7 @@ pub(super) async fn deploy_and_watch<W>(
         let summary = format!(
             "No {environment} deploy or health check is configured, so nothing was deployed or watched."
         );
-        note(ctx, input.card.as_ref(), ":warning:", &summary).await;
+        notes.say(ctx, ":warning:", summary.clone()).await;
         return PhaseResult {
             passed: true,
             summary,
@@ -149,17 +224,17 @@ pub(super) async fn deploy_and_watch<W>(
             ok: false,
             output: e.to_string(),
         });
-    note(
-        ctx,
-        input.card.as_ref(),
-        if deployed.ok { ":rocket:" } else { ":boom:" },
-        &format!(
-            "{label} deploy of `{}`: {}",
-            short_sha(&sha),
-            chatops_blocks::escape(&deployed.output)
-        ),
-    )
-    .await;
+    notes
+        .say(
+            ctx,
+            if deployed.ok { ":rocket:" } else { ":boom:" },
+            format!(
+                "{label} deploy of `{}`: {}",
+                short_sha(&sha),
+                chatops_blocks::escape(&deployed.output)
+            ),
+        )
+        .await;
 
     let rules = HealthRules {
         max_failures: policy.max_failures,
@@ -182,23 +257,27 @@ pub(super) async fn deploy_and_watch<W>(
         });
         if extended > extension_noted {
             extension_noted = extended;
-            note(
-                ctx,
-                input.card.as_ref(),
-                ":eyes:",
-                &format!(
+            notes.say(ctx, ":eyes:", format!(
                     "Watching {environment} longer: {extended}s added in all (last asked by <@{by}>)."
-                ),
-            )
-            .await;
+                )).await;
         }
         let window = Duration::from_millis(target.window_ms) + ctx.state(|s| watch(s).extra);
-        let elapsed = ctx
-            .workflow_time()
-            .and_then(|t| t.duration_since(started).ok())
-            .unwrap_or_default();
-        if elapsed >= window {
-            break;
+        if notes.queued {
+            // The window is counted in probes taken, so time lost to a stalled worker or
+            // server never counts as healthy.
+            let needed = window.as_millis().div_ceil(interval.as_millis()).max(1);
+            let taken = ctx.state(|s| watch(s).report.samples.len()) as u128;
+            if taken >= needed {
+                break;
+            }
+        } else {
+            let elapsed = ctx
+                .workflow_time()
+                .and_then(|t| t.duration_since(started).ok())
+                .unwrap_or_default();
+            if elapsed >= window {
+                break;
+            }
         }
         temporalio_sdk::workflows::select! {
             _ = ctx.timer(interval) => {}
@@ -236,16 +315,16 @@ pub(super) async fn deploy_and_watch<W>(
         sample.at = clock::now_or_epoch(ctx);
         if !sample.healthy && !failing_noted {
             failing_noted = true;
-            note(
-                ctx,
-                input.card.as_ref(),
-                ":warning:",
-                &format!(
-                    "{label} health check failed: {}",
-                    chatops_blocks::escape(&sample.detail)
-                ),
-            )
-            .await;
+            notes
+                .say(
+                    ctx,
+                    ":warning:",
+                    format!(
+                        "{label} health check failed: {}",
+                        chatops_blocks::escape(&sample.detail)
+                    ),
+                )
+                .await;
         }
         let samples = ctx.state_mut(|s| {
             let r = &mut watch_mut(s).report;
@@ -262,7 +341,7 @@ pub(super) async fn deploy_and_watch<W>(
         reason = Some(format!("{} (asked by {})", t.reason, t.user));
     }
     if let Some(why) = reason {
-        let steps = rollback_saga(ctx, input, environment, &previous, &why).await;
+        let steps = rollback_saga(ctx, input, environment, &previous, &why, notes).await;
         ctx.state_mut(|s| {
             let r = &mut watch_mut(s).report;
             r.healthy = false;
@@ -280,13 +359,13 @@ pub(super) async fn deploy_and_watch<W>(
     ctx.state_mut(|s| watch_mut(s).report.healthy = true);
     let report = ctx.state(|s| watch(s).report.clone());
     let summary = format!("{environment} healthy for {} checks", report.samples.len());
-    note(
-        ctx,
-        input.card.as_ref(),
-        ":white_check_mark:",
-        &format!("{label} stayed healthy ({} checks).", report.samples.len()),
-    )
-    .await;
+    notes
+        .say(
+            ctx,
+            ":white_check_mark:",
+            format!("{label} stayed healthy ({} checks).", report.samples.len()),
+        )
+        .await;
     set_report(&mut evidence, environment, report);
     PhaseResult {
         passed: true,

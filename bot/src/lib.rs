@@ -72,11 +72,17 @@ impl App {
     }
 
     /// Appends to the audit log (stamped now); a failure is logged, never shown to the user.
-    pub async fn audit(&self, mut entry: store::AuditEntry) {
-        entry.at = store::rfc3339(std::time::SystemTime::now());
-        if let Err(e) = self.store.audit(&entry).await {
-            tracing::error!(error = %e, action = %entry.action, actor = %entry.actor, "audit entry lost");
+    pub async fn audit(&self, entry: store::AuditEntry) {
+        let (action, actor) = (entry.action.clone(), entry.actor.clone());
+        if let Err(e) = self.write_audit(entry).await {
+            tracing::error!(error = %e, %action, %actor, "audit entry lost");
         }
+    }
+
+    /// Appends to the audit log (stamped now), or says why it could not.
+    pub async fn write_audit(&self, mut entry: store::AuditEntry) -> Result<(), store::StoreError> {
+        entry.at = store::rfc3339(std::time::SystemTime::now());
+        self.store.audit(&entry).await
     }
 
     /// Whether an envelope with this identity is seen for the first time (a Slack redelivery
@@ -163,5 +169,9 @@ impl ops::Context for App {
 
     async fn audit(&self, entry: store::AuditEntry) {
         App::audit(self, entry).await;
+    }
+
+    async fn write_audit(&self, entry: store::AuditEntry) -> Result<(), store::StoreError> {
+        App::write_audit(self, entry).await
     }
 }

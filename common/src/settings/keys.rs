@@ -18,6 +18,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("slack.channel", Some("C0DELIVERY"), "default notifications channel id"),
     ("slack.socket_connections", Some("2"), "Socket Mode connections to keep open (1–10)"),
     ("database.url", Some("sqlite://.data/chatops.db"), "the bot's store: `sqlite://<file>` or `postgres://user@host/db`"),
+    ("audit.fail_closed", Some("false"), "refuse a state-changing action, before anything changes, when its audit entry cannot be written; off, the action goes ahead and the lost entry is logged"),
     ("approvals.approvers", None, "comma-separated user (`U…`) and user group (`S…`) ids who may decide gates; anyone may without it"),
     ("approvals.required", Some("1"), "distinct approvals a gate needs (N of M, 1–10); the first reject still wins"),
     ("approvals.gates", None, "per-gate overrides, JSON {\"production\": {\"approvers\": \"S0SRE,U0LEAD\", \"required\": 2}}; gates not named use the keys above"),

@@ -163,11 +163,25 @@ fn bad_values_name_their_key_in_one_line() {
             "anywhere",
             "(alerts.listen): `anywhere` is not an address",
         ),
+        (
+            "CHATOPS__AUDIT__FAIL_CLOSED",
+            "maybe",
+            "(audit.fail_closed): `maybe` must be true or false",
+        ),
     ];
     for (key, value, want) in table {
         let err = load(&[(key, value)]).expect_err(key).to_string();
         assert!(err.contains(want), "{err}");
         assert!(!err.contains('\n'), "{err}");
+    }
+}
+
+#[test]
+fn the_audit_log_fails_open_unless_told_otherwise() {
+    assert!(!load(&[]).expect("defaults load").audit.fail_closed);
+    for on in ["true", "on", "1", "YES"] {
+        let s = load(&[("CHATOPS__AUDIT__FAIL_CLOSED", on)]).expect(on);
+        assert!(s.audit.fail_closed, "{on}");
     }
 }
 

@@ -3,6 +3,7 @@
 //! (same rules, same workflows, same payloads, audited under `cli.*`). The caller is `--as`,
 //! or `CHATOPS__SHELL__USER`; without Slack, people are recognised by id only.
 
+pub mod audit;
 mod parse;
 mod render;
 #[cfg(test)]

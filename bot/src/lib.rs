@@ -162,6 +162,27 @@ impl App {
     }
 }
 
+#[cfg(test)]
+impl App {
+    /// An app on `settings` whose Temporal answers in-process and records its calls; nothing
+    /// is sent to Slack.
+    pub(crate) async fn for_tests(settings: Settings) -> (Arc<Self>, temporal::fake::Calls) {
+        let store = store::Store::connect(&settings.database.url)
+            .await
+            .expect("test store");
+        let (temporal, calls) = temporal::Temporal::recording(&settings).await;
+        let slack = chatops_common::slack::client(&settings.slack.api_url);
+        let app = Self {
+            settings,
+            temporal,
+            slack,
+            store,
+            bot_token: SlackApiToken::new("xoxb-test".into()),
+        };
+        (Arc::new(app), calls)
+    }
+}
+
 impl ops::Context for App {
     fn temporal(&self) -> &temporal::Temporal {
         &self.temporal

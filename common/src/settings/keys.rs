@@ -86,6 +86,8 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("emergency.recheck", Some("1m"), "how often a delivery held by the emergency stop checks whether it was released"),
     ("alerts.listen", Some("127.0.0.1:7398"), "where the bot's alert intake (`POST /alerts`) and `/healthz` listen"),
     ("alerts.token", None, "bearer token alert senders must present; alert intake is off without it"),
+    ("alerts.request_timeout", Some("10s"), "how long an alert sender has to deliver a request's body once its headers are in; slower ones are answered 408"),
+    ("alerts.max_in_flight", Some("256"), "alert requests handled at once (1–100000); more are answered 503 with Retry-After"),
     ("worker.listen", Some("127.0.0.1:7397"), "where the worker serves `/healthz`, `/readyz` and `/metrics`"),
     ("worker.child_env", None, "comma-separated variables of the worker's environment passed on to the commands it runs (checks, deploys, agents), besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_ALL, LC_CTYPE, TZ, TMPDIR; `CHATOPS__*` and `TEMPORAL_*` are refused"),
     ("shell.listen", Some("127.0.0.1:7399"), "where the shell's local Slack Web API listens"),

@@ -76,7 +76,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("incident.choose_timeout", Some("30m"), "how long candidate diagnoses wait for a pick before escalating, and between escalations"),
     ("incident.escalation", None, "who escalations mention: a user (`U…`) or user group (`S…`) id"),
     ("incident.rollback_command", None, "command the Roll back button runs (`sh -c`, with `SERVICE` and `INCIDENT` set)"),
-    ("incident.context_urls", None, "comma-separated metrics/log URLs fetched before diagnosis; `{service}` is replaced"),
+    ("incident.context_urls", None, "comma-separated metrics/log URLs fetched before diagnosis; `{service}` (path or query only) is replaced by the service, percent-encoded; no other host is fetched"),
     ("incident.repository", None, "`owner/name` that hotfix and postmortem pull requests go to"),
     ("incident.postmortem_path", None, "folder in `incident.repository` for postmortem pull requests; none are opened without it"),
     ("incident.checks_timeout", Some("30m"), "how long a hotfix pull request's checks are waited for"),

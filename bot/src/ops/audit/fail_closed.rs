@@ -16,11 +16,19 @@ const ME: &str = "U0ME";
 const FEATURE: &str = "feature-add-csv-export-0a1b2c3d";
 const INCIDENT: &str = "incident-checkout-1";
 
-/// The bot, as far as the operations can tell: settings, a recording Temporal, a real store.
+/// The bot, as far as the operations can tell: settings, a recording Temporal, a real store
+/// in a folder of its own (removed with it).
 struct Bot {
     settings: Settings,
     temporal: Temporal,
     store: Store,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl Roster for Bot {
@@ -89,6 +97,7 @@ async fn bot(name: &str, fail_closed: bool, writable: bool) -> (Bot, Calls) {
         settings,
         temporal,
         store,
+        dir,
     };
     (bot, calls)
 }

@@ -72,11 +72,17 @@ impl App {
     }
 
     /// Appends to the audit log (stamped now); a failure is logged, never shown to the user.
-    pub async fn audit(&self, mut entry: store::AuditEntry) {
-        entry.at = store::rfc3339(std::time::SystemTime::now());
-        if let Err(e) = self.store.audit(&entry).await {
-            tracing::error!(error = %e, action = %entry.action, actor = %entry.actor, "audit entry lost");
+    pub async fn audit(&self, entry: store::AuditEntry) {
+        let (action, actor) = (entry.action.clone(), entry.actor.clone());
+        if let Err(e) = self.write_audit(entry).await {
+            tracing::error!(error = %e, %action, %actor, "audit entry lost");
         }
+    }
+
+    /// Appends to the audit log (stamped now), or says why it could not.
+    pub async fn write_audit(&self, mut entry: store::AuditEntry) -> Result<(), store::StoreError> {
+        entry.at = store::rfc3339(std::time::SystemTime::now());
+        self.store.audit(&entry).await
     }
 
     /// Whether an envelope with this identity is seen for the first time (a Slack redelivery
@@ -156,6 +162,27 @@ impl App {
     }
 }
 
+#[cfg(test)]
+impl App {
+    /// An app on `settings` whose Temporal answers in-process and records its calls; nothing
+    /// is sent to Slack.
+    pub(crate) async fn for_tests(settings: Settings) -> (Arc<Self>, temporal::fake::Calls) {
+        let store = store::Store::connect(&settings.database.url)
+            .await
+            .expect("test store");
+        let (temporal, calls) = temporal::Temporal::recording(&settings).await;
+        let slack = chatops_common::slack::client(&settings.slack.api_url);
+        let app = Self {
+            settings,
+            temporal,
+            slack,
+            store,
+            bot_token: SlackApiToken::new("xoxb-test".into()),
+        };
+        (Arc::new(app), calls)
+    }
+}
+
 impl ops::Context for App {
     fn temporal(&self) -> &temporal::Temporal {
         &self.temporal
@@ -163,5 +190,9 @@ impl ops::Context for App {
 
     async fn audit(&self, entry: store::AuditEntry) {
         App::audit(self, entry).await;
+    }
+
+    async fn write_audit(&self, entry: store::AuditEntry) -> Result<(), store::StoreError> {
+        App::write_audit(self, entry).await
     }
 }

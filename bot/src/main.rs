@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: chatops-bot [--shell | --mode | --shell-roles | audit [N] | doctor [--force] | <action>]
+    "usage: chatops-bot [--shell | --mode | --shell-roles | audit [N] [--since <when>] [--json] |
+                   doctor [--force] | <action>]
 
   (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
              CHATOPS__SLACK__BOT_TOKEN
@@ -14,7 +15,12 @@ const USAGE: &str =
              print, as VAR=value lines, the roles the shell gives its user because the
              config names nobody (on call, incident responder); scripts/run passes them to
              the worker
-  audit [N]  print the last N (default 50) audit log entries, oldest first
+  audit      print the audit log, oldest first: the last N entries (default 50), or with
+             --since <when> those at or after <when> (the latest N of them when N is given);
+             <when> is an RFC 3339 time (2026-05-01T09:00:00Z, or with an offset like +02:00)
+             or a duration back from now (24h, 7d, 30m); --json prints one JSON object per
+             line with the fields at, actor, action, workflow_id, gate, decision, outcome,
+             slack_team, slack_channel (absent ones null)
   doctor     check config, Slack, Temporal and its workers, the database, GitHub, and run a
              canary workflow; prints a pass/fail table with remedies, exits 1 on a failure
              (--force accepts a PostgreSQL older than the supported versions)
@@ -44,7 +50,7 @@ async fn main() -> ExitCode {
         };
         return chatops_bot::cli::run(&settings, &args).await;
     }
-    let mut audit: Option<i64> = None;
+    let mut audit: Option<chatops_bot::cli::audit::AuditQuery> = None;
     let mut doctor: Option<bool> = None;
     let mut shell_roles = false;
     let (shell, mode_only) = match args
@@ -68,23 +74,16 @@ async fn main() -> ExitCode {
             doctor = Some(true);
             (false, false)
         }
-        ["audit"] => {
-            audit = Some(50);
+        ["audit", rest @ ..] => {
+            match chatops_bot::cli::audit::parse(rest, std::time::SystemTime::now()) {
+                Ok(query) => audit = Some(query),
+                Err(e) => {
+                    eprintln!("chatops-bot: {e}\n\n{}", usage());
+                    return ExitCode::from(2);
+                }
+            }
             (false, false)
         }
-        ["audit", n] => match n.parse::<i64>() {
-            Ok(n) if n > 0 => {
-                audit = Some(n);
-                (false, false)
-            }
-            _ => {
-                eprintln!(
-                    "chatops-bot: `audit {n}`: N must be a positive whole number\n\n{}",
-                    usage()
-                );
-                return ExitCode::from(2);
-            }
-        },
         ["-h" | "--help"] => {
             eprintln!("{}", usage());
             return ExitCode::SUCCESS;
@@ -104,8 +103,8 @@ async fn main() -> ExitCode {
     if let Some(force) = doctor {
         return run_doctor(&settings, force).await;
     }
-    if let Some(limit) = audit {
-        return print_audit(&settings, limit).await;
+    if let Some(query) = audit {
+        return chatops_bot::cli::audit::run(&settings, &query).await;
     }
     if shell_roles {
         let mut settings = settings;
@@ -157,30 +156,6 @@ async fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("chatops-bot: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// `chatops-bot audit [N]`: the latest entries, one line each, oldest first.
-#[allow(clippy::print_stdout)] // The listing is the command's output.
-async fn print_audit(settings: &chatops_common::Settings, limit: i64) -> ExitCode {
-    let store = match chatops_bot::store::Store::connect(&settings.database.url).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("chatops-bot: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match store.recent_audit(limit).await {
-        Ok(entries) => {
-            for e in entries {
-                println!("{}", e.line());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("chatops-bot: {e}");
             ExitCode::FAILURE
         }
     }

@@ -186,6 +186,7 @@ pub async fn run(
             inc.agent_backend.clone(),
             inc.rollback_command.clone(),
             shell.clone(),
+            &inc.context_urls,
         ))
         .build();
     let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -3,19 +3,27 @@
 //! A body is parsed whole before anything is sent on: a malformed one gets a 4xx naming the
 //! problem and changes nothing. Each alert is then signalled to `ContinuousMonitoring` (started
 //! on first use), which de-duplicates by fingerprint.
+//!
+//! Slow and numerous senders are bounded: a body must arrive within `alerts.request_timeout`
+//! of its headers (else 408), and at most `alerts.max_in_flight` requests are handled at once
+//! (beyond that, 503 with Retry-After at once, rather than a queue that grows). The probes and
+//! `/metrics` are outside the limit, so they answer while it is reached.
 
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::{BoxError, Json, Router};
 use chatops_common::metrics::Metrics;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use tower::ServiceBuilder;
 
 use crate::App;
 
@@ -54,21 +62,45 @@ pub async fn spawn(app: Arc<App>, ready: Arc<AtomicBool>) -> anyhow::Result<Inta
     Ok(Intake { endpoint })
 }
 
-/// The alert route.
+/// How long a sender turned away for load is asked to wait, in seconds.
+const RETRY_AFTER_SECS: u64 = 1;
+
+/// The alert route, handling at most `alerts.max_in_flight` requests at once.
 pub fn router(app: Arc<App>) -> Router {
+    let max_in_flight = usize::try_from(app.settings.alerts.max_in_flight).unwrap_or(usize::MAX);
     Router::new()
         .route("/alerts", post(receive))
         // Refuse oversized bodies in the parser, with its message, rather than axum's.
         .layer(DefaultBodyLimit::max(super::MAX_BODY + 1))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .concurrency_limit(max_in_flight),
+        )
         .with_state(app)
 }
 
-async fn receive(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<axum::body::Bytes, BytesRejection>,
-) -> Response {
+/// The answer when every slot is taken (load shedding is the only error the layers raise).
+async fn overloaded(error: BoxError) -> Response {
     let metrics = chatops_common::metrics::get();
+    Metrics::count(&metrics.alerts, "overloaded");
+    let reason = if error.is::<tower::load_shed::error::Overloaded>() {
+        "too many alert requests at once (CHATOPS__ALERTS__MAX_IN_FLIGHT); retry after a second"
+            .to_owned()
+    } else {
+        format!("the alert request could not be handled ({error}); retry after a second")
+    };
+    let mut response = refuse(StatusCode::SERVICE_UNAVAILABLE, &reason);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
+}
+
+async fn receive(State(app): State<Arc<App>>, request: Request) -> Response {
+    let metrics = chatops_common::metrics::get();
+    let headers = request.headers();
     if app.settings.alerts.token.is_none() {
         Metrics::count(&metrics.alerts, "intake_off");
         return refuse(
@@ -76,7 +108,7 @@ async fn receive(
             "alert intake is off: set CHATOPS__ALERTS__TOKEN on the bot",
         );
     }
-    if !authorized(&app, &headers) {
+    if !authorized(&app, headers) {
         Metrics::count(&metrics.alerts, "unauthorized");
         return refuse(
             StatusCode::UNAUTHORIZED,
@@ -94,6 +126,12 @@ async fn receive(
             "send the alert as application/json",
         );
     }
+    // Only an authorised sender is waited for, and not for long.
+    let limit = app.settings.alerts.request_timeout;
+    let Ok(body) = tokio::time::timeout(limit, Bytes::from_request(request, &())).await else {
+        Metrics::count(&metrics.alerts, "timeout");
+        return timed_out(limit);
+    };
     // A body over the limit is cut off while it arrives; it is answered like any other refusal.
     let body = match body {
         Ok(body) => body,
@@ -167,6 +205,22 @@ fn authorized(app: &App, headers: &HeaderMap) -> bool {
     Sha256::digest(given.trim().as_bytes()) == Sha256::digest(token.expose_secret().as_bytes())
 }
 
+/// 408, and the connection closed: the rest of a body that came too slowly is not read.
+fn timed_out(limit: Duration) -> Response {
+    let reason = format!(
+        "the request body did not arrive within {} (CHATOPS__ALERTS__REQUEST_TIMEOUT); send it whole, promptly",
+        humantime::format_duration(limit)
+    );
+    let mut response = refuse(StatusCode::REQUEST_TIMEOUT, &reason);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 fn refuse(status: StatusCode, reason: &str) -> Response {
     (status, Json(json!({ "error": reason }))).into_response()
 }
+
+#[cfg(test)]
+mod tests;

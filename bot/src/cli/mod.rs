@@ -3,6 +3,7 @@
 //! (same rules, same workflows, same payloads, audited under `cli.*`). The caller is `--as`,
 //! or `CHATOPS__SHELL__USER`; without Slack, people are recognised by id only.
 
+pub mod audit;
 mod parse;
 mod render;
 #[cfg(test)]
@@ -13,7 +14,7 @@ use chatops_contract::feature::FeatureRequest;
 use std::process::ExitCode;
 
 use crate::ops::{self, Actor};
-use crate::store::{AuditEntry, Store};
+use crate::store::{AuditEntry, Store, StoreError};
 use crate::temporal::Temporal;
 
 pub use parse::{Action, is_action, parse, usage};
@@ -71,14 +72,20 @@ impl ops::Context for Offline<'_> {
         &self.temporal
     }
 
-    async fn audit(&self, mut entry: AuditEntry) {
-        entry.at = crate::store::rfc3339(std::time::SystemTime::now());
-        // A store that cannot be opened does not stop an action taken while things are down.
-        if let Ok(store) = Store::connect(&self.settings.database.url).await
-            && let Err(e) = store.audit(&entry).await
-        {
+    async fn audit(&self, entry: AuditEntry) {
+        // A store that cannot be opened does not stop an action taken while things are down
+        // (unless CHATOPS__AUDIT__FAIL_CLOSED is on: then the action was refused beforehand).
+        if let Err(e) = self.write_audit(entry).await {
             eprintln!("chatops-bot: the audit entry was not written: {e}");
         }
+    }
+
+    async fn write_audit(&self, mut entry: AuditEntry) -> Result<(), StoreError> {
+        entry.at = crate::store::rfc3339(std::time::SystemTime::now());
+        let store = Store::connect(&self.settings.database.url).await?;
+        let written = store.audit(&entry).await;
+        store.close().await;
+        written
     }
 }
 

@@ -2,7 +2,7 @@
 //! `feature.pause`, `incident.acknowledge`, `emergency_stop.engage`, …) and the CLI's
 //! (`cli.decision`, `cli.control`, `cli.emergency`, …) are the ones operators already grep for.
 
-use super::{Actor, Context, Via};
+use super::{Actor, Context, Refusal, Via};
 use crate::store::AuditEntry;
 
 /// What was attempted.
@@ -93,12 +93,41 @@ pub(crate) async fn record<C: Context>(
     workflow: Option<&str>,
     outcome: String,
 ) {
+    cx.audit(entry(actor, act, workflow, outcome)).await;
+}
+
+/// The outcome of the entry written before an action under `CHATOPS__AUDIT__FAIL_CLOSED`.
+const ATTEMPTED: &str = "attempted";
+
+/// Before a state-changing action: under `CHATOPS__AUDIT__FAIL_CLOSED`, writes that `actor` is
+/// attempting `act` on `workflow` (outcome [`ATTEMPTED`]) and refuses when that cannot be
+/// written, so nothing changes without a trace. Off, it writes nothing and always agrees: the
+/// entry [`record`] writes afterwards is the only one, and losing it is only logged.
+pub(crate) async fn attempt<C: Context>(
+    cx: &C,
+    actor: &Actor,
+    act: Act<'_>,
+    workflow: Option<&str>,
+) -> Result<(), Refusal> {
+    if !cx.settings().audit.fail_closed {
+        return Ok(());
+    }
+    let entry = entry(actor, act, workflow, ATTEMPTED.to_owned());
+    let action = entry.action.clone();
+    cx.write_audit(entry).await.map_err(|e| {
+        tracing::error!(error = %e, %action, user = %actor.user, "audit log unwritable; action refused (CHATOPS__AUDIT__FAIL_CLOSED)");
+        Refusal::AuditUnavailable(e.to_string())
+    })
+}
+
+/// The entry for what `actor` attempted on `workflow` and what came of it.
+fn entry(actor: &Actor, act: Act<'_>, workflow: Option<&str>, outcome: String) -> AuditEntry {
     let (action, gate, decision) = act.names(&actor.via);
     let slack_channel = match &actor.via {
         Via::Slack { channel } => channel.clone(),
         Via::Cli => None,
     };
-    cx.audit(AuditEntry {
+    AuditEntry {
         actor: actor.user.clone(),
         action,
         workflow_id: workflow.map(str::to_owned),
@@ -107,9 +136,11 @@ pub(crate) async fn record<C: Context>(
         outcome,
         slack_channel,
         ..AuditEntry::default()
-    })
-    .await;
+    }
 }
+
+#[cfg(test)]
+mod fail_closed;
 
 #[cfg(test)]
 mod tests {

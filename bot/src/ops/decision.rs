@@ -36,16 +36,15 @@ pub async fn approve<C: Context>(
         user: actor.user.clone(),
         comment,
     };
-    let result = decide(
-        cx,
-        id,
-        updates::APPROVE,
-        signals::APPROVE,
-        &payload,
-        "approve",
-    )
-    .await;
-    audit::record(cx, actor, Act::Approve { gate }, Some(id), outcome(&result)).await;
+    let act = Act::Approve { gate };
+    let result = match audit::attempt(cx, actor, act, Some(id)).await {
+        Ok(()) => {
+            let (update, signal) = (updates::APPROVE, signals::APPROVE);
+            decide(cx, id, update, signal, &payload, "approve").await
+        }
+        Err(refusal) => Err(refusal.into()),
+    };
+    audit::record(cx, actor, act, Some(id), outcome(&result)).await;
     result
 }
 
@@ -63,8 +62,12 @@ pub async fn reject<C: Context>(
         user: actor.user.clone(),
         reason,
     };
-    let result = decide(cx, id, updates::REJECT, signals::REJECT, &payload, "reject").await;
-    audit::record(cx, actor, Act::Reject { gate }, Some(id), outcome(&result)).await;
+    let act = Act::Reject { gate };
+    let result = match audit::attempt(cx, actor, act, Some(id)).await {
+        Ok(()) => decide(cx, id, updates::REJECT, signals::REJECT, &payload, "reject").await,
+        Err(refusal) => Err(refusal.into()),
+    };
+    audit::record(cx, actor, act, Some(id), outcome(&result)).await;
     result
 }
 

@@ -41,6 +41,7 @@ pub async fn may_engage<C: Context>(cx: &C, actor: &Actor) -> Result<(), OpError
 pub async fn engage<C: Context>(cx: &C, actor: &Actor, reason: String) -> Result<(), OpError> {
     let result: Result<(), OpError> = async {
         roles::on_call(cx, &actor.user, ENGAGE).await?;
+        audit::attempt(cx, actor, Act::Engage, None).await?;
         let req = FreezeRequest {
             user: actor.user.clone(),
             reason: reason.clone(),
@@ -72,6 +73,7 @@ pub async fn release<C: Context>(
 ) -> Result<Released, OpError> {
     let result: Result<Released, OpError> = async {
         roles::on_call(cx, &actor.user, RELEASE).await?;
+        audit::attempt(cx, actor, Act::Release, None).await?;
         let req = FreezeRequest {
             user: actor.user.clone(),
             reason: reason.clone(),

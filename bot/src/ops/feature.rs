@@ -31,7 +31,15 @@ pub async fn start<C: Context>(
     id: &str,
     input: &FeatureRequest,
 ) -> Result<Started, OpError> {
-    let outcome = match cx.temporal().start_feature(id, input).await {
+    let started = match audit::attempt(cx, actor, Act::FeatureNew, Some(id)).await {
+        Ok(()) => cx
+            .temporal()
+            .start_feature(id, input)
+            .await
+            .map_err(OpError::from),
+        Err(refusal) => Err(refusal.into()),
+    };
+    let outcome = match started {
         Ok(Started::New) => {
             tracing::info!(workflow_id = %id, user = %input.requester, "feature started");
             Ok(Started::New)
@@ -41,7 +49,7 @@ pub async fn start<C: Context>(
             tracing::info!(workflow_id = %id, "duplicate /feature new (retried envelope); nothing started");
             return Ok(Started::AlreadyExisted);
         }
-        Err(e) => Err(OpError::from(e)),
+        Err(e) => Err(e),
     };
     let audited = match &outcome {
         Ok(_) => "started".to_owned(),
@@ -176,6 +184,10 @@ pub async fn skip<C: Context>(
 ) -> Result<(), OpError> {
     let result: Result<(), OpError> = async {
         roles::admin(cx, &actor.user).await?;
+        let act = Act::SkipGate {
+            gate: gate.as_str(),
+        };
+        audit::attempt(cx, actor, act, Some(id)).await?;
         let payload = SkipGate {
             gate: gate.as_str().to_owned(),
             user: actor.user.clone(),
@@ -217,6 +229,7 @@ pub async fn cancel<C: Context>(
             }
             .into());
         }
+        audit::attempt(cx, actor, Act::Cancel, Some(id)).await?;
         let payload = Control {
             user: actor.user.clone(),
             reason: Some(reason),

@@ -41,7 +41,11 @@ pub fn manual_alert(
 /// Hands `alert` (from [`manual_alert`]) to the monitor, which opens an incident for it.
 #[tracing::instrument(skip_all, fields(user = %actor.user, fingerprint = %alert.fingerprint), err(level = "info"))]
 pub async fn open<C: Context>(cx: &C, actor: &Actor, alert: &Alert) -> Result<(), OpError> {
-    let result = cx.temporal().send_alert(alert).await.map_err(OpError::from);
+    let monitor = cx.temporal().monitor_id();
+    let result = match audit::attempt(cx, actor, Act::IncidentNew, Some(&monitor)).await {
+        Ok(()) => cx.temporal().send_alert(alert).await.map_err(OpError::from),
+        Err(refusal) => Err(refusal.into()),
+    };
     if result.is_ok() {
         tracing::info!(fingerprint = %alert.fingerprint, service = %alert.service, "incident requested");
     }
@@ -49,7 +53,6 @@ pub async fn open<C: Context>(cx: &C, actor: &Actor, alert: &Alert) -> Result<()
         Ok(()) => "accepted".to_owned(),
         Err(e) => e.audited(),
     };
-    let monitor = cx.temporal().monitor_id();
     audit::record(cx, actor, Act::IncidentNew, Some(&monitor), outcome).await;
     result
 }

@@ -17,7 +17,7 @@ mod roles;
 use chatops_common::Settings;
 use std::future::Future;
 
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, StoreError};
 use crate::temporal::{Temporal, TemporalError};
 
 pub use refusal::Refusal;
@@ -45,6 +45,11 @@ pub trait Context: Roster {
 
     /// Appends `entry` to the audit log, stamped now; a failure is reported, never returned.
     fn audit(&self, entry: AuditEntry) -> impl Future<Output = ()> + Send;
+
+    /// Appends `entry` to the audit log, stamped now, and says whether it was written: the
+    /// write-ahead entry of `CHATOPS__AUDIT__FAIL_CLOSED` refuses the action when it was not.
+    fn write_audit(&self, entry: AuditEntry)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Who is acting, and through which front end (the audit log names actions per front end).
@@ -111,7 +116,9 @@ impl OpError {
 }
 
 /// Sends `signal` to workflow `id` once `allowed` (the role check) says yes, and audits it as
-/// `act`: `done` when Temporal took it, the refusal or failure otherwise.
+/// `act`: `done` when Temporal took it, the refusal or failure otherwise. Under
+/// `CHATOPS__AUDIT__FAIL_CLOSED` the attempt is written first, and nothing is sent when it
+/// cannot be.
 #[tracing::instrument(skip_all, fields(user = %actor.user, workflow_id = %id, signal = signal.name()), err(level = "info"))]
 #[allow(clippy::too_many_arguments)] // each is one part of the audited call
 async fn signal_audited<C: Context, T: serde::Serialize + Sync>(
@@ -126,6 +133,7 @@ async fn signal_audited<C: Context, T: serde::Serialize + Sync>(
 ) -> Result<(), OpError> {
     let result = async {
         allowed.await?;
+        audit::attempt(cx, actor, act, Some(id)).await?;
         cx.temporal().signal(id, signal, payload).await?;
         Ok(())
     }

@@ -99,6 +99,12 @@ pub enum Refusal {
     /// the workflow's reason.
     #[error("{0}")]
     Declined(String),
+    /// The audit log cannot be written and `CHATOPS__AUDIT__FAIL_CLOSED` is on, so the action
+    /// was not taken; try again once the bot's database is writable.
+    #[error(
+        "The audit log cannot be written ({0}), and CHATOPS__AUDIT__FAIL_CLOSED is on, so nothing was done. Try again in a minute, or ask an admin to check the bot's database (CHATOPS__DATABASE__URL)."
+    )]
+    AuditUnavailable(String),
 }
 
 impl Refusal {

@@ -43,8 +43,9 @@ pub enum Backend {
     Postgres,
 }
 
-/// One audit record.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// One audit record. Serialized (`chatops-bot audit --json`) with these field names, absent
+/// ones as `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct AuditEntry {
     /// RFC 3339 UTC.
     pub at: String,
@@ -191,22 +192,32 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<AuditEntry> = rows
-            .iter()
-            .map(|r| AuditEntry {
-                at: r.try_get("at").unwrap_or_default(),
-                actor: r.try_get("actor").unwrap_or_default(),
-                action: r.try_get("action").unwrap_or_default(),
-                workflow_id: r.try_get("workflow_id").ok().flatten(),
-                gate: r.try_get("gate").ok().flatten(),
-                decision: r.try_get("decision").ok().flatten(),
-                outcome: r.try_get("outcome").unwrap_or_default(),
-                slack_team: r.try_get("slack_team").ok().flatten(),
-                slack_channel: r.try_get("slack_channel").ok().flatten(),
-            })
-            .collect();
-        out.reverse();
-        Ok(out)
+        Ok(oldest_first(&rows))
+    }
+
+    /// The audit entries stamped at or after `since`, oldest first; with `limit`, only the
+    /// latest `limit` of them.
+    pub async fn audit_since(
+        &self,
+        since: SystemTime,
+        limit: Option<i64>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        // Entries are stamped in whole seconds, so `since` rounds up to the next one.
+        let whole = match since.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(d) if d.subsec_nanos() > 0 => since + Duration::from_secs(1),
+            _ => since,
+        };
+        let whole = whole.clamp(SystemTime::UNIX_EPOCH, last_time());
+        // Every stamp has the same fixed-width form (`rfc3339`), so text order is time order.
+        let rows = sqlx::query(
+            "SELECT at, actor, action, workflow_id, gate, decision, outcome, slack_team, slack_channel \
+             FROM audit_log WHERE at >= $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(rfc3339(whole))
+        .bind(limit.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(oldest_first(&rows))
     }
 
     /// The members of user group `group` as last read from Slack, with when they were read;
@@ -266,6 +277,24 @@ impl Store {
     }
 }
 
+/// Audit rows read newest first, as entries oldest first.
+fn oldest_first(rows: &[sqlx::any::AnyRow]) -> Vec<AuditEntry> {
+    rows.iter()
+        .rev()
+        .map(|r| AuditEntry {
+            at: r.try_get("at").unwrap_or_default(),
+            actor: r.try_get("actor").unwrap_or_default(),
+            action: r.try_get("action").unwrap_or_default(),
+            workflow_id: r.try_get("workflow_id").ok().flatten(),
+            gate: r.try_get("gate").ok().flatten(),
+            decision: r.try_get("decision").ok().flatten(),
+            outcome: r.try_get("outcome").unwrap_or_default(),
+            slack_team: r.try_get("slack_team").ok().flatten(),
+            slack_channel: r.try_get("slack_channel").ok().flatten(),
+        })
+        .collect()
+}
+
 impl AuditEntry {
     /// One line for people: `at actor action workflow gate decision → outcome`.
     pub fn line(&self) -> String {
@@ -275,6 +304,11 @@ impl AuditEntry {
         parts.extend(self.decision.clone().map(|d| format!("decision={d}")));
         format!("{} → {}", parts.join(" "), self.outcome)
     }
+}
+
+/// The last second a stamp can hold (RFC 3339 has four-digit years): 9999-12-31T23:59:59Z.
+pub fn last_time() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799)
 }
 
 /// RFC 3339 UTC, seconds.

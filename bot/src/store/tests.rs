@@ -57,6 +57,23 @@ async fn behaves(store: &Store) -> Result<(), StoreError> {
         "U1",
         "the latest, when limited"
     );
+    // Since a time: entries at or after it, oldest first; a limit keeps the latest.
+    let actors = |entries: Vec<AuditEntry>| -> Vec<String> {
+        entries.into_iter().map(|e| e.actor).collect()
+    };
+    assert_eq!(actors(store.audit_since(t(0), None).await?), ["U0", "U1"]);
+    assert_eq!(actors(store.audit_since(t(1), None).await?), ["U1"]);
+    assert_eq!(
+        actors(
+            store
+                .audit_since(t(0) + Duration::from_millis(500), None)
+                .await?
+        ),
+        ["U1"],
+        "an entry stamped in the second before a fractional time is not after it"
+    );
+    assert_eq!(actors(store.audit_since(t(0), Some(1)).await?), ["U1"]);
+    assert!(store.audit_since(t(2), None).await?.is_empty());
     assert!(!store.server_version().await?.is_empty());
 
     // User group members are remembered with when they were read, and replaced on refresh.

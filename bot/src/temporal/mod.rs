@@ -20,6 +20,8 @@ use temporalio_client::{
 use temporalio_common::data_converters::RawValue;
 
 mod cluster;
+#[cfg(test)]
+pub(crate) mod fake;
 
 /// Why a Temporal call did not do what was asked.
 #[derive(Debug, thiserror::Error)]

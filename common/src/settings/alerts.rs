@@ -1,4 +1,5 @@
-//! `[alerts]`: where the bot's alert intake listens and the bearer token senders present.
+//! `[alerts]`: where the bot's alert intake listens, the bearer token senders present, and how
+//! long and how many requests it serves at once.
 
 use super::{
     SettingsError,
@@ -6,13 +7,17 @@ use super::{
     source::Source,
 };
 use secrecy::SecretString;
-use std::{fmt, net::SocketAddr};
+use std::{fmt, net::SocketAddr, time::Duration};
 
 /// `[alerts]`
 #[derive(Clone)]
 pub struct AlertSettings {
     pub listen: SocketAddr,
     pub token: Option<SecretString>,
+    /// How long a sender has to deliver a request's body once its headers are in.
+    pub request_timeout: Duration,
+    /// Alert requests handled at once; more are answered 503 with Retry-After.
+    pub max_in_flight: u32,
 }
 
 impl AlertSettings {
@@ -20,6 +25,8 @@ impl AlertSettings {
         Ok(Self {
             token: src.optional("alerts.token", token)?,
             listen: src.get("alerts.listen", parse::address)?,
+            request_timeout: src.get("alerts.request_timeout", timeout)?,
+            max_in_flight: src.get("alerts.max_in_flight", parse::count(100_000))?,
         })
     }
 }
@@ -32,11 +39,22 @@ pub(super) fn token(v: &str) -> Parsed<SecretString> {
     parse::secret(v)
 }
 
+/// A duration above zero: a zero timeout would refuse every request.
+fn timeout(v: &str) -> Parsed<Duration> {
+    let d = parse::duration(v)?;
+    if d.is_zero() {
+        return Err(format!("`{v}` must be longer than 0s, like 10s"));
+    }
+    Ok(d)
+}
+
 impl fmt::Debug for AlertSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AlertSettings")
             .field("listen", &self.listen)
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field("request_timeout", &self.request_timeout)
+            .field("max_in_flight", &self.max_in_flight)
             .finish()
     }
 }

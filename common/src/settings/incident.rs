@@ -94,16 +94,26 @@ impl AgentBackend {
     }
 }
 
-/// Comma-separated `http(s)` URLs that may hold `{service}`; kept with the placeholder, as the
-/// worker substitutes the service per incident.
+/// Comma-separated `http(s)` URLs that may hold `{service}` in their path or query; kept with
+/// the placeholder, as the worker substitutes the service per incident. The host is fixed, so
+/// an alert's service can never send the worker to another host.
 pub(super) fn context_urls(v: &str) -> Parsed<Vec<String>> {
+    const MARK: &str = "chatops-service-placeholder";
     parse::list(v)?
         .into_iter()
         .map(|part| {
-            let u = Url::parse(&part.replace("{service}", "service"))
+            let u = Url::parse(&part.replace("{service}", MARK))
                 .map_err(|e| format!("`{part}` is not a URL ({e})"))?;
             if !matches!(u.scheme(), "http" | "https") {
                 return Err(format!("`{part}` must start with http:// or https://"));
+            }
+            let in_authority = u.host_str().is_some_and(|h| h.contains(MARK))
+                || u.username().contains(MARK)
+                || u.password().is_some_and(|p| p.contains(MARK));
+            if in_authority {
+                return Err(format!(
+                    "`{part}`: `{{service}}` may stand in the path or query only, not in the host"
+                ));
             }
             Ok(part)
         })

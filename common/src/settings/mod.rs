@@ -8,6 +8,7 @@
 mod agent;
 mod alerts;
 mod approvals;
+mod audit;
 mod database;
 mod deploy;
 mod emergency;
@@ -31,6 +32,7 @@ mod tests;
 pub use agent::{AgentEndpointSettings, AgentSettings};
 pub use alerts::AlertSettings;
 pub use approvals::{ApprovalSettings, GateApprovalSettings};
+pub use audit::AuditSettings;
 pub use database::DatabaseSettings;
 pub use deploy::{DeployEnvSettings, DeploySettings};
 pub use emergency::EmergencySettings;
@@ -62,6 +64,8 @@ pub struct Settings {
     pub slack: SlackSettings,
     /// The bot's store.
     pub database: DatabaseSettings,
+    /// The audit log's failure mode.
+    pub audit: AuditSettings,
     /// Who decides gates.
     pub approvals: ApprovalSettings,
     /// GitHub.
@@ -130,6 +134,7 @@ impl Settings {
             temporal: TemporalSettings::read(&src)?,
             slack: SlackSettings::read(&src)?,
             database: DatabaseSettings::read(&src)?,
+            audit: AuditSettings::read(&src)?,
             approvals: ApprovalSettings::read(&src)?,
             github: GitHubSettings::read(&src)?,
             feature: FeatureSettings::read(&src)?,

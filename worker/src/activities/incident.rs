@@ -14,6 +14,7 @@ use std::time::Duration;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
+use crate::activities::context_url::{ContextHosts, context_url};
 use crate::activities::failure::{by_status, permanent, retryable};
 use crate::activities::shell::{Shell, tail};
 use crate::activities::time_left;
@@ -47,7 +48,7 @@ pub struct AgentRequest {
 /// A context source to fetch for a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextRequest {
-    /// URL template; `{service}` is replaced.
+    /// URL template; `{service}` is replaced by the service, percent-encoded.
     pub url: String,
     /// The affected service.
     pub service: String,
@@ -91,24 +92,32 @@ pub struct IncidentActivities {
     backend: AgentBackend,
     rollback_command: Option<String>,
     shell: Shell,
+    context_hosts: ContextHosts,
 }
 
 impl IncidentActivities {
     /// Activities using `backend` for agents and `rollback_command` for rollbacks, both run
-    /// by `shell`.
-    pub fn new(backend: AgentBackend, rollback_command: Option<String>, shell: Shell) -> Self {
+    /// by `shell`, fetching context only from the hosts of `context_urls` (the configured
+    /// templates).
+    pub fn new(
+        backend: AgentBackend,
+        rollback_command: Option<String>,
+        shell: Shell,
+        context_urls: &[String],
+    ) -> Self {
         Self {
             http: Http::new(),
             backend,
             rollback_command,
             shell,
+            context_hosts: ContextHosts::of(context_urls),
         }
     }
 }
 
 #[activities]
 impl IncidentActivities {
-    /// Fetches one context source.
+    /// Fetches one context source; a URL off the configured hosts fails for good.
     #[activity(name = "incident.fetch_context")]
     #[tracing::instrument(name = "incident.fetch_context", skip_all, fields(service = %req.service))]
     pub async fn fetch_context(
@@ -116,10 +125,11 @@ impl IncidentActivities {
         _ctx: ActivityContext,
         req: ContextRequest,
     ) -> Result<ContextItem, ActivityError> {
-        let url = req.url.replace("{service}", &req.service);
+        let url = context_url(&req.url, &req.service, &self.context_hosts).map_err(permanent)?;
+        let url = url.as_str();
         let resp = self
             .http
-            .get(&url, Duration::from_secs(10))
+            .get(url, Duration::from_secs(10))
             .await
             .map_err(|e| retryable(format!("GET {url}: {e}")))?;
         if resp.status >= 400 {
@@ -132,7 +142,10 @@ impl IncidentActivities {
             .chars()
             .take(MAX_CONTEXT)
             .collect();
-        Ok(ContextItem { source: url, text })
+        Ok(ContextItem {
+            source: url.to_owned(),
+            text,
+        })
     }
 
     /// Asks one diagnostic agent.

@@ -1,5 +1,6 @@
 //! Activities: every side effect a workflow has, one module per integration.
 
+pub mod context_url;
 pub mod delivery;
 pub mod failure;
 pub mod freeze;

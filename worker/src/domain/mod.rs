@@ -7,3 +7,4 @@ pub mod gates;
 pub mod incident_state;
 pub mod lifecycle;
 pub mod monitor_state;
+pub mod repo_path;

@@ -163,11 +163,40 @@ fn bad_values_name_their_key_in_one_line() {
             "anywhere",
             "(alerts.listen): `anywhere` is not an address",
         ),
+        (
+            "CHATOPS__ALERTS__REQUEST_TIMEOUT",
+            "0s",
+            "(alerts.request_timeout): `0s` must be longer than 0s, like 10s",
+        ),
+        (
+            "CHATOPS__ALERTS__REQUEST_TIMEOUT",
+            "soon",
+            "(alerts.request_timeout): `soon` is not a duration",
+        ),
+        (
+            "CHATOPS__ALERTS__MAX_IN_FLIGHT",
+            "0",
+            "(alerts.max_in_flight): `0` must be a whole number from 1 to 100000",
+        ),
+        (
+            "CHATOPS__AUDIT__FAIL_CLOSED",
+            "maybe",
+            "(audit.fail_closed): `maybe` must be true or false",
+        ),
     ];
     for (key, value, want) in table {
         let err = load(&[(key, value)]).expect_err(key).to_string();
         assert!(err.contains(want), "{err}");
         assert!(!err.contains('\n'), "{err}");
+    }
+}
+
+#[test]
+fn the_audit_log_fails_open_unless_told_otherwise() {
+    assert!(!load(&[]).expect("defaults load").audit.fail_closed);
+    for on in ["true", "on", "1", "YES"] {
+        let s = load(&[("CHATOPS__AUDIT__FAIL_CLOSED", on)]).expect(on);
+        assert!(s.audit.fail_closed, "{on}");
     }
 }
 
@@ -179,6 +208,8 @@ fn incident_settings_default_and_combine() {
     assert_eq!(s.incident.agent_backend, AgentBackend::None);
     assert!((s.incident.threshold - 0.70).abs() < f64::EPSILON);
     assert!(s.alerts.token.is_none());
+    assert_eq!(s.alerts.request_timeout, Duration::from_secs(10));
+    assert_eq!(s.alerts.max_in_flight, 256);
     let s = load(&[
         ("CHATOPS__INCIDENT__CHANNEL", "C0INCIDENT"),
         ("CHATOPS__INCIDENT__AGENT_COMMAND", "./diagnose"),

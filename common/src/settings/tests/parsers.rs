@@ -162,6 +162,22 @@ fn urls_must_be_http() {
                 "ftp://m",
                 Err("`ftp://m` must start with http:// or https://"),
             ),
+            (
+                "http://m/ok, http://{service}.svc/metrics",
+                Err(
+                    "`http://{service}.svc/metrics`: `{service}` may stand in the path or query only, not in the host",
+                ),
+            ),
+            (
+                "http://{service}@m/metrics",
+                Err(
+                    "`http://{service}@m/metrics`: `{service}` may stand in the path or query only",
+                ),
+            ),
+            (
+                "http://m/q?service={service}",
+                Ok(strings(&["http://m/q?service={service}"])),
+            ),
         ],
     );
     table(

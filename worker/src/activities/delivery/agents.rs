@@ -20,6 +20,7 @@ use crate::activities::failure::{by_status, permanent, retryable};
 use crate::activities::shell::tail;
 use crate::activities::time_left;
 use crate::domain::lifecycle;
+use crate::domain::repo_path::RepoPath;
 
 /// One agent question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,13 +263,7 @@ pub fn check_answer(kind: &str, raw: &str) -> Result<Value, String> {
                 return Err(bad("no changes".into()));
             }
             for ch in &c.changes {
-                let p = ch.path.as_str();
-                if p.is_empty()
-                    || p.starts_with('/')
-                    || p.split('/').any(|s| s == ".." || s.is_empty())
-                {
-                    return Err(bad(format!("path `{p}` must be relative, without `..`")));
-                }
+                RepoPath::parse(&ch.path).map_err(bad)?;
             }
         }
         AgentKind::Review => {

@@ -7,6 +7,8 @@ use serde_json::json;
 use temporalio_sdk::activities::ActivityError;
 
 use super::client::{Repo, classify, failed, status_of};
+use crate::activities::failure::permanent;
+use crate::domain::repo_path::RepoPath;
 use chatops_contract::incident::FileChange;
 
 /// A feature branch to make sure of.
@@ -150,16 +152,27 @@ pub(super) async fn create(repo: &Repo<'_>, branch: &str, sha: &str) -> Result<(
     }
 }
 
-/// Commits each file on `branch`, unless the branch already has exactly that content.
+/// Commits each file on `branch`, unless the branch already has exactly that content. Every
+/// path is checked first ([`RepoPath`]): one that could leave the repository fails the whole
+/// commit for good, before anything is written.
 pub(super) async fn commit_files(
     repo: &Repo<'_>,
     branch: &str,
     message: &str,
     files: &[FileChange],
 ) -> Result<(), ActivityError> {
+    let paths = files
+        .iter()
+        .map(|file| RepoPath::parse(&file.path))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            permanent(format!(
+                "commit on {branch} in {repo}: {e}; nothing was committed"
+            ))
+        })?;
     let contents = repo.repos();
-    for file in files {
-        let route = repo.route(&format!("contents/{}", file.path));
+    for (file, path) in files.iter().zip(&paths) {
+        let route = repo.route(&format!("contents/{}", path.encoded()));
         let at = contents.get_content().r#ref(branch);
         let current: Option<ContentAnswer> = repo
             .get_optional(&route, Some(&at), || format!("GET {route}?ref={branch}"))
@@ -177,14 +190,14 @@ pub(super) async fn commit_files(
             continue;
         }
         let body = match current.and_then(|c| c.sha) {
-            Some(sha) => contents.update_file(&file.path, message, &file.content, sha),
-            None => contents.create_file(&file.path, message, &file.content),
+            Some(sha) => contents.update_file(path.as_str(), message, &file.content, sha),
+            None => contents.create_file(path.as_str(), message, &file.content),
         }
         .branch(branch);
         repo.gh()
             .put::<IgnoredAny, _, _>(&route, Some(&body))
             .await
-            .map_err(failed(format!("commit {}", file.path)))?;
+            .map_err(failed(format!("commit {path}")))?;
     }
     Ok(())
 }

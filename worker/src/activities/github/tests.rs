@@ -505,3 +505,49 @@ async fn refusals_fail_at_once_and_outages_are_retried() {
         .expect_err("no token");
     assert!(text(&off).1.contains("CHATOPS__GITHUB__TOKEN"));
 }
+
+#[tokio::test]
+async fn file_paths_are_checked_before_anything_is_committed_and_encoded_per_segment() {
+    let (gh, script) = github(&[(
+        "PUT /repos/acme/shop/contents/docs/post%20mortems/2026%20%231.md",
+        201,
+        json!({}),
+    )])
+    .await;
+    let file = |path: &str| FileChange {
+        path: path.into(),
+        content: "x".into(),
+    };
+    let unsafe_files = [
+        file("docs/post mortems/2026 #1.md"),
+        file("../.github/workflows/ci.yml"),
+    ];
+    let refused = gh
+        .call("acme/shop", async |repo| {
+            branches::commit_files(repo, "feat", "m", &unsafe_files).await
+        })
+        .await
+        .expect_err("a path climbing out of the repository");
+    let (permanent, message) = text(&refused);
+    assert!(permanent, "{message}");
+    assert!(
+        message.contains("path `../.github/workflows/ci.yml` must be relative to the repository root, without `..`; nothing was committed"),
+        "{message}"
+    );
+    assert!(calls(&script).is_empty(), "nothing reached GitHub");
+
+    let spaced = [file("./docs/post mortems/2026 #1.md")];
+    gh.call("acme/shop", async |repo| {
+        branches::commit_files(repo, "feat", "m", &spaced).await
+    })
+    .await
+    .expect("committed");
+    let routes: Vec<String> = calls(&script).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(
+        routes,
+        [
+            "GET /repos/acme/shop/contents/docs/post%20mortems/2026%20%231.md?ref=feat",
+            "PUT /repos/acme/shop/contents/docs/post%20mortems/2026%20%231.md",
+        ]
+    );
+}

@@ -163,8 +163,12 @@ async fn control<C: Context, T: serde::Serialize + Sync>(
     signal: Signal<T>,
     payload: &T,
 ) -> Result<(), OpError> {
-    let status = cx.temporal().feature_status(id).await?;
     let allowed = async {
+        // Admins and approvers need no look at the feature; anyone else may be its requester.
+        if roles::steers_any(cx, &actor.user).await {
+            return Ok(());
+        }
+        let status = cx.temporal().feature_status(id).await?;
         roles::steerer(cx, &actor.user, id, &status.requester).await?;
         Ok(())
     };

@@ -84,27 +84,33 @@ pub(crate) async fn steerer<R: Roster>(
     id: &str,
     requester: &str,
 ) -> Result<(), Refusal> {
-    if requester == user {
+    if requester == user || steers_any(cx, user).await {
         return Ok(());
-    }
-    let s = cx.settings();
-    let mut lists = vec![s.feature.admins.as_slice()];
-    for gate in chatops_contract::feature::GateName::ALL {
-        let approvers = s.approvals.approvers_for(gate.as_str());
-        if approvers.is_empty() {
-            return Ok(());
-        }
-        lists.push(approvers);
-    }
-    for listed in lists {
-        if !listed.is_empty() && matches!(cx.member(listed, user).await, Ok(true)) {
-            return Ok(());
-        }
     }
     Err(Refusal::NotSteerer {
         id: id.to_owned(),
         requester: requester.to_owned(),
     })
+}
+
+/// Whether `user` may steer any feature, whoever asked for it: an admin, or someone who may
+/// decide one of the gates (so anyone, when a gate names no approvers).
+pub(crate) async fn steers_any<R: Roster>(cx: &R, user: &str) -> bool {
+    let s = cx.settings();
+    let mut lists = vec![s.feature.admins.as_slice()];
+    for gate in chatops_contract::feature::GateName::ALL {
+        let approvers = s.approvals.approvers_for(gate.as_str());
+        if approvers.is_empty() {
+            return true;
+        }
+        lists.push(approvers);
+    }
+    for listed in lists {
+        if !listed.is_empty() && matches!(cx.member(listed, user).await, Ok(true)) {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -107,6 +107,9 @@ pub mod signals {
     pub const ENGAGE: Signal<FreezeRequest> = Signal::new(name::ENGAGE);
     /// `EmergencyFreeze`: let delivery automation go on.
     pub const RELEASE: Signal<FreezeRequest> = Signal::new(name::RELEASE);
+    /// `FeatureDelivery`: the emergency stop was released (sent by `EmergencyFreeze`); a
+    /// delivery held by it looks again at once.
+    pub const FREEZE_RELEASED: Signal<FreezeRequest> = Signal::new(name::FREEZE_RELEASED);
     /// `Canary`: the last stage; the canary completes. Payload `null`.
     pub const POKE: Signal<()> = Signal::new(name::POKE);
     /// `FeatureDelivery` (and the phase child running): hold at the next safe point.
@@ -156,6 +159,7 @@ pub mod signals {
         pub const RESOLVE: &str = "resolve";
         pub const ENGAGE: &str = "engage";
         pub const RELEASE: &str = "release";
+        pub const FREEZE_RELEASED: &str = "freeze_released";
         pub const POKE: &str = "poke";
         pub const PAUSE: &str = "pause";
         pub const RESUME: &str = "resume";

@@ -260,3 +260,98 @@ async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyho
     stack.worker = None;
     Ok(())
 }
+
+/// The events of workflow `id`'s history, through the `temporal` CLI.
+fn history(stack: &Stack, id: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+    let out = stack.temporal(&["workflow", "show", "-w", id, "-o", "json"])?;
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    Ok(v["events"].as_array().cloned().unwrap_or_default())
+}
+
+/// The durations, in seconds, of the timers started since the first check of the emergency
+/// stop, in order.
+fn timers(events: &[serde_json::Value]) -> Vec<f64> {
+    events
+        .iter()
+        .skip_while(|e| {
+            e["activityTaskScheduledEventAttributes"]["activityType"]["name"] != "freeze.check"
+        })
+        .filter_map(|e| e["timerStartedEventAttributes"]["startToFireTimeout"].as_str())
+        .filter_map(|d| d.trim_end_matches('s').parse().ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_freeze_keeps_a_held_delivery_short_and_its_release_wakes_it() -> anyhow::Result<()>
+{
+    // Checks start 20 ms apart and double; the cap (1 h) is far beyond this test.
+    let stack = Stack::start(
+        "freeze-bounded",
+        StackOptions {
+            env: vec![
+                ("CHATOPS__EMERGENCY__RECHECK".into(), "20ms".into()),
+                ("CHATOPS__EMERGENCY__RECHECK_MAX".into(), "1h".into()),
+            ],
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    stack
+        .command_as(APPROVER, "/emergency-stop", "bad deploy")
+        .await?;
+    let confirm = stack
+        .ephemeral_containing("Engage the emergency stop?")
+        .await?;
+    press_ephemeral(&stack, APPROVER, &confirm, "Engage emergency stop")?;
+    channel_note(&stack, "EMERGENCY STOP engaged").await?;
+
+    let (id, card, request) = stack.feature_at_intake("Add dark mode").await?;
+    stack.press(&request, "Approve")?;
+    stack
+        .reply_containing(&card, "Held before Planning: the emergency stop is engaged")
+        .await?;
+
+    // Held for about ten seconds: the waits between checks double (20 ms, 40 ms, … 10.24 s),
+    // so the history holds ten checks where a fixed 20 ms poll would hold five hundred.
+    let deadline = tokio::time::Instant::now() + 2 * WAIT;
+    let events = loop {
+        let events = history(&stack, &id)?;
+        if timers(&events).iter().any(|t| *t >= 10.0) {
+            break events;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the waits never grew: {:?}",
+            timers(&events)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let waits = timers(&events);
+    let expected: Vec<f64> = (0..waits.len()).map(|k| 0.02 * 2f64.powi(k as i32)).collect();
+    assert_eq!(waits.len(), 10, "{waits:?}");
+    for (got, want) in waits.iter().zip(&expected) {
+        assert!((got - want).abs() < 1e-6, "{waits:?}");
+    }
+
+    // Released: the held delivery is woken at once, not when its 10 s wait runs out.
+    stack
+        .command_as(APPROVER, "/emergency-stop", "release fixed")
+        .await?;
+    channel_note(&stack, "Held deliveries go on now.").await?;
+    stack
+        .reply_containing(&card, "Emergency stop released: going on with Planning.")
+        .await?;
+    let events = history(&stack, &id)?;
+    let fired = events
+        .iter()
+        .skip_while(|e| {
+            e["activityTaskScheduledEventAttributes"]["activityType"]["name"] != "freeze.check"
+        })
+        .filter(|e| !e["timerFiredEventAttributes"].is_null())
+        .count();
+    assert!(
+        fired < timers(&events).len(),
+        "the last wait ran out instead of the release waking the delivery"
+    );
+    Ok(())
+}

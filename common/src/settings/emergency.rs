@@ -10,6 +10,8 @@ pub struct EmergencySettings {
     /// User and user group ids allowed to engage and release.
     pub oncall: Vec<String>,
     pub recheck: Duration,
+    /// The longest wait between checks (the wait doubles from `recheck`).
+    pub recheck_max: Duration,
 }
 
 impl EmergencySettings {
@@ -19,6 +21,7 @@ impl EmergencySettings {
                 .optional("emergency.oncall", parse::principals)?
                 .unwrap_or_default(),
             recheck: src.get("emergency.recheck", parse::duration)?,
+            recheck_max: src.get("emergency.recheck_max", parse::duration)?,
         })
     }
 }

@@ -54,21 +54,7 @@ impl FreezeActivities {
         _ctx: ActivityContext,
         req: FreezeRequest,
     ) -> Result<Vec<StoppedDelivery>, ActivityError> {
-        let query = format!(
-            "WorkflowType = '{}' AND ExecutionStatus = 'Running' AND TaskQueue = '{}'",
-            workflows::FEATURE_DELIVERY,
-            self.task_queue.replace('\'', "")
-        );
-        let mut found = Vec::new();
-        let mut stream = self
-            .client
-            .list_workflows(query, WorkflowListOptions::default());
-        while let Some(w) = stream.next().await {
-            let w = w.map_err(|e| retryable(format!("listing deliveries failed: {e}")))?;
-            found.push(w.id().to_owned());
-        }
-        found.sort();
-        found.dedup();
+        let found = self.running_deliveries().await?;
         let payload = payload::json(&req).map_err(|e| permanent(e.to_string()))?;
         let mut stopped = Vec::new();
         for id in found {
@@ -96,6 +82,41 @@ impl FreezeActivities {
         Ok(stopped)
     }
 
+    /// Signals `freeze_released` to every running `FeatureDelivery` on this task queue, so those
+    /// the freeze held look again at once; returns how many were told. A delivery that cannot
+    /// be reached looks again on its own later.
+    #[activity(name = "freeze.wake_deliveries")]
+    #[tracing::instrument(
+        name = "freeze.wake_deliveries",
+        skip_all,
+        fields(user = %req.user, task_queue = %self.task_queue)
+    )]
+    pub async fn wake_deliveries(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        req: FreezeRequest,
+    ) -> Result<u32, ActivityError> {
+        let payload = payload::json(&req).map_err(|e| permanent(e.to_string()))?;
+        let mut told = 0;
+        for id in self.running_deliveries().await? {
+            let handle = self
+                .client
+                .get_workflow_handle::<UntypedWorkflow>(id.clone());
+            match handle
+                .signal(
+                    UntypedSignal::new(signals::FREEZE_RELEASED.name()),
+                    payload.clone(),
+                    WorkflowSignalOptions::default(),
+                )
+                .await
+            {
+                Ok(()) => told += 1,
+                Err(e) => tracing::warn!(workflow_id = %id, error = %e, "could not wake a held delivery; it looks again on its own"),
+            }
+        }
+        Ok(told)
+    }
+
     /// Whether the freeze is engaged; not engaged when it was never started.
     #[activity(name = "freeze.check")]
     #[tracing::instrument(name = "freeze.check", skip_all, fields(task_queue = %self.task_queue))]
@@ -111,6 +132,28 @@ impl FreezeActivities {
                 "cannot tell whether the emergency stop is engaged: {e}"
             ))),
         }
+    }
+}
+
+impl FreezeActivities {
+    /// The ids of the running deliveries on this task queue, through visibility.
+    async fn running_deliveries(&self) -> Result<Vec<String>, ActivityError> {
+        let query = format!(
+            "WorkflowType = '{}' AND ExecutionStatus = 'Running' AND TaskQueue = '{}'",
+            workflows::FEATURE_DELIVERY,
+            self.task_queue.replace('\'', "")
+        );
+        let mut found = Vec::new();
+        let mut stream = self
+            .client
+            .list_workflows(query, WorkflowListOptions::default());
+        while let Some(w) = stream.next().await {
+            let w = w.map_err(|e| retryable(format!("listing deliveries failed: {e}")))?;
+            found.push(w.id().to_owned());
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
     }
 }
 

@@ -27,6 +27,10 @@ pub struct FeaturePolicy {
     /// How often a delivery held by the emergency stop rechecks it, in milliseconds.
     #[serde(default)]
     pub freeze_recheck_ms: u64,
+    /// The longest wait between those checks, in milliseconds; the wait doubles up to it. 0 in
+    /// policies recorded before it existed.
+    #[serde(default)]
+    pub freeze_recheck_max_ms: u64,
     /// Who may decide gates, user groups resolved to their members when the feature started;
     /// `None` lets anyone.
     #[serde(default)]

@@ -225,11 +225,25 @@ impl EmergencyFreeze {
             s.status.engaged = false;
             s.status.history.push(event(&at, "released", &req));
         });
+        // Held deliveries are woken before Slack is told, so they never wait for it.
+        let wakes = ctx.patched("release-wakes-deliveries");
+        let mut when = format!(
+            "within {}",
+            chatops_contract::human_duration(Duration::from_millis(policy.freeze_recheck_ms))
+        );
+        if wakes {
+            match ctx
+                .execute_activity(FreezeActivities::wake_deliveries, req.clone(), options::long())
+                .await
+            {
+                Ok(_) => when = "now".to_owned(),
+                Err(e) => tracing::warn!(error = %e, "could not wake held deliveries; they look again on their own"),
+            }
+        }
         let text = format!(
-            "*Emergency stop released* by <@{}>: {}. Held deliveries go on within {}.",
+            "*Emergency stop released* by <@{}>: {}. Held deliveries go on {when}.",
             req.user,
             chatops_blocks::escape(&req.reason),
-            chatops_contract::human_duration(Duration::from_millis(policy.freeze_recheck_ms))
         );
         post(ctx, &policy.channel, ":large_green_circle:", &text).await;
     }

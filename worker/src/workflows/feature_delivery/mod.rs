@@ -44,6 +44,8 @@ pub struct FeatureDelivery {
     life: Option<LifecyclePolicy>,
     /// Approvals announced in the thread so far, per gate.
     announced: std::collections::BTreeMap<&'static str, usize>,
+    /// `freeze_released` signals received: a held delivery looks again when this grows.
+    releases: u64,
 }
 
 #[workflow_methods]
@@ -59,6 +61,7 @@ impl FeatureDelivery {
             told_requester: false,
             life: None,
             announced: std::collections::BTreeMap::new(),
+            releases: 0,
         }
     }
 
@@ -164,6 +167,17 @@ impl FeatureDelivery {
         if let Some(req) = self.decode(signals::EMERGENCY_STOP, payload, &at) {
             self.stop_asked(req, &at);
         }
+    }
+
+    /// The emergency stop was released: a delivery it holds looks again at once. Only a wake-up
+    /// call: the freeze itself is asked before going on, so a forged one releases nothing.
+    #[signal(name = signals::name::FREEZE_RELEASED)]
+    pub fn freeze_released(
+        &mut self,
+        _ctx: &mut SyncWorkflowContext<Self>,
+        _payload: serde_json::Value,
+    ) {
+        self.releases += 1;
     }
 
     #[query(name = queries::name::STATUS)]

@@ -17,6 +17,9 @@ use crate::workflows::clock::{self, rfc3339};
 use crate::workflows::notes::mention_first;
 use crate::workflows::options;
 
+/// A held delivery backs off between checks of the emergency stop and wakes on its release.
+const BOUNDED_HOLD: &str = "bounded-freeze-hold";
+
 impl FeatureDelivery {
     /// The emergency stop arrived: the first one stops the delivery, a repeat is only noted.
     pub(super) fn stop_asked(&mut self, req: FreezeRequest, at: &str) {
@@ -170,8 +173,14 @@ impl FeatureDelivery {
             0 => Duration::from_secs(60),
             ms => Duration::from_millis(ms),
         };
+        // Waits double up to the cap and a release wakes the delivery, so a long freeze adds a
+        // check an hour to its history, not one a minute (runs recorded before keep polling).
+        let longest = Duration::from_millis(policy.freeze_recheck_max_ms).max(recheck);
+        let mut wait = recheck;
+        let mut backs_off = None;
         let mut held = false;
         loop {
+            let releases = ctx.state(|s| s.releases);
             let freeze = match ctx
                 .execute_activity(FreezeActivities::check, (), options::slack())
                 .await
@@ -213,10 +222,20 @@ impl FeatureDelivery {
                 );
                 Self::report(ctx, id, link, note).await;
             }
-            temporalio_sdk::workflows::select! {
-                _ = ctx.timer(recheck) => {}
-                _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
-            };
+            let bounded = *backs_off.get_or_insert_with(|| ctx.patched(BOUNDED_HOLD));
+            if !bounded {
+                temporalio_sdk::workflows::select! {
+                    _ = ctx.timer(recheck) => {}
+                    _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+                };
+            } else {
+                temporalio_sdk::workflows::select! {
+                    _ = ctx.timer(wait) => {}
+                    _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+                    _ = ctx.wait_condition(move |s: &Self| s.releases > releases) => {}
+                };
+                wait = (wait * 2).min(longest);
+            }
             if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
                 return Some(outcome);
             }

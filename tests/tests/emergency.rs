@@ -327,7 +327,9 @@ async fn a_long_freeze_keeps_a_held_delivery_short_and_its_release_wakes_it() ->
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
     let waits = timers(&events);
-    let expected: Vec<f64> = (0..waits.len()).map(|k| 0.02 * 2f64.powi(k as i32)).collect();
+    let expected: Vec<f64> = (0..waits.len())
+        .map(|k| 0.02 * 2f64.powi(k as i32))
+        .collect();
     assert_eq!(waits.len(), 10, "{waits:?}");
     for (got, want) in waits.iter().zip(&expected) {
         assert!((got - want).abs() < 1e-6, "{waits:?}");

@@ -78,7 +78,12 @@ pub async fn run(
         namespace: settings.temporal.namespace.clone(),
         channel: settings.slack.channel.clone(),
         freeze_recheck_ms: millis(settings.emergency.recheck),
-        freeze_recheck_max_ms: millis(settings.emergency.recheck_max.max(settings.emergency.recheck)),
+        freeze_recheck_max_ms: millis(
+            settings
+                .emergency
+                .recheck_max
+                .max(settings.emergency.recheck),
+        ),
         check_controls: true,
         oncall: Some(settings.emergency.oncall.clone()),
         approvers: None,

@@ -111,7 +111,9 @@ impl FreezeActivities {
                 .await
             {
                 Ok(()) => told += 1,
-                Err(e) => tracing::warn!(workflow_id = %id, error = %e, "could not wake a held delivery; it looks again on its own"),
+                Err(e) => {
+                    tracing::warn!(workflow_id = %id, error = %e, "could not wake a held delivery; it looks again on its own")
+                }
             }
         }
         Ok(told)

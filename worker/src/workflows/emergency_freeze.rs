@@ -233,11 +233,17 @@ impl EmergencyFreeze {
         );
         if wakes {
             match ctx
-                .execute_activity(FreezeActivities::wake_deliveries, req.clone(), options::long())
+                .execute_activity(
+                    FreezeActivities::wake_deliveries,
+                    req.clone(),
+                    options::long(),
+                )
                 .await
             {
                 Ok(_) => when = "now".to_owned(),
-                Err(e) => tracing::warn!(error = %e, "could not wake held deliveries; they look again on their own"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not wake held deliveries; they look again on their own")
+                }
             }
         }
         let text = format!(

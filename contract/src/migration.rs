@@ -42,12 +42,13 @@ pub struct MigrationStep {
     pub id: String,
     /// One line.
     pub description: String,
-    /// Shell command doing the step.
+    /// The name of the command doing the step, as configured on the worker
+    /// (`CHATOPS__MIGRATION__COMMANDS`); never a command line.
     pub command: String,
-    /// Shell command that exits 0 when the step is in place.
+    /// The name of a configured command that exits 0 when the step is in place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<String>,
-    /// Shell command undoing the step.
+    /// The name of a configured command undoing the step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<String>,
 }

@@ -29,6 +29,14 @@ fn start(stack: &Stack, id: &str, input: &Value) -> anyhow::Result<()> {
         .map(drop)
 }
 
+/// A stack whose worker may run `commands` (`CHATOPS__MIGRATION__COMMANDS`).
+fn with_commands(commands: &Value) -> StackOptions {
+    StackOptions {
+        env: vec![("CHATOPS__MIGRATION__COMMANDS".into(), commands.to_string())],
+        ..StackOptions::default()
+    }
+}
+
 fn statuses(progress: &Value) -> Vec<String> {
     progress["steps"]
         .as_array()
@@ -41,10 +49,19 @@ fn statuses(progress: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_step_that_does_not_validate_stops_the_migration_and_rolls_back_what_ran()
 -> anyhow::Result<()> {
-    let stack = Stack::start("migration-rollback", StackOptions::default()).await?;
     let dir = scratch("rollback")?;
     let log = dir.join("log");
     let log = log.display();
+    let commands = json!({
+        "copy": format!("echo one >> {log}"),
+        "check-copy": format!("grep -q one {log}"),
+        "undo-copy": format!("echo undo-one >> {log}"),
+        "switch": format!("echo two >> {log}"),
+        "check-switch": "echo reads still hit the old table >&2; exit 1",
+        "undo-switch": format!("echo undo-two >> {log}"),
+        "drop": format!("echo three >> {log}"),
+    });
+    let stack = Stack::start("migration-rollback", with_commands(&commands)).await?;
     let id = "migration-rollback-0001";
     start(
         &stack,
@@ -54,12 +71,11 @@ async fn a_step_that_does_not_validate_stops_the_migration_and_rolls_back_what_r
             "requester": "U0OPS",
             "channel": "C0DELIVERY",
             "steps": [
-                {"id": "S1", "description": "copy rows", "command": format!("echo one >> {log}"),
-                 "validate": format!("grep -q one {log}"), "rollback": format!("echo undo-one >> {log}")},
-                {"id": "S2", "description": "switch reads", "command": format!("echo two >> {log}"),
-                 "validate": "echo reads still hit the old table >&2; exit 1",
-                 "rollback": format!("echo undo-two >> {log}")},
-                {"id": "S3", "description": "drop the old table", "command": format!("echo three >> {log}")},
+                {"id": "S1", "description": "copy rows", "command": "copy",
+                 "validate": "check-copy", "rollback": "undo-copy"},
+                {"id": "S2", "description": "switch reads", "command": "switch",
+                 "validate": "check-switch", "rollback": "undo-switch"},
+                {"id": "S3", "description": "drop the old table", "command": "drop"},
             ],
         }),
     )?;
@@ -100,10 +116,16 @@ async fn a_step_that_does_not_validate_stops_the_migration_and_rolls_back_what_r
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paused_batch_migration_holds_between_steps_and_finishes_when_resumed()
 -> anyhow::Result<()> {
-    let stack = Stack::start("migration-pause", StackOptions::default()).await?;
     let dir = scratch("pause")?;
     let go = dir.join("go");
     let log = dir.join("log");
+    let commands = json!({
+        "add-column": format!("while [ ! -f {} ]; do sleep 0.05; done; echo one >> {}", go.display(), log.display()),
+        "check-column": format!("grep -q one {}", log.display()),
+        "backfill": format!("echo two >> {}", log.display()),
+        "check-backfill": format!("grep -q two {}", log.display()),
+    });
+    let stack = Stack::start("migration-pause", with_commands(&commands)).await?;
     let id = "migration-pause-0001";
     start(
         &stack,
@@ -113,11 +135,10 @@ async fn a_paused_batch_migration_holds_between_steps_and_finishes_when_resumed(
             "requester": "U0OPS",
             "mode": "batch",
             "steps": [
-                {"id": "S1", "description": "add the new column",
-                 "command": format!("while [ ! -f {} ]; do sleep 0.05; done; echo one >> {}", go.display(), log.display()),
-                 "validate": format!("grep -q one {}", log.display())},
-                {"id": "S2", "description": "backfill", "command": format!("echo two >> {}", log.display()),
-                 "validate": format!("grep -q two {}", log.display())},
+                {"id": "S1", "description": "add the new column", "command": "add-column",
+                 "validate": "check-column"},
+                {"id": "S2", "description": "backfill", "command": "backfill",
+                 "validate": "check-backfill"},
             ],
         }),
     )?;
@@ -157,6 +178,43 @@ async fn a_paused_batch_migration_holds_between_steps_and_finishes_when_resumed(
             .as_str()
             .is_some_and(|r| r.contains("all 2 steps done and validated")),
         "{done}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_runs_only_commands_configured_on_the_worker() -> anyhow::Result<()> {
+    // The worker knows one command; the workflow input smuggles a command line as a step.
+    let dir = scratch("trust")?;
+    let (configured, smuggled) = (dir.join("configured"), dir.join("smuggled"));
+    let commands = json!({"mark": format!("touch {}", configured.display())});
+    let stack = Stack::start("migration-trust", with_commands(&commands)).await?;
+    let id = "migration-trust-0001";
+    start(
+        &stack,
+        id,
+        &json!({
+            "description": "Try to run a shell",
+            "requester": "U0MALLORY",
+            "steps": [
+                {"id": "S1", "description": "a configured one", "command": "mark"},
+                {"id": "S2", "description": "a command line",
+                 "command": format!("touch {}", smuggled.display())},
+            ],
+        }),
+    )?;
+    let progress = stack
+        .wait_query(id, queries::PROGRESS, "the migration to end", |p| {
+            p["stage"] == "failed"
+        })
+        .await?;
+    assert!(configured.exists(), "the configured command did not run");
+    assert!(!smuggled.exists(), "a command line from workflow input ran");
+    let report = progress["report"].as_str().unwrap_or_default();
+    assert!(
+        report.contains("no migration command named `touch ")
+            && report.contains("the worker knows mark; CHATOPS__MIGRATION__COMMANDS), so nothing was run"),
+        "{report}"
     );
     Ok(())
 }

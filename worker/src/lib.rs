@@ -293,6 +293,7 @@ fn delivery_config(settings: &Settings, shell: activities::shell::Shell) -> Deli
         staging: env(&settings.deploy.staging),
         production: env(&settings.deploy.production),
         down_migration: settings.deploy.down_migration_command.clone(),
+        migration_commands: settings.feature.migration_commands.clone(),
         shell,
         checks: activities::delivery::CheckBook::new(
             settings.feature.checks.clone(),

@@ -23,6 +23,8 @@ pub struct FeatureSettings {
     pub quality_threshold: f64,
     pub min_coverage: f64,
     pub workdir: PathBuf,
+    /// `migration.commands`: the commands migration steps may name, by name.
+    pub migration_commands: BTreeMap<String, String>,
     pub admins: Vec<String>,
     pub auto_merge: bool,
     pub reviewers: Vec<String>,
@@ -48,6 +50,9 @@ impl FeatureSettings {
             quality_threshold: src.get("feature.quality_threshold", parse::percent)?,
             min_coverage: src.get("feature.min_coverage", parse::percent)?,
             workdir: src.get("quality.workdir", |v| Ok(PathBuf::from(v)))?,
+            migration_commands: src
+                .optional("migration.commands", quality::named_commands)?
+                .unwrap_or_default(),
             admins: src
                 .optional("approvals.admins", parse::principals)?
                 .unwrap_or_default(),

@@ -37,6 +37,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("feature.repositories", None, "per-repository overrides, JSON {\"owner/name\": {checks, threshold, min_coverage}}"),
     ("feature.quality_threshold", Some("85"), "weighted quality score (0–100) a change needs to merge"),
     ("feature.min_coverage", Some("80"), "coverage (the `coverage` check's score=NN) a change needs to merge"),
+    ("migration.commands", None, "the commands `CodeMigration` steps may run, a JSON object {\"name\": \"command line\"}; a step's `command`, `validate` and `rollback` name one of them (run with `sh -c` in `quality.workdir`), and a name not listed fails without running anything"),
     ("quality.workdir", Some("."), "folder the quality checks run in: the checkout of the feature branch"),
     ("approvals.admins", None, "comma-separated user (`U…`) and user group (`S…`) ids who may skip a gate; nobody may without it"),
     ("github.reviewers", None, "comma-separated GitHub logins asked to review each feature's pull request"),

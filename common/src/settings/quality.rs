@@ -28,6 +28,31 @@ pub(super) fn checks(raw: &str) -> Parsed<Vec<CheckSpec>> {
     Ok(checks)
 }
 
+/// A JSON object of named commands, `{"copy-sessions": "scripts/copy-sessions"}`: names of
+/// letters, digits, `-`, `_` and `.`, commands not blank.
+pub(super) fn named_commands(raw: &str) -> Parsed<BTreeMap<String, String>> {
+    let map: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|e| {
+        format!(
+            "is not a JSON object of named commands like {{\"copy-sessions\": \"scripts/copy-sessions\"}} ({e})"
+        )
+    })?;
+    for (name, command) in &map {
+        let fine = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !fine {
+            return Err(format!(
+                "`{name}` is not a command name (letters, digits, `-`, `_` and `.` only)"
+            ));
+        }
+        if command.trim().is_empty() {
+            return Err(format!("command `{name}` is blank"));
+        }
+    }
+    Ok(map)
+}
+
 /// `{"owner/name": {checks, threshold, min_coverage}}`, each entry checked and kept as JSON
 /// (the worker reads it per repository).
 pub(super) fn repositories(raw: &str) -> Parsed<BTreeMap<String, serde_json::Value>> {

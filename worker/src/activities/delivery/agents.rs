@@ -94,7 +94,7 @@ impl AgentKind {
             }
             AgentKind::Review => r#"{"approved": bool, "comments": [string]}"#,
             AgentKind::Migration => {
-                r#"{"steps": [{"id": "S1", "description": string, "command": string, "validate": string, "rollback": string}]}"#
+                r#"{"steps": [{"id": "S1", "description": string, "command": name from input.commands, "validate": name, "rollback": name}]}"#
             }
         }
     }

@@ -60,7 +60,7 @@ impl CheckBook {
 /// A command to run once (a migration step, its validation or its rollback).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandRun {
-    /// Shell command.
+    /// The name of a command configured on the worker (`CHATOPS__MIGRATION__COMMANDS`).
     pub command: String,
     /// Extra environment.
     pub env: Vec<(String, String)>,
@@ -146,6 +146,26 @@ impl DeliveryActivities {
 
     /// Runs one command in the checkout and reports how it went.
     pub(super) async fn command(&self, req: &CommandRun) -> StepReport {
+        let Some(command) = self.config.migration_commands.get(req.command.trim()) else {
+            let known: Vec<&str> = self
+                .config
+                .migration_commands
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let known = if known.is_empty() {
+                "none are".to_owned()
+            } else {
+                format!("the worker knows {}", known.join(", "))
+            };
+            return StepReport {
+                ok: false,
+                output: format!(
+                    "no migration command named `{}` is configured on the worker ({known}; CHATOPS__MIGRATION__COMMANDS), so nothing was run",
+                    req.command
+                ),
+            };
+        };
         let env: Vec<(&str, &str)> = req
             .env
             .iter()
@@ -156,7 +176,7 @@ impl DeliveryActivities {
             self.config
                 .shell
                 .run(
-                    &req.command,
+                    command,
                     &env,
                     None,
                     self.config.workdir.as_deref(),

@@ -59,6 +59,9 @@ pub struct DeliveryConfig {
     /// The configured checks, looked up by name: a check runs the command configured here,
     /// never one carried by workflow input.
     pub checks: CheckBook,
+    /// The commands migration steps may name (`CHATOPS__MIGRATION__COMMANDS`), by name: a step
+    /// runs the command configured here, never one carried by workflow input.
+    pub migration_commands: std::collections::BTreeMap<String, String>,
 }
 
 /// How a command or webhook went.
@@ -124,8 +127,15 @@ impl DeliveryActivities {
     pub async fn ask_agent(
         self: Arc<Self>,
         ctx: ActivityContext,
-        ask: AgentAsk,
+        mut ask: AgentAsk,
     ) -> Result<Value, ActivityError> {
+        // A migration is planned from the commands this worker may run, by name.
+        if ask.kind == AgentKind::Migration.as_str()
+            && let Some(input) = ask.input.as_object_mut()
+        {
+            let names: Vec<&String> = self.config.migration_commands.keys().collect();
+            input.insert("commands".to_owned(), serde_json::json!(names));
+        }
         self.answer(&ctx, &ask).await
     }
 
@@ -170,8 +180,9 @@ impl DeliveryActivities {
         self.sample(&environment).await
     }
 
-    /// Runs one command in the checkout; its failure is reported, not retried (a migration
-    /// step is not assumed safe to run twice).
+    /// Runs the migration command configured under the name `req.command` in the checkout; a
+    /// name the worker does not know fails without running anything. Its failure is reported,
+    /// not retried (a migration step is not assumed safe to run twice).
     #[activity(name = "delivery.run_command")]
     #[tracing::instrument(
         name = "delivery.run_command",

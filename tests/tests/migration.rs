@@ -213,7 +213,9 @@ async fn a_migration_runs_only_commands_configured_on_the_worker() -> anyhow::Re
     let report = progress["report"].as_str().unwrap_or_default();
     assert!(
         report.contains("no migration command named `touch ")
-            && report.contains("the worker knows mark; CHATOPS__MIGRATION__COMMANDS), so nothing was run"),
+            && report.contains(
+                "the worker knows mark; CHATOPS__MIGRATION__COMMANDS), so nothing was run"
+            ),
         "{report}"
     );
     Ok(())

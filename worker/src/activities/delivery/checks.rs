@@ -175,13 +175,7 @@ impl DeliveryActivities {
         StepReport::of(
             self.config
                 .shell
-                .run(
-                    command,
-                    &env,
-                    None,
-                    self.config.workdir.as_deref(),
-                    timeout,
-                )
+                .run(command, &env, None, self.config.workdir.as_deref(), timeout)
                 .await,
         )
     }

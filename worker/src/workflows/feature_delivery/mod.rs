@@ -28,6 +28,7 @@ use crate::workflows::clock::{self, Started, rfc3339};
 use crate::workflows::notes::ui_link;
 use crate::workflows::options;
 use crate::workflows::signals::decode;
+use stops::{REQUESTER_OR_ADMIN, STEERERS};
 
 /// The feature-delivery orchestrator.
 #[workflow]
@@ -363,33 +364,7 @@ impl FeatureDelivery {
             state.event(at, format!("ignored {e}"), None)
         })
     }
-
-    /// Whether `rule` lets `user` do `doing`; a refusal is kept on the timeline and logged for
-    /// the audit trail.
-    fn allowed(
-        &mut self,
-        doing: &str,
-        user: &str,
-        rule: fn(&FeatureState, &str) -> bool,
-        who_may: &str,
-        at: &str,
-        replaying: bool,
-    ) -> bool {
-        if rule(&self.state, user) {
-            return true;
-        }
-        let why = self.state.refuse(doing, user, who_may, at);
-        if !replaying {
-            tracing::warn!(target: "audit", %why, "feature signal refused");
-        }
-        false
-    }
 }
-
-/// Who may pause, resume, block, unblock and reprioritise, in a refusal's words.
-const STEERERS: &str = "the requester, the gates' approvers and admins";
-/// Who may cancel, in a refusal's words.
-const REQUESTER_OR_ADMIN: &str = "the requester and admins";
 
 /// Who may decide which gate, from the feature policy and the lifecycle's admins.
 fn gate_rules(policy: &FeaturePolicy, life: Option<&LifecyclePolicy>) -> GateRules {

@@ -17,10 +17,36 @@ use crate::workflows::clock::{self, rfc3339};
 use crate::workflows::notes::mention_first;
 use crate::workflows::options;
 
+/// Who may pause, resume, block, unblock and reprioritise, in a refusal's words.
+pub(super) const STEERERS: &str = "the requester, the gates' approvers and admins";
+/// Who may cancel, in a refusal's words.
+pub(super) const REQUESTER_OR_ADMIN: &str = "the requester and admins";
+
 /// A held delivery backs off between checks of the emergency stop and wakes on its release.
 const BOUNDED_HOLD: &str = "bounded-freeze-hold";
 
 impl FeatureDelivery {
+    /// Whether `rule` lets `user` do `doing`; a refusal is kept on the timeline and logged for
+    /// the audit trail.
+    pub(super) fn allowed(
+        &mut self,
+        doing: &str,
+        user: &str,
+        rule: fn(&FeatureState, &str) -> bool,
+        who_may: &str,
+        at: &str,
+        replaying: bool,
+    ) -> bool {
+        if rule(&self.state, user) {
+            return true;
+        }
+        let why = self.state.refuse(doing, user, who_may, at);
+        if !replaying {
+            tracing::warn!(target: "audit", %why, "feature signal refused");
+        }
+        false
+    }
+
     /// The emergency stop arrived: the first one stops the delivery, a repeat is only noted.
     pub(super) fn stop_asked(&mut self, req: FreezeRequest, at: &str) {
         if self.stop.is_none() {
@@ -74,7 +100,7 @@ impl FeatureDelivery {
                 doing,
                 &c.user,
                 FeatureState::may_steer,
-                super::STEERERS,
+                STEERERS,
                 &at,
                 ctx.is_replaying(),
             )

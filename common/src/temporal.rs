@@ -115,9 +115,51 @@ fn causes(e: &temporalio_client::errors::ClientConnectError) -> String {
     parts.join(": ")
 }
 
+/// Whether rustls (or the server, through a TLS alert) ended the connection: a certificate
+/// refused either way, a failed handshake, or a peer that does not speak TLS at all.
 fn is_tls_failure(detail: &str) -> bool {
     let detail = detail.to_ascii_lowercase();
-    ["certificate", "tls", "handshake", "alert"]
-        .iter()
-        .any(|needle| detail.contains(needle))
+    [
+        "certificate",
+        "tls",
+        "handshake",
+        "fatal alert",
+        "corrupt message",
+    ]
+    .iter()
+    .any(|needle| detail.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_tls_failure;
+
+    #[test]
+    fn tls_failures_are_told_apart_from_the_rest() {
+        for (detail, tls) in [
+            (
+                "transport error: invalid peer certificate: UnknownIssuer",
+                true,
+            ),
+            (
+                "transport error: invalid peer certificate: NotValidForName",
+                true,
+            ),
+            (
+                "Unknown: transport error: connection error: received fatal alert: CertificateRequired",
+                true,
+            ),
+            (
+                "transport error: received corrupt message of type InvalidContentType",
+                true,
+            ),
+            (
+                "transport error: tcp connect error: Connection refused (os error 111)",
+                false,
+            ),
+            ("Unauthenticated: invalid API key", false),
+        ] {
+            assert_eq!(is_tls_failure(detail), tls, "{detail}");
+        }
+    }
 }

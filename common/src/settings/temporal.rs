@@ -65,7 +65,7 @@ impl TemporalSettings {
     pub(super) fn read(src: &Source<'_>) -> Result<Self, SettingsError> {
         let mut address = src.get("temporal.address", parse::http_url)?;
         let api_key = api_key(src)?;
-        let tls = tls(src, &address, api_key.is_some())?;
+        let tls = tls(src, &address, api_key.as_ref().map(|(key, _)| *key))?;
         if tls.is_some() && address.scheme() == "http" {
             // tonic only speaks TLS to an `https` URI, whatever its TLS options say.
             let _ = address.set_scheme("https");
@@ -76,23 +76,25 @@ impl TemporalSettings {
             task_queue: src.get("temporal.task_queue", parse::name)?,
             ui_url: src.get("temporal.ui_url", parse::http_url)?,
             tls,
-            api_key,
+            api_key: api_key.map(|(_, secret)| secret),
         })
     }
 }
 
-fn api_key(src: &Source<'_>) -> Result<Option<SecretString>, SettingsError> {
+/// The API key and the key it was read from.
+fn api_key(src: &Source<'_>) -> Result<Option<(&'static str, SecretString)>, SettingsError> {
     not_both(
         "temporal.api_key",
         src.optional_text("temporal.api_key")?.is_some(),
         "temporal.api_key_file",
         src.optional_text("temporal.api_key_file")?.is_some(),
     )?;
-    let inline = src.optional("temporal.api_key", parse::secret_text)?;
-    Ok(match inline {
-        Some(key) => Some(key),
-        None => src.optional("temporal.api_key_file", parse::secret_file)?,
-    })
+    if let Some(secret) = src.optional("temporal.api_key", parse::secret_text)? {
+        return Ok(Some(("temporal.api_key", secret)));
+    }
+    Ok(src
+        .optional("temporal.api_key_file", parse::secret_file)?
+        .map(|secret| ("temporal.api_key_file", secret)))
 }
 
 /// TLS is on when asked for, when the address is `https://`, or when any TLS key or an API
@@ -101,7 +103,7 @@ fn api_key(src: &Source<'_>) -> Result<Option<SecretString>, SettingsError> {
 fn tls(
     src: &Source<'_>,
     address: &Url,
-    has_api_key: bool,
+    api_key_from: Option<&'static str>,
 ) -> Result<Option<TemporalTls>, SettingsError> {
     let asked = src.optional("temporal.tls", parse::flag)?;
     let mut implied_by = None;
@@ -110,8 +112,8 @@ fn tls(
             implied_by.get_or_insert(key);
         }
     }
-    if has_api_key {
-        implied_by.get_or_insert("temporal.api_key");
+    if let Some(key) = api_key_from {
+        implied_by.get_or_insert(key);
     }
     if address.scheme() == "https" {
         implied_by.get_or_insert("temporal.address");

@@ -126,6 +126,8 @@ fn bad_connection_settings_name_their_key_and_file() {
     let key = path(&dir, "key.pem");
     let empty = path(&dir, "empty-key");
     let folder_itself = dir.display().to_string();
+    std::fs::write(dir.join("api-key"), "key\n").expect("write");
+    let key_file = path(&dir, "api-key");
     let cases: Vec<(Vec<(&str, &str)>, String)> = vec![
         (
             vec![("CHATOPS__TEMPORAL__TLS_CA_FILE", &missing)],
@@ -186,6 +188,13 @@ fn bad_connection_settings_name_their_key_and_file() {
                 ("CHATOPS__TEMPORAL__ADDRESS", "https://temporal.example:7233"),
             ],
             "(temporal.tls): is false, but temporal.address is set".to_owned(),
+        ),
+        (
+            vec![
+                ("CHATOPS__TEMPORAL__TLS", "false"),
+                ("CHATOPS__TEMPORAL__API_KEY_FILE", &key_file),
+            ],
+            "(temporal.tls): is false, but temporal.api_key_file is set and needs TLS".to_owned(),
         ),
         (
             vec![("CHATOPS__TEMPORAL__TLS_SERVER_NAME", "not a name")],

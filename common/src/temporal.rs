@@ -26,6 +26,20 @@ pub enum ConnectError {
         /// What the TLS layer said.
         detail: String,
     },
+    /// The server hung up at once after TLS was set up: what a server does that wants a client
+    /// certificate it did not get (or did not accept), when its alert is lost in the hang-up.
+    #[error(
+        "cannot reach Temporal at {address} ({address_key}): the server closed the connection right after the TLS handshake ({detail}), as one does that requires a client certificate it did not get or does not accept; check {cert} and {key}, and the server's mTLS settings",
+        address_key = env_key("temporal.address"),
+        cert = env_key("temporal.tls_cert_file"),
+        key = env_key("temporal.tls_key_file"),
+    )]
+    ClosedAfterTls {
+        /// The address tried.
+        address: String,
+        /// What the transport said.
+        detail: String,
+    },
     /// Anything else: nothing listens there, the server answered an error, a bad API key.
     #[error(
         "cannot reach Temporal at {address} ({address_key}): {detail}",
@@ -76,10 +90,10 @@ pub async fn connect(
         .await
         .map_err(|e| {
             let detail = causes(&e);
-            if settings.tls.is_some() && is_tls_failure(&detail) {
-                ConnectError::Tls { address, detail }
-            } else {
-                ConnectError::Unreachable { address, detail }
+            match settings.tls.as_ref().map(|_| failure(&detail)) {
+                Some(Failure::Tls) => ConnectError::Tls { address, detail },
+                Some(Failure::Closed) => ConnectError::ClosedAfterTls { address, detail },
+                _ => ConnectError::Unreachable { address, detail },
             }
         })
 }
@@ -115,51 +129,71 @@ fn causes(e: &temporalio_client::errors::ClientConnectError) -> String {
     parts.join(": ")
 }
 
-/// Whether rustls (or the server, through a TLS alert) ended the connection: a certificate
-/// refused either way, a failed handshake, or a peer that does not speak TLS at all.
-fn is_tls_failure(detail: &str) -> bool {
+/// How a connection over TLS failed, read from its error text.
+#[derive(Debug, PartialEq, Eq)]
+enum Failure {
+    /// rustls (or the server, through a TLS alert) ended it: a certificate refused either way,
+    /// a failed handshake, or a peer that does not speak TLS at all.
+    Tls,
+    /// The connection was closed or reset before the first answer.
+    Closed,
+    /// Something else.
+    Other,
+}
+
+fn failure(detail: &str) -> Failure {
     let detail = detail.to_ascii_lowercase();
-    [
+    let has = |needles: &[&str]| needles.iter().any(|n| detail.contains(n));
+    if has(&[
         "certificate",
         "tls",
         "handshake",
         "fatal alert",
         "corrupt message",
-    ]
-    .iter()
-    .any(|needle| detail.contains(needle))
+    ]) {
+        Failure::Tls
+    } else if has(&["connection closed", "connection reset", "broken pipe"]) {
+        Failure::Closed
+    } else {
+        Failure::Other
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_tls_failure;
+    use super::{Failure, failure};
 
     #[test]
     fn tls_failures_are_told_apart_from_the_rest() {
-        for (detail, tls) in [
+        for (detail, want) in [
             (
                 "transport error: invalid peer certificate: UnknownIssuer",
-                true,
+                Failure::Tls,
             ),
             (
                 "transport error: invalid peer certificate: NotValidForName",
-                true,
+                Failure::Tls,
             ),
             (
                 "Unknown: transport error: connection error: received fatal alert: CertificateRequired",
-                true,
+                Failure::Tls,
             ),
             (
                 "transport error: received corrupt message of type InvalidContentType",
-                true,
+                Failure::Tls,
             ),
             (
-                "transport error: tcp connect error: Connection refused (os error 111)",
-                false,
+                "Cancelled: operation was canceled: transport error: connection closed",
+                Failure::Closed,
             ),
-            ("Unauthenticated: invalid API key", false),
+            ("Unknown: connection reset by peer", Failure::Closed),
+            (
+                "transport error: tcp connect error: Connection refused (os error 111)",
+                Failure::Other,
+            ),
+            ("Unauthenticated: invalid API key", Failure::Other),
         ] {
-            assert_eq!(is_tls_failure(detail), tls, "{detail}");
+            assert_eq!(failure(detail), want, "{detail}");
         }
     }
 }

@@ -104,7 +104,7 @@ pub async fn run(settings: &Settings, force: bool) -> Vec<Check> {
         }
         Err(e) => {
             let remedy = match e.downcast_ref::<ConnectError>() {
-                Some(ConnectError::Tls { .. }) => {
+                Some(ConnectError::Tls { .. } | ConnectError::ClosedAfterTls { .. }) => {
                     "fix the TLS settings named above, or the server's certificate"
                 }
                 _ => {

@@ -1,5 +1,5 @@
-//! What both chatops processes share: typed settings, the Slack Web API client, tracing setup
-//! and graceful shutdown.
+//! What both chatops processes share: typed settings, the Temporal connection, the Slack Web API
+//! client, tracing setup and graceful shutdown.
 
 pub mod http;
 pub mod metrics;
@@ -8,5 +8,6 @@ pub mod settings;
 pub mod shutdown;
 pub mod slack;
 pub mod telemetry;
+pub mod temporal;
 
 pub use settings::{Settings, SettingsError};

@@ -10,6 +10,7 @@ pub mod process;
 pub mod sender;
 pub mod stack;
 pub mod temporal;
+pub mod tls;
 
 pub use stack::{Stack, StackOptions};
 

@@ -9,7 +9,7 @@ pub mod workflows;
 use anyhow::Context as _;
 use chatops_common::{Settings, telemetry::SharedSubscriber};
 use std::future::Future;
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_client::{Client, ClientOptions};
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
@@ -55,14 +55,7 @@ pub async fn run(
     let runtime = Runtime::from_current_tokio(runtime_options)
         .context("failed to start the Temporal runtime")?;
 
-    let address = settings.temporal.address.clone();
-    let connection = Connection::connect(
-        ConnectionOptions::new(address.clone())
-            .identity(identity())
-            .build(),
-    )
-    .await
-    .with_context(|| format!("cannot reach Temporal at {address} (CHATOPS__TEMPORAL__ADDRESS)"))?;
+    let connection = chatops_common::temporal::connect(&settings.temporal, identity()).await?;
     let client = Client::new(
         connection,
         ClientOptions::new(settings.temporal.namespace.clone()).build(),
@@ -209,7 +202,8 @@ pub async fn run(
     tracing::info!(
         task_queue = %settings.temporal.task_queue,
         namespace = %settings.temporal.namespace,
-        temporal = %address,
+        temporal = %settings.temporal.address,
+        tls = settings.temporal.tls.is_some(),
         slack_api = %settings.slack.api_url,
         ops = %endpoint.addr,
         "worker polling"

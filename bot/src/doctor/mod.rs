@@ -5,6 +5,7 @@
 
 use chatops_common::Settings;
 use chatops_common::http::Http;
+use chatops_common::temporal::ConnectError;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::time::Duration;
@@ -102,11 +103,15 @@ pub async fn run(settings: &Settings, force: bool) -> Vec<Check> {
             Some((t, workers))
         }
         Err(e) => {
-            checks.push(Check::fail(
-                "temporal",
-                format!("{e:#}"),
-                "start Temporal (scripts/run starts a dev server) or fix CHATOPS__TEMPORAL__ADDRESS",
-            ));
+            let remedy = match e.downcast_ref::<ConnectError>() {
+                Some(ConnectError::Tls { .. } | ConnectError::ClosedAfterTls { .. }) => {
+                    "fix the TLS settings named above, or the server's certificate"
+                }
+                _ => {
+                    "start Temporal (scripts/run starts a dev server) or fix CHATOPS__TEMPORAL__ADDRESS"
+                }
+            };
+            checks.push(Check::fail("temporal", format!("{e:#}"), remedy));
             None
         }
     };

@@ -12,10 +12,9 @@ use temporalio_client::errors::{
     WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
 };
 use temporalio_client::{
-    Client, ClientOptions, Connection, ConnectionOptions, UntypedQuery, UntypedSignal,
-    UntypedUpdate, UntypedWorkflow, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions,
-    WorkflowExecutionStatus, WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions,
-    WorkflowStartOptions,
+    Client, ClientOptions, UntypedQuery, UntypedSignal, UntypedUpdate, UntypedWorkflow,
+    WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus,
+    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::data_converters::RawValue;
 
@@ -84,16 +83,11 @@ impl std::fmt::Debug for Temporal {
 impl Temporal {
     /// Connects to the configured Temporal frontend.
     pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
-        let address = settings.temporal.address.clone();
-        let connection = Connection::connect(
-            ConnectionOptions::new(address.clone())
-                .identity(format!("chatops-bot@{}", std::process::id()))
-                .build(),
+        let connection = chatops_common::temporal::connect(
+            &settings.temporal,
+            format!("chatops-bot@{}", std::process::id()),
         )
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!("cannot reach Temporal at {address} (CHATOPS__TEMPORAL__ADDRESS): {e}")
-        })?;
+        .await?;
         let client = Client::new(
             connection,
             ClientOptions::new(settings.temporal.namespace.clone()).build(),

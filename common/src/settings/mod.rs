@@ -44,7 +44,7 @@ pub use keys::KEYS;
 pub use log::{LogFormat, LogSettings};
 pub use shell::ShellSettings;
 pub use slack::SlackSettings;
-pub use temporal::{TemporalSettings, workflow_url};
+pub use temporal::{ClientCertificate, TemporalSettings, TemporalTls, workflow_url};
 pub use worker::WorkerSettings;
 
 use config::{Config, Environment, File, FileFormat};

@@ -177,3 +177,72 @@ pub(super) fn secret_with_prefix(prefix: &'static str) -> impl Fn(&str) -> Parse
         secret(v)
     }
 }
+
+/// The contents of a file named by a setting; the message names the path and says what is
+/// wrong with it.
+fn read_file(v: &str) -> Parsed<Vec<u8>> {
+    std::fs::read(v).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("`{v}` does not exist"),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("`{v}` cannot be read by this user (permission denied)")
+        }
+        _ => format!("`{v}` cannot be read ({e})"),
+    })
+}
+
+/// A PEM file of one or more certificates (`-----BEGIN CERTIFICATE-----`), returned as read.
+pub(super) fn pem_certificates(v: &str) -> Parsed<Vec<u8>> {
+    use rustls_pki_types::{CertificateDer, pem::PemObject};
+    let pem = read_file(v)?;
+    let mut count = 0;
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        cert.map_err(|e| format!("`{v}` is not a valid PEM certificate file ({e})"))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(format!(
+            "`{v}` holds no PEM certificate (a `-----BEGIN CERTIFICATE-----` block)"
+        ));
+    }
+    Ok(pem)
+}
+
+/// A PEM private key file (PKCS#8, PKCS#1 or SEC1), returned as read.
+pub(super) fn pem_private_key(v: &str) -> Parsed<Vec<u8>> {
+    use rustls_pki_types::{PrivateKeyDer, pem::PemObject};
+    let pem = read_file(v)?;
+    match PrivateKeyDer::from_pem_slice(&pem) {
+        Ok(_) => Ok(pem),
+        Err(rustls_pki_types::pem::Error::NoItemsFound) => Err(format!(
+            "`{v}` holds no PEM private key (a `-----BEGIN PRIVATE KEY-----` block)"
+        )),
+        Err(e) => Err(format!("`{v}` is not a valid PEM private key file ({e})")),
+    }
+}
+
+/// A secret kept in a file (surrounding whitespace, such as a final newline, dropped); the
+/// message never repeats the contents.
+pub(super) fn secret_file(v: &str) -> Parsed<SecretString> {
+    let bytes = read_file(v)?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("`{v}` is not UTF-8 text"))?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(format!("`{v}` is empty"));
+    }
+    secret_text(secret).map_err(|message| format!("`{v}`: the key {message}"))
+}
+
+/// A secret that goes into an HTTP header: printable ASCII, no spaces.
+pub(super) fn secret_text(v: &str) -> Parsed<SecretString> {
+    if !v.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("must be printable ASCII without spaces or line breaks".to_owned());
+    }
+    secret(v)
+}
+
+/// A DNS name (or IP address) a server certificate is issued for.
+pub(super) fn server_name(v: &str) -> Parsed<String> {
+    rustls_pki_types::ServerName::try_from(v)
+        .map(|_| v.to_owned())
+        .map_err(|_| format!("`{v}` is not a DNS name or IP address"))
+}

@@ -6,6 +6,7 @@ use std::{collections::HashMap, time::Duration};
 use url::Url;
 
 mod parsers;
+mod temporal;
 
 fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
     Settings::from_env_map(

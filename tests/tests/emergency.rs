@@ -17,6 +17,7 @@ fn press_ephemeral(stack: &Stack, user: &str, eph: &Ephemeral, label: &str) -> a
         text: eph.text.clone(),
         blocks: eph.blocks.clone(),
         edits: 0,
+        metadata: None,
     };
     let button = message
         .buttons()

@@ -45,7 +45,7 @@ async fn a_429_storm_delivers_every_post_and_edit_once_and_in_order() -> anyhow:
                     None,
                     chatops_blocks::feature::reply(&format!("{channel} note {n}")),
                 );
-                let (_, tries) = until_done(|| sender.post(note.clone())).await?;
+                let (_, tries) = until_done(|| sender.post(note.clone(), None)).await?;
                 rate_limited += tries.rate_limited;
             }
             anyhow::Ok(rate_limited)

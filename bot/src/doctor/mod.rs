@@ -17,8 +17,16 @@ mod slack;
 
 use slack::slack;
 
-/// Scopes the bot cannot work without.
-pub const REQUIRED_SCOPES: &[&str] = &["commands", "chat:write", "usergroups:read"];
+/// Scopes the bot cannot work without. The worker reads channel and thread history (public
+/// `channels:history`, private `groups:history`) to find a post whose answer it lost before
+/// posting it again; without them a lost answer can show a card or note twice.
+pub const REQUIRED_SCOPES: &[&str] = &[
+    "commands",
+    "chat:write",
+    "usergroups:read",
+    "channels:history",
+    "groups:history",
+];
 /// When set, doctor judges this PostgreSQL version instead of the server's own: the
 /// compatibility matrix can be rehearsed (and tested) without an old server.
 pub const REHEARSE_POSTGRES_VERSION: &str = "CHATOPS_DOCTOR_POSTGRES_VERSION";

@@ -190,6 +190,7 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<Event>, butto
                     text: e.text.clone(),
                     blocks: e.blocks.clone(),
                     edits: 0,
+                    metadata: None,
                 };
                 say(&format!(
                     "  (only you) {}",
@@ -208,6 +209,7 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<Event>, butto
                     text: String::new(),
                     blocks: v.view.get("blocks").cloned().unwrap_or_default(),
                     edits: 0,
+                    metadata: None,
                 };
                 say(&format!(
                     "\n⌂ App Home\n{}",

@@ -37,9 +37,14 @@ pub(crate) fn github() -> ActivityOptions {
         .build()
 }
 
+/// How long a deploy may go without a heartbeat (it beats every 5 s) before Temporal counts
+/// its worker lost and retries it on another, with the same deploy id.
+const DEPLOY_HEARTBEAT: Duration = Duration::from_secs(30);
+
 /// A deploy (or the redeploy of a rollback): a long command, tried at most three times.
 pub(crate) fn deploy() -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(1900))
+        .heartbeat_timeout(DEPLOY_HEARTBEAT)
         .retry_policy(RetryPolicy::builder().maximum_attempts(3).build())
         .build()
 }

@@ -9,6 +9,7 @@
 //! envelopes and presses, read what was recorded) share one lock-guarded state; the wire halves
 //! already live in `web_api`, `socket` and `recorded`.
 
+mod history;
 mod recorded;
 mod socket;
 mod web_api;
@@ -126,6 +127,8 @@ struct Inner {
     throttle: std::sync::atomic::AtomicU32,
     /// While set, `chat.postMessage` and `chat.update` answer 503 (see [`LocalSlack::set_outage`]).
     outage: std::sync::atomic::AtomicBool,
+    /// Posts still to make whose answer is lost (see [`LocalSlack::lose_post_answers`]).
+    lost_answers: std::sync::atomic::AtomicU32,
     seq: AtomicU64,
     /// Makes trigger ids unique across restarts, as Slack's are.
     nonce: u128,
@@ -183,6 +186,7 @@ impl LocalSlack {
             budgets: Mutex::new(HashMap::new()),
             throttle: std::sync::atomic::AtomicU32::new(throttled_posts),
             outage: std::sync::atomic::AtomicBool::new(false),
+            lost_answers: std::sync::atomic::AtomicU32::new(0),
             seq: AtomicU64::new(next_seq),
             nonce: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -217,6 +221,14 @@ impl LocalSlack {
         self.inner
             .outage
             .store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next `n` `chat.postMessage` calls that would succeed post their message, then
+    /// answer `500` instead of the message's `ts`: the caller cannot tell that Slack has it.
+    pub fn lose_post_answers(&self, n: u32) {
+        self.inner
+            .lost_answers
+            .store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Web API base URL, e.g. `http://127.0.0.1:7399/api` (what `CHATOPS__SLACK__API_URL` takes).
@@ -273,6 +285,7 @@ impl LocalSlack {
             text: text.to_owned(),
             blocks: Value::Null,
             edits: 0,
+            metadata: None,
         };
         self.inner.record(|r| {
             r.messages.push(msg.clone());
@@ -591,7 +604,12 @@ impl Inner {
         }
     }
 
+    /// Seconds of the wall clock, as Slack's are (callers bound `conversations.history` by
+    /// time), and a counter that keeps every ts unique and increasing.
     fn next_ts(&self) -> String {
-        format!("1700000000.{:06}", self.seq.fetch_add(1, Ordering::Relaxed))
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        format!("{secs}.{:06}", self.seq.fetch_add(1, Ordering::Relaxed))
     }
 }

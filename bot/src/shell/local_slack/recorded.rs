@@ -18,6 +18,9 @@ pub struct PostedMessage {
     pub blocks: Value,
     /// How many times it was edited.
     pub edits: u32,
+    /// Its message metadata (`{event_type, event_payload}`), when posted with some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
 }
 
 impl PostedMessage {

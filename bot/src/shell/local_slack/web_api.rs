@@ -13,8 +13,8 @@ use super::recorded::blocks_of;
 use super::{ApiCall, Ephemeral, Event, Inner, PostedMessage, TEAM_ID, Via};
 
 /// The bot scopes the app manifest asks for; Slack reports a token's scopes in `x-oauth-scopes`.
-pub const MANIFEST_SCOPES: &str =
-    "commands,chat:write,chat:write.public,usergroups:read,users:read";
+/// The `*:history` scopes let the worker find a post whose answer it lost before posting again.
+pub const MANIFEST_SCOPES: &str = "commands,chat:write,chat:write.public,usergroups:read,users:read,channels:history,groups:history";
 
 pub(super) async fn api_method(
     State(inner): State<Arc<Inner>>,
@@ -94,7 +94,32 @@ pub(super) async fn api_method(
                 .into_response();
         }
     }
-    let answer = answer(&inner, &method, query, &headers, &body);
+    let answer = answer(&inner, &method, query, &headers, &body, &scopes);
+    let lose = method == "chat.postMessage"
+        && answer.0["ok"] == true
+        && inner
+            .lost_answers
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok();
+    if lose {
+        // Posted and recorded above; the caller never hears of it.
+        inner.record(|r| {
+            r.calls.push(ApiCall {
+                method: "chat.postMessage:lost".into(),
+                body: answer.0.clone(),
+            });
+            None
+        });
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"ok": false, "error": "internal_error"})),
+        )
+            .into_response();
+    }
     ([("x-oauth-scopes", scopes)], answer).into_response()
 }
 
@@ -104,6 +129,7 @@ fn answer(
     query: Option<String>,
     headers: &HeaderMap,
     body: &[u8],
+    scopes: &str,
 ) -> Json<Value> {
     let method = method.to_owned();
     let mut args = parse_body(headers, body);
@@ -162,11 +188,15 @@ fn answer(
                 text: str_arg("text").unwrap_or_default(),
                 blocks: blocks_arg(),
                 edits: 0,
+                metadata: metadata_of(&args),
             };
-            let reply = json!({
+            let mut reply = json!({
                 "ok": true, "channel": channel, "ts": msg.ts,
                 "message": {"type": "message", "ts": msg.ts, "text": msg.text, "bot_id": "B0BOT", "thread_ts": msg.thread_ts}
             });
+            if let Some(meta) = &msg.metadata {
+                reply["message"]["metadata"] = meta.clone();
+            }
             inner.record(|r| {
                 r.messages.push(msg.clone());
                 Some(Event::Posted(msg))
@@ -258,6 +288,20 @@ fn answer(
             });
             json!({"ok": true, "view": answer})
         }
+        "conversations.history" | "conversations.replies" => {
+            if !scopes.split(',').any(|s| s.trim() == "channels:history") {
+                return Json(json!({
+                    "ok": false, "error": "missing_scope",
+                    "needed": "channels:history", "provided": scopes
+                }));
+            }
+            let rec = super::lock(&inner.rec);
+            if method == "conversations.history" {
+                super::history::history(&rec.messages, &args)
+            } else {
+                super::history::replies(&rec.messages, &args)
+            }
+        }
         "usergroups.users.list" => {
             let group = str_arg("usergroup").unwrap_or_default();
             match inner.opts.user_groups.get(&group) {
@@ -286,6 +330,19 @@ pub(super) async fn response_url(
         Some(Event::Ephemeral(eph))
     });
     Json(json!({"ok": true}))
+}
+
+/// A post's `metadata`: an object, or a string holding one (form-encoded calls); kept only
+/// when it has Slack's required `event_type`.
+fn metadata_of(args: &Value) -> Option<Value> {
+    let meta = match args.get("metadata")? {
+        Value::String(s) => serde_json::from_str(s).ok()?,
+        v => v.clone(),
+    };
+    meta.get("event_type")
+        .and_then(Value::as_str)
+        .is_some()
+        .then_some(meta)
 }
 
 /// JSON bodies as they are; form bodies as an object of strings; anything else as `{}`.

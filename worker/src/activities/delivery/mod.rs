@@ -29,9 +29,11 @@ pub use chatops_common::settings::AgentEndpointSettings as AgentEndpoint;
 /// How one environment is deployed and watched.
 #[derive(Debug, Clone, Default)]
 pub struct DeployConfig {
-    /// Shell command; gets `CHATOPS_SHA`, `CHATOPS_ENVIRONMENT`, `CHATOPS_FEATURE`.
+    /// Shell command; gets `CHATOPS_SHA`, `CHATOPS_ENVIRONMENT`, `CHATOPS_FEATURE` and
+    /// `CHATOPS_DEPLOY_ID` (the same on every attempt of one deploy).
     pub command: Option<String>,
-    /// Webhook POSTed `{environment, sha, feature}`.
+    /// Webhook POSTed `{environment, sha, feature, deploy_id}` with the deploy id as its
+    /// `Idempotency-Key` header.
     pub webhook: Option<url::Url>,
     /// Health endpoint; 2xx is healthy.
     pub health_url: Option<url::Url>,
@@ -163,10 +165,10 @@ impl DeliveryActivities {
     )]
     pub async fn deploy(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         req: DeployRequest,
     ) -> Result<StepReport, ActivityError> {
-        self.deploy_to(&req).await
+        self.deploy_beating(&ctx, &req).await
     }
 
     /// One health probe: the health endpoint, and the metrics source when configured.
@@ -206,9 +208,10 @@ impl DeliveryActivities {
     )]
     pub async fn down_migration(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         req: DeployRequest,
     ) -> Result<StepReport, ActivityError> {
-        Ok(self.migrate_down(&req).await)
+        let id = req.deploy_id(ctx.info());
+        Ok(self.migrate_down(&req, &id).await)
     }
 }

@@ -1,9 +1,11 @@
 //! Slack notifications: post a message (optionally in a thread) and edit one, through one
 //! [`Sender`] that paces, classifies and coalesces every write.
 
+mod once;
 mod pacer;
 mod sender;
 
+pub use once::PostKey;
 pub use pacer::Pacer;
 pub use sender::{Edited, SendError, Sender};
 
@@ -88,7 +90,8 @@ impl SlackActivities {
 
 #[activities]
 impl SlackActivities {
-    /// Posts a message; returns its `ts`.
+    /// Posts a message once; returns its `ts`. A retry whose earlier attempt posted but lost
+    /// Slack's answer returns that message's `ts` instead of posting again.
     #[activity(name = "slack.post_message")]
     #[tracing::instrument(
         name = "slack.post_message",
@@ -97,11 +100,12 @@ impl SlackActivities {
     )]
     pub async fn post_message(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         msg: PostMessage,
     ) -> Result<String, ActivityError> {
+        let key = PostKey::of(ctx.info());
         self.sender
-            .post(msg)
+            .post(msg, key.as_ref())
             .await
             .map_err(SendError::into_activity_error)
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_sdk::activities::ActivityError;
 
+use super::once::{self, PostKey};
 use super::pacer::Pacer;
 use super::{PostMessage, UpdateMessage};
 
@@ -165,13 +166,31 @@ impl Sender {
         }
     }
 
-    /// Posts a message; returns its `ts`.
-    pub async fn post(&self, msg: PostMessage) -> Result<String, SendError> {
+    /// Posts a message; returns its `ts`. With a `key`, the message carries it in its metadata,
+    /// and a retry first looks for a message carrying it: when an earlier attempt posted but
+    /// never heard back, that message's `ts` is the answer and nothing is posted again.
+    pub async fn post(&self, msg: PostMessage, key: Option<&PostKey>) -> Result<String, SendError> {
+        if let Some(key) = key.filter(|k| k.retry) {
+            match once::find(&self.client, &self.token, &msg, key).await {
+                Ok(Some(ts)) => {
+                    tracing::info!(channel = %msg.channel, %ts, key = %key.key, "an earlier attempt posted this; not posting again");
+                    return Ok(ts);
+                }
+                Ok(None) => {}
+                // Without history (a missing scope, say) nothing tells a lost answer from a
+                // lost post: posting again may double it, not posting may lose it.
+                Err(SendError::Permanent(e)) => {
+                    tracing::warn!(channel = %msg.channel, error = %e, "cannot look for an earlier attempt's post; posting again");
+                }
+                Err(e) => return Err(e),
+            }
+        }
         self.pace(&msg.channel).await?;
         let session = self.client.open_session(&self.token);
         let content = SlackMessageContent::new()
             .with_text(msg.text)
-            .with_blocks(msg.blocks);
+            .with_blocks(msg.blocks)
+            .opt_metadata(key.map(PostKey::metadata));
         let req = SlackApiChatPostMessageRequest::new(msg.channel.clone().into(), content)
             .opt_thread_ts(msg.thread_ts.map(SlackTs));
         let resp = session.chat_post_message(&req).await.map_err(|e| {
@@ -278,9 +297,10 @@ const PERMANENT: &[&str] = &[
     "msg_too_long",
     "message_not_found",
     "cant_update_message",
+    "thread_not_found",
 ];
 
-fn classify(method: &str, channel: &str, err: SlackClientError) -> SendError {
+pub(super) fn classify(method: &str, channel: &str, err: SlackClientError) -> SendError {
     let text = format!("{method} in {channel} failed: {err}");
     let kind = match &err {
         SlackClientError::RateLimitError(_) => "rate_limited",

@@ -33,6 +33,33 @@ pub fn bin_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target/debug"))
 }
 
+/// An empty folder `name` for one test's files (logs its commands write, marks they leave),
+/// under the build directory.
+pub fn scratch(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = bin_dir().join("scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Waits until the file at `path` holds `needle` (a command writing it ran), and returns what
+/// it holds.
+pub async fn wait_for_file(path: &std::path::Path, needle: &str) -> anyhow::Result<String> {
+    let deadline = tokio::time::Instant::now() + stack::WAIT;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) {
+            return Ok(text);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {needle:?} in {}; it holds: {text:?}",
+            path.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The path of a workspace binary, or a clear error telling how to build it.
 pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let path = bin_dir().join(name);

@@ -717,8 +717,7 @@ async fn an_alert_for_an_incident_whose_swarm_is_gone_opens_a_new_one() -> anyho
 async fn only_responders_act_on_an_incident_and_a_rollback_runs_once() -> anyhow::Result<()> {
     // No responders configured: on call (the approver, through its group) and the commander
     // may act. The rollback command counts its runs in a file.
-    let count = std::env::temp_dir().join(format!("chatops-rollbacks-{}", std::process::id()));
-    let _ = std::fs::remove_file(&count);
+    let count = chatops_e2e::scratch("incidents-responders")?.join("rollbacks");
     let rollback = format!("echo run >> '{}'; echo rolled back", count.display());
     let stack = Stack::start(
         "responders",
@@ -793,6 +792,5 @@ async fn only_responders_act_on_an_incident_and_a_rollback_runs_once() -> anyhow
     stack
         .wait_status(&id, "the resolution", |s| s["state"] == "resolved")
         .await?;
-    let _ = std::fs::remove_file(&count);
     Ok(())
 }

@@ -111,14 +111,6 @@ async fn chat_completions() -> anyhow::Result<(String, Arc<Mutex<Vec<(Value, Str
     Ok((url, seen))
 }
 
-/// A scratch folder for one test's deploy log.
-fn scratch(name: &str) -> anyhow::Result<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("lifecycle-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -244,7 +236,7 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         r.fail_after_merge = Some(502);
     });
     let svc = service().await?;
-    let dir = scratch("happy")?;
+    let dir = chatops_e2e::scratch("lifecycle-happy")?;
     let env = lifecycle_env(
         &gh,
         &svc,
@@ -494,7 +486,7 @@ async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let svc = service().await?;
     svc.health.store(503, Ordering::SeqCst);
-    let dir = scratch("staging")?;
+    let dir = chatops_e2e::scratch("lifecycle-staging")?;
     let env = lifecycle_env(&gh, &svc, &dir, "30s", &[]);
     let stack = start("lifecycle-staging", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
@@ -550,7 +542,7 @@ async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_af
     let gh = LocalGitHub::start().await?;
     let svc = service().await?;
     svc.health.store(503, Ordering::SeqCst);
-    let dir = scratch("outage")?;
+    let dir = chatops_e2e::scratch("lifecycle-outage")?;
     let deploys = dir.join("deploys.log");
     // The staging deploy takes a moment, so Slack can go down while it runs.
     let slow = format!(
@@ -568,27 +560,11 @@ async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_af
     let (_id, card) = through_plan(&stack).await?;
 
     // Slack goes down while staging deploys; health keeps failing.
-    let deadline = tokio::time::Instant::now() + chatops_e2e::stack::WAIT;
-    while !read(&deploys).contains("staging commit") {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "staging never deployed: {}",
-            read(&deploys)
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    chatops_e2e::wait_for_file(&deploys, "staging commit").await?;
     stack.slack.set_outage(true);
 
     // The rollback runs (down-migration, then the base redeployed) with Slack still down.
-    let deadline = tokio::time::Instant::now() + chatops_e2e::stack::WAIT;
-    while !read(&deploys).contains("staging base000") {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "no rollback while Slack was down: {}",
-            read(&deploys)
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    chatops_e2e::wait_for_file(&deploys, "staging base000").await?;
     let refused = stack
         .recorded()
         .calls
@@ -629,7 +605,7 @@ async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_af
 async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let svc = service().await?;
-    let dir = scratch("stop")?;
+    let dir = chatops_e2e::scratch("lifecycle-stop")?;
     // Staging is watched briefly; production long enough to be stopped while watched.
     let mut env = lifecycle_env(&gh, &svc, &dir, "1s", &[]);
     env.push(("CHATOPS__DEPLOY__PRODUCTION_WINDOW".into(), "10m".into()));
@@ -713,7 +689,7 @@ async fn undecided_gates_escalate_the_plan_auto_approves_and_production_auto_rej
 -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let svc = service().await?;
-    let dir = scratch("timeouts")?;
+    let dir = chatops_e2e::scratch("lifecycle-timeouts")?;
     let env = lifecycle_env(
         &gh,
         &svc,
@@ -792,7 +768,7 @@ async fn undecided_gates_escalate_the_plan_auto_approves_and_production_auto_rej
 async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let svc = service().await?;
-    let dir = scratch("control")?;
+    let dir = chatops_e2e::scratch("lifecycle-control")?;
     let env = lifecycle_env(&gh, &svc, &dir, "200ms", &[]);
     let stack = start("lifecycle-control", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
@@ -947,7 +923,7 @@ async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the
 -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let svc = service().await?;
-    let dir = scratch("ladder")?;
+    let dir = chatops_e2e::scratch("lifecycle-ladder")?;
     let (alt_url, alt_seen) = chat_completions().await?;
     let log = dir.join("agent.log");
     let checks = json!([
@@ -1031,7 +1007,7 @@ async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the
 async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let svc = service().await?;
-    let dir = scratch("errors")?;
+    let dir = chatops_e2e::scratch("lifecycle-errors")?;
     let running = dir.join("running");
     if let Ok(mut c) = svc.current.lock() {
         *c = Some(running.clone());

@@ -3,14 +3,6 @@
 use chatops_contract::{queries, signals, workflows};
 use chatops_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-
-fn scratch(name: &str) -> anyhow::Result<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("migration-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
 
 fn start(stack: &Stack, id: &str, input: &Value) -> anyhow::Result<()> {
     stack
@@ -49,7 +41,7 @@ fn statuses(progress: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_step_that_does_not_validate_stops_the_migration_and_rolls_back_what_ran()
 -> anyhow::Result<()> {
-    let dir = scratch("rollback")?;
+    let dir = chatops_e2e::scratch("migration-rollback")?;
     let log = dir.join("log");
     let log = log.display();
     let commands = json!({
@@ -116,7 +108,7 @@ async fn a_step_that_does_not_validate_stops_the_migration_and_rolls_back_what_r
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paused_batch_migration_holds_between_steps_and_finishes_when_resumed()
 -> anyhow::Result<()> {
-    let dir = scratch("pause")?;
+    let dir = chatops_e2e::scratch("migration-pause")?;
     let go = dir.join("go");
     let log = dir.join("log");
     let commands = json!({
@@ -185,7 +177,7 @@ async fn a_paused_batch_migration_holds_between_steps_and_finishes_when_resumed(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_migration_runs_only_commands_configured_on_the_worker() -> anyhow::Result<()> {
     // The worker knows one command; the workflow input smuggles a command line as a step.
-    let dir = scratch("trust")?;
+    let dir = chatops_e2e::scratch("migration-trust")?;
     let (configured, smuggled) = (dir.join("configured"), dir.join("smuggled"));
     let commands = json!({"mark": format!("touch {}", configured.display())});
     let stack = Stack::start("migration-trust", with_commands(&commands)).await?;

@@ -6,7 +6,7 @@ use chatops_bot::shell::local_slack::PostedMessage;
 use chatops_e2e::github::{self, LocalGitHub};
 use chatops_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,13 +58,6 @@ async fn webhook() -> anyhow::Result<(String, Arc<Mutex<Vec<(String, Value)>>>)>
         let _ = axum::serve(listener, app).await;
     });
     Ok((url, seen))
-}
-
-fn scratch(name: &str) -> anyhow::Result<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("once-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 fn read(path: &Path) -> String {
@@ -175,7 +168,7 @@ async fn a_deploy_whose_worker_dies_is_retried_within_seconds_under_the_same_id(
 -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let health = healthy().await?;
-    let dir = scratch("crash")?;
+    let dir = chatops_e2e::scratch("once-crash")?;
     let log = dir.join("deploys.log");
     // Staging's deploy is slow enough to lose its worker in the middle of it.
     let staging = format!(
@@ -240,7 +233,7 @@ async fn a_webhook_deploy_sends_one_idempotency_key_on_every_attempt() -> anyhow
     let gh = LocalGitHub::start().await?;
     let health = healthy().await?;
     let (hook, seen) = webhook().await?;
-    let dir = scratch("webhook")?;
+    let dir = chatops_e2e::scratch("once-webhook")?;
     let log = dir.join("deploys.log");
     let production = format!(
         "echo \"done production $CHATOPS_DEPLOY_ID\" >> {}",
@@ -277,7 +270,7 @@ async fn a_webhook_deploy_sends_one_idempotency_key_on_every_attempt() -> anyhow
 async fn lost_answers_to_posts_show_one_card_and_each_note_once() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
     let health = healthy().await?;
-    let dir = scratch("lost")?;
+    let dir = chatops_e2e::scratch("once-lost")?;
     let log = dir.join("deploys.log");
     let deploy = format!(
         "echo \"$CHATOPS_ENVIRONMENT $CHATOPS_DEPLOY_ID\" >> {}",

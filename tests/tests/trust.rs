@@ -3,20 +3,12 @@
 use chatops_contract::workflows;
 use chatops_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-
-fn scratch(name: &str) -> anyhow::Result<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("trust-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_check_runs_the_command_configured_on_the_worker_never_one_from_workflow_input()
 -> anyhow::Result<()> {
     // Arrange: the worker knows one check, `unit_tests`, which leaves a mark when it runs.
-    let dir = scratch("checks")?;
+    let dir = chatops_e2e::scratch("trust-checks")?;
     let (configured, smuggled, unknown) = (
         dir.join("configured"),
         dir.join("smuggled"),

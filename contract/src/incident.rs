@@ -24,13 +24,21 @@ pub struct Diagnosis {
     pub changes: Vec<FileChange>,
 }
 
-/// A whole-file change an agent proposes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One file's change: its whole new content, or its removal; taken from a workspace or
+/// proposed by an agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileChange {
     /// Path in the repository.
     pub path: String,
-    /// The file's whole new content.
+    /// The file's whole new content (empty when deleted).
+    #[serde(default)]
     pub content: String,
+    /// The file is removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// The file is executable (git mode 100755).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub executable: bool,
 }
 
 /// How bad an incident is.

@@ -284,6 +284,18 @@ fn delivery_config(settings: &Settings, shell: activities::shell::Shell) -> Deli
         agent: settings.agent.primary.clone(),
         alternative: settings.agent.alternative.clone(),
         workdir: Some(settings.feature.workdir.clone()),
+        workspaces: Some({
+            let w = &settings.workspace;
+            let workspaces = activities::workspace::Workspaces::new(
+                w.dir.clone(),
+                w.max_bytes,
+                w.protected.clone(),
+                settings.github.git_url.clone(),
+                settings.github.token.clone(),
+            );
+            workspaces.sweep_stale();
+            workspaces
+        }),
         staging: env(&settings.deploy.staging),
         production: env(&settings.deploy.production),
         down_migration: settings.deploy.down_migration_command.clone(),

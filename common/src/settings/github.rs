@@ -12,6 +12,8 @@ use url::Url;
 pub struct GitHubSettings {
     pub token: Option<SecretString>,
     pub api_url: Url,
+    /// Base URL of git over HTTPS: `{git_url}/{owner}/{name}.git` is fetched.
+    pub git_url: Url,
 }
 
 impl GitHubSettings {
@@ -19,6 +21,7 @@ impl GitHubSettings {
         Ok(Self {
             token: src.optional("github.token", parse::secret)?,
             api_url: src.get("github.api_url", parse::http_url)?,
+            git_url: src.get("github.git_url", parse::http_url)?,
         })
     }
 }
@@ -28,6 +31,7 @@ impl fmt::Debug for GitHubSettings {
         f.debug_struct("GitHubSettings")
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .field("api_url", &self.api_url.as_str())
+            .field("git_url", &self.git_url.as_str())
             .finish()
     }
 }

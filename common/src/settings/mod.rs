@@ -25,6 +25,7 @@ mod slack;
 mod source;
 mod temporal;
 mod worker;
+mod workspace;
 
 #[cfg(test)]
 mod tests;
@@ -46,6 +47,7 @@ pub use shell::ShellSettings;
 pub use slack::SlackSettings;
 pub use temporal::{ClientCertificate, TemporalSettings, TemporalTls, workflow_url};
 pub use worker::WorkerSettings;
+pub use workspace::WorkspaceSettings;
 
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
@@ -84,6 +86,8 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// The worker's operations endpoint.
     pub worker: WorkerSettings,
+    /// The worker's checkouts.
+    pub workspace: WorkspaceSettings,
     /// The local shell adapter.
     pub shell: ShellSettings,
     /// Logging.
@@ -144,6 +148,7 @@ impl Settings {
             emergency: EmergencySettings::read(&src)?,
             alerts: AlertSettings::read(&src)?,
             worker: WorkerSettings::read(&src)?,
+            workspace: WorkspaceSettings::read(&src)?,
             shell: ShellSettings::read(&src)?,
             log: LogSettings::read(&src)?,
         })

@@ -87,6 +87,30 @@ pub(super) fn address(v: &str) -> Parsed<SocketAddr> {
         .map_err(|_| format!("`{v}` is not an address like 127.0.0.1:7399"))
 }
 
+/// A size in bytes: `500MB`, `10GiB`, `1048576` (decimal and binary units, any case).
+pub(super) fn bytes(v: &str) -> Parsed<u64> {
+    let bad = || format!("`{v}` is not a size like \"10GiB\", \"500MB\" or \"1048576\"");
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let unit: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(unit) {
+        Some(b) if b > 0 => Ok(b),
+        _ => Err(bad()),
+    }
+}
+
 /// A comma-separated list; blank items are dropped.
 pub(super) fn list(v: &str) -> Parsed<Vec<String>> {
     Ok(items(v).map(str::to_owned).collect())

@@ -9,6 +9,7 @@ pub mod incident;
 pub mod policy;
 pub mod shell;
 pub mod slack;
+pub mod workspace;
 
 use std::time::Duration;
 use temporalio_sdk::activities::ActivityContext;

@@ -134,6 +134,11 @@ impl DeliveryActivities {
         let Some(endpoint) = endpoint else {
             return Err(permanent(format!("no {role} agent is configured ({key})")));
         };
+        if let Some(at) = WorkspaceAt::of(ask) {
+            return self
+                .answer_in_workspace(ctx, ask, endpoint, role, &at)
+                .await;
+        }
         let timeout = time_left(ctx, Duration::from_secs(300));
         let request = json!({"kind": ask.kind, "feature": ask.feature, "input": ask.input});
         let raw = match endpoint {
@@ -212,6 +217,147 @@ impl DeliveryActivities {
             }
         };
         check_answer(&ask.kind, &raw).map_err(|e| retryable(format!("{role} agent: {e}")))
+    }
+}
+
+/// The checkout a code or fix step works in: `input.workspace` of the question.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WorkspaceAt {
+    /// `owner/name`.
+    pub repository: String,
+    /// The commit the agent starts from (the branch head).
+    pub sha: String,
+}
+
+impl WorkspaceAt {
+    /// The checkout `ask` names, for the kinds that change code.
+    fn of(ask: &AgentAsk) -> Option<Self> {
+        let kind = ask.kind.parse::<AgentKind>().ok()?;
+        if !matches!(kind, AgentKind::Code | AgentKind::Fix) {
+            return None;
+        }
+        serde_json::from_value(ask.input.get("workspace")?.clone()).ok()
+    }
+}
+
+impl DeliveryActivities {
+    /// A code or fix step in a checkout of the branch head: a command agent runs there and
+    /// edits it in place (the request on stdin, the task in `CHATOPS_TASK_PROMPT`); an HTTP
+    /// agent's files are written there. Either way the change is what the checkout holds
+    /// afterwards, read back by git, and refused whole when it breaks a guard rail.
+    async fn answer_in_workspace(
+        &self,
+        ctx: &ActivityContext,
+        ask: &AgentAsk,
+        endpoint: &AgentEndpoint,
+        role: &str,
+        at: &WorkspaceAt,
+    ) -> Result<Value, ActivityError> {
+        let Some(workspaces) = &self.config.workspaces else {
+            return Err(permanent("this worker keeps no workspaces"));
+        };
+        let ws = workspaces
+            .checkout(&at.repository, &at.sha)
+            .await
+            .map_err(|e| retryable(format!("{role} agent's workspace: {e}")))?;
+        let timeout = time_left(ctx, Duration::from_secs(300));
+        let request = json!({"kind": ask.kind, "feature": ask.feature, "input": ask.input});
+        let summary = match endpoint {
+            AgentEndpoint::Command(cmd) => {
+                let prompt = prompt(ask);
+                let dir = ws.dir().to_string_lossy().into_owned();
+                let env = [
+                    ("AGENT_KIND", ask.kind.as_str()),
+                    ("AGENT_ROLE", role),
+                    ("FEATURE", ask.feature.as_str()),
+                    ("CHATOPS_FEATURE", ask.feature.as_str()),
+                    ("CHATOPS_REPOSITORY", at.repository.as_str()),
+                    ("CHATOPS_SHA", at.sha.as_str()),
+                    ("CHATOPS_WORKSPACE", dir.as_str()),
+                    ("CHATOPS_TASK_PROMPT", prompt.as_str()),
+                ];
+                let stdin = request.to_string();
+                let out = (self.config.shell)
+                    .run(cmd, &env, Some(stdin.as_bytes()), Some(ws.dir()), timeout)
+                    .await
+                    .map_err(|e| retryable(format!("{role} agent: {e}")))?;
+                if !out.ok {
+                    return Err(retryable(format!(
+                        "{role} agent command failed: {}",
+                        out.output
+                    )));
+                }
+                let said = String::from_utf8_lossy(&out.stdout).into_owned();
+                // An agent may also answer files as JSON; they are written into the checkout.
+                match serde_json::from_str::<Value>(said.trim()) {
+                    Ok(v) if v.get("changes").is_some() => {
+                        let files = check_answer(&ask.kind, said.trim())
+                            .map_err(|e| retryable(format!("{role} agent: {e}")))?;
+                        self.write_answer(&ws, &files, role)?;
+                        v["summary"].as_str().unwrap_or_default().to_owned()
+                    }
+                    Ok(v) => v["summary"]
+                        .as_str()
+                        .map_or_else(|| tail(said.trim(), 300), str::to_owned),
+                    Err(_) => tail(said.trim(), 300),
+                }
+            }
+            AgentEndpoint::Http { .. } => {
+                let mut plain = ask.clone();
+                if let Some(input) = plain.input.as_object_mut() {
+                    input.remove("workspace");
+                }
+                let files = Box::pin(self.answer(ctx, &plain)).await?;
+                self.write_answer(&ws, &files, role)?;
+                files["summary"].as_str().unwrap_or_default().to_owned()
+            }
+        };
+        let changes = workspaces
+            .changes(&ws)
+            .await
+            .map_err(|e| permanent(format!("{role} agent's change refused: {e}")))?;
+        if changes.is_empty() {
+            return Err(retryable(format!(
+                "{role} agent changed nothing in the checkout of {}",
+                at.sha
+            )));
+        }
+        Ok(json!({"changes": changes, "summary": summary}))
+    }
+
+    /// Writes the files of a checked answer into the checkout.
+    fn write_answer(
+        &self,
+        ws: &crate::activities::workspace::Workspace,
+        answer: &Value,
+        role: &str,
+    ) -> Result<(), ActivityError> {
+        let files: Vec<FileChange> =
+            serde_json::from_value(answer["changes"].clone()).unwrap_or_default();
+        let Some(workspaces) = &self.config.workspaces else {
+            return Err(permanent("this worker keeps no workspaces"));
+        };
+        workspaces
+            .apply(ws, &files)
+            .map_err(|e| permanent(format!("{role} agent's change refused: {e}")))
+    }
+}
+
+/// The task in words, for a command-line coding agent (`CHATOPS_TASK_PROMPT`).
+fn prompt(ask: &AgentAsk) -> String {
+    let input = &ask.input;
+    let request = input["request"].as_str().unwrap_or_default();
+    match ask.kind.parse::<AgentKind>() {
+        Ok(AgentKind::Fix) => format!(
+            "The quality check `{}` failed on this commit of the repository in the current folder. Its output:\n{}\n\nChange the code so the check passes. The feature being delivered: {request}\nEdit the files in place; do not commit or push.",
+            input["check"].as_str().unwrap_or_default(),
+            input["output"].as_str().unwrap_or_default()
+        ),
+        _ => format!(
+            "Feature request: {request}\n\nYour task ({}): {}\n\nMake the change in the repository in the current folder. Edit the files in place; do not commit or push.",
+            input["task"]["id"].as_str().unwrap_or_default(),
+            input["task"]["title"].as_str().unwrap_or_default()
+        ),
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::Duration;
 use temporalio_sdk::activities::ActivityContext;
 
 use super::{DeliveryActivities, StepReport};
+use crate::activities::failure::retryable;
 use crate::domain::lifecycle;
+use temporalio_sdk::activities::ActivityError;
 
 /// How often a running check tells Temporal it is alive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -69,16 +71,21 @@ pub struct CommandRun {
 }
 
 impl DeliveryActivities {
-    /// Runs the check in the checkout, heartbeating while it runs; a check that cannot run
-    /// fails (it is not retried).
-    pub(super) async fn check(&self, ctx: &ActivityContext, req: &CheckRun) -> CheckResult {
+    /// Runs the check in a clean workspace of its own at the exact commit (the configured
+    /// folder only when no repository is known), heartbeating while it runs. A check that is
+    /// not configured fails; a checkout that fails is retried.
+    pub(super) async fn check(
+        &self,
+        ctx: &ActivityContext,
+        req: &CheckRun,
+    ) -> Result<CheckResult, ActivityError> {
         let Some(spec) = self
             .config
             .checks
             .find(req.repository.as_deref(), &req.check.name)
         else {
             tracing::warn!(check = %req.check.name, repository = ?req.repository, "a check that is not configured was asked for");
-            return CheckResult {
+            return Ok(CheckResult {
                 name: req.check.name.clone(),
                 passed: false,
                 required: req.check.required,
@@ -90,8 +97,21 @@ impl DeliveryActivities {
                     req.check.name
                 ),
                 fixed: false,
-            };
+            });
         };
+        let workspace = match (&req.repository, &self.config.workspaces) {
+            (Some(repository), Some(workspaces)) if !req.sha.is_empty() => Some(
+                workspaces
+                    .checkout(repository, &req.sha)
+                    .await
+                    .map_err(|e| retryable(format!("check `{}`: {e}", req.check.name)))?,
+            ),
+            _ => None,
+        };
+        let dir = workspace
+            .as_ref()
+            .map(|w| w.dir())
+            .or(self.config.workdir.as_deref());
         let env = [
             ("CHATOPS_CHECK", req.check.name.as_str()),
             ("CHATOPS_FEATURE", req.feature.as_str()),
@@ -109,13 +129,10 @@ impl DeliveryActivities {
                 let _ = ctx.record_heartbeat(req.check.name.clone()).await;
             }
         };
-        let work = self.config.shell.run(
-            &spec.command,
-            &env,
-            None,
-            self.config.workdir.as_deref(),
-            timeout,
-        );
+        let work = self
+            .config
+            .shell
+            .run(&spec.command, &env, None, dir, timeout);
         // A cancel reaches a check through its heartbeats; dropping `work` stops the command
         // and everything it started.
         let out = tokio::select! {
@@ -132,7 +149,7 @@ impl DeliveryActivities {
             Err(e) => (false, e, String::new()),
         };
         let (score, critical) = lifecycle::parse_check_output(&stdout);
-        CheckResult {
+        Ok(CheckResult {
             name: req.check.name.clone(),
             passed,
             required: spec.required,
@@ -141,7 +158,7 @@ impl DeliveryActivities {
             critical,
             output,
             fixed: false,
-        }
+        })
     }
 
     /// Runs one command in the checkout and reports how it went.

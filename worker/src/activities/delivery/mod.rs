@@ -6,7 +6,7 @@ mod agents;
 mod checks;
 mod deploys;
 
-pub use agents::{AgentAsk, AgentKind, UnknownKind, check_answer};
+pub use agents::{AgentAsk, AgentKind, UnknownKind, WorkspaceAt, check_answer};
 pub use checks::CheckBook;
 pub use checks::{CheckRun, CommandRun};
 pub use deploys::DeployRequest;
@@ -48,8 +48,10 @@ pub struct DeliveryConfig {
     pub agent: Option<AgentEndpoint>,
     /// The agent asked when the first keeps failing.
     pub alternative: Option<AgentEndpoint>,
-    /// Folder the quality checks run in (the checkout).
+    /// Folder checks and migration commands run in when no repository is configured.
     pub workdir: Option<std::path::PathBuf>,
+    /// Checkouts at an exact commit, for checks and agents.
+    pub workspaces: Option<crate::activities::workspace::Workspaces>,
     /// Staging.
     pub staging: DeployConfig,
     /// Production.
@@ -153,7 +155,7 @@ impl DeliveryActivities {
         ctx: ActivityContext,
         req: CheckRun,
     ) -> Result<CheckResult, ActivityError> {
-        Ok(self.check(&ctx, &req).await)
+        self.check(&ctx, &req).await
     }
 
     /// Deploys `sha` to the environment through its command or webhook.

@@ -67,13 +67,6 @@ impl RefAnswer {
     }
 }
 
-/// What is read of a file.
-#[derive(Deserialize)]
-struct ContentAnswer {
-    content: Option<String>,
-    sha: Option<String>,
-}
-
 /// Makes sure the branch exists (cut from the default branch's head when missing).
 pub(super) async fn prepare(
     repo: &Repo<'_>,
@@ -95,11 +88,10 @@ pub(super) async fn prepare(
     })
 }
 
-/// Commits the files (skipping those already there with that content); returns the branch's
-/// head commit.
+/// Commits the files as one commit (nothing when the branch holds them already); returns the
+/// branch's head commit.
 pub(super) async fn commit(repo: &Repo<'_>, spec: &CommitSpec) -> Result<String, ActivityError> {
-    commit_files(repo, &spec.branch, &spec.message, &spec.files).await?;
-    head_of(repo, &spec.branch, || format!("GET branch {}", spec.branch)).await
+    commit_files(repo, &spec.branch, &spec.message, &spec.files).await
 }
 
 /// The repository's default branch (`main` when GitHub does not say).
@@ -152,15 +144,18 @@ pub(super) async fn create(repo: &Repo<'_>, branch: &str, sha: &str) -> Result<(
     }
 }
 
-/// Commits each file on `branch`, unless the branch already has exactly that content. Every
+/// Commits the files on `branch` as one commit through the git data API (blobs, a tree on the
+/// branch head's tree, a commit, a fast-forward of the branch), unless the branch already holds
+/// exactly that content: a retried attempt whose commit landed finds nothing to change. Every
 /// path is checked first ([`RepoPath`]): one that could leave the repository fails the whole
-/// commit for good, before anything is written.
+/// commit for good, before anything is written. A branch moved meanwhile is retried.
+/// Returns the branch's head commit.
 pub(super) async fn commit_files(
     repo: &Repo<'_>,
     branch: &str,
     message: &str,
     files: &[FileChange],
-) -> Result<(), ActivityError> {
+) -> Result<String, ActivityError> {
     let paths = files
         .iter()
         .map(|file| RepoPath::parse(&file.path))
@@ -170,34 +165,81 @@ pub(super) async fn commit_files(
                 "commit on {branch} in {repo}: {e}; nothing was committed"
             ))
         })?;
-    let contents = repo.repos();
+    let head = head_of(repo, branch, || format!("GET branch {branch}")).await?;
+    if files.is_empty() {
+        return Ok(head);
+    }
+    let route = repo.route(&format!("git/commits/{head}"));
+    let parent: CommitAnswer = repo
+        .gh()
+        .get(&route, None::<&()>)
+        .await
+        .map_err(failed(format!("GET {route}")))?;
+    let base_tree = parent.tree.sha;
+    let mut entries = Vec::with_capacity(files.len());
     for (file, path) in files.iter().zip(&paths) {
-        let route = repo.route(&format!("contents/{}", path.encoded()));
-        let at = contents.get_content().r#ref(branch);
-        let current: Option<ContentAnswer> = repo
-            .get_optional(&route, Some(&at), || format!("GET {route}?ref={branch}"))
-            .await?;
-        let existing = current
-            .as_ref()
-            .and_then(|c| c.content.as_deref())
-            .map(|b64| {
-                let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-                base64::engine::general_purpose::STANDARD
-                    .decode(clean)
-                    .unwrap_or_default()
-            });
-        if existing.as_deref() == Some(file.content.as_bytes()) {
+        if file.deleted {
+            entries.push(
+                json!({"path": path.as_str(), "mode": "100644", "type": "blob", "sha": null}),
+            );
             continue;
         }
-        let body = match current.and_then(|c| c.sha) {
-            Some(sha) => contents.update_file(path.as_str(), message, &file.content, sha),
-            None => contents.create_file(path.as_str(), message, &file.content),
-        }
-        .branch(branch);
-        repo.gh()
-            .put::<IgnoredAny, _, _>(&route, Some(&body))
+        let blob: ShaAnswer = repo
+            .gh()
+            .post(
+                repo.route("git/blobs"),
+                Some(&json!({
+                    "content": base64::engine::general_purpose::STANDARD.encode(file.content.as_bytes()),
+                    "encoding": "base64",
+                })),
+            )
             .await
-            .map_err(failed(format!("commit {path}")))?;
+            .map_err(failed(format!("store {path}")))?;
+        let mode = if file.executable { "100755" } else { "100644" };
+        entries.push(json!({"path": path.as_str(), "mode": mode, "type": "blob", "sha": blob.sha}));
     }
-    Ok(())
+    let tree: ShaAnswer = repo
+        .gh()
+        .post(
+            repo.route("git/trees"),
+            Some(&json!({"base_tree": base_tree, "tree": entries})),
+        )
+        .await
+        .map_err(failed(format!("build the tree for {branch}")))?;
+    if tree.sha == base_tree {
+        // The branch already holds exactly this change (an earlier attempt committed it).
+        return Ok(head);
+    }
+    let commit: ShaAnswer = repo
+        .gh()
+        .post(
+            repo.route("git/commits"),
+            Some(&json!({"message": message, "tree": tree.sha, "parents": [head]})),
+        )
+        .await
+        .map_err(failed(format!("commit on {branch}")))?;
+    let route = repo.route(&format!("git/refs/heads/{branch}"));
+    match repo
+        .gh()
+        .patch::<IgnoredAny, _, _>(&route, Some(&json!({"sha": commit.sha, "force": false})))
+        .await
+    {
+        Ok(_) => Ok(commit.sha),
+        Err(e) if status_of(&e) == Some(422) => Err(crate::activities::failure::retryable(
+            format!("{branch} moved while the commit was made; it is made again on the new head"),
+        )),
+        Err(e) => Err(classify(&format!("move {branch} to the new commit"), e)),
+    }
+}
+
+/// What is read of a git commit.
+#[derive(Deserialize)]
+struct CommitAnswer {
+    tree: ShaAnswer,
+}
+
+/// An object the git data API made or named.
+#[derive(Deserialize)]
+struct ShaAnswer {
+    sha: String,
 }

@@ -20,7 +20,7 @@ pub use branches::{BranchInfo, BranchSpec, CommitSpec};
 pub use breaker::Breaker;
 pub use chatops_contract::incident::FileChange;
 pub use issues::{CloseIssueSpec, CommentSpec, IssueSpec, LabelSpec};
-pub use pulls::{MergeSpec, PullRef, PullRequestSpec, ReviewersSpec};
+pub use pulls::{BRANCH_MOVED, MergeSpec, PullRef, PullRequestSpec, ReviewersSpec};
 pub use statuses::{Checks, StatusSpec};
 
 use octocrab::Octocrab;

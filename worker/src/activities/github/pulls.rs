@@ -8,7 +8,8 @@ use serde_json::json;
 use temporalio_sdk::activities::ActivityError;
 
 use super::branches;
-use super::client::{Repo, failed};
+use super::client::{Repo, failed, status_of};
+use crate::activities::failure::permanent;
 use chatops_contract::incident::FileChange;
 
 /// A pull request to open (or find, when it exists).
@@ -61,7 +62,14 @@ pub struct MergeSpec {
     pub number: u64,
     /// Squash commit title.
     pub title: String,
+    /// The head commit that passed the gates: GitHub refuses the merge when the branch has
+    /// moved since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
 }
+
+/// The marker in a merge failure whose branch moved after it was tested.
+pub const BRANCH_MOVED: &str = "the branch moved after it was tested";
 
 /// What is read of a pull request.
 #[derive(Deserialize)]
@@ -149,15 +157,37 @@ pub(super) async fn merge(repo: &Repo<'_>, spec: &MergeSpec) -> Result<String, A
         .await
         .map_err(failed(format!("GET #{}", spec.number)))?;
     if pr.merged == Some(true) {
-        return Ok(pr.merge_commit_sha.unwrap_or_default());
+        return pr.merge_commit_sha.filter(|s| !s.is_empty()).ok_or_else(|| {
+            permanent(format!(
+                "#{} is merged but GitHub names no merge commit, so there is no commit to deploy",
+                spec.number
+            ))
+        });
     }
-    let merged = repo
-        .pulls()
+    let pulls = repo.pulls();
+    let mut merge = pulls
         .merge(spec.number)
         .method(MergeMethod::Squash)
-        .title(&spec.title)
-        .send()
-        .await
-        .map_err(failed(format!("merge #{}", spec.number)))?;
-    Ok(merged.sha.unwrap_or_default())
+        .title(&spec.title);
+    if let Some(sha) = spec.sha.as_deref().filter(|s| !s.is_empty()) {
+        merge = merge.sha(sha);
+    }
+    let merged = match merge.send().await {
+        Ok(m) => m,
+        Err(e) if status_of(&e) == Some(409) => {
+            return Err(permanent(format!(
+                "{BRANCH_MOVED}: GitHub refused to merge #{} because its head is no longer {}; nothing was merged",
+                spec.number,
+                spec.sha.as_deref().unwrap_or("the tested commit")
+            )));
+        }
+        Err(e) => return Err(failed(format!("merge #{}", spec.number))(e)),
+    };
+    match merged.sha.filter(|s| !s.is_empty()) {
+        Some(sha) => Ok(sha),
+        None => Err(permanent(format!(
+            "GitHub merged #{} but named no merge commit, so there is no commit to deploy",
+            spec.number
+        ))),
+    }
 }

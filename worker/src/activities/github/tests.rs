@@ -87,7 +87,7 @@ fn text(e: &ActivityError) -> (bool, String) {
 }
 
 #[tokio::test]
-async fn a_pull_request_is_opened_with_its_branch_and_files_when_none_exists() {
+async fn a_pull_request_is_opened_with_its_branch_and_one_commit_of_its_files() {
     let (gh, script) = github(&[
         (
             "GET /repos/acme/shop",
@@ -95,12 +95,39 @@ async fn a_pull_request_is_opened_with_its_branch_and_files_when_none_exists() {
             json!({"default_branch": "trunk"}),
         ),
         (
+            "GET /repos/acme/shop/git/ref/heads/feat/x",
+            404,
+            json!({"message": "Not Found"}),
+        ),
+        (
             "GET /repos/acme/shop/git/ref/heads/trunk",
             200,
             json!({"object": {"sha": "base1"}}),
         ),
         ("POST /repos/acme/shop/git/refs", 201, json!({})),
-        ("PUT /repos/acme/shop/contents/src/a.rs", 201, json!({})),
+        (
+            "GET /repos/acme/shop/git/ref/heads/feat/x",
+            200,
+            json!({"object": {"sha": "base1"}}),
+        ),
+        (
+            "GET /repos/acme/shop/git/commits/base1",
+            200,
+            json!({"sha": "base1", "tree": {"sha": "t0"}}),
+        ),
+        ("POST /repos/acme/shop/git/blobs", 201, json!({"sha": "b1"})),
+        ("POST /repos/acme/shop/git/blobs", 201, json!({"sha": "b2"})),
+        ("POST /repos/acme/shop/git/trees", 201, json!({"sha": "t1"})),
+        (
+            "POST /repos/acme/shop/git/commits",
+            201,
+            json!({"sha": "c1"}),
+        ),
+        (
+            "PATCH /repos/acme/shop/git/refs/heads/feat/x",
+            200,
+            json!({"object": {"sha": "c1"}}),
+        ),
         (
             "GET /repos/acme/shop/pulls?state=all&head=acme%3Afeat%2Fx",
             200,
@@ -109,7 +136,7 @@ async fn a_pull_request_is_opened_with_its_branch_and_files_when_none_exists() {
         (
             "POST /repos/acme/shop/pulls",
             201,
-            json!({"number": 7, "html_url": "https://gh/7", "head": {"sha": "h7"}}),
+            json!({"number": 7, "html_url": "https://gh/7", "head": {"sha": "c1"}}),
         ),
     ])
     .await;
@@ -119,10 +146,24 @@ async fn a_pull_request_is_opened_with_its_branch_and_files_when_none_exists() {
         title: "Title".into(),
         body: "Body".into(),
         commit_message: "feat: x".into(),
-        files: vec![FileChange {
-            path: "src/a.rs".into(),
-            content: "fn a() {}".into(),
-        }],
+        files: vec![
+            FileChange {
+                path: "src/a.rs".into(),
+                content: "fn a() {}".into(),
+                ..FileChange::default()
+            },
+            FileChange {
+                path: "bin/run".into(),
+                content: "#!/bin/sh\n".into(),
+                executable: true,
+                ..FileChange::default()
+            },
+            FileChange {
+                path: "old.txt".into(),
+                deleted: true,
+                ..FileChange::default()
+            },
+        ],
     };
     let pr = gh
         .call(&spec.repository, async |repo| {
@@ -136,7 +177,7 @@ async fn a_pull_request_is_opened_with_its_branch_and_files_when_none_exists() {
             repository: "acme/shop".into(),
             number: 7,
             url: "https://gh/7".into(),
-            head_sha: "h7".into(),
+            head_sha: "c1".into(),
         }
     );
     let seen = calls(&script);
@@ -148,8 +189,13 @@ async fn a_pull_request_is_opened_with_its_branch_and_files_when_none_exists() {
             "GET /repos/acme/shop/git/ref/heads/feat/x",
             "GET /repos/acme/shop/git/ref/heads/trunk",
             "POST /repos/acme/shop/git/refs",
-            "GET /repos/acme/shop/contents/src/a.rs?ref=feat%2Fx",
-            "PUT /repos/acme/shop/contents/src/a.rs",
+            "GET /repos/acme/shop/git/ref/heads/feat/x",
+            "GET /repos/acme/shop/git/commits/base1",
+            "POST /repos/acme/shop/git/blobs",
+            "POST /repos/acme/shop/git/blobs",
+            "POST /repos/acme/shop/git/trees",
+            "POST /repos/acme/shop/git/commits",
+            "PATCH /repos/acme/shop/git/refs/heads/feat/x",
             "GET /repos/acme/shop/pulls?state=all&head=acme%3Afeat%2Fx",
             "POST /repos/acme/shop/pulls",
         ]
@@ -159,11 +205,24 @@ async fn a_pull_request_is_opened_with_its_branch_and_files_when_none_exists() {
         json!({"ref": "refs/heads/feat/x", "sha": "base1"})
     );
     assert_eq!(
-        seen[5].1,
-        json!({"message": "feat: x", "content": "Zm4gYSgpIHt9", "branch": "feat/x"})
+        seen[6].1,
+        json!({"content": "Zm4gYSgpIHt9", "encoding": "base64"})
     );
     assert_eq!(
-        seen[7].1,
+        seen[8].1,
+        json!({"base_tree": "t0", "tree": [
+            {"path": "src/a.rs", "mode": "100644", "type": "blob", "sha": "b1"},
+            {"path": "bin/run", "mode": "100755", "type": "blob", "sha": "b2"},
+            {"path": "old.txt", "mode": "100644", "type": "blob", "sha": null},
+        ]})
+    );
+    assert_eq!(
+        seen[9].1,
+        json!({"message": "feat: x", "tree": "t1", "parents": ["base1"]})
+    );
+    assert_eq!(seen[10].1, json!({"sha": "c1", "force": false}));
+    assert_eq!(
+        seen[12].1,
         json!({"title": "Title", "head": "feat/x", "base": "trunk", "body": "Body"})
     );
 }
@@ -178,20 +237,22 @@ async fn what_exists_is_not_made_again() {
             json!({"object": {"sha": "f1"}}),
         ),
         (
-            "GET /repos/acme/shop/contents/a.txt?ref=feat",
+            "GET /repos/acme/shop/git/ref/heads/feat",
             200,
-            json!({"sha": "blob1", "content": "c2Ft\nZQ==\n"}),
+            json!({"object": {"sha": "f1"}}),
         ),
         (
-            "GET /repos/acme/shop/contents/b.txt?ref=feat",
+            "GET /repos/acme/shop/git/commits/f1",
             200,
-            json!({"sha": "blob2", "content": "b2xk"}),
+            json!({"sha": "f1", "tree": {"sha": "t0"}}),
         ),
-        ("PUT /repos/acme/shop/contents/b.txt", 200, json!({})),
+        ("POST /repos/acme/shop/git/blobs", 201, json!({"sha": "b1"})),
+        // The tree with the files is the branch's own: they are there already.
+        ("POST /repos/acme/shop/git/trees", 201, json!({"sha": "t0"})),
         (
             "GET /repos/acme/shop/pulls?state=all&head=acme%3Afeat",
             200,
-            json!([{"number": 3, "html_url": "u3", "head": {"sha": "s3"}}]),
+            json!([{"number": 3, "html_url": "u3", "head": {"sha": "f1"}}]),
         ),
     ])
     .await;
@@ -201,16 +262,11 @@ async fn what_exists_is_not_made_again() {
         title: "t".into(),
         body: "b".into(),
         commit_message: "m".into(),
-        files: vec![
-            FileChange {
-                path: "a.txt".into(),
-                content: "same".into(),
-            },
-            FileChange {
-                path: "b.txt".into(),
-                content: "new".into(),
-            },
-        ],
+        files: vec![FileChange {
+            path: "a.txt".into(),
+            content: "same".into(),
+            ..FileChange::default()
+        }],
     };
     let pr = gh
         .call(&spec.repository, async |repo| {
@@ -218,15 +274,93 @@ async fn what_exists_is_not_made_again() {
         })
         .await
         .expect("found");
-    assert_eq!((pr.number, pr.head_sha.as_str()), (3, "s3"));
+    assert_eq!((pr.number, pr.head_sha.as_str()), (3, "f1"));
     let seen = calls(&script);
-    let writes: Vec<&(String, Value)> =
-        seen.iter().filter(|(c, _)| !c.starts_with("GET")).collect();
-    // Only the changed file is written, as an update of the blob it replaces.
-    assert_eq!(writes.len(), 1, "{seen:?}");
+    let writes: Vec<&str> = seen
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .filter(|c| !c.starts_with("GET"))
+        .collect();
+    // No commit, no branch move, no second pull request.
     assert_eq!(
-        writes[0].1,
-        json!({"message": "m", "content": "bmV3", "sha": "blob2", "branch": "feat"})
+        writes,
+        [
+            "POST /repos/acme/shop/git/blobs",
+            "POST /repos/acme/shop/git/trees"
+        ],
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_branch_moved_while_committing_is_retried_and_a_moved_merge_is_refused_for_good() {
+    let (gh, _) = github(&[
+        (
+            "GET /repos/acme/shop/git/ref/heads/feat",
+            200,
+            json!({"object": {"sha": "f1"}}),
+        ),
+        (
+            "GET /repos/acme/shop/git/commits/f1",
+            200,
+            json!({"sha": "f1", "tree": {"sha": "t0"}}),
+        ),
+        ("POST /repos/acme/shop/git/blobs", 201, json!({"sha": "b1"})),
+        ("POST /repos/acme/shop/git/trees", 201, json!({"sha": "t1"})),
+        (
+            "POST /repos/acme/shop/git/commits",
+            201,
+            json!({"sha": "c1"}),
+        ),
+        (
+            "PATCH /repos/acme/shop/git/refs/heads/feat",
+            422,
+            json!({"message": "Update is not a fast forward"}),
+        ),
+        (
+            "GET /repos/acme/shop/pulls/4",
+            200,
+            json!({"number": 4, "merged": false}),
+        ),
+        (
+            "PUT /repos/acme/shop/pulls/4/merge",
+            409,
+            json!({"message": "Head branch was modified. Review and try the merge again."}),
+        ),
+    ])
+    .await;
+    let files = [FileChange {
+        path: "a.txt".into(),
+        content: "x".into(),
+        ..FileChange::default()
+    }];
+    let moved = gh
+        .call("acme/shop", async |repo| {
+            branches::commit_files(repo, "feat", "m", &files).await
+        })
+        .await
+        .expect_err("not a fast forward");
+    let (permanent, message) = text(&moved);
+    assert!(!permanent, "retried on the new head: {message}");
+    assert!(
+        message.contains("feat moved while the commit was made"),
+        "{message}"
+    );
+    let merge = MergeSpec {
+        repository: "acme/shop".into(),
+        number: 4,
+        title: "t".into(),
+        sha: Some("f1".into()),
+    };
+    let refused = gh
+        .call("acme/shop", async |repo| pulls::merge(repo, &merge).await)
+        .await
+        .expect_err("moved");
+    let (permanent, message) = text(&refused);
+    assert!(permanent, "{message}");
+    assert!(
+        message.contains("the branch moved after it was tested: GitHub refused to merge #4 because its head is no longer f1; nothing was merged"),
+        "{message}"
     );
 }
 
@@ -360,6 +494,7 @@ async fn issues_labels_reviewers_statuses_and_merges_send_what_github_documents(
         repository: repository.into(),
         number: 7,
         title: "feat: x (#7)".into(),
+        sha: Some("h7".into()),
     };
     for _ in 0..2 {
         let sha = gh
@@ -395,7 +530,7 @@ async fn issues_labels_reviewers_statuses_and_merges_send_what_github_documents(
         ),
         (
             "PUT /repos/acme/shop/pulls/7/merge",
-            json!({"commit_title": "feat: x (#7)", "merge_method": "squash"}),
+            json!({"commit_title": "feat: x (#7)", "merge_method": "squash", "sha": "h7"}),
         ),
     ];
     assert_eq!(bodies.len(), expected.len(), "{bodies:?}");
@@ -507,16 +642,12 @@ async fn refusals_fail_at_once_and_outages_are_retried() {
 }
 
 #[tokio::test]
-async fn file_paths_are_checked_before_anything_is_committed_and_encoded_per_segment() {
-    let (gh, script) = github(&[(
-        "PUT /repos/acme/shop/contents/docs/post%20mortems/2026%20%231.md",
-        201,
-        json!({}),
-    )])
-    .await;
+async fn file_paths_are_checked_before_anything_is_committed() {
+    let (gh, script) = github(&[]).await;
     let file = |path: &str| FileChange {
         path: path.into(),
         content: "x".into(),
+        ..FileChange::default()
     };
     let unsafe_files = [
         file("docs/post mortems/2026 #1.md"),
@@ -535,19 +666,4 @@ async fn file_paths_are_checked_before_anything_is_committed_and_encoded_per_seg
         "{message}"
     );
     assert!(calls(&script).is_empty(), "nothing reached GitHub");
-
-    let spaced = [file("./docs/post mortems/2026 #1.md")];
-    gh.call("acme/shop", async |repo| {
-        branches::commit_files(repo, "feat", "m", &spaced).await
-    })
-    .await
-    .expect("committed");
-    let routes: Vec<String> = calls(&script).into_iter().map(|(c, _)| c).collect();
-    assert_eq!(
-        routes,
-        [
-            "GET /repos/acme/shop/contents/docs/post%20mortems/2026%20%231.md?ref=feat",
-            "PUT /repos/acme/shop/contents/docs/post%20mortems/2026%20%231.md",
-        ]
-    );
 }

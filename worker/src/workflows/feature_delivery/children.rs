@@ -16,7 +16,7 @@ use temporalio_sdk::{
 };
 
 use super::FeatureDelivery;
-use crate::activities::github::{CloseIssueSpec, CommentSpec, GitHubActivities};
+use crate::activities::github::{BRANCH_MOVED, CloseIssueSpec, CommentSpec, GitHubActivities};
 use crate::activities::policy::{FeaturePolicy, LifecyclePolicy};
 use crate::workflows::clock::{self, rfc3339};
 use crate::workflows::options;
@@ -36,6 +36,11 @@ pub(super) enum PhaseRun {
     /// terminated with the parent).
     Stopped,
 }
+
+/// Patch: a merge refused because the branch moved sends the feature back to testing.
+const RETEST_MOVED_BRANCH: &str = "retest-moved-branch";
+/// How many times a moved branch is tested again before the feature fails.
+const MAX_RETESTS: u32 = 3;
 
 impl FeatureDelivery {
     /// Runs one phase child to its end, forwarding `pause`/`resume` to it; on the emergency
@@ -187,7 +192,11 @@ impl FeatureDelivery {
         policy: &FeaturePolicy,
         life: &LifecyclePolicy,
     ) -> WorkflowResult<FeatureOutcome> {
-        for phase in ctx.state(|s| s.state.delivery_phases()) {
+        let phases = ctx.state(|s| s.state.delivery_phases());
+        let mut next = 0;
+        let mut retests = 0;
+        while let Some(&phase) = phases.get(next) {
+            next += 1;
             if let Some(outcome) = Self::transition(ctx, id, link, policy, phase, true).await {
                 return Ok(outcome);
             }
@@ -217,6 +226,28 @@ impl FeatureDelivery {
                 PhaseRun::Done(r) => {
                     if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
                         return Ok(outcome);
+                    }
+                    // The branch moved after it was tested: the new head is tested (and
+                    // staged and approved) again rather than merged untested.
+                    if phase == Phase::Production
+                        && r.summary.contains(BRANCH_MOVED)
+                        && retests < MAX_RETESTS
+                        && ctx.patched(RETEST_MOVED_BRANCH)
+                        && let Some(testing) = phases.iter().position(|p| *p == Phase::Testing)
+                    {
+                        retests += 1;
+                        Self::report(
+                            ctx,
+                            id,
+                            link,
+                            blocks::thread_note(
+                                ":leftwards_arrow_with_hook:",
+                                &format!("{}; the new head goes back to testing.", r.summary),
+                            ),
+                        )
+                        .await;
+                        next = testing;
+                        continue;
                     }
                     return Ok(Self::fail(ctx, id, link, phase, r.summary).await);
                 }

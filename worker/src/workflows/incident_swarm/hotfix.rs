@@ -42,6 +42,7 @@ impl IncidentSwarm {
             vec![FileChange {
                 path: format!("hotfixes/{id}.md"),
                 content: proposal.clone(),
+                ..FileChange::default()
             }]
         };
         let spec = PullRequestSpec {
@@ -179,6 +180,7 @@ impl IncidentSwarm {
             files: vec![FileChange {
                 path: format!("{folder}/{id}.md"),
                 content: postmortem.to_owned(),
+                ..FileChange::default()
             }],
         };
         match ctx

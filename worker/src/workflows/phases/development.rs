@@ -26,6 +26,9 @@ use crate::domain::lifecycle;
 use crate::workflows::notes::{escalate, failure_text, note};
 use crate::workflows::options;
 
+/// Patch: code and fix agents work in a checkout of the branch head.
+pub(super) const AGENT_WORKSPACE: &str = "agent-workspace";
+
 /// One task for `TaskExecution`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskInput {
@@ -37,6 +40,9 @@ pub struct TaskInput {
     pub task: PlannedTask,
     /// The feature branch, when GitHub is on.
     pub branch: Option<String>,
+    /// The branch's head when the task started: the commit its agent works on.
+    #[serde(default)]
+    pub head: Option<String>,
     /// The lifecycle policy.
     pub policy: LifecyclePolicy,
     /// The feature's card.
@@ -129,6 +135,8 @@ impl Development {
         // Kept even when a task fails, so the issue is still linked and closed.
         input.evidence.issue = issue;
 
+        // The branch head each wave's agents start from; every commit moves it.
+        let mut head = branch.as_ref().map(|b| b.head_sha.clone());
         // Waves of ready tasks, at most MAX_PARALLEL_TASKS at once.
         let mut done: BTreeSet<String> = BTreeSet::new();
         let mut results: Vec<TaskResult> = Vec::new();
@@ -157,6 +165,7 @@ impl Development {
                     request: input.request.clone(),
                     task,
                     branch: branch.as_ref().map(|_| branch_name.clone()),
+                    head: head.clone(),
                     policy: input.policy.clone(),
                     card: input.card.clone(),
                 };
@@ -189,7 +198,10 @@ impl Development {
                         };
                         ctx.execute_activity(GitHubActivities::commit, spec, options::github())
                             .await
-                            .map(|_| r)
+                            .map(|sha| {
+                                head = Some(sha);
+                                r
+                            })
                             .map_err(|e| format!("could not commit: {}", failure_text(&e)))
                     }
                     (Ok(mut r), ..) => {
@@ -399,7 +411,14 @@ impl TaskExecution {
                 changes: Vec::new(),
             });
         }
-        let asked = json!({"request": input.request.request, "task": task, "branch": input.branch});
+        let mut asked =
+            json!({"request": input.request.request, "task": task, "branch": input.branch});
+        // The agent works in a checkout of the branch head.
+        if let (Some(repository), Some(head)) = (&input.policy.repository, &input.head)
+            && ctx.patched(AGENT_WORKSPACE)
+        {
+            asked["workspace"] = json!({"repository": repository, "sha": head});
+        }
         let (answer, agent, attempts) =
             match ask(ctx, &input.policy, &input.feature, AgentKind::Code, asked).await {
                 Ok(ok) => ok,

@@ -12,13 +12,22 @@ use temporalio_sdk::{
     ActivityOptions, ChildWorkflowOptions, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
+use super::development::AGENT_WORKSPACE;
 use super::{PhaseInput, PhaseResult, ask, child_error, fail};
 use crate::activities::delivery::AgentKind;
 use crate::activities::delivery::{CheckRun, DeliveryActivities};
-use crate::activities::github::{CommentSpec, CommitSpec, GitHubActivities, StatusSpec};
+use crate::activities::github::{
+    BranchSpec, CommentSpec, CommitSpec, GitHubActivities, StatusSpec,
+};
 use crate::domain::lifecycle;
 use crate::workflows::notes::{failure_text, note};
 use crate::workflows::options;
+
+/// Patch: the quality gate tests the branch's current head.
+const TEST_CURRENT_HEAD: &str = "test-current-head";
+
+/// Patch: after an auto-fix commit every check runs again on the new head.
+const RECHECK_AFTER_FIX: &str = "recheck-after-fix";
 
 /// Runs `QualityGate` and turns its verdict into evidence, commit statuses and a comment.
 #[workflow]
@@ -200,6 +209,28 @@ impl QualityGate {
             .map(|p| p.branch.clone())
             .unwrap_or_else(|| lifecycle::branch_name(&input.feature, &input.request.request));
         let mut sha = pr.as_ref().map(|p| p.head_sha.clone()).unwrap_or_default();
+        // The checks test what the branch holds now (it may have moved since development).
+        if let Some(p) = &pr
+            && ctx.patched(TEST_CURRENT_HEAD)
+        {
+            let spec = BranchSpec {
+                repository: p.repository.clone(),
+                branch: branch.clone(),
+            };
+            match ctx
+                .execute_activity(GitHubActivities::prepare_branch, spec, options::github())
+                .await
+            {
+                Ok(b) if !b.head_sha.is_empty() => sha = b.head_sha,
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(fail(child_error(
+                        "could not read the branch head to test",
+                        e,
+                    )));
+                }
+            }
+        }
         let mut results = Vec::new();
         for chunk in input.policy.checks.chunks(lifecycle::MAX_PARALLEL_CHECKS) {
             let runs = chunk
@@ -211,6 +242,8 @@ impl QualityGate {
         // Auto-fix hooks: a failed check marked `autofix` goes to the agent, whose change is
         // committed on the branch; the check then runs once more on the new head.
         let agents = input.policy.has_agent();
+        let mut fixed: Vec<String> = Vec::new();
+        let every_check_again = agents && pr.is_some() && ctx.patched(RECHECK_AFTER_FIX);
         if let (true, Some(pr)) = (agents, &pr) {
             for result in results.iter_mut() {
                 let Some(check) = input
@@ -224,12 +257,16 @@ impl QualityGate {
                 if result.passed {
                     continue;
                 }
-                let asked = json!({
+                let mut asked = json!({
                     "request": input.request.request,
                     "check": check.name,
                     "output": result.output,
                     "branch": branch,
                 });
+                // The fixing agent works in a checkout of the commit that failed.
+                if !sha.is_empty() && ctx.patched(AGENT_WORKSPACE) {
+                    asked["workspace"] = json!({"repository": pr.repository, "sha": sha});
+                }
                 let Ok((answer, agent, _)) =
                     ask(ctx, &input.policy, &input.feature, AgentKind::Fix, asked).await
                 else {
@@ -262,9 +299,27 @@ impl QualityGate {
                         continue;
                     }
                 }
+                fixed.push(check.name.clone());
+                if every_check_again {
+                    continue;
+                }
                 let mut again = Self::check(ctx, &input, check, &branch, &sha).await;
                 again.fixed = true;
                 *result = again;
+            }
+        }
+        // A fix made a new commit: every check runs again on it, so each verdict is about the
+        // commit that would merge.
+        if every_check_again && !fixed.is_empty() {
+            results.clear();
+            for chunk in input.policy.checks.chunks(lifecycle::MAX_PARALLEL_CHECKS) {
+                let runs = chunk
+                    .iter()
+                    .map(|check| Self::check(ctx, &input, check, &branch, &sha));
+                results.extend(futures::future::join_all(runs).await);
+            }
+            for r in results.iter_mut() {
+                r.fixed = fixed.contains(&r.name);
             }
         }
         let mut report =

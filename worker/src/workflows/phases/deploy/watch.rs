@@ -136,6 +136,8 @@ async fn deploy_and_watch<W>(
                 input.request.request.chars().take(60).collect::<String>(),
                 pr.number
             ),
+            // Only the commit that passed the gates is merged.
+            sha: Some(pr.head_sha.clone()).filter(|s| !s.is_empty()),
         };
         match ctx
             .execute_activity(GitHubActivities::merge, spec, options::github())

@@ -1,0 +1,549 @@
+//! Workspaces: a repository checked out at an exact commit, on the worker that runs the step.
+//!
+//! A workspace is a cache, never state: the truth is the commit on GitHub. Each repository has
+//! one object cache per worker host (`<dir>/cache/<owner>/<name>.git`), filled with
+//! `git fetch --depth 1 <sha>` over HTTPS; each step gets a fresh checkout of its own
+//! (`<dir>/ws/<pid>/<n>`) that borrows the cache's objects, and the checkout is removed when the
+//! step ends. A worker that has never seen the repository (a new host, a restart, a second
+//! replica) fetches it again. When the folder holds more than its cap, the caches used least
+//! recently are removed first.
+//!
+//! git gets a cleared environment, no user or system configuration, and the token as an HTTP
+//! header in its own environment: never in a URL, an argument, a file in the workspace or the
+//! environment of anything else.
+
+use base64::Engine as _;
+use chatops_contract::incident::FileChange;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::activities::shell::{BASE_ENV, tail};
+use crate::domain::repo_path::RepoPath;
+
+/// The most a workspace's change may weigh: it travels in the workflow's history.
+pub const MAX_CHANGE_BYTES: usize = 1 << 20;
+/// How long one git command may take.
+const GIT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Where the worker keeps its checkouts, and how it fetches them.
+#[derive(Clone)]
+pub struct Workspaces {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    root: PathBuf,
+    max_bytes: u64,
+    protected: Vec<String>,
+    git_url: url::Url,
+    token: Option<SecretString>,
+    /// One fetch at a time per repository cache.
+    caches: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Caches in use by running steps, and by how many (never evicted meanwhile).
+    busy: Mutex<HashMap<PathBuf, usize>>,
+    next: AtomicU64,
+}
+
+impl std::fmt::Debug for Workspaces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspaces")
+            .field("root", &self.inner.root)
+            .field("max_bytes", &self.inner.max_bytes)
+            .field("git_url", &self.inner.git_url.as_str())
+            .field("token", &self.inner.token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// One checkout at an exact commit, removed when dropped.
+#[derive(Debug)]
+pub struct Workspace {
+    dir: PathBuf,
+    sha: String,
+    cache: PathBuf,
+    owner: Workspaces,
+}
+
+impl Workspace {
+    /// The checkout's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The commit it holds.
+    pub fn sha(&self) -> &str {
+        &self.sha
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Ok(mut busy) = self.owner.inner.busy.lock()
+            && let Some(n) = busy.get_mut(&self.cache)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                busy.remove(&self.cache);
+            }
+        }
+    }
+}
+
+impl Workspaces {
+    /// Workspaces under `root`, at most `max_bytes`, fetching `{git_url}/{owner}/{name}.git`
+    /// with `token`; agents may not change the `protected` paths.
+    pub fn new(
+        root: PathBuf,
+        max_bytes: u64,
+        protected: Vec<String>,
+        git_url: url::Url,
+        token: Option<SecretString>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                root,
+                max_bytes,
+                protected,
+                git_url,
+                token,
+                caches: Mutex::default(),
+                busy: Mutex::default(),
+                next: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Removes the checkouts left behind by workers of this host that are gone (and by this
+    /// process before a restart).
+    pub fn sweep_stale(&self) {
+        let Ok(entries) = std::fs::read_dir(self.inner.root.join("ws")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let alive = name
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|pid| {
+                    pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists()
+                });
+            if !alive {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+
+    /// A fresh checkout of `repository` (`owner/name`) at `sha`, fetched when this host lacks
+    /// it. `Err` says what failed, git's own words included.
+    pub async fn checkout(&self, repository: &str, sha: &str) -> Result<Workspace, String> {
+        let sha = sha.trim();
+        if sha.len() < 7 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!(
+                "`{sha}` is not a commit sha, so there is nothing to check out"
+            ));
+        }
+        let (owner, name) = repository
+            .split_once('/')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| format!("`{repository}` is not a repository like owner/name"))?;
+        for part in [owner, name] {
+            if part.starts_with('.')
+                || !part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(format!(
+                    "`{repository}` is not a repository like owner/name"
+                ));
+            }
+        }
+        let cache = self
+            .inner
+            .root
+            .join("cache")
+            .join(owner)
+            .join(format!("{name}.git"));
+        if let Ok(mut busy) = self.inner.busy.lock() {
+            *busy.entry(cache.clone()).or_default() += 1;
+        }
+        let n = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        let dir = self
+            .inner
+            .root
+            .join("ws")
+            .join(std::process::id().to_string())
+            .join(n.to_string());
+        // From here on the workspace cleans up after itself, however this ends.
+        let ws = Workspace {
+            dir,
+            sha: sha.to_owned(),
+            cache: cache.clone(),
+            owner: self.clone(),
+        };
+        self.fetch(&cache, repository, owner, name, sha).await?;
+        let dir = ws.dir.clone();
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot make the workspace {}: {e}", dir.display()))?;
+        git(&dir, &["init", "-q"], None).await?;
+        let objects = cache.join("objects");
+        let alternates = dir.join(".git/objects/info/alternates");
+        std::fs::write(&alternates, format!("{}\n", absolute(&objects).display()))
+            .map_err(|e| format!("cannot link the workspace to its cache: {e}"))?;
+        if let Ok(shallow) = std::fs::read(cache.join("shallow")) {
+            let _ = std::fs::write(dir.join(".git/shallow"), shallow);
+        }
+        git(
+            &dir,
+            &[
+                "-c",
+                "advice.detachedHead=false",
+                "checkout",
+                "-q",
+                "--detach",
+                sha,
+            ],
+            None,
+        )
+        .await?;
+        self.evict();
+        Ok(ws)
+    }
+
+    /// Fetches `sha` into the repository's cache unless it is there.
+    async fn fetch(
+        &self,
+        cache: &Path,
+        repository: &str,
+        owner: &str,
+        name: &str,
+        sha: &str,
+    ) -> Result<(), String> {
+        let lock = {
+            let mut caches = self
+                .inner
+                .caches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            caches.entry(repository.to_owned()).or_default().clone()
+        };
+        let _one_at_a_time = lock.lock().await;
+        if !cache.join("HEAD").exists() {
+            std::fs::create_dir_all(cache)
+                .map_err(|e| format!("cannot make the cache {}: {e}", cache.display()))?;
+            git(cache, &["init", "-q", "--bare"], None).await?;
+        }
+        let object = format!("{sha}^{{commit}}");
+        if git(cache, &["cat-file", "-e", &object], None).await.is_ok() {
+            touch(cache);
+            return Ok(());
+        }
+        let url = format!(
+            "{}/{owner}/{name}.git",
+            self.inner.git_url.as_str().trim_end_matches('/')
+        );
+        let auth = self.inner.token.as_ref().map(|t| {
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("x-access-token:{}", t.expose_secret()));
+            format!("Authorization: Basic {basic}")
+        });
+        git(
+            cache,
+            &["fetch", "-q", "--no-tags", "--depth", "1", &url, sha],
+            auth.as_deref(),
+        )
+        .await
+        .map_err(|e| format!("cannot fetch {sha} of {repository} from {url}: {e}"))?;
+        touch(cache);
+        Ok(())
+    }
+
+    /// Removes the least recently used caches not in use while the folder holds more than its
+    /// cap.
+    fn evict(&self) {
+        let root = &self.inner.root;
+        let mut total = size_of(root);
+        if total <= self.inner.max_bytes {
+            return;
+        }
+        let busy = self
+            .inner
+            .busy
+            .lock()
+            .map(|b| b.clone())
+            .unwrap_or_default();
+        let mut caches: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        for owner in std::fs::read_dir(root.join("cache"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            for repo in std::fs::read_dir(owner.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let path = repo.path();
+                if busy.contains_key(&path) {
+                    continue;
+                }
+                let used = std::fs::metadata(path.join("chatops-used"))
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                caches.push((used, path));
+            }
+        }
+        caches.sort();
+        for (_, path) in caches {
+            if total <= self.inner.max_bytes {
+                break;
+            }
+            let freed = size_of(&path);
+            if std::fs::remove_dir_all(&path).is_ok() {
+                tracing::info!(cache = %path.display(), freed, "removed a repository cache: the workspaces were over their cap");
+                total = total.saturating_sub(freed);
+            }
+        }
+        if total > self.inner.max_bytes {
+            tracing::warn!(
+                total,
+                cap = self.inner.max_bytes,
+                "the workspaces are over their cap (CHATOPS__WORKSPACE__MAX_BYTES) and nothing more can be removed"
+            );
+        }
+    }
+
+    /// Writes an agent's proposed files into the workspace (creating folders, removing deleted
+    /// files, setting the executable bit).
+    pub fn apply(&self, ws: &Workspace, changes: &[FileChange]) -> Result<(), String> {
+        for change in changes {
+            let path = RepoPath::parse(&change.path)?;
+            let target = ws.dir.join(path.as_str());
+            inside(&ws.dir, &target, path.as_str())?;
+            if change.deleted {
+                match std::fs::remove_file(&target) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(format!("cannot delete {path}: {e}")),
+                }
+                continue;
+            }
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot make the folder of {path}: {e}"))?;
+                inside(&ws.dir, parent, path.as_str())?;
+            }
+            std::fs::write(&target, &change.content)
+                .map_err(|e| format!("cannot write {path}: {e}"))?;
+            set_executable(&target, change.executable)
+                .map_err(|e| format!("cannot set the mode of {path}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// What changed in the workspace since its commit: added, modified and deleted files and
+    /// the executable bit, as git sees them (ignored files are not part of it). A change to a
+    /// protected path, a symbolic link, a submodule, a file that is not UTF-8 text, or more
+    /// than [`MAX_CHANGE_BYTES`] is refused, naming why.
+    pub async fn changes(&self, ws: &Workspace) -> Result<Vec<FileChange>, String> {
+        git(&ws.dir, &["add", "-A"], None).await?;
+        let raw = git(
+            &ws.dir,
+            &["diff", "--cached", "--raw", "-z", "--no-renames", &ws.sha],
+            None,
+        )
+        .await?;
+        let mut fields = raw.split('\0').filter(|f| !f.is_empty());
+        let mut changes = Vec::new();
+        let mut weight = 0usize;
+        while let (Some(meta), Some(path)) = (fields.next(), fields.next()) {
+            // `:<old mode> <new mode> <old sha> <new sha> <status>`
+            let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+            let (new_mode, status) = match parts.as_slice() {
+                [_, new_mode, _, _, status] => (*new_mode, *status),
+                _ => {
+                    return Err(format!(
+                        "git described a change it cannot be read from: {meta}"
+                    ));
+                }
+            };
+            let checked = RepoPath::parse(path)?;
+            if let Some(rule) = self.protected_by(checked.as_str()) {
+                return Err(format!(
+                    "the change touches {checked}, a protected path (`{rule}` in CHATOPS__WORKSPACE__PROTECTED); nothing was committed"
+                ));
+            }
+            if status.starts_with('D') {
+                changes.push(FileChange {
+                    path: checked.to_string(),
+                    deleted: true,
+                    ..FileChange::default()
+                });
+                continue;
+            }
+            match new_mode {
+                "100644" | "100755" => {}
+                "120000" => {
+                    return Err(format!(
+                        "{checked} is a symbolic link; chatops commits files only, so nothing was committed"
+                    ));
+                }
+                other => {
+                    return Err(format!(
+                        "{checked} has mode {other} (a submodule or something else that is not a file); nothing was committed"
+                    ));
+                }
+            }
+            let bytes = std::fs::read(ws.dir.join(checked.as_str()))
+                .map_err(|e| format!("cannot read {checked}: {e}"))?;
+            weight += bytes.len();
+            if weight > MAX_CHANGE_BYTES {
+                return Err(format!(
+                    "the change is over {} KiB; chatops commits changes up to that size, so nothing was committed",
+                    MAX_CHANGE_BYTES >> 10
+                ));
+            }
+            let content = String::from_utf8(bytes).map_err(|_| {
+                format!("{checked} is not UTF-8 text; chatops commits text files only, so nothing was committed")
+            })?;
+            changes.push(FileChange {
+                path: checked.to_string(),
+                content,
+                deleted: false,
+                executable: new_mode == "100755",
+            });
+        }
+        Ok(changes)
+    }
+
+    /// The protected pattern `path` matches, if any.
+    pub fn protected_by(&self, path: &str) -> Option<&str> {
+        self.inner
+            .protected
+            .iter()
+            .map(String::as_str)
+            .find(|rule| matches_rule(rule, path))
+    }
+}
+
+/// Whether `path` matches `rule`: `dir/**` (anything under the folder), `*.ext` (that ending,
+/// in any folder), or the exact path.
+pub fn matches_rule(rule: &str, path: &str) -> bool {
+    let rule = rule.trim().trim_start_matches("./").trim_start_matches('/');
+    if let Some(dir) = rule.strip_suffix("/**") {
+        return path == dir || path.starts_with(&format!("{dir}/"));
+    }
+    if let Some(ending) = rule.strip_prefix('*') {
+        return !ending.contains('/') && path.ends_with(ending);
+    }
+    path == rule
+}
+
+/// Refuses a path that resolves outside the workspace (through a symbolic link the checkout
+/// holds).
+fn inside(root: &Path, path: &Path, shown: &str) -> Result<(), String> {
+    let (Ok(root), Some(existing)) = (root.canonicalize(), path.ancestors().find(|p| p.exists()))
+    else {
+        return Ok(());
+    };
+    match existing.canonicalize() {
+        Ok(real) if real.starts_with(&root) => Ok(()),
+        _ => Err(format!(
+            "path `{shown}` leads outside the repository (through a symbolic link); nothing was written"
+        )),
+    }
+}
+
+fn set_executable(path: &Path, executable: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = if executable { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// Marks a cache as just used (eviction removes the least recently used first).
+fn touch(cache: &Path) {
+    let _ = std::fs::write(cache.join("chatops-used"), b"");
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Bytes under `path` (files only; links are not followed).
+fn size_of(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| size_of(&e.path()))
+        .sum()
+}
+
+/// Runs git in `dir` with a cleared environment and no user or system configuration; `auth`
+/// is an HTTP header given to git through its environment. `Ok` is what it printed.
+async fn git(dir: &Path, args: &[&str], auth: Option<&str>) -> Result<String, String> {
+    let mut command = tokio::process::Command::new("git");
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .envs(
+            BASE_ENV
+                .iter()
+                .filter_map(|name| std::env::var_os(name).map(|v| (*name, v))),
+        )
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "chatops")
+        .env("GIT_AUTHOR_EMAIL", "chatops@localhost")
+        .env("GIT_COMMITTER_NAME", "chatops")
+        .env("GIT_COMMITTER_EMAIL", "chatops@localhost")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(header) = auth {
+        command
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
+            .env("GIT_CONFIG_VALUE_0", header);
+    }
+    let run = command.output();
+    let out = match tokio::time::timeout(GIT_TIMEOUT, run).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Err(format!("cannot run git: {e} (is git installed?)")),
+        Err(_) => {
+            return Err(format!(
+                "`git {}` did not finish within {}",
+                args.first().unwrap_or(&""),
+                chatops_contract::human_duration(GIT_TIMEOUT)
+            ));
+        }
+    };
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        let said = String::from_utf8_lossy(&out.stderr);
+        Err(format!(
+            "`git {}` failed: {}",
+            args.first().unwrap_or(&""),
+            tail(said.trim(), 400)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;

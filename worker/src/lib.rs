@@ -278,6 +278,7 @@ fn delivery_config(settings: &Settings, shell: activities::shell::Shell) -> Deli
         command: e.command.clone(),
         webhook: e.webhook.clone(),
         health_url: e.health_url.clone(),
+        version_url: e.version_url.clone(),
         metrics_url: e.metrics_url.clone(),
     };
     DeliveryConfig {

@@ -17,6 +17,8 @@ pub struct DeployEnvSettings {
     pub webhook: Option<Url>,
     pub health_url: Option<Url>,
     pub metrics_url: Option<Url>,
+    /// Answers the commit the environment runs now (what a rollback redeploys).
+    pub version_url: Option<Url>,
     pub interval: Duration,
     pub window: Duration,
 }
@@ -62,6 +64,7 @@ impl DeployEnvSettings {
             webhook,
             health_url: src.optional(&key("health_url"), parse::http_url)?,
             metrics_url: src.optional(&key("metrics_url"), parse::http_url)?,
+            version_url: src.optional(&key("version_url"), parse::http_url)?,
             interval: src.get(&key("interval"), parse::duration)?,
             window: src.get(&key("window"), parse::duration)?,
         })

@@ -10,7 +10,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError, ActivityInfo};
 use chatops_contract::lifecycle::HealthSample;
 
 use super::{DeliveryActivities, StepReport};
-use crate::activities::failure::retryable;
+use crate::activities::failure::{permanent, retryable};
 use crate::activities::shell::tail;
 
 /// Longest a deploy or down-migration command may run.
@@ -187,6 +187,43 @@ impl DeliveryActivities {
     }
 
     /// One sample of the environment's health endpoint and, when configured, its metrics.
+    /// What the version URL says the environment runs: the sha as text, or JSON with `sha`,
+    /// `commit` or `version`.
+    pub(super) async fn version(&self, environment: &str) -> Result<Option<String>, ActivityError> {
+        let target = self.target(environment)?;
+        let Some(url) = &target.version_url else {
+            return Ok(None);
+        };
+        let answer = self
+            .http
+            .get(url.as_str(), PROBE_TIMEOUT)
+            .await
+            .map_err(|e| retryable(format!("{environment} version URL {url}: {e}")))?;
+        if answer.status >= 300 {
+            return Err(retryable(format!(
+                "{environment} version URL {url} answered {}",
+                answer.status
+            )));
+        }
+        let text = String::from_utf8_lossy(&answer.body).trim().to_owned();
+        let sha = match serde_json::from_str::<Value>(&text) {
+            Ok(v) if v.is_object() => ["sha", "commit", "version"]
+                .iter()
+                .find_map(|k| v[*k].as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            Ok(Value::String(s)) => s,
+            _ => text,
+        };
+        let sha = sha.trim().to_owned();
+        if sha.len() < 7 || sha.len() > 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(permanent(format!(
+                "{environment} version URL {url} answered `{}`, which is not a commit sha",
+                tail(&sha, 80)
+            )));
+        }
+        Ok(Some(sha))
+    }
+
     pub(super) async fn sample(&self, environment: &str) -> Result<HealthSample, ActivityError> {
         let target = self.target(environment)?;
         let mut detail = Vec::new();

@@ -39,6 +39,8 @@ pub struct DeployConfig {
     pub health_url: Option<url::Url>,
     /// Metrics source answering `{"error_rate": f, "latency_ms": f}`.
     pub metrics_url: Option<url::Url>,
+    /// Answers the commit the environment runs now.
+    pub version_url: Option<url::Url>,
 }
 
 /// Everything the delivery activities read from config.
@@ -199,6 +201,18 @@ impl DeliveryActivities {
         req: CommandRun,
     ) -> Result<StepReport, ActivityError> {
         Ok(self.command(&req).await)
+    }
+
+    /// The commit the environment runs now, from its version URL; `None` when none is
+    /// configured. An unreachable or unreadable URL is retried, then fails.
+    #[activity(name = "delivery.live_commit")]
+    #[tracing::instrument(name = "delivery.live_commit", skip_all, fields(%environment))]
+    pub async fn live_commit(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        environment: String,
+    ) -> Result<Option<String>, ActivityError> {
+        self.version(&environment).await
     }
 
     /// The rollback saga's first step: the configured down-migration.

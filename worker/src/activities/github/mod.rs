@@ -10,6 +10,7 @@
 mod branches;
 mod breaker;
 mod client;
+mod deployments;
 mod issues;
 mod pulls;
 mod statuses;
@@ -19,6 +20,7 @@ mod tests;
 pub use branches::{BranchInfo, BranchSpec, CommitSpec};
 pub use breaker::Breaker;
 pub use chatops_contract::incident::FileChange;
+pub use deployments::{DeploymentSpec, LiveSpec};
 pub use issues::{CloseIssueSpec, CommentSpec, IssueSpec, LabelSpec};
 pub use pulls::{BRANCH_MOVED, MergeSpec, PullRef, PullRequestSpec, ReviewersSpec};
 pub use statuses::{Checks, StatusSpec};
@@ -266,6 +268,42 @@ impl GitHubActivities {
     ) -> Result<(), ActivityError> {
         self.call(&spec.repository, async |repo| {
             pulls::request_reviewers(repo, &spec).await
+        })
+        .await
+    }
+
+    /// Records a deploy and how it went (once per feature, commit and environment).
+    #[activity(name = "github.record_deployment")]
+    #[tracing::instrument(
+        name = "github.record_deployment",
+        skip_all,
+        fields(repo = %spec.repository, environment = %spec.environment, sha = %spec.sha)
+    )]
+    pub async fn record_deployment(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: DeploymentSpec,
+    ) -> Result<(), ActivityError> {
+        self.call(&spec.repository, async |repo| {
+            deployments::record(repo, &spec).await
+        })
+        .await
+    }
+
+    /// The commit of the environment's last successful deployment, if GitHub has one.
+    #[activity(name = "github.live_deployment")]
+    #[tracing::instrument(
+        name = "github.live_deployment",
+        skip_all,
+        fields(repo = %spec.repository, environment = %spec.environment)
+    )]
+    pub async fn live_deployment(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        spec: LiveSpec,
+    ) -> Result<Option<String>, ActivityError> {
+        self.call(&spec.repository, async |repo| {
+            deployments::live(repo, &spec).await
         })
         .await
     }

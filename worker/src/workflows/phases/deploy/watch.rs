@@ -10,7 +10,7 @@ use temporalio_sdk::WorkflowContext;
 use super::rollback::rollback_saga;
 use super::{Watch, set_report, short_sha};
 use crate::activities::delivery::{DeliveryActivities, DeployRequest, StepReport};
-use crate::activities::github::{GitHubActivities, MergeSpec};
+use crate::activities::github::{DeploymentSpec, GitHubActivities, LiveSpec, MergeSpec};
 use crate::domain::lifecycle::{self, Baseline, HealthRules};
 use crate::workflows::clock;
 use crate::workflows::notes::note;
@@ -187,6 +187,40 @@ async fn deploy_and_watch<W>(
     if let Some(t) = ctx.state(|s| watch(s).rollback.clone()) {
         return not_deployed(environment, &t, evidence);
     }
+    // What runs there now is what a rollback redeploys.
+    let live = ctx.patched(LIVE_COMMIT);
+    let record = input.policy.repository.clone().filter(|_| live);
+    let mut previous = previous;
+    if live {
+        match live_before(ctx, input, environment).await {
+            Some((live, source)) => {
+                previous = live;
+                notes
+                    .say(
+                        ctx,
+                        ":bookmark:",
+                        format!(
+                            "{label} runs `{}` before this deploy ({source}); a rollback redeploys it.",
+                            short_sha(&previous)
+                        ),
+                    )
+                    .await;
+            }
+            None => {
+                notes
+                    .say(
+                        ctx,
+                        ":warning:",
+                        format!(
+                            "Nothing records what {environment} runs now (set CHATOPS__DEPLOY__{}_VERSION_URL, or deploy through chatops with GitHub on); a rollback would redeploy the branch's base `{}`.",
+                            environment.as_str().to_uppercase(),
+                            short_sha(&previous)
+                        ),
+                    )
+                    .await;
+            }
+        }
+    }
     let request = DeployRequest {
         environment: environment.to_string(),
         sha: sha.clone(),
@@ -344,6 +378,9 @@ async fn deploy_and_watch<W>(
     }
     if let Some(why) = reason {
         let steps = rollback_saga(ctx, input, environment, &previous, &why, notes).await;
+        if let Some(repository) = &record {
+            record_deploy(ctx, input, repository, environment, &sha, "failure", &why).await;
+        }
         ctx.state_mut(|s| {
             let r = &mut watch_mut(s).report;
             r.healthy = false;
@@ -360,6 +397,10 @@ async fn deploy_and_watch<W>(
     }
     ctx.state_mut(|s| watch_mut(s).report.healthy = true);
     let report = ctx.state(|s| watch(s).report.clone());
+    if let Some(repository) = &record {
+        let how = format!("healthy for {} checks", report.samples.len());
+        record_deploy(ctx, input, repository, environment, &sha, "success", &how).await;
+    }
     let summary = format!("{environment} healthy for {} checks", report.samples.len());
     notes
         .say(
@@ -373,6 +414,72 @@ async fn deploy_and_watch<W>(
         passed: true,
         summary,
         evidence,
+    }
+}
+
+/// Patch: the commit that runs before a deploy is read (version URL, else GitHub's last
+/// successful deployment) and is what a rollback redeploys; each deploy is recorded on GitHub.
+const LIVE_COMMIT: &str = "live-commit";
+
+/// The commit the environment runs now, and where that was read.
+async fn live_before<W>(
+    ctx: &WorkflowContext<W>,
+    input: &PhaseInput,
+    environment: Environment,
+) -> Option<(String, &'static str)> {
+    match ctx
+        .execute_activity(
+            DeliveryActivities::live_commit,
+            environment.to_string(),
+            options::short(),
+        )
+        .await
+    {
+        Ok(Some(sha)) => return Some((sha, "from its version URL")),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not read the version URL"),
+    }
+    let repository = input.policy.repository.clone()?;
+    let spec = LiveSpec {
+        repository,
+        environment: environment.to_string(),
+    };
+    match ctx
+        .execute_activity(GitHubActivities::live_deployment, spec, options::github())
+        .await
+    {
+        Ok(Some(sha)) => Some((sha, "its last successful deploy, as recorded on GitHub")),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the deployments on GitHub");
+            None
+        }
+    }
+}
+
+/// Records the deploy of `sha` and how it went on GitHub; a failure is only logged.
+async fn record_deploy<W>(
+    ctx: &WorkflowContext<W>,
+    input: &PhaseInput,
+    repository: &str,
+    environment: Environment,
+    sha: &str,
+    state: &str,
+    how: &str,
+) {
+    let spec = DeploymentSpec {
+        repository: repository.to_owned(),
+        environment: environment.to_string(),
+        sha: sha.to_owned(),
+        feature: input.feature.clone(),
+        state: state.to_owned(),
+        description: how.to_owned(),
+    };
+    if let Err(e) = ctx
+        .execute_activity(GitHubActivities::record_deployment, spec, options::github())
+        .await
+    {
+        tracing::warn!(error = %e, "could not record the deployment on GitHub");
     }
 }
 

@@ -142,12 +142,7 @@ impl Workspaces {
     /// A fresh checkout of `repository` (`owner/name`) at `sha`, fetched when this host lacks
     /// it. `Err` says what failed, git's own words included.
     pub async fn checkout(&self, repository: &str, sha: &str) -> Result<Workspace, String> {
-        let sha = sha.trim();
-        if sha.len() < 7 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!(
-                "`{sha}` is not a commit sha, so there is nothing to check out"
-            ));
-        }
+        let sha = commit_sha(sha)?;
         let (owner, name) = repository
             .split_once('/')
             .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
@@ -422,6 +417,60 @@ impl Workspaces {
         Ok(changes)
     }
 
+    /// The files the checkout tracks, at most `max`.
+    pub async fn files(&self, ws: &Workspace, max: usize) -> Result<Vec<String>, String> {
+        let listed = git(&ws.dir, &["ls-files", "-z"], None).await?;
+        Ok(listed
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .take(max)
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// A file of the checkout as it is now, and whether it is executable; `None` when there
+    /// is no such file, it is not UTF-8 text, it is over `max` bytes or it leads outside.
+    pub fn read(&self, ws: &Workspace, path: &str, max: usize) -> Option<(String, bool)> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = RepoPath::parse(path).ok()?;
+        let full = ws.dir.join(path.as_str());
+        inside(&ws.dir, &full, path.as_str()).ok()?;
+        let meta = std::fs::symlink_metadata(&full).ok()?;
+        if !meta.is_file() || meta.len() > max as u64 {
+            return None;
+        }
+        let text = String::from_utf8(std::fs::read(&full).ok()?).ok()?;
+        Some((text, meta.permissions().mode() & 0o111 != 0))
+    }
+
+    /// The unified diff from `base` to `head` of `repository`, at most `max` bytes (cut
+    /// marked), fetching both commits when this host lacks them.
+    pub async fn diff(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+        max: usize,
+    ) -> Result<String, String> {
+        let base = commit_sha(base)?;
+        let ws = self.checkout(repository, head).await?;
+        let (owner, name) = repository.split_once('/').unwrap_or_default();
+        self.fetch(&ws.cache, repository, owner, name, base).await?;
+        if let Ok(shallow) = std::fs::read(ws.cache.join("shallow")) {
+            let _ = std::fs::write(ws.dir.join(".git/shallow"), shallow);
+        }
+        let mut text = git(&ws.dir, &["diff", "--no-color", base, head], None).await?;
+        if text.len() > max {
+            let mut cut = max;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str("\n… (diff cut)\n");
+        }
+        Ok(text)
+    }
+
     /// The protected pattern `path` matches, if any.
     pub fn protected_by(&self, path: &str) -> Option<&str> {
         self.inner
@@ -429,6 +478,19 @@ impl Workspaces {
             .iter()
             .map(String::as_str)
             .find(|rule| matches_rule(rule, path))
+    }
+}
+
+/// `sha` trimmed, when it is a commit sha (hex, 7 to 64 characters): never an option git
+/// would read.
+fn commit_sha(sha: &str) -> Result<&str, String> {
+    let sha = sha.trim();
+    if (7..=64).contains(&sha.len()) && sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(sha)
+    } else {
+        Err(format!(
+            "`{sha}` is not a commit sha, so there is nothing to check out"
+        ))
     }
 }
 

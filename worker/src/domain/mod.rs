@@ -2,6 +2,7 @@
 //! hold these states and call these rules; everything here is unit-tested without a server.
 
 pub mod consensus;
+pub mod edits;
 pub mod feature_state;
 pub mod gates;
 pub mod incident_state;

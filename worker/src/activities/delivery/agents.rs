@@ -162,61 +162,76 @@ impl DeliveryActivities {
                 String::from_utf8_lossy(&out.stdout).into_owned()
             }
             AgentEndpoint::Http { url, model, key } => {
-                let body = json!({
-                    "model": model,
-                    "response_format": {"type": "json_object"},
-                    "messages": [
-                        {"role": "system", "content": instructions(&ask.kind)},
-                        {"role": "user", "content": request.to_string()},
-                    ],
-                });
-                let endpoint = format!("{}/chat/completions", url.as_str().trim_end_matches('/'));
-                let auth = key
-                    .as_ref()
-                    .map(|k| format!("Bearer {}", k.expose_secret()));
-                let mut headers = vec![("content-type", "application/json")];
-                if let Some(a) = &auth {
-                    headers.push(("authorization", a.as_str()));
-                }
-                let resp = self
-                    .http
-                    .post(
-                        &endpoint,
-                        &headers,
-                        body.to_string().into_bytes().into(),
-                        timeout,
-                    )
-                    .await
-                    .map_err(|e| retryable(format!("{role} agent at {endpoint}: {e}")))?;
-                let text = String::from_utf8_lossy(&resp.body).into_owned();
-                if resp.status >= 300 {
-                    return Err(by_status(
-                        resp.status,
-                        format!(
-                            "{role} agent answered {}: {}",
-                            resp.status,
-                            tail(&text, 300)
-                        ),
-                    ));
-                }
-                let v: Value = serde_json::from_str(&text).map_err(|e| {
-                    retryable(format!(
-                        "{role} agent answered non-JSON ({e}): {}",
-                        tail(&text, 300)
-                    ))
-                })?;
-                v["choices"][0]["message"]["content"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| {
-                        retryable(format!(
-                            "{role} agent answer has no choices[0].message.content: {}",
-                            tail(&text, 300)
-                        ))
-                    })?
+                let messages = [
+                    json!({"role": "system", "content": instructions(&ask.kind)}),
+                    json!({"role": "user", "content": request.to_string()}),
+                ];
+                self.chat(url, model, key.as_ref(), role, &messages, timeout)
+                    .await?
             }
         };
         check_answer(&ask.kind, &raw).map_err(|e| retryable(format!("{role} agent: {e}")))
+    }
+}
+
+impl DeliveryActivities {
+    /// One chat-completions call with `messages`; the first choice's content.
+    async fn chat(
+        &self,
+        url: &url::Url,
+        model: &str,
+        key: Option<&secrecy::SecretString>,
+        role: &str,
+        messages: &[Value],
+        timeout: Duration,
+    ) -> Result<String, ActivityError> {
+        let body = json!({
+            "model": model,
+            "response_format": {"type": "json_object"},
+            "messages": messages,
+        });
+        let endpoint = format!("{}/chat/completions", url.as_str().trim_end_matches('/'));
+        let auth = key.map(|k| format!("Bearer {}", k.expose_secret()));
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
+        }
+        let resp = self
+            .http
+            .post(
+                &endpoint,
+                &headers,
+                body.to_string().into_bytes().into(),
+                timeout,
+            )
+            .await
+            .map_err(|e| retryable(format!("{role} agent at {endpoint}: {e}")))?;
+        let text = String::from_utf8_lossy(&resp.body).into_owned();
+        if resp.status >= 300 {
+            return Err(by_status(
+                resp.status,
+                format!(
+                    "{role} agent answered {}: {}",
+                    resp.status,
+                    tail(&text, 300)
+                ),
+            ));
+        }
+        let v: Value = serde_json::from_str(&text).map_err(|e| {
+            retryable(format!(
+                "{role} agent answered non-JSON ({e}): {}",
+                tail(&text, 300)
+            ))
+        })?;
+        v["choices"][0]["message"]["content"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                retryable(format!(
+                    "{role} agent answer has no choices[0].message.content: {}",
+                    tail(&text, 300)
+                ))
+            })
     }
 }
 
@@ -302,14 +317,15 @@ impl DeliveryActivities {
                     Err(_) => tail(said.trim(), 300),
                 }
             }
-            AgentEndpoint::Http { .. } => {
-                let mut plain = ask.clone();
-                if let Some(input) = plain.input.as_object_mut() {
-                    input.remove("workspace");
-                }
-                let files = Box::pin(self.answer(ctx, &plain)).await?;
-                self.write_answer(&ws, &files, role)?;
-                files["summary"].as_str().unwrap_or_default().to_owned()
+            AgentEndpoint::Http { url, model, key } => {
+                let chat = Chat {
+                    url,
+                    model,
+                    key: key.as_ref(),
+                    role,
+                    timeout,
+                };
+                self.edit_over_http(ctx, ask, at, &ws, &chat).await?
             }
         };
         let changes = workspaces
@@ -323,6 +339,115 @@ impl DeliveryActivities {
             )));
         }
         Ok(json!({"changes": changes, "summary": summary}))
+    }
+
+    /// The HTTP agent's conversation about the checkout: the file tree and the files the
+    /// task names; one round where it may ask for more files; then edits that must apply to
+    /// the files as they are. Edits that do not apply are sent back with the reasons, up to
+    /// [`CORRECTIONS`] times; then the attempt fails, and the next attempt is told why. The
+    /// edits are written into the checkout; returns the agent's summary.
+    async fn edit_over_http(
+        &self,
+        ctx: &ActivityContext,
+        ask: &AgentAsk,
+        at: &WorkspaceAt,
+        ws: &crate::activities::workspace::Workspace,
+        chat: &Chat<'_>,
+    ) -> Result<String, ActivityError> {
+        let Some(workspaces) = &self.config.workspaces else {
+            return Err(permanent("this worker keeps no workspaces"));
+        };
+        let role = chat.role;
+        let tree = workspaces
+            .files(ws, MAX_TREE)
+            .await
+            .map_err(|e| retryable(format!("{role} agent's workspace: {e}")))?;
+        let mut budget = MAX_CONTEXT_BYTES;
+        let words = format!("{} {}", ask.input["request"], ask.input["task"]);
+        let named: Vec<&String> = tree
+            .iter()
+            .filter(|p| words.contains(p.as_str()))
+            .take(MAX_FILES)
+            .collect();
+        let files = read_within(
+            workspaces,
+            ws,
+            named.into_iter().map(String::as_str),
+            &mut budget,
+        );
+        let mut input = ask.input.clone();
+        if let Some(o) = input.as_object_mut() {
+            o.remove("workspace");
+        }
+        let mut messages = vec![
+            json!({"role": "system", "content": edit_instructions(&ask.kind)}),
+            json!({"role": "user", "content": json!({
+                "kind": ask.kind,
+                "feature": ask.feature,
+                "input": input,
+                "repository": at.repository,
+                "commit": at.sha,
+                "tree": tree,
+                "files": files,
+            }).to_string()}),
+        ];
+        // What the previous attempt was refused for, when this is a retry.
+        if let Ok(Some(why)) = ctx.heartbeat_details().deserialize::<String>() {
+            messages.push(json!({"role": "user", "content": format!(
+                "Your previous attempt was refused: {why}. Send edits that apply to the files as they are."
+            )}));
+        }
+        let mut asked_for_files = false;
+        let mut corrections = 0;
+        loop {
+            let raw = self
+                .chat(
+                    chat.url,
+                    chat.model,
+                    chat.key,
+                    role,
+                    &messages,
+                    chat.timeout,
+                )
+                .await?;
+            messages.push(json!({"role": "assistant", "content": raw}));
+            let answer: Value = serde_json::from_str(raw.trim()).unwrap_or(Value::Null);
+            if let (Some(need), false) = (answer["need"].as_array(), asked_for_files) {
+                asked_for_files = true;
+                let wanted = need.iter().filter_map(Value::as_str).take(MAX_FILES);
+                let more = read_within(workspaces, ws, wanted, &mut budget);
+                messages.push(json!({"role": "user", "content": json!({
+                    "files": more,
+                    "note": "These are the files you asked for (a file that is missing, not text, or over the budget is left out). Now answer with the edits.",
+                }).to_string()}));
+                continue;
+            }
+            let problems = match parse_edits(&answer) {
+                Err(why) => vec![why],
+                Ok(edits) => match crate::domain::edits::apply(&edits, |p| {
+                    workspaces.read(ws, p, MAX_CHANGE_FILE)
+                }) {
+                    Ok(changes) => {
+                        workspaces.apply(ws, &changes).map_err(|e| {
+                            permanent(format!("{role} agent's change refused: {e}"))
+                        })?;
+                        return Ok(answer["summary"].as_str().unwrap_or_default().to_owned());
+                    }
+                    Err(problems) => problems,
+                },
+            };
+            let why = problems.join("; ");
+            corrections += 1;
+            if corrections > CORRECTIONS {
+                let _ = ctx.record_heartbeat(why.clone()).await;
+                return Err(retryable(format!(
+                    "{role} agent's edits did not apply: {why}"
+                )));
+            }
+            messages.push(json!({"role": "user", "content": format!(
+                "Your edits did not apply, so nothing was changed: {why}. Send every edit again, each search text copied exactly from the files as they are."
+            )}));
+        }
     }
 
     /// Writes the files of a checked answer into the checkout.
@@ -341,6 +466,71 @@ impl DeliveryActivities {
             .apply(ws, &files)
             .map_err(|e| permanent(format!("{role} agent's change refused: {e}")))
     }
+}
+
+/// Where an HTTP agent is reached.
+struct Chat<'a> {
+    url: &'a url::Url,
+    model: &'a str,
+    key: Option<&'a secrecy::SecretString>,
+    role: &'a str,
+    timeout: Duration,
+}
+
+/// Most paths of the file tree an HTTP agent is shown.
+const MAX_TREE: usize = 2000;
+/// Most files an HTTP agent is shown at once.
+const MAX_FILES: usize = 12;
+/// Most bytes of file content an HTTP agent is shown in all.
+const MAX_CONTEXT_BYTES: usize = 200 << 10;
+/// Largest file an HTTP agent is shown or may edit.
+const MAX_CHANGE_FILE: usize = 256 << 10;
+/// How many times edits that do not apply are sent back within one attempt.
+const CORRECTIONS: u32 = 2;
+
+/// The files among `paths` that are text, within what is left of `budget`.
+fn read_within<'p>(
+    workspaces: &crate::activities::workspace::Workspaces,
+    ws: &crate::activities::workspace::Workspace,
+    paths: impl Iterator<Item = &'p str>,
+    budget: &mut usize,
+) -> serde_json::Map<String, Value> {
+    let mut files = serde_json::Map::new();
+    for path in paths {
+        if let Some((text, _)) = workspaces.read(ws, path, MAX_CHANGE_FILE)
+            && text.len() <= *budget
+        {
+            *budget -= text.len();
+            files.insert(path.to_owned(), Value::String(text));
+        }
+    }
+    files
+}
+
+/// The edits of an answer: `edits`, or `changes` (whole files, for new files).
+fn parse_edits(answer: &Value) -> Result<Vec<crate::domain::edits::Edit>, String> {
+    let list = answer
+        .get("edits")
+        .or_else(|| answer.get("changes"))
+        .ok_or_else(|| {
+            "the answer is not one JSON object with `edits` (or `need` to ask for files)".to_owned()
+        })?;
+    let edits: Vec<crate::domain::edits::Edit> = serde_json::from_value(list.clone())
+        .map_err(|e| format!("the edits are malformed ({e})"))?;
+    if edits.is_empty() {
+        return Err("the answer has no edits".to_owned());
+    }
+    Ok(edits)
+}
+
+/// The system message of an HTTP agent working on the code.
+fn edit_instructions(kind: &str) -> String {
+    format!(
+        "You are a software delivery agent doing the `{kind}` step on the repository described in the user message (its file tree, and the content of some files). \
+Answer with one JSON object only. To see more files first, answer {{\"need\": [paths]}} (once). Otherwise answer \
+{{\"edits\": [{{\"path\": string, \"search\": exact text that occurs once in the file, \"replace\": string}} | {{\"path\": string, \"content\": whole content of a new file}} | {{\"path\": string, \"delete\": true}}], \"summary\": string}}. \
+Existing files are changed only with search/replace; whole content is for new files."
+    )
 }
 
 /// The task in words, for a command-line coding agent (`CHATOPS_TASK_PROMPT`).

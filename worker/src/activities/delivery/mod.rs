@@ -70,6 +70,9 @@ pub struct DeliveryConfig {
     pub migration_commands: std::collections::BTreeMap<String, String>,
 }
 
+/// Most of a pull request's diff a review agent is given, in bytes.
+const MAX_DIFF: usize = 200 << 10;
+
 /// How a command or webhook went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepReport {
@@ -141,6 +144,27 @@ impl DeliveryActivities {
         {
             let names: Vec<&String> = self.config.migration_commands.keys().collect();
             input.insert("commands".to_owned(), serde_json::json!(names));
+        }
+        // A review reads the pull request's diff, made here from the two commits.
+        if ask.kind == AgentKind::Review.as_str()
+            && let (Some(workspaces), Some(at)) =
+                (&self.config.workspaces, ask.input.get("workspace"))
+        {
+            let field = |k: &str| at[k].as_str().unwrap_or_default().to_owned();
+            let diff = workspaces
+                .diff(
+                    &field("repository"),
+                    &field("base"),
+                    &field("sha"),
+                    MAX_DIFF,
+                )
+                .await
+                .map_err(|e| {
+                    crate::activities::failure::retryable(format!("the diff to review: {e}"))
+                })?;
+            if let Some(input) = ask.input.as_object_mut() {
+                input.insert("diff".to_owned(), Value::String(diff));
+            }
         }
         self.answer(&ctx, &ask).await
     }

@@ -13,6 +13,9 @@ use crate::workflows::notes::note;
 use crate::workflows::options;
 
 /// The agent's review of the change, posted on the pull request.
+/// Patch: the review agent is given the pull request's diff.
+const REVIEW_DIFF: &str = "review-diff";
+
 #[workflow]
 pub struct CodeReview {
     input: PhaseInput,
@@ -41,11 +44,20 @@ impl CodeReview {
                 evidence,
             });
         }
-        let asked = json!({
+        let mut asked = json!({
             "request": input.request.request,
             "tasks": evidence.tasks,
             "pull_request": evidence.pull_request,
         });
+        // The reviewer reads the pull request's real diff (made by the worker, not kept here).
+        if let Some(pr) = &evidence.pull_request
+            && !pr.base_sha.is_empty()
+            && !pr.head_sha.is_empty()
+            && ctx.patched(REVIEW_DIFF)
+        {
+            asked["workspace"] =
+                json!({"repository": pr.repository, "sha": pr.head_sha, "base": pr.base_sha});
+        }
         let review = match ask(ctx, &input.policy, &input.feature, AgentKind::Review, asked).await {
             Ok((v, agent, _)) => {
                 let mut r: Review = serde_json::from_value(v).unwrap_or_default();

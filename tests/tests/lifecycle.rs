@@ -528,7 +528,7 @@ async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
     assert!(steps[0].starts_with("down-migration: ok"), "{steps:?}");
     let base = gh.base_sha();
     assert!(
-        steps[1].starts_with(&format!("redeploy {base}: ok")),
+        steps[1].starts_with(&format!("redeploy {}: ok", &base[..7])),
         "{steps:?}"
     );
     assert!(steps[2].starts_with("verify: still unhealthy"), "{steps:?}");
@@ -1081,7 +1081,10 @@ async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> an
     );
     let steps = staging["rollback_steps"].to_string();
     let base = gh.base_sha();
-    assert!(steps.contains(&format!("redeploy {base}: ok")), "{steps}");
+    assert!(
+        steps.contains(&format!("redeploy {}: ok", &base[..7])),
+        "{steps}"
+    );
     assert!(steps.contains("verify: healthy"), "{steps}");
     assert_eq!(read(&running).trim(), base, "the base commit runs again");
     Ok(())

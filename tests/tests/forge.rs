@@ -513,3 +513,84 @@ async fn statuses_combine_per_real_commit_and_tarballs_hold_the_tree() -> anyhow
     assert!(listed.lines().all(|l| l.starts_with(&top)), "{listed}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_with_the_token_moves_the_branch() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let dir = chatops_e2e::scratch("forge-push")?;
+    let shop = clone(&gh, &dir).await?;
+    std::fs::write(
+        shop.join("shop/cart.py"),
+        "def total(items):\n    return 2\n",
+    )?;
+    let who = [
+        "-c",
+        "user.name=Pusher",
+        "-c",
+        "user.email=pusher@acme.example",
+    ];
+    ok(
+        &shop,
+        &[&who[..], &["commit", "--quiet", "-am", "fix: cart"]].concat(),
+    )
+    .await?;
+    let pushed = ok(&shop, &["rev-parse", "HEAD"]).await?;
+
+    let header = format!("http.extraHeader={}", basic(github::TOKEN));
+    ok(
+        &shop,
+        &["-c", &header, "push", "--quiet", "origin", "HEAD:main"],
+    )
+    .await?;
+    assert_eq!(gh.head("main"), Some(pushed));
+    assert_eq!(
+        gh.log("main").last().map(|(_, m)| m.as_str()),
+        Some("fix: cart")
+    );
+    assert!(gh.with(|r| r.calls.iter().any(|c| c == "GIT receive-pack")));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gzipped_upload_pack_request_is_understood() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    // Protocol v0: one want, then done; gzipped as git sends large requests.
+    let request = format!("0032want {}\n00000009done\n", gh.base_sha());
+    let mut gzip = tokio::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = gzip.stdin.take() {
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, request.as_bytes()).await?;
+    }
+    let body = gzip.wait_with_output().await?.stdout;
+
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let url = format!(
+        "{}/{}.git/git-upload-pack",
+        gh.git_url(),
+        github::REPOSITORY
+    );
+    let asked = hyper::Request::post(url)
+        .header("authorization", format!("Bearer {}", github::TOKEN))
+        .header("content-type", "application/x-git-upload-pack-request")
+        .header("content-encoding", "gzip")
+        .body(Full::new(Bytes::from(body)))?;
+    let answer = client.request(asked).await?;
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(
+        answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/x-git-upload-pack-result")
+    );
+    let pack = answer.into_body().collect().await?.to_bytes();
+    assert!(pack.starts_with(b"0008NAK\n"), "{pack:?}");
+    assert!(
+        pack.windows(4).any(|w| w == b"PACK"),
+        "no pack in the answer"
+    );
+    Ok(())
+}

@@ -97,6 +97,9 @@ async fn a_clone_with_the_token_gets_the_seed_and_a_wrong_token_is_refused() -> 
 
     let shop = clone(&gh, &dir).await?;
     assert_eq!(ok(&shop, &["rev-parse", "HEAD"]).await?, gh.base_sha());
+    let again = LocalGitHub::start().await?;
+    assert_eq!(again.base_sha(), gh.base_sha(), "the seed's sha is fixed");
+    drop(again);
     let modes = ok(&shop, &["ls-files", "-s", "scripts/check.sh"]).await?;
     assert!(modes.starts_with("100755 "), "{modes}");
     let tests = tokio::process::Command::new("sh")

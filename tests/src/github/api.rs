@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::git::{Entry, Person};
+use super::commits::Person;
+use super::git::Entry;
 use super::{DEFAULT_BRANCH, Forge, REPOSITORY, TOKEN};
 
 pub type Answer = (StatusCode, Json<Value>);

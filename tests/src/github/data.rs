@@ -12,12 +12,13 @@ use std::sync::Arc;
 use super::api::{
     self, Answer, answer, api_url, broken, invalid, not_found, person, ref_json, run,
 };
-use super::git::{CommitInfo, Entry};
+use super::commits::{CommitInfo, Person};
+use super::git::Entry;
 use super::{Forge, REPOSITORY};
 
 /// A commit as the git data API shows it.
 pub fn git_commit_json(c: &CommitInfo) -> Value {
-    let who = |p: &super::git::Person| json!({"name": p.name, "email": p.email, "date": p.date});
+    let who = |p: &Person| json!({"name": p.name, "email": p.email, "date": p.date});
     json!({
         "sha": c.sha,
         "url": api_url(&format!("git/commits/{}", c.sha)),

@@ -7,6 +7,7 @@
 //! the same shas on every run.
 
 mod api;
+mod commits;
 mod data;
 mod git;
 mod issues;
@@ -21,8 +22,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use commits::Person;
 pub use git::GitError;
-use git::{Entry, Git, Person};
+use git::{Entry, Git};
 
 /// What the local GitHub holds besides the repository, and what it saw.
 #[derive(Debug, Default)]

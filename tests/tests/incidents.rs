@@ -228,14 +228,10 @@ async fn a_confident_swarm_acts_and_the_incident_runs_to_its_postmortem() -> any
     assert!(closed.buttons().is_empty(), "{}", closed.rendered());
     // And the postmortem goes to the docs folder as a pull request of its own.
     stack.reply_containing(&card, "Postmortem pull request #2 (https://github.example/acme/shop/pull/2) opened on acme/shop.").await?;
-    let doc = gh.with(|r| {
-        r.files
-            .get(&(
-                format!("postmortem/{id}"),
-                format!("docs/postmortems/{id}.md"),
-            ))
-            .cloned()
-    });
+    let doc = gh.file_at(
+        &format!("postmortem/{id}"),
+        &format!("docs/postmortems/{id}.md"),
+    );
     assert!(
         doc.is_some_and(|d| d.starts_with("# Postmortem: checkout")),
         "postmortem not committed"

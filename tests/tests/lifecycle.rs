@@ -17,14 +17,14 @@ const ESCALATION: &str = "S0ESCALATE";
 const ADMIN: &str = "U0ADMIN";
 
 /// A service being deployed: `/health` answers the status set in `health`; `/metrics`
-/// reports a 1% error rate, or 20% while `sick_sha` is the commit named in `current`.
+/// reports a 1% error rate, or 20% while the commit named in `current` is not `base`.
 struct Service {
     url: String,
     health: Arc<AtomicU16>,
     current: Arc<Mutex<Option<PathBuf>>>,
 }
 
-async fn service() -> anyhow::Result<Service> {
+async fn service(base: String) -> anyhow::Result<Service> {
     let health = Arc::new(AtomicU16::new(200));
     let current: Arc<Mutex<Option<PathBuf>>> = Arc::default();
     let h = health.clone();
@@ -45,10 +45,11 @@ async fn service() -> anyhow::Result<Service> {
             "/metrics",
             axum::routing::get(move || {
                 let c = c.clone();
+                let base = base.clone();
                 async move {
                     let path = c.lock().ok().and_then(|p| p.clone());
                     let running = path.map(|p| read(&p).trim().to_owned()).unwrap_or_default();
-                    let sick = !running.is_empty() && running != "base000";
+                    let sick = !running.is_empty() && running != base;
                     axum::Json(json!({
                         "error_rate": if sick { 0.2 } else { 0.01 },
                         "latency_ms": 80.0,
@@ -235,7 +236,7 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         r.fail_next_pull = Some(502);
         r.fail_after_merge = Some(502);
     });
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     let dir = chatops_e2e::scratch("lifecycle-happy")?;
     let env = lifecycle_env(
         &gh,
@@ -325,7 +326,11 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     );
     assert_eq!(e["staging"]["healthy"], true);
     assert_eq!(e["production"]["healthy"], true);
-    assert_eq!(e["production"]["sha"], "merge002");
+    assert_eq!(
+        e["production"]["sha"].as_str(),
+        gh.head("main").as_deref(),
+        "production runs the merge commit"
+    );
     let notes = e["release_notes"].as_str().unwrap_or_default();
     assert!(
         notes.starts_with(&format!("## {req}: Add a login page")),
@@ -391,27 +396,36 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
 
     // GitHub: conventional commits with the ids, one pull request, labels, statuses, the two
     // comments, one merge, despite the two lost answers.
+    let branch = format!("feature/{req}-add-a-login-page");
+    let on_branch: Vec<String> = gh.log(&branch).into_iter().map(|(_, m)| m).collect();
+    let task_commits: Vec<&String> = on_branch
+        .iter()
+        .filter(|m| m.starts_with(&format!("feat({req}): ")))
+        .collect();
+    assert_eq!(task_commits.len(), 2, "two tasks: {on_branch:?}");
+    assert!(task_commits[0].contains(&format!("Requirement: {req}\nTask: T1")));
+    assert_eq!(
+        on_branch.last(),
+        Some(&format!("fix({req}): lint (auto-fix by the primary agent)")),
+        "{on_branch:?}"
+    );
+    // Main: the seed, then one squash commit holding the branch's tree.
+    let on_main = gh.log("main");
+    assert_eq!(on_main.len(), 2, "{on_main:?}");
+    assert_eq!(on_main[0].0, gh.base_sha());
+    assert!(
+        on_main[1].1.starts_with(&format!("feat({req}): ")),
+        "the squash: {on_main:?}"
+    );
+    let merged = on_main[1].0.clone();
+    let head = gh.head(&branch).unwrap_or_default();
+    assert_eq!(gh.paths_at(&merged), gh.paths_at(&head));
+    assert_eq!(
+        gh.file_at(&merged, "src/t1.rs"),
+        gh.file_at(&head, "src/t1.rs")
+    );
     gh.with(|r| {
-        let task_commits: Vec<&String> = r
-            .commit_messages
-            .iter()
-            .filter(|m| m.starts_with(&format!("feat({req}): ")))
-            .collect();
-        assert_eq!(
-            task_commits.len(),
-            3,
-            "two tasks and the squash: {:?}",
-            r.commit_messages
-        );
-        assert!(task_commits[0].contains(&format!("Requirement: {req}\nTask: T1")));
         assert_eq!(r.pulls.len(), 1, "one pull request");
-        assert!(
-            r.commit_messages
-                .iter()
-                .any(|m| m == &format!("fix({req}): lint (auto-fix by the primary agent)")),
-            "{:?}",
-            r.commit_messages
-        );
         assert_eq!(r.merges, [2], "merged once");
         let labels = r.labels.get(&2).cloned().unwrap_or_default();
         assert_eq!(labels, ["chatops", req.as_str(), "priority:medium"]);
@@ -458,10 +472,11 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     let lines: Vec<&str> = deploys.lines().collect();
     assert_eq!(lines.len(), 2, "{deploys}");
     assert_eq!(
-        lines[0], "staging commit003",
+        lines[0],
+        format!("staging {head}"),
         "the auto-fixed head: {deploys}"
     );
-    assert_eq!(lines[1], "production merge002");
+    assert_eq!(lines[1], format!("production {merged}"));
 
     let thread = stack.thread_text(&card);
     for needle in [
@@ -484,7 +499,7 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
 #[tokio::test(flavor = "multi_thread")]
 async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     svc.health.store(503, Ordering::SeqCst);
     let dir = chatops_e2e::scratch("lifecycle-staging")?;
     let env = lifecycle_env(&gh, &svc, &dir, "30s", &[]);
@@ -511,15 +526,24 @@ async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
         .collect();
     assert_eq!(steps.len(), 4, "{steps:?}");
     assert!(steps[0].starts_with("down-migration: ok"), "{steps:?}");
-    assert!(steps[1].starts_with("redeploy base000: ok"), "{steps:?}");
+    let base = gh.base_sha();
+    assert!(
+        steps[1].starts_with(&format!("redeploy {}: ok", &base[..7])),
+        "{steps:?}"
+    );
     assert!(steps[2].starts_with("verify: still unhealthy"), "{steps:?}");
 
     // Deployed the branch, migrated down, redeployed the base; production never touched.
     let deploys = read(&dir.join("deploys.log"));
     let lines: Vec<&str> = deploys.lines().collect();
     assert_eq!(lines.len(), 3, "{deploys}");
-    assert!(lines[0].starts_with("staging commit"));
-    assert_eq!(&lines[1..], ["down staging", "staging base000"]);
+    let branch = e["pull_request"]["branch"].as_str().unwrap_or_default();
+    let head = gh.head(branch).unwrap_or_default();
+    assert_eq!(lines[0], format!("staging {head}"), "the branch's head");
+    assert_eq!(
+        &lines[1..],
+        ["down staging".to_owned(), format!("staging {base}")]
+    );
     let status = stack.status(&id)?;
     assert_eq!(status["phase"], "failed");
     stack
@@ -540,7 +564,7 @@ async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
 async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_after()
 -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     svc.health.store(503, Ordering::SeqCst);
     let dir = chatops_e2e::scratch("lifecycle-outage")?;
     let deploys = dir.join("deploys.log");
@@ -560,11 +584,11 @@ async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_af
     let (_id, card) = through_plan(&stack).await?;
 
     // Slack goes down while staging deploys; health keeps failing.
-    chatops_e2e::wait_for_file(&deploys, "staging commit").await?;
+    chatops_e2e::wait_for_file(&deploys, "staging ").await?;
     stack.slack.set_outage(true);
 
     // The rollback runs (down-migration, then the base redeployed) with Slack still down.
-    chatops_e2e::wait_for_file(&deploys, "staging base000").await?;
+    chatops_e2e::wait_for_file(&deploys, &format!("staging {}", gh.base_sha())).await?;
     let refused = stack
         .recorded()
         .calls
@@ -604,7 +628,7 @@ async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_af
 #[tokio::test(flavor = "multi_thread")]
 async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     let dir = chatops_e2e::scratch("lifecycle-stop")?;
     // Staging is watched briefly; production long enough to be stopped while watched.
     let mut env = lifecycle_env(&gh, &svc, &dir, "1s", &[]);
@@ -660,12 +684,14 @@ async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow:
     );
     let deploys = read(&dir.join("deploys.log"));
     let lines: Vec<&str> = deploys.lines().collect();
+    let branch = e["pull_request"]["branch"].as_str().unwrap_or_default();
+    let head = gh.head(branch).unwrap_or_default();
     assert_eq!(
         &lines[1..],
         [
-            "production commit002",
-            "down production",
-            "production base000"
+            format!("production {head}"),
+            "down production".to_owned(),
+            format!("production {}", gh.base_sha())
         ],
         "{deploys}"
     );
@@ -688,7 +714,7 @@ async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow:
 async fn undecided_gates_escalate_the_plan_auto_approves_and_production_auto_rejects()
 -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     let dir = chatops_e2e::scratch("lifecycle-timeouts")?;
     let env = lifecycle_env(
         &gh,
@@ -767,7 +793,7 @@ async fn undecided_gates_escalate_the_plan_auto_approves_and_production_auto_rej
 #[tokio::test(flavor = "multi_thread")]
 async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     let dir = chatops_e2e::scratch("lifecycle-control")?;
     let env = lifecycle_env(&gh, &svc, &dir, "200ms", &[]);
     let stack = start("lifecycle-control", env).await?;
@@ -922,7 +948,7 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
 async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the_merge()
 -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     let dir = chatops_e2e::scratch("lifecycle-ladder")?;
     let (alt_url, alt_seen) = chat_completions().await?;
     let log = dir.join("agent.log");
@@ -1006,7 +1032,7 @@ async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the
 #[tokio::test(flavor = "multi_thread")]
 async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> anyhow::Result<()> {
     let gh = LocalGitHub::start().await?;
-    let svc = service().await?;
+    let svc = service(gh.base_sha()).await?;
     let dir = chatops_e2e::scratch("lifecycle-errors")?;
     let running = dir.join("running");
     if let Ok(mut c) = svc.current.lock() {
@@ -1054,13 +1080,13 @@ async fn an_error_rate_above_three_times_the_baseline_rolls_staging_back() -> an
             .all(|s| s["healthy"] == true && s["error_rate"] == 0.2)
     );
     let steps = staging["rollback_steps"].to_string();
-    assert!(steps.contains("redeploy base000: ok"), "{steps}");
-    assert!(steps.contains("verify: healthy"), "{steps}");
-    assert_eq!(
-        read(&running).trim(),
-        "base000",
-        "the base commit runs again"
+    let base = gh.base_sha();
+    assert!(
+        steps.contains(&format!("redeploy {}: ok", &base[..7])),
+        "{steps}"
     );
+    assert!(steps.contains("verify: healthy"), "{steps}");
+    assert_eq!(read(&running).trim(), base, "the base commit runs again");
     Ok(())
 }
 

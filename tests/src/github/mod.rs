@@ -9,6 +9,7 @@
 mod api;
 mod commits;
 mod data;
+mod deployments;
 mod git;
 mod issues;
 mod pulls;
@@ -49,6 +50,10 @@ pub struct Repo {
     pub issues: Vec<Value>,
     /// Pull request number → reviewers requested.
     pub reviewers: HashMap<u64, Vec<String>>,
+    /// Deployments, oldest first.
+    pub deployments: Vec<Value>,
+    /// (deployment id, status) of every deployment status, oldest first.
+    pub deployment_statuses: Vec<(u64, Value)>,
 }
 
 /// A running local GitHub with one repository, `acme/shop`.
@@ -338,6 +343,14 @@ fn routes() -> Router<Arc<Forge>> {
             post(issues::request_reviewers),
         )
         .route("/repos/{o}/{r}/statuses/{sha}", post(issues::set_status))
+        .route(
+            "/repos/{o}/{r}/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route(
+            "/repos/{o}/{r}/deployments/{id}/statuses",
+            get(deployments::statuses).post(deployments::add_status),
+        )
         .route(
             "/repos/{o}/{r}/issues",
             get(issues::list).post(issues::create),

@@ -69,13 +69,25 @@ pub(crate) fn ui_link(ui_url: &str, namespace: &str, id: &str) -> String {
 /// The innermost message of an activity failure: what the activity itself said (e.g. the
 /// agent's malformed answer), rather than Temporal's "Activity task failed" wrapper.
 pub(crate) fn failure_text(e: &temporalio_sdk::ActivityExecutionError) -> String {
-    let mut deepest = None;
-    let mut f = e.failure();
+    deepest(e.failure()).unwrap_or_else(|| e.to_string())
+}
+
+/// The innermost message of a child workflow's failure: what failed inside it, rather than
+/// Temporal's "Child Workflow execution failed" wrapper.
+pub(crate) fn child_failure_text(e: &temporalio_sdk::ChildWorkflowExecutionError) -> String {
+    deepest(e.failure()).unwrap_or_else(|| e.to_string())
+}
+
+/// The message of the deepest cause that has one.
+fn deepest(
+    mut f: Option<&temporalio_common::protos::temporal::api::failure::v1::Failure>,
+) -> Option<String> {
+    let mut found = None;
     while let Some(x) = f {
         if !x.message.is_empty() {
-            deepest = Some(x.message.clone());
+            found = Some(x.message.clone());
         }
         f = x.cause.as_deref();
     }
-    deepest.unwrap_or_else(|| e.to_string())
+    found
 }

@@ -23,7 +23,7 @@ use crate::activities::github::{
 };
 use crate::activities::policy::LifecyclePolicy;
 use crate::domain::lifecycle;
-use crate::workflows::notes::{escalate, failure_text, note};
+use crate::workflows::notes::{child_failure_text, escalate, failure_text, note};
 use crate::workflows::options;
 
 /// Patch: code and fix agents work in a checkout of the branch head.
@@ -178,7 +178,7 @@ impl Development {
                     started
                         .result()
                         .await
-                        .map_err(|e| child_error("the task failed", e))
+                        .map_err(|e| format!("the task failed: {}", child_failure_text(&e)))
                 });
             }
             let outcomes = futures::future::join_all(wave).await;

@@ -15,7 +15,7 @@ use crate::domain::lifecycle::{self, Baseline, HealthRules};
 use crate::workflows::clock;
 use crate::workflows::notes::note;
 use crate::workflows::options;
-use crate::workflows::phases::{PhaseInput, PhaseResult, child_error, hold_while_paused};
+use crate::workflows::phases::{PhaseInput, PhaseResult, hold_while_paused};
 use chatops_contract::feature::MessageRef;
 
 /// Thread notes go to an outbox beside the watch (runs recorded before it post in line).
@@ -161,7 +161,10 @@ async fn deploy_and_watch<W>(
             Err(e) => {
                 return PhaseResult {
                     passed: false,
-                    summary: child_error("could not merge the pull request", e),
+                    summary: format!(
+                        "could not merge the pull request: {}",
+                        crate::workflows::notes::failure_text(&e)
+                    ),
                     evidence,
                 };
             }

@@ -364,6 +364,26 @@ impl Stack {
         Ok(())
     }
 
+    /// Starts one more worker, with `extra` replacing or adding to its environment and its
+    /// operations endpoint on a free port; it stops when the handle is dropped.
+    pub fn another_worker(&self, extra: &[(&str, String)]) -> anyhow::Result<Supervised> {
+        let mut env: Vec<(String, String)> = self
+            .env()
+            .into_iter()
+            .filter(|(k, _)| k != "CHATOPS__WORKER__LISTEN" && extra.iter().all(|(x, _)| x != k))
+            .collect();
+        env.push(("CHATOPS__WORKER__LISTEN".into(), "127.0.0.1:0".into()));
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+        let n = std::fs::read_dir(&self.dir).map(|d| d.count()).unwrap_or(0);
+        Supervised::spawn(
+            "worker",
+            &crate::binary("chatops-worker")?,
+            &[],
+            &env,
+            self.dir.join(format!("worker-extra-{n}.log")),
+        )
+    }
+
     /// (Re)starts the bot.
     pub fn start_bot(&mut self) -> anyhow::Result<()> {
         self.bot = None;

@@ -533,3 +533,185 @@ async fn an_http_agent_sees_the_code_asks_for_files_and_is_told_why_an_edit_did_
     );
     Ok(())
 }
+
+/// Kills the process whose pid `file` holds, when dropped (by pid, never by name).
+struct KillOnDrop(std::path::PathBuf);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(pid) = read(&self.0).trim().parse::<i32>()
+            && let Some(pid) = rustix::process::Pid::from_raw(pid)
+        {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_worker_makes_its_own_checkout_and_finishes_the_task_the_first_was_killed_in()
+-> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let dir = chatops_e2e::scratch("ws-two")?;
+    let log = dir.join("coder.log");
+    let _orphan = KillOnDrop(dir.join("coder.log.pid"));
+    let mut stack = start(
+        "ws-two",
+        env(
+            &gh,
+            &dir,
+            "good",
+            false,
+            &[
+                ("CODER_SLOW", "T2".into()),
+                (
+                    "CHATOPS__WORKER__CHILD_ENV",
+                    "CODER_MODE,CODER_LOG,CODER_SLOW".into(),
+                ),
+                ("CHATOPS__AGENT__TIMEOUT", "8s".into()),
+                ("CHATOPS__AGENT__ATTEMPTS", "2".into()),
+            ],
+        ),
+    )
+    .await?;
+    let (id, card) = through_plan(&stack).await?;
+    // The first worker is inside T2 when it dies; the second, with an empty workspace folder
+    // of its own, takes the retried task.
+    chatops_e2e::wait_for_file(&log, "code T2 ").await?;
+    let second_dir = dir.join("second-workspaces");
+    let _second = stack.another_worker(&[
+        ("CHATOPS__WORKSPACE__DIR", second_dir.display().to_string()),
+        ("CODER_SLOW", String::new()),
+    ])?;
+    if let Some(mut first) = stack.worker.take() {
+        first.signal("KILL");
+        anyhow::ensure!(
+            first
+                .wait_exit(std::time::Duration::from_secs(10))
+                .is_some(),
+            "the first worker survived SIGKILL"
+        );
+    }
+    gate(&stack, &card, "production").await?;
+    let runs = read(&log);
+    let t2_runs: Vec<&str> = runs.lines().filter(|l| l.starts_with("code T2 ")).collect();
+    assert_eq!(t2_runs.len(), 2, "{runs}");
+    let first_dir = dir.join("workspaces");
+    assert!(
+        t2_runs[0].contains(&first_dir.display().to_string()),
+        "{runs}"
+    );
+    assert!(
+        t2_runs[1].contains(&second_dir.display().to_string()),
+        "the retry ran in a checkout the second worker made: {runs}"
+    );
+    // The result is what one worker makes.
+    let branch = branch_of(&stack, &id)?;
+    let head = gh.head(&branch).expect("the branch");
+    let mut want = gh.paths_at(&gh.base_sha());
+    want.retain(|p| p != "README.md");
+    want.extend([
+        "shop/discount.py".to_owned(),
+        "docs/discounts.md".to_owned(),
+    ]);
+    want.sort();
+    let mut got = gh.paths_at(&head);
+    got.sort();
+    assert_eq!(got, want);
+    assert!(gh.is_executable(&head, "tests/test_cart.py"));
+    let commits: Vec<String> = gh
+        .log(&branch)
+        .into_iter()
+        .filter(|(_, m)| m.contains("Task: T2"))
+        .map(|(sha, _)| sha)
+        .collect();
+    assert_eq!(commits.len(), 1, "T2 committed once");
+    Ok(())
+}
+
+/// A service whose health check fails and whose version endpoint names `live`.
+async fn sick_service(live: String) -> anyhow::Result<String> {
+    let app = axum::Router::new()
+        .route(
+            "/health",
+            axum::routing::get(|| async { (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down") }),
+        )
+        .route(
+            "/version",
+            axum::routing::get(move || {
+                let live = live.clone();
+                async move { axum::Json(json!({"sha": live})) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_redeploys_the_commit_that_was_live_not_the_branch_base() -> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    // What staging runs: a later commit of main than the one the feature branched from.
+    let live = gh.push_file("main", "CHANGELOG.md", "1.1\n")?;
+    let dir = chatops_e2e::scratch("ws-live")?;
+    let svc = sick_service(live.clone()).await?;
+    let stack = start(
+        "ws-live",
+        env(
+            &gh,
+            &dir,
+            "good",
+            false,
+            &[
+                (
+                    "CHATOPS__DEPLOY__STAGING_HEALTH_URL",
+                    format!("{svc}/health"),
+                ),
+                (
+                    "CHATOPS__DEPLOY__STAGING_VERSION_URL",
+                    format!("{svc}/version"),
+                ),
+                ("CHATOPS__DEPLOY__MAX_FAILURES", "1".into()),
+            ],
+        ),
+    )
+    .await?;
+    let (id, card) = through_plan(&stack).await?;
+    let noted = stack
+        .reply_containing(&card, "before this deploy (from its version URL)")
+        .await?;
+    assert!(
+        noted.rendered().contains(&live[..7]),
+        "{}",
+        noted.rendered()
+    );
+    stack.card_showing(&card, "Failed").await?;
+    let branch = branch_of(&stack, &id)?;
+    let deployed = gh.head(&branch).expect("the branch");
+    let deploys =
+        chatops_e2e::wait_for_file(&dir.join("deploys.log"), &format!("staging {live}")).await?;
+    assert_eq!(
+        deploys.lines().collect::<Vec<_>>(),
+        [format!("staging {deployed}"), format!("staging {live}")],
+        "the rollback redeployed what was live, not the branch base {}",
+        gh.base_sha()
+    );
+    // GitHub records the failed deploy.
+    let recorded = gh.with(|r| {
+        r.deployments
+            .iter()
+            .map(|d| d["sha"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(recorded, [deployed]);
+    let states = gh.with(|r| {
+        r.deployment_statuses
+            .iter()
+            .map(|(_, s)| s["state"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(states, ["failure"]);
+    Ok(())
+}

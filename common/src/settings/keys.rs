@@ -32,7 +32,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("approvals.no_self_approval", Some("production"), "comma-separated gates the requester may not approve themselves"),
     ("github.token", None, "GitHub token (hotfix and postmortem pull requests); GitHub work is off without it"),
     ("github.api_url", Some("https://api.github.com"), "GitHub REST API base URL (GitHub Enterprise: https://host/api/v3)"),
-    ("github.git_url", Some("https://github.com"), "base URL the worker fetches repositories from over HTTPS (`{git_url}/owner/name.git`; GitHub Enterprise: https://host); the token goes in a header, never in the URL"),
+    ("github.git_url", None, "base URL the worker fetches repositories from over HTTPS (`{git_url}/owner/name.git`); derived from `github.api_url` when unset (https://github.com, or https://host for GitHub Enterprise); the token goes in a header, never in the URL"),
     ("slack.channel_burst", Some("10"), "posts (and, separately, card edits) to one channel sent at once before they are spread ~1 per second"),
     ("feature.intake_timeout", Some("48h"), "how long the intake (requirement) gate waits before auto-rejecting"),
     ("feature.intake_escalation", Some("24h"), "how long the intake gate waits before calling `feature.escalation` (0s: never)"),

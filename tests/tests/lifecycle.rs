@@ -984,9 +984,13 @@ async fn a_failing_agent_gives_way_to_the_alternative_and_low_quality_blocks_the
     for task in e["tasks"].as_array().into_iter().flatten() {
         assert_eq!(task["agent"], "alternative", "{task}");
         let attempts = task["attempts"].to_string();
-        assert!(attempts.contains("malformed code answer"), "{attempts}");
+        // The primary answered prose and changed nothing in its checkout.
         assert!(
-            attempts.contains("raw answer: I would rather not"),
+            attempts.contains("primary agent changed nothing in the checkout of"),
+            "{attempts}"
+        );
+        assert!(
+            attempts.contains("it said: I would rather not"),
             "{attempts}"
         );
     }

@@ -23,7 +23,9 @@ pub const LOCAL_APP_TOKEN: &str = "xapp-shell-local";
 
 const HELP: &str =
     "Type a slash command (/feature new <request>, /incident list, /emergency-stop status; each
-takes `help`), a button's number to press it, `home` for your App Home tab, `help`, or `quit`.";
+takes `help`), a button's number to press it, `home` for your App Home tab, `/as U0SOMEONE` to act
+as another person (to decide a gate you may not decide yourself; `/as me` to be yourself again),
+`help`, or `quit`.";
 
 type Buttons = Arc<Mutex<Vec<(PostedMessage, chatops_blocks::text::Button)>>>;
 
@@ -93,7 +95,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     settings.slack.app_token = Some(app_token);
     settings.slack.socket_connections = 1;
     let relaxed = relax(&mut settings);
-    let (user, channel) = (settings.shell.user.clone(), settings.slack.channel.clone());
+    let (me, channel) = (settings.shell.user.clone(), settings.slack.channel.clone());
+    let mut user = me.clone();
 
     let app = crate::App::build(settings).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -105,7 +108,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let buttons: Buttons = Arc::default();
     let printer = tokio::spawn(print_events(local.subscribe(), buttons.clone()));
     say(&format!(
-        "chatops shell: you are {user} in #{channel}. The worker posts here through {}.\n{HELP}",
+        "chatops shell: you are {me} in #{channel}. The worker posts here through {}.\n{HELP}",
         local.api_url()
     ));
     for (var, value) in &relaxed {
@@ -121,6 +124,15 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
             "" => continue,
             "quit" | "exit" => break,
             "help" => say(HELP),
+            _ if line == "/as" || line.starts_with("/as ") => {
+                match acting_as(line.trim_start_matches("/as").trim(), &me) {
+                    Ok(who) => {
+                        user = who;
+                        say(&format!("(you are {user} now)"));
+                    }
+                    Err(why) => say(&why),
+                }
+            }
             "home" => {
                 if let Err(e) = local.send(&local.app_home_opened(&user)) {
                     say(&format!("(could not reach the bot: {e:#})"));
@@ -143,6 +155,26 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     printer.abort();
     let _ = bot.await;
     Ok(())
+}
+
+/// Who `/as <who>` makes you: a Slack user id, or `me` (the configured shell user).
+fn acting_as(who: &str, me: &str) -> Result<String, String> {
+    if who.is_empty() {
+        return Err("Say who to act as: /as U0SOMEONE (a Slack user id), or /as me.".to_owned());
+    }
+    if who == "me" {
+        return Ok(me.to_owned());
+    }
+    let well_formed = who.len() >= 2
+        && (who.starts_with('U') || who.starts_with('W'))
+        && who.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if well_formed {
+        Ok(who.to_owned())
+    } else {
+        Err(format!(
+            "`{who}` is not a Slack user id (U… or W…, capitals and digits); try /as U0APPROVER or /as me."
+        ))
+    }
 }
 
 fn press(local: &LocalSlack, buttons: &Buttons, user: &str, n: usize) {
@@ -240,4 +272,19 @@ fn say(s: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{s}");
     let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acting_as;
+
+    #[test]
+    fn as_switches_to_a_user_id_or_back_and_refuses_anything_else() {
+        assert_eq!(acting_as("U0APPROVER", "U0ME"), Ok("U0APPROVER".to_owned()));
+        assert_eq!(acting_as("W123", "U0ME"), Ok("W123".to_owned()));
+        assert_eq!(acting_as("me", "U0ME"), Ok("U0ME".to_owned()));
+        for bad in ["", "alice", "u0lower", "S0GROUP", "U"] {
+            assert!(acting_as(bad, "U0ME").is_err(), "{bad}");
+        }
+    }
 }

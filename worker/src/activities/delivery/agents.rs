@@ -333,8 +333,13 @@ impl DeliveryActivities {
             .await
             .map_err(|e| permanent(format!("{role} agent's change refused: {e}")))?;
         if changes.is_empty() {
+            let said = if summary.trim().is_empty() {
+                String::new()
+            } else {
+                format!("; it said: {}", tail(summary.trim(), 300))
+            };
             return Err(retryable(format!(
-                "{role} agent changed nothing in the checkout of {}",
+                "{role} agent changed nothing in the checkout of {}{said}",
                 at.sha
             )));
         }

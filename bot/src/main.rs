@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: chatops-bot [--shell | --mode | --shell-roles | audit [N] [--since <when>] [--json] |
-                   doctor [--force] | <action>]
+                   doctor [--force] | local-forge <listen> <dir> <seed> | <action>]
 
   (no flag)  connect to Slack over Socket Mode; needs CHATOPS__SLACK__APP_TOKEN and
              CHATOPS__SLACK__BOT_TOKEN
@@ -24,12 +24,43 @@ const USAGE: &str =
   doctor     check config, Slack, Temporal and its workers, the database, GitHub, and run a
              canary workflow; prints a pass/fail table with remedies, exits 1 on a failure
              (--force accepts a PostgreSQL older than the supported versions)
+  local-forge
+             serve a local GitHub for trying chatops without one: the repository acme/shop
+             kept in <dir> (seeded from the files in <seed> the first time), GitHub's REST
+             calls and git over HTTP on <listen>, accepting the token in
+             $CHATOPS_LOCAL_FORGE_TOKEN; scripts/run starts it when no GitHub token is set
 
 Actions, for when Slack is down (the same workflows and rules; the caller is --as, or
 CHATOPS__SHELL__USER):
 {ACTIONS}
 
 Settings: defaults < ./chatops.toml (or $CHATOPS_CONFIG) < CHATOPS__SECTION__KEY env vars.";
+
+/// Serves the local forge until the process is stopped.
+async fn local_forge(listen: &str, dir: &str, seed: &str) -> ExitCode {
+    let Ok(listen) = listen.parse::<std::net::SocketAddr>() else {
+        eprintln!("chatops-bot local-forge: `{listen}` is not an address like 127.0.0.1:7396");
+        return ExitCode::from(2);
+    };
+    let token = std::env::var("CHATOPS_LOCAL_FORGE_TOKEN").unwrap_or_default();
+    if token.is_empty() {
+        eprintln!("chatops-bot local-forge: set CHATOPS_LOCAL_FORGE_TOKEN to the token it accepts");
+        return ExitCode::from(2);
+    }
+    let served = chatops_bot::shell::local_forge::LocalGitHub::serve(
+        listen,
+        std::path::Path::new(dir),
+        std::path::Path::new(seed),
+        &token,
+    );
+    match served.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chatops-bot local-forge: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// The usage text, with the actions listed.
 fn usage() -> String {
@@ -83,6 +114,9 @@ async fn main() -> ExitCode {
                 }
             }
             (false, false)
+        }
+        ["local-forge", listen, dir, seed] => {
+            return local_forge(listen, dir, seed).await;
         }
         ["-h" | "--help"] => {
             eprintln!("{}", usage());

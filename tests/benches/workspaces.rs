@@ -102,7 +102,12 @@ fn cpu_seconds() -> f64 {
         .arg("CLK_TCK")
         .output()
         .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
         .unwrap_or(100.0);
     ticks as f64 / hz
 }
@@ -207,7 +212,10 @@ async fn main() -> anyhow::Result<()> {
         parallel.push(t.elapsed());
     }
     report(&format!("{CHECKS} checks one after another"), serial);
-    report(&format!("{CHECKS} checks in parallel, a checkout each"), parallel);
+    report(
+        &format!("{CHECKS} checks in parallel, a checkout each"),
+        parallel,
+    );
     eprintln!(
         "{:<52} {:.2} s (the bench and every git and check process it ran)",
         "CPU",

@@ -4,7 +4,8 @@
 //! Every child process runs under a lifeline: when the test process ends, however it ends, its
 //! end of a pipe closes and the child is terminated. Nothing outlives a test run.
 
-pub mod github;
+/// The local GitHub (it lives with the shell, which serves it to `scripts/run`).
+pub use chatops_bot::shell::local_forge as github;
 pub mod postgres;
 pub mod process;
 pub mod sender;

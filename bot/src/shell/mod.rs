@@ -5,6 +5,7 @@
 //! local Web API (point `CHATOPS__SLACK__API_URL` at it), so cards, threads, edits and buttons
 //! go through exactly the code paths they take with Slack.
 
+pub mod local_forge;
 pub mod local_slack;
 
 use chatops_common::Settings;
@@ -167,7 +168,9 @@ fn acting_as(who: &str, me: &str) -> Result<String, String> {
     }
     let well_formed = who.len() >= 2
         && (who.starts_with('U') || who.starts_with('W'))
-        && who.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        && who
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if well_formed {
         Ok(who.to_owned())
     } else {

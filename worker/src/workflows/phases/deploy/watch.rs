@@ -215,7 +215,7 @@ async fn deploy_and_watch<W>(
                         ctx,
                         ":warning:",
                         format!(
-                            "Nothing records what {environment} runs now (set CHATOPS__DEPLOY__{}_VERSION_URL, or deploy through chatops with GitHub on); a rollback would redeploy the branch's base `{}`.",
+                            "No commit is known to run on {environment} yet (no CHATOPS__DEPLOY__{}_VERSION_URL, and no earlier successful deploy recorded on GitHub); a rollback would redeploy the branch's base `{}`.",
                             environment.as_str().to_uppercase(),
                             short_sha(&previous)
                         ),

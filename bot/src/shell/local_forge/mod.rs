@@ -77,7 +77,7 @@ pub const DEFAULT_BRANCH: &str = "main";
 
 /// The seed: a small Python project with a unit test and an executable script.
 pub fn shop_fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/shop")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/shop")
 }
 
 impl LocalGitHub {
@@ -102,6 +102,7 @@ impl LocalGitHub {
             git,
             repo: Arc::default(),
             writes: Mutex::default(),
+            token: TOKEN.to_owned(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -120,6 +121,38 @@ impl LocalGitHub {
             base,
             _home: home,
         })
+    }
+
+    /// Serves `acme/shop` from `dir` (kept: a repository already there is served as it is, else
+    /// it is seeded from `seed`) on `listen`, accepting `token`, until the process ends. What
+    /// is not in git (pull requests, issues, statuses) lives in memory only.
+    pub async fn serve(
+        listen: std::net::SocketAddr,
+        dir: &Path,
+        seed_dir: &Path,
+        token: &str,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(!token.is_empty(), "the local forge needs a token");
+        let bare = dir.join(format!("{REPOSITORY}.git"));
+        let git = if bare.join("HEAD").exists() {
+            Git::open(&bare)
+        } else {
+            let git = Git::init(&bare)?;
+            seed(&git, seed_dir)?;
+            git
+        };
+        let forge = Arc::new(Forge {
+            root: dir.to_owned(),
+            git,
+            repo: Arc::default(),
+            writes: Mutex::default(),
+            token: token.to_owned(),
+        });
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        axum::serve(listener, routes().with_state(forge)).await?;
+        Ok(())
     }
 
     /// Runs `f` on what it holds and saw.
@@ -218,6 +251,8 @@ struct Forge {
     repo: Arc<Mutex<Repo>>,
     /// Held while reading a ref and moving it, so concurrent writes never interleave.
     writes: Mutex<()>,
+    /// The token it accepts.
+    token: String,
 }
 
 impl Forge {

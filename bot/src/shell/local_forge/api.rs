@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::commits::Person;
 use super::git::Entry;
-use super::{DEFAULT_BRANCH, Forge, REPOSITORY, TOKEN};
+use super::{DEFAULT_BRANCH, Forge, REPOSITORY};
 
 pub type Answer = (StatusCode, Json<Value>);
 
@@ -33,12 +33,12 @@ pub fn broken(e: impl std::fmt::Display) -> Answer {
 }
 
 /// `None` when the token is right and the repository exists; the refusal otherwise.
-pub fn refuse(headers: &HeaderMap, o: &str, r: &str) -> Option<Answer> {
+pub fn refuse(token: &str, headers: &HeaderMap, o: &str, r: &str) -> Option<Answer> {
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if auth != format!("Bearer {TOKEN}") && auth != format!("token {TOKEN}") {
+    if auth != format!("Bearer {token}") && auth != format!("token {token}") {
         return Some(message(StatusCode::UNAUTHORIZED, "Bad credentials"));
     }
     if format!("{o}/{r}") != REPOSITORY {
@@ -56,7 +56,7 @@ pub async fn run<T: Send + 'static>(
     work: impl FnOnce(&Forge) -> T + Send + 'static,
 ) -> Result<T, Answer> {
     forge.record(call);
-    if let Some(no) = refuse(headers, o, r) {
+    if let Some(no) = refuse(&forge.token, headers, o, r) {
         return Err(no);
     }
     tokio::task::spawn_blocking(move || work(&forge))

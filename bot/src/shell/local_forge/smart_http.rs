@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt as _;
 
 use super::git::base_env;
-use super::{Forge, REPOSITORY, TOKEN};
+use super::{Forge, REPOSITORY};
 
 /// Serves every path the REST routes do not: a git request, or a 404.
 pub async fn serve(
@@ -41,7 +41,7 @@ pub async fn serve(
         rest.trim_start_matches("git-").to_owned()
     };
     forge.record(format!("GIT {service}"));
-    let Some(user) = user(&headers) else {
+    let Some(user) = user(&forge.token, &headers) else {
         let mut refused =
             (StatusCode::UNAUTHORIZED, "Invalid username or token.\n").into_response();
         refused.headers_mut().insert(
@@ -57,17 +57,17 @@ pub async fn serve(
 }
 
 /// The user a request authenticates as, when its token is right.
-fn user(headers: &HeaderMap) -> Option<String> {
+fn user(token: &str, headers: &HeaderMap) -> Option<String> {
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    if let Some(token) = auth.strip_prefix("Bearer ") {
-        return (token == TOKEN).then(|| "x-access-token".to_owned());
+    if let Some(given) = auth.strip_prefix("Bearer ") {
+        return (given == token).then(|| "x-access-token".to_owned());
     }
     let encoded = auth.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
     let (name, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
-    (password == TOKEN).then(|| name.to_owned())
+    (password == token).then(|| name.to_owned())
 }
 
 /// Runs `git http-backend` on the request; its answer, CGI headers turned into HTTP ones.

@@ -40,6 +40,13 @@ pub struct Git {
 type Result<T> = std::result::Result<T, GitError>;
 
 impl Git {
+    /// The bare repository already at `dir`.
+    pub fn open(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
     /// A new bare repository at `dir`, its default branch `main`, serving any reachable or
     /// unreachable commit by sha and accepting pushes over HTTP.
     pub fn init(dir: &Path) -> Result<Self> {

@@ -715,3 +715,71 @@ async fn a_rollback_redeploys_the_commit_that_was_live_not_the_branch_base() -> 
     assert_eq!(states, ["failure"]);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_runs_each_step_in_a_checkout_commits_it_and_opens_a_pull_request()
+-> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let dir = chatops_e2e::scratch("ws-migration")?;
+    let commands = json!({
+        "rename": "sed -i 's/^def total(/def order_total(/' shop/cart.py && sed -i 's/^from shop.cart import total$/from shop.cart import order_total as total/' tests/test_cart.py",
+        "unit_tests": "sh scripts/check.sh",
+        "changelog": "printf '# Changelog\\n\\n- total() is order_total()\\n' > CHANGELOG.md",
+    });
+    let mut vars = env(&gh, &dir, "good", false, &[]);
+    vars.push(("CHATOPS__MIGRATION__COMMANDS".into(), commands.to_string()));
+    let stack = start("ws-migration", vars).await?;
+    let id = "migration-rename-0001";
+    stack.temporal(&[
+        "workflow",
+        "start",
+        "--task-queue",
+        &stack.task_queue,
+        "--type",
+        chatops_contract::workflows::CODE_MIGRATION,
+        "--workflow-id",
+        id,
+        "--input",
+        &json!({
+            "description": "Rename total to order_total",
+            "requester": "U0OPS",
+            "channel": "C0DELIVERY",
+            "repository": github::REPOSITORY,
+            "steps": [
+                {"id": "S1", "description": "rename total", "command": "rename", "validate": "unit_tests"},
+                {"id": "S2", "description": "note it in the changelog", "command": "changelog", "validate": "unit_tests"},
+            ],
+        })
+        .to_string(),
+    ])?;
+    stack.temporal(&["workflow", "result", "-w", id])?;
+    let progress = stack.query(id, chatops_contract::queries::PROGRESS)?;
+    assert_eq!(progress["stage"], "done", "{progress}");
+    let branch = "migration/0001";
+    let log = gh.log(branch);
+    let steps: Vec<&str> = log
+        .iter()
+        .filter_map(|(_, m)| m.lines().find(|l| l.starts_with("Step: ")))
+        .collect();
+    assert_eq!(
+        steps,
+        ["Step: S1", "Step: S2"],
+        "one commit per step: {log:?}"
+    );
+    let head = gh.head(branch).expect("the branch");
+    let cart = gh.file_at(&head, "shop/cart.py").unwrap_or_default();
+    assert!(cart.contains("def order_total(items):"), "{cart}");
+    assert!(gh.file_at(&head, "CHANGELOG.md").is_some());
+    // The unit tests validated each step in a checkout of its commit.
+    let outputs = progress["steps"][0]["output"].to_string();
+    assert!(outputs.contains("validated"), "{outputs}");
+    assert!(
+        outputs.contains("OK"),
+        "the unit tests ran and passed: {outputs}"
+    );
+    let pulls = gh.with(|r| r.pulls.clone());
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert_eq!(pulls[0]["head"]["ref"], branch);
+    assert!(gh.head("main") == Some(gh.base_sha()), "main is untouched");
+    Ok(())
+}

@@ -18,8 +18,9 @@ use temporalio_sdk::{
 };
 
 use crate::activities::delivery::{
-    AgentAsk, AgentKind, CommandRun, DeliveryActivities, StepReport,
+    AgentAsk, AgentKind, CommandRun, DeliveryActivities, StepReport, WorkspaceAt,
 };
+use crate::activities::github::{BranchSpec, CommitSpec, GitHubActivities, PullRequestSpec};
 use crate::activities::slack::{PostMessage, SlackActivities};
 use crate::domain::lifecycle;
 use crate::workflows::notes::{self, failure_text};
@@ -143,6 +144,44 @@ impl CodeMigration {
         )
         .await;
 
+        // With a repository, the steps run in checkouts of a migration branch, each step's
+        // change committed there, and the branch becomes a pull request.
+        let mut branch = match &input.repository {
+            Some(repository) if ctx.patched(MIGRATION_WORKSPACE) => {
+                let name = format!("migration/{}", id.rsplit('-').next().unwrap_or(&id));
+                let spec = BranchSpec {
+                    repository: repository.clone(),
+                    branch: name.clone(),
+                };
+                match ctx
+                    .execute_activity(GitHubActivities::prepare_branch, spec, options::github())
+                    .await
+                {
+                    Ok(b) => {
+                        Self::note(
+                            ctx,
+                            ":seedling:",
+                            &format!("Branch `{name}` on {repository}."),
+                        )
+                        .await;
+                        Some(Branch {
+                            repository: repository.clone(),
+                            name,
+                            head: b.head_sha,
+                        })
+                    }
+                    Err(e) => {
+                        let why = format!(
+                            "could not prepare the migration branch: {}",
+                            failure_text(&e)
+                        );
+                        return Ok(Self::finish(ctx, "failed", why).await);
+                    }
+                }
+            }
+            _ => None,
+        };
+
         // Execution.
         let env = vec![
             ("CHATOPS_MIGRATION".to_owned(), id.clone()),
@@ -168,16 +207,23 @@ impl CodeMigration {
                 Self::note(ctx, ":arrow_forward:", "Resumed.").await;
             }
             Self::set(ctx, i, StepStatus::Running, None);
-            let done = Self::command(ctx, &step.command, &env).await;
+            let done = Self::command(ctx, &step.command, &env, at(&branch)).await;
             ran.push(i);
             if !done.ok {
                 Self::set(ctx, i, StepStatus::Failed, Some(done.output.clone()));
                 failure = Some(format!("step {} failed: {}", step.id, done.output));
                 break;
             }
+            if let Err(why) =
+                Self::commit(ctx, &mut branch, &id, step, "chore", done.changes.clone()).await
+            {
+                Self::set(ctx, i, StepStatus::Failed, Some(why.clone()));
+                failure = Some(format!("step {} failed: {why}", step.id));
+                break;
+            }
             Self::set(ctx, i, StepStatus::Done, Some(done.output));
             if input.mode == MigrationMode::Incremental
-                && let Some(why) = Self::validate(ctx, i, step, &env).await
+                && let Some(why) = Self::validate(ctx, i, step, &env, at(&branch)).await
             {
                 failure = Some(why);
                 break;
@@ -187,7 +233,7 @@ impl CodeMigration {
         if failure.is_none() && input.mode == MigrationMode::Batch {
             ctx.state_mut(|s| s.progress.stage = "validating".to_owned());
             for (i, step) in steps.iter().enumerate() {
-                if let Some(why) = Self::validate(ctx, i, step, &env).await {
+                if let Some(why) = Self::validate(ctx, i, step, &env, at(&branch)).await {
                     failure = Some(why);
                     break;
                 }
@@ -213,14 +259,32 @@ impl CodeMigration {
                     Self::append(ctx, i, "no rollback command; left as is".to_owned());
                     continue;
                 };
-                let undone = Self::command(ctx, cmd, &env).await;
-                if undone.ok {
+                let undone = Self::command(ctx, cmd, &env, at(&branch)).await;
+                let committed = if undone.ok {
+                    Self::commit(
+                        ctx,
+                        &mut branch,
+                        &id,
+                        step,
+                        "revert",
+                        undone.changes.clone(),
+                    )
+                    .await
+                } else {
+                    Ok(())
+                };
+                if let Err(why) = committed {
+                    Self::append(ctx, i, format!("rollback not committed: {why}"));
+                } else if undone.ok {
                     Self::set(ctx, i, StepStatus::RolledBack, Some(undone.output));
                 } else {
                     Self::append(ctx, i, format!("rollback failed: {}", undone.output));
                 }
             }
             return Ok(Self::finish(ctx, "failed", why).await);
+        }
+        if let Some(b) = &branch {
+            Self::open_pull_request(ctx, b, &input.description).await;
         }
         Ok(Self::finish(
             ctx,
@@ -259,15 +323,18 @@ impl CodeMigration {
 }
 
 impl CodeMigration {
+    /// Runs a configured command once, in a checkout of `at` when given.
     async fn command(
         ctx: &WorkflowContext<Self>,
         command: &str,
         env: &[(String, String)],
+        at: Option<WorkspaceAt>,
     ) -> StepReport {
         let run = CommandRun {
             command: command.to_owned(),
             env: env.to_vec(),
             timeout_secs: STEP_TIMEOUT_SECS,
+            workspace: at,
         };
         // Run once: a step is not assumed safe to repeat.
         let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(
@@ -280,18 +347,116 @@ impl CodeMigration {
             .unwrap_or_else(|e| StepReport {
                 ok: false,
                 output: failure_text(&e),
+                changes: Vec::new(),
             })
     }
 
-    /// Runs the step's validation; `Some(why)` when it fails.
+    /// Commits what a step (or its rollback) changed on the migration branch, moving its
+    /// head; nothing without a branch or a change.
+    async fn commit(
+        ctx: &WorkflowContext<Self>,
+        branch: &mut Option<Branch>,
+        id: &str,
+        step: &MigrationStep,
+        kind: &str,
+        changes: Vec<chatops_contract::incident::FileChange>,
+    ) -> Result<(), String> {
+        let Some(b) = branch.as_mut() else {
+            return Ok(());
+        };
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let files = changes.len();
+        let spec = CommitSpec {
+            repository: b.repository.clone(),
+            branch: b.name.clone(),
+            message: format!(
+                "{kind}(migration): {}\n\nMigration: {id}\nStep: {}",
+                step.description, step.id
+            ),
+            files: changes,
+        };
+        let sha = ctx
+            .execute_activity(GitHubActivities::commit, spec, options::github())
+            .await
+            .map_err(|e| format!("could not commit its change: {}", failure_text(&e)))?;
+        Self::note(
+            ctx,
+            ":pushpin:",
+            &format!(
+                "`{}`{}: {files} file(s) committed as `{}`.",
+                step.id,
+                if kind == "revert" { " rolled back" } else { "" },
+                sha.chars().take(7).collect::<String>()
+            ),
+        )
+        .await;
+        b.head = sha;
+        Ok(())
+    }
+
+    /// Opens the migration branch's pull request and says so; a failure is only noted.
+    async fn open_pull_request(ctx: &WorkflowContext<Self>, b: &Branch, description: &str) {
+        let report = ctx.state(|s| {
+            s.progress
+                .steps
+                .iter()
+                .map(|st| format!("- `{}` {}", st.id, st.description))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        let spec = PullRequestSpec {
+            repository: b.repository.clone(),
+            branch: b.name.clone(),
+            title: format!(
+                "chore(migration): {}",
+                description.chars().take(72).collect::<String>()
+            ),
+            body: format!(
+                "A migration run by chatops (`{}`); every step validated.\n\n{report}",
+                ctx.workflow_id()
+            ),
+            commit_message: String::new(),
+            files: Vec::new(),
+        };
+        match ctx
+            .execute_activity(GitHubActivities::open_pull_request, spec, options::github())
+            .await
+        {
+            Ok(pr) => {
+                Self::note(
+                    ctx,
+                    ":arrow_heading_up:",
+                    &format!("Pull request <{}|#{}> opened.", pr.url, pr.number),
+                )
+                .await;
+            }
+            Err(e) => {
+                Self::note(
+                    ctx,
+                    ":warning:",
+                    &format!(
+                        "Could not open the pull request: {}",
+                        chatops_blocks::escape(&failure_text(&e))
+                    ),
+                )
+                .await;
+            }
+        }
+    }
+
+    /// Runs the step's validation (in a checkout of the branch head, when there is one);
+    /// `Some(why)` when it fails.
     async fn validate(
         ctx: &WorkflowContext<Self>,
         i: usize,
         step: &MigrationStep,
         env: &[(String, String)],
+        at: Option<WorkspaceAt>,
     ) -> Option<String> {
         let cmd = step.validate.as_ref()?;
-        let checked = Self::command(ctx, cmd, env).await;
+        let checked = Self::command(ctx, cmd, env, at).await;
         if checked.ok {
             Self::append(ctx, i, format!("validated: {}", checked.output));
             None
@@ -374,6 +539,24 @@ impl CodeMigration {
         .await;
         ctx.state(|s| s.progress.clone())
     }
+}
+
+/// Patch: with a repository, steps run in checkouts of a migration branch and are committed.
+const MIGRATION_WORKSPACE: &str = "migration-workspace";
+
+/// The migration branch and its head.
+struct Branch {
+    repository: String,
+    name: String,
+    head: String,
+}
+
+/// The checkout a command runs in: the branch head, when there is a branch.
+fn at(branch: &Option<Branch>) -> Option<WorkspaceAt> {
+    branch.as_ref().map(|b| WorkspaceAt {
+        repository: b.repository.clone(),
+        sha: b.head.clone(),
+    })
 }
 
 /// A pause or resume that does not decode changes nothing; the log says why.

@@ -236,7 +236,7 @@ impl DeliveryActivities {
 }
 
 /// The checkout a code or fix step works in: `input.workspace` of the question.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceAt {
     /// `owner/name`.
     pub repository: String,

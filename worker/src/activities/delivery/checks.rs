@@ -68,6 +68,9 @@ pub struct CommandRun {
     pub env: Vec<(String, String)>,
     /// Seconds it may run.
     pub timeout_secs: u64,
+    /// Run it in a checkout of this commit, and answer the change it made there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<super::WorkspaceAt>,
 }
 
 impl DeliveryActivities {
@@ -181,6 +184,7 @@ impl DeliveryActivities {
                     "no migration command named `{}` is configured on the worker ({known}; CHATOPS__MIGRATION__COMMANDS), so nothing was run",
                     req.command
                 ),
+                changes: Vec::new(),
             };
         };
         let env: Vec<(&str, &str)> = req
@@ -189,12 +193,43 @@ impl DeliveryActivities {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let timeout = Duration::from_secs(req.timeout_secs.max(1));
-        StepReport::of(
+        let (Some(at), Some(workspaces)) = (&req.workspace, &self.config.workspaces) else {
+            return StepReport::of(
+                self.config
+                    .shell
+                    .run(command, &env, None, self.config.workdir.as_deref(), timeout)
+                    .await,
+            );
+        };
+        // In a checkout of the commit: the change the command made there is the step's.
+        let ws = match workspaces.checkout(&at.repository, &at.sha).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                return StepReport {
+                    ok: false,
+                    output: format!("could not check out {}: {e}; nothing was run", at.sha),
+                    changes: Vec::new(),
+                };
+            }
+        };
+        let mut env = env;
+        env.push(("CHATOPS_SHA", at.sha.as_str()));
+        let mut report = StepReport::of(
             self.config
                 .shell
-                .run(command, &env, None, self.config.workdir.as_deref(), timeout)
+                .run(command, &env, None, Some(ws.dir()), timeout)
                 .await,
-        )
+        );
+        if report.ok {
+            match workspaces.changes(&ws).await {
+                Ok(changes) => report.changes = changes,
+                Err(e) => {
+                    report.ok = false;
+                    report.output = format!("its change was refused: {e}");
+                }
+            }
+        }
+        report
     }
 }
 

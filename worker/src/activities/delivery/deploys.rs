@@ -123,6 +123,7 @@ impl DeliveryActivities {
             () = ctx.cancelled() => Ok(StepReport {
                 ok: false,
                 output: "cancelled: the deploy and what it started were stopped".to_owned(),
+                changes: Vec::new(),
             }),
             () = beat => unreachable!("the heartbeat loop never ends"),
         }
@@ -175,6 +176,7 @@ impl DeliveryActivities {
                     resp.status,
                     tail(&String::from_utf8_lossy(&resp.body), 300)
                 ),
+                changes: Vec::new(),
             });
         }
         Ok(StepReport {
@@ -183,6 +185,7 @@ impl DeliveryActivities {
                 "no {} deploy is configured; nothing was deployed",
                 req.environment
             ),
+            changes: Vec::new(),
         })
     }
 
@@ -276,6 +279,7 @@ impl DeliveryActivities {
             return StepReport {
                 ok: true,
                 output: "no down-migration configured; skipped".to_owned(),
+                changes: Vec::new(),
             };
         };
         StepReport::of(

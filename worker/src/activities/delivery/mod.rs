@@ -80,6 +80,9 @@ pub struct StepReport {
     pub ok: bool,
     /// What it said.
     pub output: String,
+    /// What it changed in its checkout, when it ran in one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<chatops_contract::incident::FileChange>,
 }
 
 impl StepReport {
@@ -89,10 +92,12 @@ impl StepReport {
             Ok(o) => Self {
                 ok: o.ok,
                 output: o.output,
+                changes: Vec::new(),
             },
             Err(e) => Self {
                 ok: false,
                 output: e,
+                changes: Vec::new(),
             },
         }
     }

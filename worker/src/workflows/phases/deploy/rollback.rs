@@ -48,12 +48,14 @@ pub(super) async fn rollback_saga<W>(
         .unwrap_or_else(|e| StepReport {
             ok: false,
             output: e.to_string(),
+            changes: Vec::new(),
         });
     steps.push(format!("down-migration: {}", step_word(&down)));
     let redeploy = if previous.is_empty() {
         StepReport {
             ok: false,
             output: "no previous commit is known; nothing to redeploy".to_owned(),
+            changes: Vec::new(),
         }
     } else {
         ctx.execute_activity(DeliveryActivities::deploy, request, options::deploy())
@@ -61,6 +63,7 @@ pub(super) async fn rollback_saga<W>(
             .unwrap_or_else(|e| StepReport {
                 ok: false,
                 output: e.to_string(),
+                changes: Vec::new(),
             })
     };
     steps.push(format!(

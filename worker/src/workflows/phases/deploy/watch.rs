@@ -262,6 +262,7 @@ async fn deploy_and_watch<W>(
         .unwrap_or_else(|e| StepReport {
             ok: false,
             output: e.to_string(),
+            changes: Vec::new(),
         });
     notes
         .say(

@@ -405,7 +405,7 @@ impl Workspaces {
                 ));
             }
             let content = String::from_utf8(bytes).map_err(|_| {
-                format!("{checked} is not UTF-8 text; chatops commits text files only, so nothing was committed")
+                format!("{checked} is not UTF-8 text; chatops commits text files only (build output belongs in .gitignore), so nothing was committed")
             })?;
             changes.push(FileChange {
                 path: checked.to_string(),

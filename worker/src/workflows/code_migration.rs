@@ -330,11 +330,24 @@ impl CodeMigration {
         env: &[(String, String)],
         at: Option<WorkspaceAt>,
     ) -> StepReport {
+        Self::run_command(ctx, command, env, at, false).await
+    }
+
+    /// Runs a configured command once, in a checkout of `at` when given; `read_only` drops
+    /// what it leaves in the checkout.
+    async fn run_command(
+        ctx: &WorkflowContext<Self>,
+        command: &str,
+        env: &[(String, String)],
+        at: Option<WorkspaceAt>,
+        read_only: bool,
+    ) -> StepReport {
         let run = CommandRun {
             command: command.to_owned(),
             env: env.to_vec(),
             timeout_secs: STEP_TIMEOUT_SECS,
             workspace: at,
+            read_only,
         };
         // Run once: a step is not assumed safe to repeat.
         let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(
@@ -456,7 +469,7 @@ impl CodeMigration {
         at: Option<WorkspaceAt>,
     ) -> Option<String> {
         let cmd = step.validate.as_ref()?;
-        let checked = Self::command(ctx, cmd, env, at).await;
+        let checked = Self::run_command(ctx, cmd, env, at, true).await;
         if checked.ok {
             Self::append(ctx, i, format!("validated: {}", checked.output));
             None

@@ -71,6 +71,9 @@ pub struct CommandRun {
     /// Run it in a checkout of this commit, and answer the change it made there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<super::WorkspaceAt>,
+    /// Only run it there (a validation): what it leaves in the checkout is not a change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
 }
 
 impl DeliveryActivities {
@@ -220,7 +223,7 @@ impl DeliveryActivities {
                 .run(command, &env, None, Some(ws.dir()), timeout)
                 .await,
         );
-        if report.ok {
+        if report.ok && !req.read_only {
             match workspaces.changes(&ws).await {
                 Ok(changes) => report.changes = changes,
                 Err(e) => {

@@ -115,7 +115,9 @@ impl Settings {
                     .format(FileFormat::Toml)
                     .required(false),
             )
-            .add_source(env_source(std::env::vars().collect()))
+            .add_source(env_source(with_temporal_profile(
+                std::env::vars().collect(),
+            )?))
             .build()
             .map_err(|e| SettingsError::new("", format!("cannot read {}: {e}", file.display())))?;
         Self::from_config(&cfg)
@@ -124,7 +126,7 @@ impl Settings {
     /// Loads settings from the defaults and the given `CHATOPS__…` variables only (tests).
     pub fn from_env_map(vars: HashMap<String, String>) -> Result<Self, SettingsError> {
         let cfg = Config::builder()
-            .add_source(env_source(vars))
+            .add_source(env_source(with_temporal_profile(vars)?))
             .build()
             .map_err(|e| SettingsError::new("", e.to_string()))?;
         Self::from_config(&cfg)
@@ -188,6 +190,95 @@ pub fn redact(secret: &SecretString) -> String {
 }
 
 /// The `CHATOPS__SECTION__KEY` layer; values stay strings so each parser sees what was typed.
+/// Temporal's standard environment variables, each read as the `CHATOPS__TEMPORAL__…` key it
+/// means when that key is not set itself.
+const TEMPORAL_PROFILE: &[(&str, &str)] = &[
+    ("TEMPORAL_ADDRESS", "CHATOPS__TEMPORAL__ADDRESS"),
+    ("TEMPORAL_NAMESPACE", "CHATOPS__TEMPORAL__NAMESPACE"),
+    ("TEMPORAL_API_KEY", "CHATOPS__TEMPORAL__API_KEY"),
+    ("TEMPORAL_TLS", "CHATOPS__TEMPORAL__TLS"),
+    (
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        "CHATOPS__TEMPORAL__TLS_CA_FILE",
+    ),
+    (
+        "TEMPORAL_TLS_SERVER_NAME",
+        "CHATOPS__TEMPORAL__TLS_SERVER_NAME",
+    ),
+    (
+        "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        "CHATOPS__TEMPORAL__TLS_CERT_FILE",
+    ),
+    (
+        "TEMPORAL_TLS_CLIENT_KEY_PATH",
+        "CHATOPS__TEMPORAL__TLS_KEY_FILE",
+    ),
+];
+
+/// Temporal variables chatops does not read, and what to set instead.
+const TEMPORAL_UNREAD: &[(&str, &str)] = &[
+    (
+        "TEMPORAL_TLS_SERVER_CA_CERT_DATA",
+        "put the PEM in a file and set TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+    ),
+    (
+        "TEMPORAL_TLS_CLIENT_CERT_DATA",
+        "put the PEM in a file and set TEMPORAL_TLS_CLIENT_CERT_PATH",
+    ),
+    (
+        "TEMPORAL_TLS_CLIENT_KEY_DATA",
+        "put the PEM in a file and set TEMPORAL_TLS_CLIENT_KEY_PATH",
+    ),
+    (
+        "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION",
+        "chatops always verifies the server; set TEMPORAL_TLS_SERVER_NAME to the name its certificate carries",
+    ),
+    (
+        "TEMPORAL_PROFILE",
+        "set the TEMPORAL_* or CHATOPS__TEMPORAL__* variables of that profile instead",
+    ),
+    (
+        "TEMPORAL_CONFIG_FILE",
+        "set the TEMPORAL_* or CHATOPS__TEMPORAL__* variables instead",
+    ),
+];
+
+/// `vars` with Temporal's standard variables read as the keys they mean (a
+/// `CHATOPS__TEMPORAL__…` key set itself wins); a Temporal variable chatops does not read is
+/// refused with what to set instead, rather than ignored.
+fn with_temporal_profile(
+    mut vars: HashMap<String, String>,
+) -> Result<HashMap<String, String>, SettingsError> {
+    for (name, instead) in TEMPORAL_UNREAD {
+        if vars.get(*name).is_some_and(|v| !v.trim().is_empty()) {
+            return Err(SettingsError::new(
+                "",
+                format!("{name} is set, but chatops does not read it: {instead}"),
+            ));
+        }
+    }
+    for (standard, ours) in TEMPORAL_PROFILE {
+        let Some(value) = vars
+            .get(*standard)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+        else {
+            continue;
+        };
+        if vars.contains_key(*ours) {
+            continue;
+        }
+        // Temporal's address is `host:port`; ours is a URL.
+        let value = if *standard == "TEMPORAL_ADDRESS" && !value.contains("://") {
+            format!("http://{value}")
+        } else {
+            value
+        };
+        vars.insert((*ours).to_owned(), value);
+    }
+    Ok(vars)
+}
+
 fn env_source(vars: HashMap<String, String>) -> Environment {
     Environment::with_prefix("CHATOPS")
         .prefix_separator("__")

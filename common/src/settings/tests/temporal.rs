@@ -206,3 +206,52 @@ fn bad_connection_settings_name_their_key_and_file() {
         assert!(got.contains(&want), "{pairs:?}:\n got {got}\nwant {want}");
     }
 }
+
+#[test]
+fn temporals_standard_variables_are_read_and_ours_win() {
+    let dir = folder(
+        "profile",
+        &[("ca.pem", CERT), ("c.pem", CERT), ("k.pem", KEY)],
+    );
+    let s = load(&[
+        ("TEMPORAL_ADDRESS", "acme.a1b2c.tmprl.cloud:7233"),
+        ("TEMPORAL_NAMESPACE", "acme.a1b2c"),
+        ("TEMPORAL_API_KEY", "tk-very-secret"),
+        ("TEMPORAL_TLS_SERVER_CA_CERT_PATH", &path(&dir, "ca.pem")),
+        ("TEMPORAL_TLS_SERVER_NAME", "frontend.internal"),
+        ("TEMPORAL_TLS_CLIENT_CERT_PATH", &path(&dir, "c.pem")),
+        ("TEMPORAL_TLS_CLIENT_KEY_PATH", &path(&dir, "k.pem")),
+    ])
+    .expect("loads");
+    assert_eq!(
+        s.temporal.address.as_str(),
+        "https://acme.a1b2c.tmprl.cloud:7233/"
+    );
+    assert_eq!(s.temporal.namespace, "acme.a1b2c");
+    assert!(s.temporal.api_key.is_some());
+    let tls = s.temporal.tls.expect("TLS on");
+    assert_eq!(tls.server_name.as_deref(), Some("frontend.internal"));
+    assert!(tls.ca_pem.is_some() && tls.client.is_some());
+
+    let ours = load(&[
+        ("TEMPORAL_NAMESPACE", "theirs"),
+        ("CHATOPS__TEMPORAL__NAMESPACE", "ours"),
+    ])
+    .expect("loads");
+    assert_eq!(ours.temporal.namespace, "ours");
+}
+
+#[test]
+fn temporal_variables_chatops_does_not_read_are_refused_with_what_to_set() {
+    for (name, hint) in [
+        (
+            "TEMPORAL_TLS_CLIENT_CERT_DATA",
+            "TEMPORAL_TLS_CLIENT_CERT_PATH",
+        ),
+        ("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "always verifies"),
+        ("TEMPORAL_PROFILE", "instead"),
+    ] {
+        let err = load(&[(name, "x")]).expect_err(name).to_string();
+        assert!(err.contains(name) && err.contains(hint), "{err}");
+    }
+}

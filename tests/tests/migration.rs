@@ -212,3 +212,76 @@ async fn a_migration_runs_only_commands_configured_on_the_worker() -> anyhow::Re
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_plan_runs_only_after_someone_else_approves_its_command_lines()
+-> anyhow::Result<()> {
+    let dir = chatops_e2e::scratch("migration-plan-gate")?;
+    let marked = dir.join("marked");
+    let commands = json!({
+        "mark": format!("echo marked >> {}", marked.display()),
+        "zz-check": format!("grep -q marked {}", marked.display()),
+    });
+    let coder = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/coder.py");
+    let stack = Stack::start(
+        "migration-plan-gate",
+        StackOptions {
+            env: vec![
+                ("CHATOPS__MIGRATION__COMMANDS".into(), commands.to_string()),
+                ("CHATOPS__AGENT__COMMAND".into(), format!("python3 {coder}")),
+            ],
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    let id = "migration-plan-gate-0001";
+    start(
+        &stack,
+        id,
+        &json!({
+            "description": "Mark the data",
+            "requester": "U0OPS",
+            "channel": "C0DELIVERY",
+        }),
+    )?;
+    let card = stack.card(id).await?;
+    let ask = stack
+        .reply_containing(&card, "Approval needed: migration gate")
+        .await?;
+    let shown = ask.rendered();
+    assert!(
+        shown.contains(&format!("echo marked >> {}", marked.display())),
+        "the exact command line is shown: {shown}"
+    );
+    stack
+        .wait_query(id, queries::PROGRESS, "the plan awaiting approval", |p| {
+            p["stage"] == "awaiting_approval"
+        })
+        .await?;
+    assert!(!marked.exists(), "nothing ran before the approval");
+
+    // The requester may not approve the agent's plan, by button or by raw signal.
+    stack.press_as("U0OPS", &ask, "Approve")?;
+    stack
+        .ephemeral_containing("someone else must approve the agent's plan")
+        .await?;
+    stack.signal(
+        id,
+        signals::APPROVE,
+        &json!({"gate": "migration", "user": "U0OPS"}).to_string(),
+    )?;
+    let progress = stack.query(id, queries::PROGRESS)?;
+    assert_eq!(progress["stage"], "awaiting_approval", "{progress}");
+    assert!(!marked.exists());
+
+    stack.press_as(chatops_e2e::stack::APPROVER, &ask, "Approve")?;
+    let result: Value =
+        serde_json::from_str(&stack.temporal(&["workflow", "result", "-w", id, "-o", "json"])?)?;
+    let progress = stack.query(id, queries::PROGRESS)?;
+    assert_eq!(progress["stage"], "done", "{result}");
+    assert_eq!(std::fs::read_to_string(&marked)?, "marked\n");
+    stack
+        .reply_containing(&card, "Plan approved by @U0APPROVER")
+        .await?;
+    Ok(())
+}

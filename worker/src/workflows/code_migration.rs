@@ -8,7 +8,8 @@ use chatops_contract::feature::MessageRef;
 use chatops_contract::lifecycle::{
     MigrationMode, MigrationProgress, MigrationRequest, MigrationStep, StepProgress, StepStatus,
 };
-use chatops_contract::{queries, signals, workflows};
+use chatops_contract::feature::{Approve, Reject};
+use chatops_contract::{queries, signals, updates, workflows};
 use serde_json::json;
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
@@ -21,7 +22,9 @@ use crate::activities::delivery::{
     AgentAsk, AgentKind, CommandRun, DeliveryActivities, StepReport, WorkspaceAt,
 };
 use crate::activities::github::{BranchSpec, CommitSpec, GitHubActivities, PullRequestSpec};
+use crate::activities::policy::PolicyActivities;
 use crate::activities::slack::{PostMessage, SlackActivities};
+use crate::workflows::feature_delivery::gate_rules_of;
 use crate::domain::lifecycle;
 use crate::workflows::notes::{self, failure_text};
 use crate::workflows::options;
@@ -36,6 +39,8 @@ pub struct CodeMigration {
     input: MigrationRequest,
     progress: MigrationProgress,
     card: Option<MessageRef>,
+    /// The approval an agent's plan waits for.
+    plan_gate: PlanGate,
 }
 
 #[workflow_methods]
@@ -49,6 +54,7 @@ impl CodeMigration {
                 ..MigrationProgress::default()
             },
             card: None,
+            plan_gate: PlanGate::default(),
         }
     }
 
@@ -88,6 +94,7 @@ impl CodeMigration {
         }
 
         // Analysis and plan: the steps given, or the agent's.
+        let mut command_lines = serde_json::Map::new();
         let steps = if input.steps.is_empty() {
             let asked = AgentAsk {
                 kind: AgentKind::Migration.as_str().to_owned(),
@@ -105,8 +112,11 @@ impl CodeMigration {
                 )
                 .await
             {
-                Ok(v) => serde_json::from_value::<Vec<MigrationStep>>(v["steps"].clone())
-                    .unwrap_or_default(),
+                Ok(v) => {
+                    command_lines = v["command_lines"].as_object().cloned().unwrap_or_default();
+                    serde_json::from_value::<Vec<MigrationStep>>(v["steps"].clone())
+                        .unwrap_or_default()
+                }
                 Err(e) => {
                     let why = format!(
                         "no steps were given and the agent could not plan them: {}",
@@ -143,6 +153,13 @@ impl CodeMigration {
             &format!("Plan, {} steps:\n{}", steps.len(), plan.join("\n")),
         )
         .await;
+        // An agent's plan runs only after a person has seen its command lines and approved.
+        if input.steps.is_empty()
+            && ctx.patched(PLAN_GATE)
+            && let Err(why) = Self::plan_approved(ctx, &input, &steps, &command_lines).await
+        {
+            return Ok(Self::finish(ctx, "failed", why).await);
+        }
 
         // With a repository, the steps run in checkouts of a migration branch, each step's
         // change committed there, and the branch becomes a pull request.
@@ -316,6 +333,63 @@ impl CodeMigration {
         }
     }
 
+    #[signal(name = signals::name::APPROVE)]
+    pub fn approve(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        if let Some(a) = decode(signals::APPROVE, payload, ignored) {
+            match self.plan_gate.check(&a.gate, &a.user, true) {
+                Ok(()) => self.plan_gate.decide(true, &a.user, a.comment.unwrap_or_default()),
+                Err(why) => tracing::info!(user = %a.user, %why, "plan approval refused"),
+            }
+        }
+    }
+
+    #[signal(name = signals::name::REJECT)]
+    pub fn reject(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        if let Some(r) = decode(signals::REJECT, payload, ignored) {
+            match self.plan_gate.check(&r.gate, &r.user, false) {
+                Ok(()) => self.plan_gate.decide(false, &r.user, r.reason),
+                Err(why) => tracing::info!(user = %r.user, %why, "plan rejection refused"),
+            }
+        }
+    }
+
+    #[update_validator(approve_update)]
+    fn validate_approve(
+        &self,
+        _ctx: &WorkflowContextView,
+        a: &Approve,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.plan_gate
+            .check(&a.gate, &a.user, true)
+            .map_err(Into::into)
+    }
+
+    /// The `approve` update on the agent's plan: validated, then applied.
+    #[update(name = updates::name::APPROVE)]
+    pub fn approve_update(&mut self, _ctx: &mut SyncWorkflowContext<Self>, a: Approve) -> String {
+        self.plan_gate
+            .decide(true, &a.user, a.comment.unwrap_or_default());
+        "approved".to_owned()
+    }
+
+    #[update_validator(reject_update)]
+    fn validate_reject(
+        &self,
+        _ctx: &WorkflowContextView,
+        r: &Reject,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.plan_gate
+            .check(&r.gate, &r.user, false)
+            .map_err(Into::into)
+    }
+
+    /// The `reject` update on the agent's plan: validated, then applied.
+    #[update(name = updates::name::REJECT)]
+    pub fn reject_update(&mut self, _ctx: &mut SyncWorkflowContext<Self>, r: Reject) -> String {
+        self.plan_gate.decide(false, &r.user, r.reason);
+        "rejected".to_owned()
+    }
+
     #[query(name = queries::name::PROGRESS)]
     pub fn progress(&self, _ctx: &WorkflowContextView) -> MigrationProgress {
         self.progress.clone()
@@ -323,6 +397,96 @@ impl CodeMigration {
 }
 
 impl CodeMigration {
+    /// Shows the agent's plan with the exact command lines on the `migration` gate and waits
+    /// for a decision; `Err` says why the plan does not run (rejected, or nobody decided).
+    async fn plan_approved(
+        ctx: &WorkflowContext<Self>,
+        input: &MigrationRequest,
+        steps: &[MigrationStep],
+        command_lines: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        let policy = ctx
+            .execute_activity(PolicyActivities::feature, (), options::short())
+            .await
+            .map_err(|e| format!("could not read who may approve the plan: {}", failure_text(&e)))?;
+        let eligible = gate_rules_of(&policy)
+            .eligible_for(PLAN_GATE_NAME)
+            .cloned();
+        ctx.state_mut(|s| {
+            s.plan_gate = PlanGate {
+                open: true,
+                eligible,
+                requester: input.requester.clone(),
+                decision: None,
+            };
+            s.progress.stage = "awaiting_approval".to_owned();
+        });
+        let line = |name: &str| {
+            command_lines
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map_or_else(|| "(not configured on this worker)".to_owned(), str::to_owned)
+        };
+        let mut detail = String::from("The agent planned these commands; nothing runs until someone else approves:");
+        for st in steps {
+            detail.push_str(&format!(
+                "\n• `{}` {}: `{}` → `{}`",
+                st.id,
+                chatops_blocks::escape(&st.description),
+                st.command,
+                chatops_blocks::escape(&line(&st.command))
+            ));
+            for (what, name) in [("validate", &st.validate), ("rollback", &st.rollback)] {
+                if let Some(name) = name {
+                    detail.push_str(&format!(
+                        "; {what} `{name}` → `{}`",
+                        chatops_blocks::escape(&line(name))
+                    ));
+                }
+            }
+        }
+        let id = ctx.workflow_id().to_owned();
+        let card = ctx.state(|s| s.card.clone());
+        if let Some(c) = &card {
+            let ask = blocks::approval_request(&blocks::ApprovalView {
+                workflow_id: &id,
+                gate: PLAN_GATE_NAME,
+                request: &input.description,
+                requester: &input.requester,
+                timeout: &format!("in {}", chatops_contract::human_duration(PLAN_TIMEOUT)),
+                on_timeout: "rejected",
+                detail: Some(&detail),
+            });
+            let _ = ctx
+                .execute_activity(
+                    SlackActivities::post_message,
+                    PostMessage::of(&c.channel, Some(&c.ts), ask),
+                    options::short(),
+                )
+                .await;
+        }
+        let decided = temporalio_sdk::workflows::select! {
+            _ = ctx.wait_condition(|s: &Self| s.plan_gate.decision.is_some()) => true,
+            _ = ctx.timer(PLAN_TIMEOUT) => false,
+        };
+        let decision = ctx.state_mut(|s| {
+            s.plan_gate.open = false;
+            s.plan_gate.decision.clone()
+        });
+        match decision {
+            Some(d) if decided && d.approved => {
+                Self::note(ctx, ":white_check_mark:", &format!("Plan approved by <@{}>.", d.user)).await;
+                ctx.state_mut(|s| s.progress.stage = "executing".to_owned());
+                Ok(())
+            }
+            Some(d) => Err(format!("the agent's plan was rejected by <@{}>: {}", d.user, d.note)),
+            None => Err(format!(
+                "nobody approved the agent's plan within {}, so nothing ran",
+                chatops_contract::human_duration(PLAN_TIMEOUT)
+            )),
+        }
+    }
+
     /// Runs a configured command once, in a checkout of `at` when given.
     async fn command(
         ctx: &WorkflowContext<Self>,
@@ -551,6 +715,74 @@ impl CodeMigration {
         )
         .await;
         ctx.state(|s| s.progress.clone())
+    }
+}
+
+/// Patch: an agent's plan waits for a person's approval before anything runs.
+const PLAN_GATE: &str = "migration-plan-gate";
+/// The gate an agent's plan waits on.
+const PLAN_GATE_NAME: &str = "migration";
+/// How long an agent's plan waits for a decision before it is rejected.
+const PLAN_TIMEOUT: Duration = Duration::from_secs(72 * 3600);
+
+/// The approval an agent's migration plan waits for.
+#[derive(Debug, Clone, Default)]
+struct PlanGate {
+    /// Whether it waits for a decision now.
+    open: bool,
+    /// Who may approve; `None` lets anyone but the requester.
+    eligible: Option<std::collections::BTreeSet<String>>,
+    /// Who asked for the migration (may reject, may not approve).
+    requester: String,
+    decision: Option<PlanDecision>,
+}
+
+#[derive(Debug, Clone)]
+struct PlanDecision {
+    approved: bool,
+    user: String,
+    note: String,
+}
+
+impl PlanGate {
+    /// Whether `user` may decide `gate` now; the refusal is what they are told.
+    fn check(&self, gate: &str, user: &str, approving: bool) -> Result<(), String> {
+        if gate != PLAN_GATE_NAME {
+            return Err(format!(
+                "this migration has no `{gate}` gate; an agent's plan waits on the `{PLAN_GATE_NAME}` gate"
+            ));
+        }
+        if !self.open {
+            return Err("the migration's plan is not waiting for a decision".to_owned());
+        }
+        if let Some(d) = &self.decision {
+            let word = if d.approved { "approved" } else { "rejected" };
+            return Err(format!("the plan was already {word} by <@{}>", d.user));
+        }
+        if approving && user == self.requester {
+            return Err(
+                "you asked for this migration; someone else must approve the agent's plan"
+                    .to_owned(),
+            );
+        }
+        let allowed = self
+            .eligible
+            .as_ref()
+            .is_none_or(|e| e.contains(user) || (!approving && user == self.requester));
+        if !allowed {
+            return Err("you are not among the approvers of the `migration` gate (CHATOPS__APPROVALS__APPROVERS, or its own in CHATOPS__APPROVALS__GATES)".to_owned());
+        }
+        Ok(())
+    }
+
+    fn decide(&mut self, approved: bool, user: &str, note: String) {
+        if self.decision.is_none() {
+            self.decision = Some(PlanDecision {
+                approved,
+                user: user.to_owned(),
+                note,
+            });
+        }
     }
 }
 

@@ -171,7 +171,23 @@ impl DeliveryActivities {
                 input.insert("diff".to_owned(), Value::String(diff));
             }
         }
-        self.answer(&ctx, &ask).await
+        let mut answer = self.answer(&ctx, &ask).await?;
+        // A migration plan carries the command lines its names stand for, for the person who
+        // approves it.
+        if ask.kind == AgentKind::Migration.as_str() {
+            let mut lines = serde_json::Map::new();
+            for step in answer["steps"].as_array().into_iter().flatten() {
+                for key in ["command", "validate", "rollback"] {
+                    if let Some(name) = step[key].as_str()
+                        && let Some(line) = self.config.migration_commands.get(name.trim())
+                    {
+                        lines.insert(name.trim().to_owned(), Value::String(line.clone()));
+                    }
+                }
+            }
+            answer["command_lines"] = Value::Object(lines);
+        }
+        Ok(answer)
     }
 
     /// Runs one quality check in the checkout, heartbeating while it runs.

@@ -366,6 +366,11 @@ impl FeatureDelivery {
     }
 }
 
+/// Who may decide which gate, from the feature policy alone (no admins).
+pub(crate) fn gate_rules_of(policy: &FeaturePolicy) -> GateRules {
+    gate_rules(policy, None)
+}
+
 /// Who may decide which gate, from the feature policy and the lifecycle's admins.
 fn gate_rules(policy: &FeaturePolicy, life: Option<&LifecyclePolicy>) -> GateRules {
     GateRules {

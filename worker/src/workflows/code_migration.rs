@@ -5,10 +5,10 @@
 
 use chatops_blocks::feature as blocks;
 use chatops_contract::feature::MessageRef;
+use chatops_contract::feature::{Approve, Reject};
 use chatops_contract::lifecycle::{
     MigrationMode, MigrationProgress, MigrationRequest, MigrationStep, StepProgress, StepStatus,
 };
-use chatops_contract::feature::{Approve, Reject};
 use chatops_contract::{queries, signals, updates, workflows};
 use serde_json::json;
 use std::time::Duration;
@@ -24,8 +24,8 @@ use crate::activities::delivery::{
 use crate::activities::github::{BranchSpec, CommitSpec, GitHubActivities, PullRequestSpec};
 use crate::activities::policy::PolicyActivities;
 use crate::activities::slack::{PostMessage, SlackActivities};
-use crate::workflows::feature_delivery::gate_rules_of;
 use crate::domain::lifecycle;
+use crate::workflows::feature_delivery::gate_rules_of;
 use crate::workflows::notes::{self, failure_text};
 use crate::workflows::options;
 use crate::workflows::signals::decode;
@@ -337,7 +337,9 @@ impl CodeMigration {
     pub fn approve(&mut self, _ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         if let Some(a) = decode(signals::APPROVE, payload, ignored) {
             match self.plan_gate.check(&a.gate, &a.user, true) {
-                Ok(()) => self.plan_gate.decide(true, &a.user, a.comment.unwrap_or_default()),
+                Ok(()) => self
+                    .plan_gate
+                    .decide(true, &a.user, a.comment.unwrap_or_default()),
                 Err(why) => tracing::info!(user = %a.user, %why, "plan approval refused"),
             }
         }
@@ -408,10 +410,13 @@ impl CodeMigration {
         let policy = ctx
             .execute_activity(PolicyActivities::feature, (), options::short())
             .await
-            .map_err(|e| format!("could not read who may approve the plan: {}", failure_text(&e)))?;
-        let eligible = gate_rules_of(&policy)
-            .eligible_for(PLAN_GATE_NAME)
-            .cloned();
+            .map_err(|e| {
+                format!(
+                    "could not read who may approve the plan: {}",
+                    failure_text(&e)
+                )
+            })?;
+        let eligible = gate_rules_of(&policy).eligible_for(PLAN_GATE_NAME).cloned();
         ctx.state_mut(|s| {
             s.plan_gate = PlanGate {
                 open: true,
@@ -425,9 +430,14 @@ impl CodeMigration {
             command_lines
                 .get(name)
                 .and_then(|v| v.as_str())
-                .map_or_else(|| "(not configured on this worker)".to_owned(), str::to_owned)
+                .map_or_else(
+                    || "(not configured on this worker)".to_owned(),
+                    str::to_owned,
+                )
         };
-        let mut detail = String::from("The agent planned these commands; nothing runs until someone else approves:");
+        let mut detail = String::from(
+            "The agent planned these commands; nothing runs until someone else approves:",
+        );
         for st in steps {
             detail.push_str(&format!(
                 "\n• `{}` {}: `{}` → `{}`",
@@ -475,11 +485,19 @@ impl CodeMigration {
         });
         match decision {
             Some(d) if decided && d.approved => {
-                Self::note(ctx, ":white_check_mark:", &format!("Plan approved by <@{}>.", d.user)).await;
+                Self::note(
+                    ctx,
+                    ":white_check_mark:",
+                    &format!("Plan approved by <@{}>.", d.user),
+                )
+                .await;
                 ctx.state_mut(|s| s.progress.stage = "executing".to_owned());
                 Ok(())
             }
-            Some(d) => Err(format!("the agent's plan was rejected by <@{}>: {}", d.user, d.note)),
+            Some(d) => Err(format!(
+                "the agent's plan was rejected by <@{}>: {}",
+                d.user, d.note
+            )),
             None => Err(format!(
                 "nobody approved the agent's plan within {}, so nothing ran",
                 chatops_contract::human_duration(PLAN_TIMEOUT)

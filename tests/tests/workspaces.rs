@@ -783,3 +783,108 @@ async fn a_migration_runs_each_step_in_a_checkout_commits_it_and_opens_a_pull_re
     assert!(gh.head("main") == Some(gh.base_sha()), "main is untouched");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_traced_in_full_leaves_no_token_in_logs_histories_or_child_environments()
+-> anyhow::Result<()> {
+    const AGENT_KEY: &str = "sk-r6-agent-key-0123456789";
+    let gh = LocalGitHub::start().await?;
+    let dir = chatops_e2e::scratch("ws-secrets")?;
+    let dumps = dir.join("env");
+    std::fs::create_dir_all(&dumps)?;
+    let check = format!(
+        "env > {}/check-$CHATOPS_CHECK && sh scripts/check.sh",
+        dumps.display()
+    );
+    let deploy = format!("env > {}/deploy-$CHATOPS_ENVIRONMENT", dumps.display());
+    let stack = start(
+        "ws-secrets",
+        env(
+            &gh,
+            &dir,
+            "good",
+            false,
+            &[
+                ("RUST_LOG", "trace".into()),
+                ("CHATOPS__AGENT__API_KEY", AGENT_KEY.into()),
+                ("CODER_ENV_DUMP", dumps.join("agent").display().to_string()),
+                (
+                    "CHATOPS__WORKER__CHILD_ENV",
+                    "CODER_MODE,CODER_LOG,CODER_ENV_DUMP".into(),
+                ),
+                (
+                    "CHATOPS__FEATURE__CHECKS",
+                    json!([{"name": "unit_tests", "command": check}]).to_string(),
+                ),
+                ("CHATOPS__DEPLOY__STAGING_COMMAND", deploy.clone()),
+                ("CHATOPS__DEPLOY__PRODUCTION_COMMAND", deploy),
+                ("CHATOPS__GITHUB__AUTO_MERGE", "true".into()),
+            ],
+        ),
+    )
+    .await?;
+    let (id, card) = through_plan(&stack).await?;
+    let production = gate(&stack, &card, "production").await?;
+    stack.press_as(APPROVER, &production, "Approve")?;
+    stack.card_showing(&card, "Complete").await?;
+
+    let secrets = [
+        github::TOKEN,
+        chatops_e2e::stack::BOT_TOKEN,
+        chatops_e2e::stack::APP_TOKEN,
+        chatops_e2e::stack::ALERT_TOKEN,
+        AGENT_KEY,
+    ];
+    // Every child environment: the agent's calls, the check, both deploys.
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dumps)? {
+        let path = entry?.path();
+        let env = read(&path);
+        seen += 1;
+        for secret in secrets {
+            assert!(!env.contains(secret), "{} holds a token", path.display());
+        }
+    }
+    assert!(
+        seen >= 6,
+        "agent (analysis, plan, T1, T2, review), check and deploys: {seen}"
+    );
+    // Every log line of both processes, at trace level.
+    let worker_log = stack
+        .worker
+        .as_ref()
+        .map(chatops_e2e::process::Supervised::output)
+        .unwrap_or_default();
+    let logs = format!("{worker_log}\n{}", stack.bot_log());
+    assert!(
+        logs.lines().count() > 100,
+        "traced: {} lines",
+        logs.lines().count()
+    );
+    for secret in secrets {
+        assert!(!logs.contains(secret), "a log line holds a token");
+    }
+    // Every history: the feature and each of its children.
+    let children = stack.query(&id, chatops_contract::queries::CHILDREN)?;
+    let mut ids = vec![id.clone()];
+    ids.extend(
+        children
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["id"].as_str().map(str::to_owned)),
+    );
+    // The grandchildren: the tasks, the quality gate and the review.
+    ids.extend(["task-T1", "task-T2", "quality", "review"].map(|c| format!("{id}/{c}")));
+    assert!(ids.len() >= 11, "{ids:?}");
+    for workflow in &ids {
+        let history = stack.temporal(&["workflow", "show", "-w", workflow, "-o", "json"])?;
+        for secret in secrets {
+            assert!(
+                !history.contains(secret),
+                "the history of {workflow} holds a token"
+            );
+        }
+    }
+    Ok(())
+}

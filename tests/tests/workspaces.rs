@@ -888,3 +888,132 @@ async fn a_delivery_traced_in_full_leaves_no_token_in_logs_histories_or_child_en
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_path_outside_the_repository_is_refused_with_the_reason_in_the_thread()
+-> anyhow::Result<()> {
+    let gh = LocalGitHub::start().await?;
+    let dir = chatops_e2e::scratch("ws-outside")?;
+    let stack = start("ws-outside", env(&gh, &dir, "outside", false, &[])).await?;
+    let (_, card) = through_plan(&stack).await?;
+    let refused = stack.reply_containing(&card, "task T1 failed").await?;
+    assert!(
+        refused.rendered().contains(
+            "path `../outside.txt` must be relative to the repository root, without `..`"
+        ),
+        "{}",
+        refused.rendered()
+    );
+    stack.card_showing(&card, "Failed").await?;
+    assert!(
+        !holds(&dir, "outside.txt"),
+        "nothing was written outside the checkout"
+    );
+    Ok(())
+}
+
+/// Whether a file called `name` is anywhere under `dir`.
+fn holds(dir: &Path, name: &str) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let path = e.path();
+            e.file_name() == name || (path.is_dir() && !path.is_symlink() && holds(&path, name))
+        })
+}
+
+/// The files of `rev` in the bare repository at `git_dir`, read with the git CLI.
+fn tree_of(git_dir: &Path, rev: &str) -> Vec<String> {
+    let out = std::process::Command::new("git")
+        .args(["--git-dir", &git_dir.display().to_string()])
+        .args(["ls-tree", "-r", "--name-only", rev])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output();
+    out.map(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_local_forge_and_the_demo_agent_deliver_a_feature_for_real() -> anyhow::Result<()> {
+    // What `scripts/run` starts when no GitHub token is set: the forge as its own process,
+    // the demo agent, the repository's unit tests as the check.
+    let dir = chatops_e2e::scratch("ws-demo")?;
+    let forge_dir = dir.join("forge");
+    let _ = std::fs::remove_dir_all(&forge_dir);
+    let address = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        probe.local_addr()?
+    };
+    let _forge = chatops_e2e::process::Supervised::spawn(
+        "forge",
+        &chatops_e2e::binary("chatops-bot")?,
+        &[
+            "local-forge",
+            &address.to_string(),
+            &forge_dir.display().to_string(),
+            &github::shop_fixture().display().to_string(),
+        ],
+        &[("CHATOPS_LOCAL_FORGE_TOKEN".into(), "demo-token".into())],
+        dir.join("forge.log"),
+    )?;
+    let url = format!("http://{address}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(address).is_err() {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the forge never listened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let demo_agent = chatops_e2e::workspace_root().join("scripts/demo-agent.py");
+    let vars: Vec<(String, String)> = [
+        ("CHATOPS__GITHUB__TOKEN", "demo-token".to_owned()),
+        ("CHATOPS__GITHUB__API_URL", url),
+        (
+            "CHATOPS__FEATURE__REPOSITORY",
+            github::REPOSITORY.to_owned(),
+        ),
+        (
+            "CHATOPS__AGENT__COMMAND",
+            format!("python3 {}", demo_agent.display()),
+        ),
+        (
+            "CHATOPS__FEATURE__CHECKS",
+            json!([{"name": "unit_tests", "command": "sh scripts/check.sh"}]).to_string(),
+        ),
+        ("CHATOPS__GITHUB__AUTO_MERGE", "true".to_owned()),
+        (
+            "CHATOPS__WORKSPACE__DIR",
+            dir.join("workspaces").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let stack = start("ws-demo", vars).await?;
+    let (id, card, intake) = stack.feature_at_intake("Add gift cards").await?;
+    stack.press(&intake, "Approve")?;
+    stack.press(&gate(&stack, &card, "plan").await?, "Approve")?;
+    let production = gate(&stack, &card, "production").await?;
+    stack.press_as(APPROVER, &production, "Approve")?;
+    stack.card_showing(&card, "Complete").await?;
+    let thread = stack.thread_text(&card);
+    assert!(thread.contains("unit_tests: 100"), "{thread}");
+    let e = stack.query(&id, chatops_contract::queries::EVIDENCE)?;
+    assert_eq!(e["pull_request"]["merged"], true, "{e}");
+    // The merged code is in the forge's repository on disk, with its test.
+    let files = tree_of(&forge_dir.join("acme/shop.git"), "main");
+    assert!(
+        files.contains(&"shop/add_gift_cards.py".to_owned())
+            && files.contains(&"tests/test_add_gift_cards.py".to_owned()),
+        "{files:?}"
+    );
+    Ok(())
+}

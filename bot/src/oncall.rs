@@ -15,6 +15,87 @@ impl crate::ops::Roster for App {
     async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
         member(self, listed, user).await
     }
+
+    async fn sees(&self, channel: &str, user: &str) -> bool {
+        match audience(self, channel).await {
+            Ok(None) => true,
+            Ok(Some(members)) => members.iter().any(|m| m == user),
+            Err(e) => {
+                // Unknown is treated as private: nothing is shown that might not be theirs.
+                tracing::warn!(error = %e, channel, "cannot tell who may see a channel");
+                false
+            }
+        }
+    }
+}
+
+/// Who may see `channel`: `None` for a public channel (anyone), its members for a private one;
+/// read from Slack (`conversations.info`, `conversations.members`) and cached like user groups.
+pub async fn audience(app: &App, channel: &str) -> Result<Option<Vec<String>>, String> {
+    const PUBLIC: &str = "*public*";
+    let key = format!("#{channel}");
+    let now = SystemTime::now();
+    let cached = app.store.cached_group(&key).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, channel, "role cache unavailable");
+        None
+    });
+    let age = |at: SystemTime| now.duration_since(at).unwrap_or_default();
+    let from_cache = |members: Vec<String>| (members != [PUBLIC]).then_some(members);
+    if let Some((members, at)) = &cached
+        && age(*at) < GROUP_CACHE_TTL
+    {
+        return Ok(from_cache(members.clone()));
+    }
+    match read_audience(app, channel).await {
+        Ok(found) => {
+            let stored = found.clone().unwrap_or_else(|| vec![PUBLIC.to_owned()]);
+            if let Err(e) = app.store.cache_group(&key, &stored, now).await {
+                tracing::warn!(error = %e, channel, "could not cache a channel's audience");
+            }
+            Ok(found)
+        }
+        Err(e) => match cached {
+            Some((members, at)) if age(at) < GROUP_CACHE_STALE_LIMIT => Ok(from_cache(members)),
+            _ => Err(format!("channel {channel}: {e}")),
+        },
+    }
+}
+
+async fn read_audience(app: &App, channel: &str) -> Result<Option<Vec<String>>, String> {
+    let id = SlackChannelId(channel.to_owned());
+    let info = app
+        .session()
+        .conversations_info(&SlackApiConversationsInfoRequest::new(id.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let flags = &info.channel.flags;
+    let private = flags.is_private.unwrap_or(false)
+        || flags.is_im.unwrap_or(false)
+        || flags.is_mpim.unwrap_or(false);
+    if !private {
+        return Ok(None);
+    }
+    let mut members = Vec::new();
+    let mut cursor: Option<SlackCursorId> = None;
+    loop {
+        let mut req = SlackApiConversationsMembersRequest::new()
+            .with_channel(id.clone())
+            .with_limit(1000);
+        if let Some(c) = cursor.take() {
+            req = req.with_cursor(c);
+        }
+        let page = app
+            .session()
+            .conversations_members(&req)
+            .await
+            .map_err(|e| e.to_string())?;
+        members.extend(page.members.into_iter().map(|u| u.0));
+        match page.response_metadata.and_then(|m| m.next_cursor) {
+            Some(next) if !next.0.is_empty() => cursor = Some(next),
+            _ => break,
+        }
+    }
+    Ok(Some(members))
 }
 
 /// Whether `user` is in `listed`: directly, or as a member of a listed user group. `Err`

@@ -231,7 +231,16 @@ pub fn publish_home(app: &Arc<App>, user: String) {
 async fn home_view(app: &App, user: &str) -> SlackView {
     let mut problems = Vec::new();
     let features = match ops::feature::running(app).await {
-        Ok(f) => f,
+        Ok(all) => {
+            // Features from private channels the viewer is not in stay out of their tab.
+            let mut shown = Vec::new();
+            for (id, status) in all {
+                if ops::feature::visible(app, &status, user).await {
+                    shown.push((id, status));
+                }
+            }
+            shown
+        }
         Err(e) => {
             problems.push(format!("Running features could not be read ({e})."));
             Vec::new()

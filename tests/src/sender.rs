@@ -20,6 +20,7 @@ pub async fn standalone_slack(
         scopes: None,
         rate_limited_posts: 0,
         missing_channels: Vec::new(),
+        private_channels: Default::default(),
         channel_rate_limit,
     })
     .await?)

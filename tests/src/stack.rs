@@ -49,6 +49,8 @@ pub struct StackOptions {
     pub rate_limited_posts: u32,
     /// Channels the local Slack says do not exist.
     pub missing_channels: Vec<String>,
+    /// Private channels the local Slack knows, with their members.
+    pub private_channels: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl StackOptions {
@@ -71,6 +73,7 @@ impl Default for StackOptions {
             scopes: None,
             rate_limited_posts: 0,
             missing_channels: Vec::new(),
+            private_channels: Default::default(),
         }
     }
 }
@@ -129,6 +132,7 @@ impl Stack {
             scopes: opts.scopes.clone(),
             rate_limited_posts: opts.rate_limited_posts,
             missing_channels: opts.missing_channels.clone(),
+            private_channels: opts.private_channels.clone(),
             channel_rate_limit: None,
         })
         .await?;
@@ -191,6 +195,11 @@ impl Stack {
                 self.alerts_url.trim_start_matches("http://").to_owned(),
             ),
             ("RUST_LOG", "info,temporalio_sdk_core=warn".into()),
+            // Each test's workers keep their checkouts in its own folder.
+            (
+                "CHATOPS__WORKSPACE__DIR",
+                self.dir.join("workspaces").display().to_string(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -142,3 +142,53 @@ async fn a_feature_is_steered_only_by_its_requester_approvers_and_admins() -> an
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn features_from_a_private_channel_are_shown_only_to_its_members() -> anyhow::Result<()> {
+    use chatops_e2e::stack::{APPROVER, REQUESTER};
+    let stack = Stack::start(
+        "trust-private",
+        StackOptions {
+            private_channels: [("C0SECRET".to_owned(), vec![REQUESTER.to_owned()])].into(),
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+    let ack = stack
+        .command_in(REQUESTER, "C0SECRET", "/feature", "new Quiet launch")
+        .await?;
+    let secret = stack
+        .ack_text(&ack)
+        .split('`')
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    anyhow::ensure!(secret.starts_with("feature-"), "{}", stack.ack_text(&ack));
+    stack.card(&secret).await?;
+    let open = stack.new_feature("Loud launch").await?;
+    stack.card(&open).await?;
+
+    // Someone not in the channel: the public feature, not the private one.
+    stack.command_as(APPROVER, "/feature", "list all").await?;
+    let listed = stack.ephemeral_containing("Loud launch").await?;
+    assert!(
+        !listed.rendered().contains("Quiet launch"),
+        "{}",
+        listed.rendered()
+    );
+    stack
+        .command_as(APPROVER, "/feature", &format!("status {secret}"))
+        .await?;
+    stack
+        .ephemeral_containing("was requested in a private channel you are not in")
+        .await?;
+    // Its requester, a member, sees it.
+    stack.command_as(REQUESTER, "/feature", "list all").await?;
+    let theirs = stack.ephemeral_containing("Quiet launch").await?;
+    assert!(
+        theirs.rendered().contains("Loud launch"),
+        "{}",
+        theirs.rendered()
+    );
+    Ok(())
+}

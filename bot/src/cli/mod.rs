@@ -65,6 +65,11 @@ impl ops::Roster for Offline<'_> {
     async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
         Ok(listed.iter().any(|who| who == user))
     }
+
+    /// The CLI runs on a host holding the configuration, for its operator: it shows everything.
+    async fn sees(&self, _channel: &str, _user: &str) -> bool {
+        true
+    }
 }
 
 impl ops::Context for Offline<'_> {
@@ -121,7 +126,7 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             render::started(settings, &id, &channel, started)
         }
         Action::FeatureStatus(id) => {
-            let status = ops::feature::status(cx, &id).await;
+            let status = ops::feature::status(cx, actor, &id).await;
             render::feature_status(settings, &id, status)
         }
         Action::FeatureList { all } => render::features(ops::feature::list(cx, actor, all).await),

@@ -19,13 +19,17 @@ use slack::slack;
 
 /// Scopes the bot cannot work without. The worker reads channel and thread history (public
 /// `channels:history`, private `groups:history`) to find a post whose answer it lost before
-/// posting it again; without them a lost answer can show a card or note twice.
+/// posting it again; without them a lost answer can show a card or note twice. The bot tells
+/// public channels from private ones and reads a private channel's members (`channels:read`,
+/// `groups:read`) to show its features only to them.
 pub const REQUIRED_SCOPES: &[&str] = &[
     "commands",
     "chat:write",
     "usergroups:read",
     "channels:history",
     "groups:history",
+    "channels:read",
+    "groups:read",
 ];
 /// When set, doctor judges this PostgreSQL version instead of the server's own: the
 /// compatibility matrix can be rehearsed (and tested) without an old server.

@@ -59,9 +59,26 @@ pub async fn start<C: Context>(
     outcome
 }
 
-/// Where feature `id` stands.
-pub async fn status<C: Context>(cx: &C, id: &str) -> Result<FeatureStatus, OpError> {
-    Ok(cx.temporal().feature_status(id).await?)
+/// Where feature `id` stands, for `actor`: refused when it was requested in a private channel
+/// they are not in.
+pub async fn status<C: Context>(cx: &C, actor: &Actor, id: &str) -> Result<FeatureStatus, OpError> {
+    let status = cx.temporal().feature_status(id).await?;
+    if !visible(cx, &status, &actor.user).await {
+        return Err(Refusal::Private(id.to_owned()).into());
+    }
+    Ok(status)
+}
+
+/// Whether `user` may see the feature in `status`: its requester always; anyone else when its
+/// card is in a channel they can see.
+pub async fn visible<R: super::Roster>(cx: &R, status: &FeatureStatus, user: &str) -> bool {
+    if status.requester == user {
+        return true;
+    }
+    match &status.card {
+        Some(card) => cx.sees(&card.channel, user).await,
+        None => true,
+    }
 }
 
 /// Every running feature, with its status.
@@ -75,9 +92,14 @@ pub async fn list<C: Context>(
     actor: &Actor,
     all: bool,
 ) -> Result<Vec<(String, FeatureStatus)>, OpError> {
-    let mut found = running(cx).await?;
-    found.retain(|(_, s)| all || s.requester == actor.user);
-    Ok(found)
+    let mut shown = Vec::new();
+    for (id, s) in running(cx).await? {
+        let theirs = s.requester == actor.user;
+        if theirs || (all && visible(cx, &s, &actor.user).await) {
+            shown.push((id, s));
+        }
+    }
+    Ok(shown)
 }
 
 /// Holds feature `id` before its next phase (its running phase at its next safe point).

@@ -35,6 +35,10 @@ pub trait Roster: Send + Sync {
         listed: &[String],
         user: &str,
     ) -> impl Future<Output = Result<bool, String>> + Send;
+
+    /// Whether `user` may see what was posted in `channel`: anyone a public channel, only its
+    /// members a private one.
+    fn sees(&self, channel: &str, user: &str) -> impl Future<Output = bool> + Send;
 }
 
 /// What an operation needs from the process it runs in: the bot ([`crate::App`], user groups

@@ -105,6 +105,11 @@ pub enum Refusal {
         "The audit log cannot be written ({0}), and CHATOPS__AUDIT__FAIL_CLOSED is on, so nothing was done. Try again in a minute, or ask an admin to check the bot's database (CHATOPS__DATABASE__URL)."
     )]
     AuditUnavailable(String),
+    /// The feature was requested in a private channel the person is not in.
+    #[error(
+        "`{0}` was requested in a private channel you are not in, so it is shown only to that channel's members."
+    )]
+    Private(String),
 }
 
 impl Refusal {

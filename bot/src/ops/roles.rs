@@ -142,6 +142,10 @@ mod tests {
             }
             unreadable.map_or(Ok(false), Err)
         }
+
+        async fn sees(&self, _channel: &str, _user: &str) -> bool {
+            true
+        }
     }
 
     fn with(vars: &[(&str, &str)]) -> Fake {

@@ -82,6 +82,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         scopes: None,
         rate_limited_posts: 0,
         missing_channels: Vec::new(),
+        private_channels: Default::default(),
         channel_rate_limit: None,
     })
     .await

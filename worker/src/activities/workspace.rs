@@ -229,6 +229,8 @@ impl Workspaces {
             caches.entry(repository.to_owned()).or_default().clone()
         };
         let _one_at_a_time = lock.lock().await;
+        // And one at a time across the worker processes of this host sharing the folder.
+        let _host_wide = lock_file(cache).await?;
         if !cache.join("HEAD").exists() {
             std::fs::create_dir_all(cache)
                 .map_err(|e| format!("cannot make the cache {}: {e}", cache.display()))?;
@@ -248,9 +250,23 @@ impl Workspaces {
                 .encode(format!("x-access-token:{}", t.expose_secret()));
             format!("Authorization: Basic {basic}")
         });
+        // No automatic gc: the cache holds no refs, and a repack under a reading checkout
+        // would pull objects from under it.
         git(
             cache,
-            &["fetch", "-q", "--no-tags", "--depth", "1", &url, sha],
+            &[
+                "-c",
+                "gc.auto=0",
+                "-c",
+                "maintenance.auto=false",
+                "fetch",
+                "-q",
+                "--no-tags",
+                "--depth",
+                "1",
+                &url,
+                sha,
+            ],
             auth.as_deref(),
         )
         .await
@@ -526,6 +542,25 @@ fn set_executable(path: &Path, executable: bool) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = if executable { 0o755 } else { 0o644 };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// An exclusive lock on `<cache>.lock`, held until the file is dropped: fetches into one cache
+/// from several worker processes go one at a time.
+async fn lock_file(cache: &Path) -> Result<std::fs::File, String> {
+    let path = cache.with_extension("lock");
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot make {}: {e}", parent.display()))?;
+    }
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::create(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        file.lock()
+            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| format!("the cache lock was lost: {e}"))?
 }
 
 /// Marks a cache as just used (eviction removes the least recently used first).

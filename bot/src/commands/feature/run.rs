@@ -31,7 +31,7 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
         }
         FeatureCommand::Status { id } => {
             later(app, inv, move |app| async move {
-                Some(match ops::feature::status(&*app, &id).await {
+                Some(match ops::feature::status(&*app, &actor, &id).await {
                     Ok(s) => Reply::message(chatops_blocks::feature::status(
                         &id,
                         &s,

@@ -39,6 +39,10 @@ impl Roster for Bot {
     async fn member(&self, listed: &[String], user: &str) -> Result<bool, String> {
         Ok(listed.iter().any(|who| who == user))
     }
+
+    async fn sees(&self, _channel: &str, _user: &str) -> bool {
+        true
+    }
 }
 
 impl Context for Bot {

@@ -60,6 +60,9 @@ pub struct Options {
     pub rate_limited_posts: u32,
     /// Channels that do not exist: posting there answers `channel_not_found`.
     pub missing_channels: Vec<String>,
+    /// Private channels and their members (`conversations.info` says `is_private`,
+    /// `conversations.members` lists them); every other channel is public.
+    pub private_channels: std::collections::BTreeMap<String, Vec<String>>,
     /// Enforce Slack's per-channel write rate: each channel may take this many
     /// `chat.postMessage` (and, separately, `chat.update`) calls at once, then one per second;
     /// a call over the limit is answered 429 with `Retry-After`. `None`: no limit.

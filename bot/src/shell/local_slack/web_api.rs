@@ -14,7 +14,7 @@ use super::{ApiCall, Ephemeral, Event, Inner, PostedMessage, TEAM_ID, Via};
 
 /// The bot scopes the app manifest asks for; Slack reports a token's scopes in `x-oauth-scopes`.
 /// The `*:history` scopes let the worker find a post whose answer it lost before posting again.
-pub const MANIFEST_SCOPES: &str = "commands,chat:write,chat:write.public,usergroups:read,users:read,channels:history,groups:history";
+pub const MANIFEST_SCOPES: &str = "commands,chat:write,chat:write.public,usergroups:read,users:read,channels:history,groups:history,channels:read,groups:read";
 
 pub(super) async fn api_method(
     State(inner): State<Arc<Inner>>,
@@ -287,6 +287,29 @@ fn answer(
                 Some(Event::View(recorded))
             });
             json!({"ok": true, "view": answer})
+        }
+        "conversations.info" | "conversations.members" => {
+            let channel = str_arg("channel").unwrap_or_default();
+            let private = inner.opts.private_channels.get(&channel);
+            let needed = if private.is_some() {
+                "groups:read"
+            } else {
+                "channels:read"
+            };
+            if !scopes.split(',').any(|s| s.trim() == needed) {
+                json!({"ok": false, "error": "missing_scope", "needed": needed, "provided": scopes})
+            } else if channel.is_empty() || inner.opts.missing_channels.contains(&channel) {
+                json!({"ok": false, "error": "channel_not_found"})
+            } else if method == "conversations.info" {
+                json!({"ok": true, "channel": {
+                    "id": channel, "name": channel.to_lowercase(), "is_channel": true,
+                    "created": 1_700_000_000, "creator": "U0CREATOR", "is_archived": false,
+                    "is_private": private.is_some(), "is_im": false, "is_mpim": false,
+                }})
+            } else {
+                json!({"ok": true, "members": private.cloned().unwrap_or_default(),
+                       "response_metadata": {"next_cursor": ""}})
+            }
         }
         "conversations.history" | "conversations.replies" => {
             if !scopes.split(',').any(|s| s.trim() == "channels:history") {

@@ -1,14 +1,17 @@
-//! Delivery activities, all from config: the agents ([`agents`]), quality checks and one-off
+//! Delivery activities, all from config: the agents ([`agents`], and on the code itself
+//! [`coding`]), quality checks and one-off
 //! commands in the checkout ([`checks`]), deploys, health probes and the down-migration
 //! ([`deploys`]).
 
 mod agents;
 mod checks;
+mod coding;
 mod deploys;
 
-pub use agents::{AgentAsk, AgentKind, UnknownKind, WorkspaceAt, check_answer};
+pub use agents::{AgentAsk, AgentKind, UnknownKind, check_answer};
 pub use checks::CheckBook;
 pub use checks::{CheckRun, CommandRun};
+pub use coding::WorkspaceAt;
 pub use deploys::DeployRequest;
 
 use chatops_common::http::Http;

@@ -21,14 +21,18 @@ use temporalio_sdk::{
 use crate::activities::delivery::{
     AgentAsk, AgentKind, CommandRun, DeliveryActivities, StepReport, WorkspaceAt,
 };
-use crate::activities::github::{BranchSpec, CommitSpec, GitHubActivities, PullRequestSpec};
-use crate::activities::policy::PolicyActivities;
+use crate::activities::github::{BranchSpec, GitHubActivities};
 use crate::activities::slack::{PostMessage, SlackActivities};
 use crate::domain::lifecycle;
-use crate::workflows::feature_delivery::gate_rules_of;
 use crate::workflows::notes::{self, failure_text};
 use crate::workflows::options;
 use crate::workflows::signals::decode;
+
+mod branch;
+mod plan_gate;
+
+use branch::{Branch, MIGRATION_WORKSPACE, at};
+use plan_gate::{PLAN_GATE, PlanGate};
 
 /// Seconds one step command, validation or rollback may run.
 const STEP_TIMEOUT_SECS: u64 = 1800;
@@ -399,112 +403,6 @@ impl CodeMigration {
 }
 
 impl CodeMigration {
-    /// Shows the agent's plan with the exact command lines on the `migration` gate and waits
-    /// for a decision; `Err` says why the plan does not run (rejected, or nobody decided).
-    async fn plan_approved(
-        ctx: &WorkflowContext<Self>,
-        input: &MigrationRequest,
-        steps: &[MigrationStep],
-        command_lines: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<(), String> {
-        let policy = ctx
-            .execute_activity(PolicyActivities::feature, (), options::short())
-            .await
-            .map_err(|e| {
-                format!(
-                    "could not read who may approve the plan: {}",
-                    failure_text(&e)
-                )
-            })?;
-        let eligible = gate_rules_of(&policy).eligible_for(PLAN_GATE_NAME).cloned();
-        ctx.state_mut(|s| {
-            s.plan_gate = PlanGate {
-                open: true,
-                eligible,
-                requester: input.requester.clone(),
-                decision: None,
-            };
-            s.progress.stage = "awaiting_approval".to_owned();
-        });
-        let line = |name: &str| {
-            command_lines
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map_or_else(
-                    || "(not configured on this worker)".to_owned(),
-                    str::to_owned,
-                )
-        };
-        let mut detail = String::from(
-            "The agent planned these commands; nothing runs until someone else approves:",
-        );
-        for st in steps {
-            detail.push_str(&format!(
-                "\n• `{}` {}: `{}` → `{}`",
-                st.id,
-                chatops_blocks::escape(&st.description),
-                st.command,
-                chatops_blocks::escape(&line(&st.command))
-            ));
-            for (what, name) in [("validate", &st.validate), ("rollback", &st.rollback)] {
-                if let Some(name) = name {
-                    detail.push_str(&format!(
-                        "; {what} `{name}` → `{}`",
-                        chatops_blocks::escape(&line(name))
-                    ));
-                }
-            }
-        }
-        let id = ctx.workflow_id().to_owned();
-        let card = ctx.state(|s| s.card.clone());
-        if let Some(c) = &card {
-            let ask = blocks::approval_request(&blocks::ApprovalView {
-                workflow_id: &id,
-                gate: PLAN_GATE_NAME,
-                request: &input.description,
-                requester: &input.requester,
-                timeout: &format!("in {}", chatops_contract::human_duration(PLAN_TIMEOUT)),
-                on_timeout: "rejected",
-                detail: Some(&detail),
-            });
-            let _ = ctx
-                .execute_activity(
-                    SlackActivities::post_message,
-                    PostMessage::of(&c.channel, Some(&c.ts), ask),
-                    options::short(),
-                )
-                .await;
-        }
-        let decided = temporalio_sdk::workflows::select! {
-            _ = ctx.wait_condition(|s: &Self| s.plan_gate.decision.is_some()) => true,
-            _ = ctx.timer(PLAN_TIMEOUT) => false,
-        };
-        let decision = ctx.state_mut(|s| {
-            s.plan_gate.open = false;
-            s.plan_gate.decision.clone()
-        });
-        match decision {
-            Some(d) if decided && d.approved => {
-                Self::note(
-                    ctx,
-                    ":white_check_mark:",
-                    &format!("Plan approved by <@{}>.", d.user),
-                )
-                .await;
-                ctx.state_mut(|s| s.progress.stage = "executing".to_owned());
-                Ok(())
-            }
-            Some(d) => Err(format!(
-                "the agent's plan was rejected by <@{}>: {}",
-                d.user, d.note
-            )),
-            None => Err(format!(
-                "nobody approved the agent's plan within {}, so nothing ran",
-                chatops_contract::human_duration(PLAN_TIMEOUT)
-            )),
-        }
-    }
-
     /// Runs a configured command once, in a checkout of `at` when given.
     async fn command(
         ctx: &WorkflowContext<Self>,
@@ -544,101 +442,6 @@ impl CodeMigration {
                 output: failure_text(&e),
                 changes: Vec::new(),
             })
-    }
-
-    /// Commits what a step (or its rollback) changed on the migration branch, moving its
-    /// head; nothing without a branch or a change.
-    async fn commit(
-        ctx: &WorkflowContext<Self>,
-        branch: &mut Option<Branch>,
-        id: &str,
-        step: &MigrationStep,
-        kind: &str,
-        changes: Vec<chatops_contract::incident::FileChange>,
-    ) -> Result<(), String> {
-        let Some(b) = branch.as_mut() else {
-            return Ok(());
-        };
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let files = changes.len();
-        let spec = CommitSpec {
-            repository: b.repository.clone(),
-            branch: b.name.clone(),
-            message: format!(
-                "{kind}(migration): {}\n\nMigration: {id}\nStep: {}",
-                step.description, step.id
-            ),
-            files: changes,
-        };
-        let sha = ctx
-            .execute_activity(GitHubActivities::commit, spec, options::github())
-            .await
-            .map_err(|e| format!("could not commit its change: {}", failure_text(&e)))?;
-        Self::note(
-            ctx,
-            ":pushpin:",
-            &format!(
-                "`{}`{}: {files} file(s) committed as `{}`.",
-                step.id,
-                if kind == "revert" { " rolled back" } else { "" },
-                sha.chars().take(7).collect::<String>()
-            ),
-        )
-        .await;
-        b.head = sha;
-        Ok(())
-    }
-
-    /// Opens the migration branch's pull request and says so; a failure is only noted.
-    async fn open_pull_request(ctx: &WorkflowContext<Self>, b: &Branch, description: &str) {
-        let report = ctx.state(|s| {
-            s.progress
-                .steps
-                .iter()
-                .map(|st| format!("- `{}` {}", st.id, st.description))
-                .collect::<Vec<_>>()
-                .join("\n")
-        });
-        let spec = PullRequestSpec {
-            repository: b.repository.clone(),
-            branch: b.name.clone(),
-            title: format!(
-                "chore(migration): {}",
-                description.chars().take(72).collect::<String>()
-            ),
-            body: format!(
-                "A migration run by chatops (`{}`); every step validated.\n\n{report}",
-                ctx.workflow_id()
-            ),
-            commit_message: String::new(),
-            files: Vec::new(),
-        };
-        match ctx
-            .execute_activity(GitHubActivities::open_pull_request, spec, options::github())
-            .await
-        {
-            Ok(pr) => {
-                Self::note(
-                    ctx,
-                    ":arrow_heading_up:",
-                    &format!("Pull request <{}|#{}> opened.", pr.url, pr.number),
-                )
-                .await;
-            }
-            Err(e) => {
-                Self::note(
-                    ctx,
-                    ":warning:",
-                    &format!(
-                        "Could not open the pull request: {}",
-                        chatops_blocks::escape(&failure_text(&e))
-                    ),
-                )
-                .await;
-            }
-        }
     }
 
     /// Runs the step's validation (in a checkout of the branch head, when there is one);
@@ -734,92 +537,6 @@ impl CodeMigration {
         .await;
         ctx.state(|s| s.progress.clone())
     }
-}
-
-/// Patch: an agent's plan waits for a person's approval before anything runs.
-const PLAN_GATE: &str = "migration-plan-gate";
-/// The gate an agent's plan waits on.
-const PLAN_GATE_NAME: &str = "migration";
-/// How long an agent's plan waits for a decision before it is rejected.
-const PLAN_TIMEOUT: Duration = Duration::from_secs(72 * 3600);
-
-/// The approval an agent's migration plan waits for.
-#[derive(Debug, Clone, Default)]
-struct PlanGate {
-    /// Whether it waits for a decision now.
-    open: bool,
-    /// Who may approve; `None` lets anyone but the requester.
-    eligible: Option<std::collections::BTreeSet<String>>,
-    /// Who asked for the migration (may reject, may not approve).
-    requester: String,
-    decision: Option<PlanDecision>,
-}
-
-#[derive(Debug, Clone)]
-struct PlanDecision {
-    approved: bool,
-    user: String,
-    note: String,
-}
-
-impl PlanGate {
-    /// Whether `user` may decide `gate` now; the refusal is what they are told.
-    fn check(&self, gate: &str, user: &str, approving: bool) -> Result<(), String> {
-        if gate != PLAN_GATE_NAME {
-            return Err(format!(
-                "this migration has no `{gate}` gate; an agent's plan waits on the `{PLAN_GATE_NAME}` gate"
-            ));
-        }
-        if !self.open {
-            return Err("the migration's plan is not waiting for a decision".to_owned());
-        }
-        if let Some(d) = &self.decision {
-            let word = if d.approved { "approved" } else { "rejected" };
-            return Err(format!("the plan was already {word} by <@{}>", d.user));
-        }
-        if approving && user == self.requester {
-            return Err(
-                "you asked for this migration; someone else must approve the agent's plan"
-                    .to_owned(),
-            );
-        }
-        let allowed = self
-            .eligible
-            .as_ref()
-            .is_none_or(|e| e.contains(user) || (!approving && user == self.requester));
-        if !allowed {
-            return Err("you are not among the approvers of the `migration` gate (CHATOPS__APPROVALS__APPROVERS, or its own in CHATOPS__APPROVALS__GATES)".to_owned());
-        }
-        Ok(())
-    }
-
-    fn decide(&mut self, approved: bool, user: &str, note: String) {
-        if self.decision.is_none() {
-            self.decision = Some(PlanDecision {
-                approved,
-                user: user.to_owned(),
-                note,
-            });
-        }
-    }
-}
-
-/// Patch: with a repository, steps run in checkouts of a migration branch and are committed.
-const MIGRATION_WORKSPACE: &str = "migration-workspace";
-
-/// The migration branch and its head.
-struct Branch {
-    repository: String,
-    name: String,
-    head: String,
-}
-
-/// The checkout a command runs in: the branch head, when there is a branch.
-fn at(branch: &Option<Branch>) -> Option<WorkspaceAt> {
-    branch.as_ref().map(|b| WorkspaceAt {
-        repository: b.repository.clone(),
-        sha: b.head.clone(),
-    })
 }
 
 /// A pause or resume that does not decode changes nothing; the log says why.

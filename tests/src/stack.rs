@@ -54,6 +54,14 @@ pub struct StackOptions {
 }
 
 impl StackOptions {
+    /// The defaults with `env` for both processes.
+    pub fn with_env(env: Vec<(String, String)>) -> Self {
+        Self {
+            env,
+            ..Self::default()
+        }
+    }
+
     /// Placeholder phases that last an hour, so a feature stays where a test looks at it.
     pub fn slow_phases() -> Self {
         Self {
@@ -492,6 +500,24 @@ impl Stack {
         let card = self.card(&id).await?;
         let approval = self.reply_containing(&card, "Approval needed").await?;
         Ok((id, card, approval))
+    }
+
+    /// Waits for the approval request of `gate` in the thread of `card`.
+    pub async fn gate_request(
+        &self,
+        card: &PostedMessage,
+        gate: &str,
+    ) -> anyhow::Result<PostedMessage> {
+        self.reply_containing(card, &format!("Approval needed: {gate} gate"))
+            .await
+    }
+
+    /// Requests `request` and approves its intake and plan gates; its id and card.
+    pub async fn through_plan(&self, request: &str) -> anyhow::Result<(String, PostedMessage)> {
+        let (id, card, intake) = self.feature_at_intake(request).await?;
+        self.press(&intake, "Approve")?;
+        self.press(&self.gate_request(&card, "plan").await?, "Approve")?;
+        Ok((id, card))
     }
 
     /// Waits for the card (root message) of workflow `id`.

@@ -181,33 +181,12 @@ fn lifecycle_env(
 
 /// Starts a stack for test `name` with `env` for both processes.
 async fn start(name: &str, env: Vec<(String, String)>) -> anyhow::Result<Stack> {
-    Stack::start(
-        name,
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await
+    Stack::start(name, StackOptions::with_env(env)).await
 }
 
 /// Requests "Add a login page" and approves its intake and plan gates.
 async fn through_plan(stack: &Stack) -> anyhow::Result<(String, PostedMessage)> {
-    let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
-    stack.press(&intake, "Approve")?;
-    stack.press(&gate_request(stack, &card, "plan").await?, "Approve")?;
-    Ok((id, card))
-}
-
-/// Waits for the approval request of `gate` in the thread.
-async fn gate_request(
-    stack: &Stack,
-    card: &PostedMessage,
-    gate: &str,
-) -> anyhow::Result<PostedMessage> {
-    stack
-        .reply_containing(card, &format!("Approval needed: {gate} gate"))
-        .await
+    stack.through_plan("Add a login page").await
 }
 
 fn ids(children: &Value) -> Vec<(String, String, String)> {
@@ -270,7 +249,7 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
         .await?;
     stack.press(&intake, "Approve")?;
 
-    let plan = gate_request(&stack, &card, "plan").await?;
+    let plan = stack.gate_request(&card, "plan").await?;
     assert!(
         plan.rendered().contains("`T1` Add the login form"),
         "the plan request shows the plan: {}",
@@ -278,7 +257,7 @@ async fn a_feature_goes_from_request_to_production_through_every_phase() -> anyh
     );
     stack.press(&plan, "Approve")?;
 
-    let production = gate_request(&stack, &card, "production").await?;
+    let production = stack.gate_request(&card, "production").await?;
     assert!(
         production.rendered().contains("Readiness score 100 of 100"),
         "{}",
@@ -506,7 +485,7 @@ async fn sick_staging_is_rolled_back_automatically() -> anyhow::Result<()> {
     let stack = start("lifecycle-staging", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
     stack.press(&intake, "Approve")?;
-    let plan = gate_request(&stack, &card, "plan").await?;
+    let plan = stack.gate_request(&card, "plan").await?;
     stack.press(&plan, "Approve")?;
 
     stack.reply_containing(&card, "Rolled back staging").await?;
@@ -635,7 +614,7 @@ async fn an_emergency_stop_during_production_runs_the_rollback_saga() -> anyhow:
     env.push(("CHATOPS__DEPLOY__PRODUCTION_WINDOW".into(), "10m".into()));
     let stack = start("lifecycle-stop", env).await?;
     let (id, card) = through_plan(&stack).await?;
-    stack.press(&gate_request(&stack, &card, "production").await?, "Approve")?;
+    stack.press(&stack.gate_request(&card, "production").await?, "Approve")?;
     stack
         .reply_containing(&card, "Production deploy of")
         .await?;
@@ -799,7 +778,7 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
     let stack = start("lifecycle-control", env).await?;
     let (id, card, intake) = stack.feature_at_intake("Add a login page").await?;
     stack.press(&intake, "Approve")?;
-    gate_request(&stack, &card, "plan").await?;
+    stack.gate_request(&card, "plan").await?;
 
     // Revisions asked for: planning runs again in a second child while the gate stays open.
     stack.signal(
@@ -833,7 +812,7 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
             "This plan request was superseded by a newer one below.",
         )
         .await?;
-    gate_request(&stack, &card, "plan").await?;
+    stack.gate_request(&card, "plan").await?;
 
     // Slash commands steer it: a blocker and a new priority.
     stack
@@ -930,7 +909,7 @@ async fn pause_blockers_priority_and_admin_skips_steer_a_running_feature() -> an
             .count(),
         1
     );
-    let production = gate_request(&stack, &card, "production").await?;
+    let production = stack.gate_request(&card, "production").await?;
     // The requester may not approve their own production gate.
     stack.press_as(REQUESTER, &production, "Approve")?;
     stack
@@ -1262,7 +1241,7 @@ async fn an_admin_may_skip_the_intake_gate_and_the_feature_goes_on() -> anyhow::
             &format!("Intake gate skipped by @{ADMIN}: urgent hotfix"),
         )
         .await?;
-    gate_request(&stack, &card, "plan").await?;
+    stack.gate_request(&card, "plan").await?;
     let status = stack.status(&id)?;
     assert_eq!(status["phase"], "planning");
     assert_eq!(status["gates"][0]["state"], "skipped");

@@ -67,28 +67,12 @@ fn env(
 }
 
 async fn start(name: &str, env: Vec<(String, String)>) -> anyhow::Result<Stack> {
-    Stack::start(
-        name,
-        StackOptions {
-            env,
-            ..StackOptions::default()
-        },
-    )
-    .await
+    Stack::start(name, StackOptions::with_env(env)).await
 }
 
 /// Requests the feature and approves its intake and plan gates.
 async fn through_plan(stack: &Stack) -> anyhow::Result<(String, PostedMessage)> {
-    let (id, card, intake) = stack.feature_at_intake(REQUEST).await?;
-    stack.press(&intake, "Approve")?;
-    stack.press(&gate(stack, &card, "plan").await?, "Approve")?;
-    Ok((id, card))
-}
-
-async fn gate(stack: &Stack, card: &PostedMessage, name: &str) -> anyhow::Result<PostedMessage> {
-    stack
-        .reply_containing(card, &format!("Approval needed: {name} gate"))
-        .await
+    stack.through_plan(REQUEST).await
 }
 
 /// The feature's branch, once it exists.
@@ -119,7 +103,7 @@ async fn a_coding_agent_edits_the_checkout_and_each_task_is_one_commit_of_exactl
     let dir = chatops_e2e::scratch("ws-edit")?;
     let stack = start("ws-edit", env(&gh, &dir, "good", false, &[])).await?;
     let (id, card) = through_plan(&stack).await?;
-    gate(&stack, &card, "production").await?;
+    stack.gate_request(&card, "production").await?;
     let branch = branch_of(&stack, &id)?;
     let base = gh.base_sha();
 
@@ -249,7 +233,7 @@ async fn autofix_repairs_the_broken_commit_and_staging_deploys_the_fixed_one() -
     let dir = chatops_e2e::scratch("ws-autofix")?;
     let stack = start("ws-autofix", env(&gh, &dir, "break", true, &[])).await?;
     let (id, card) = through_plan(&stack).await?;
-    gate(&stack, &card, "production").await?;
+    stack.gate_request(&card, "production").await?;
     let branch = branch_of(&stack, &id)?;
     let head = gh.head(&branch).expect("the branch");
     let log = gh.log(&branch);
@@ -316,7 +300,7 @@ async fn a_commit_pushed_after_the_gates_is_not_merged_and_the_feature_is_tested
     )
     .await?;
     let (id, card) = through_plan(&stack).await?;
-    let production = gate(&stack, &card, "production").await?;
+    let production = stack.gate_request(&card, "production").await?;
     let branch = branch_of(&stack, &id)?;
     let tested = gh.head(&branch).expect("the branch");
     // Someone pushes to the branch after the checks passed and readiness was judged.
@@ -481,7 +465,7 @@ async fn an_http_agent_sees_the_code_asks_for_files_and_is_told_why_an_edit_did_
     vars.retain(|(k, _)| k != "CHATOPS__AGENT__COMMAND");
     let stack = start("ws-http", vars).await?;
     let (id, card) = through_plan(&stack).await?;
-    gate(&stack, &card, "production").await?;
+    stack.gate_request(&card, "production").await?;
     let branch = branch_of(&stack, &id)?;
     let t1 = task_commit(&gh, &branch, "T1").expect("T1 committed");
     let cart = gh.file_at(&t1, "shop/cart.py").unwrap_or_default();
@@ -591,7 +575,7 @@ async fn a_second_worker_makes_its_own_checkout_and_finishes_the_task_the_first_
             "the first worker survived SIGKILL"
         );
     }
-    gate(&stack, &card, "production").await?;
+    stack.gate_request(&card, "production").await?;
     let runs = read(&log);
     let t2_runs: Vec<&str> = runs.lines().filter(|l| l.starts_with("code T2 ")).collect();
     assert_eq!(t2_runs.len(), 2, "{runs}");
@@ -824,7 +808,7 @@ async fn a_delivery_traced_in_full_leaves_no_token_in_logs_histories_or_child_en
     )
     .await?;
     let (id, card) = through_plan(&stack).await?;
-    let production = gate(&stack, &card, "production").await?;
+    let production = stack.gate_request(&card, "production").await?;
     stack.press_as(APPROVER, &production, "Approve")?;
     stack.card_showing(&card, "Complete").await?;
 
@@ -1000,8 +984,8 @@ async fn the_local_forge_and_the_demo_agent_deliver_a_feature_for_real() -> anyh
     let stack = start("ws-demo", vars).await?;
     let (id, card, intake) = stack.feature_at_intake("Add gift cards").await?;
     stack.press(&intake, "Approve")?;
-    stack.press(&gate(&stack, &card, "plan").await?, "Approve")?;
-    let production = gate(&stack, &card, "production").await?;
+    stack.press(&stack.gate_request(&card, "plan").await?, "Approve")?;
+    let production = stack.gate_request(&card, "production").await?;
     stack.press_as(APPROVER, &production, "Approve")?;
     stack.card_showing(&card, "Complete").await?;
     let thread = stack.thread_text(&card);

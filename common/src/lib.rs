@@ -1,6 +1,7 @@
 //! What both chatops processes share: typed settings, the Temporal connection, the Slack Web API
 //! client, tracing setup and graceful shutdown.
 
+pub mod codec;
 pub mod http;
 pub mod metrics;
 pub mod payload;

@@ -159,6 +159,14 @@ fn failure(detail: &str) -> Failure {
     }
 }
 
+/// The client options both processes and the CLI use: the namespace, and the data converter
+/// that encrypts payloads when `codec.keys` is set.
+pub fn client_options(settings: &crate::Settings) -> temporalio_client::ClientOptions {
+    temporalio_client::ClientOptions::new(settings.temporal.namespace.clone())
+        .data_converter(crate::codec::data_converter(settings.codec.keys.as_ref()))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Failure, failure};

@@ -9,7 +9,7 @@ pub mod workflows;
 use anyhow::Context as _;
 use chatops_common::{Settings, telemetry::SharedSubscriber};
 use std::future::Future;
-use temporalio_client::{Client, ClientOptions};
+use temporalio_client::Client;
 use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
@@ -58,7 +58,7 @@ pub async fn run(
     let connection = chatops_common::temporal::connect(&settings.temporal, identity()).await?;
     let client = Client::new(
         connection,
-        ClientOptions::new(settings.temporal.namespace.clone()).build(),
+        chatops_common::temporal::client_options(&settings),
     )
     .context("failed to create the Temporal client")?;
 

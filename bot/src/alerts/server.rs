@@ -52,14 +52,41 @@ pub async fn spawn(app: Arc<App>, ready: Arc<AtomicBool>) -> anyhow::Result<Inta
     if app.settings.alerts.token.is_none() {
         tracing::info!("alert intake is off: set CHATOPS__ALERTS__TOKEN to turn it on");
     }
+    let mut routes = router(app.clone());
+    if let Some(codec) = codec_server(&app.settings.codec) {
+        tracing::info!(
+            keys = ?codec.codec.key_ids(),
+            origins = ?codec.origins,
+            "codec server on: POST /codec/encode, /codec/decode"
+        );
+        routes = routes.merge(chatops_common::codec::server::router(Arc::new(codec)));
+    }
     let endpoint = chatops_common::metrics::Endpoint::start(
         listen,
         "CHATOPS__ALERTS__LISTEN",
-        chatops_common::metrics::router(ready, router(app)),
+        chatops_common::metrics::router(ready, routes),
     )
     .await?;
     tracing::info!(addr = %endpoint.addr, "listening: POST /alerts, /healthz, /readyz, /metrics");
     Ok(Intake { endpoint })
+}
+
+/// The codec server, when there are keys and a token for it.
+fn codec_server(
+    settings: &chatops_common::settings::CodecSettings,
+) -> Option<chatops_common::codec::server::CodecServer> {
+    let keys = settings.keys.as_ref()?;
+    let Some(token) = settings.server_token.clone() else {
+        tracing::info!(
+            "payloads are encrypted; the codec server is off: set CHATOPS__CODEC__SERVER_TOKEN to let the Temporal UI and CLI read them"
+        );
+        return None;
+    };
+    Some(chatops_common::codec::server::CodecServer {
+        codec: chatops_common::codec::EncryptionCodec::new(keys.clone()),
+        token,
+        origins: settings.server_origins.clone(),
+    })
 }
 
 /// How long a sender turned away for load is asked to wait, in seconds.

@@ -9,7 +9,7 @@ use temporalio_client::callback_based::{
     CallbackBasedGrpcService, GrpcRequest, GrpcSuccessResponse,
 };
 use temporalio_client::tonic::Status;
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_client::{Client, Connection, ConnectionOptions};
 
 use super::Temporal;
 
@@ -77,7 +77,7 @@ impl Temporal {
         .expect("a recording connection needs no server");
         let client = Client::new(
             connection,
-            ClientOptions::new(settings.temporal.namespace.clone()).build(),
+            chatops_common::temporal::client_options(settings),
         )
         .expect("client");
         let temporal = Self {

@@ -12,9 +12,9 @@ use temporalio_client::errors::{
     WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
 };
 use temporalio_client::{
-    Client, ClientOptions, UntypedQuery, UntypedSignal, UntypedUpdate, UntypedWorkflow,
-    WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus,
-    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    Client, UntypedQuery, UntypedSignal, UntypedUpdate, UntypedWorkflow, WorkflowDescribeOptions,
+    WorkflowExecuteUpdateOptions, WorkflowExecutionStatus, WorkflowIdReusePolicy,
+    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::data_converters::RawValue;
 
@@ -90,7 +90,7 @@ impl Temporal {
         .await?;
         let client = Client::new(
             connection,
-            ClientOptions::new(settings.temporal.namespace.clone()).build(),
+            chatops_common::temporal::client_options(settings),
         )?;
         Ok(Self {
             client,
@@ -273,8 +273,16 @@ impl Temporal {
         Metrics::count2(&metrics::get().signals, &format!("update.{name}"), outcome);
         match result {
             Ok(raw) => Ok(chatops_common::payload::from_json(&raw).unwrap_or_default()),
-            Err(WorkflowUpdateError::Failed(failure)) => {
-                Err(DecisionError::Refused(failure.message.clone()))
+            Err(WorkflowUpdateError::Failed(mut failure)) => {
+                // The refusal's text is encrypted when the codec is on.
+                chatops_common::codec::open_failure(
+                    temporalio_client::NamespacedClient::data_converter(&self.client),
+                    &mut failure,
+                )
+                .await;
+                Err(DecisionError::Refused(
+                    chatops_common::codec::failure_message(&failure),
+                ))
             }
             Err(WorkflowUpdateError::NotFound(_)) => Err(self.not_found(id).await.into()),
             Err(WorkflowUpdateError::Rpc(status)) => Err(rpc(status).into()),

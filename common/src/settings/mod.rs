@@ -9,6 +9,7 @@ mod agent;
 mod alerts;
 mod approvals;
 mod audit;
+mod codec;
 mod database;
 mod deploy;
 mod emergency;
@@ -34,6 +35,7 @@ pub use agent::{AgentEndpointSettings, AgentSettings};
 pub use alerts::AlertSettings;
 pub use approvals::{ApprovalSettings, GateApprovalSettings};
 pub use audit::AuditSettings;
+pub use codec::CodecSettings;
 pub use database::DatabaseSettings;
 pub use deploy::{DeployEnvSettings, DeploySettings};
 pub use emergency::EmergencySettings;
@@ -62,6 +64,8 @@ pub const CONFIG_FILE_ENV: &str = "CHATOPS_CONFIG";
 pub struct Settings {
     /// Temporal connection.
     pub temporal: TemporalSettings,
+    /// Payload encryption and the codec server.
+    pub codec: CodecSettings,
     /// Slack connection.
     pub slack: SlackSettings,
     /// The bot's store.
@@ -136,8 +140,10 @@ impl Settings {
     fn from_config(cfg: &Config) -> Result<Self, SettingsError> {
         reject_unknown_keys(cfg)?;
         let src = Source::new(cfg);
+        let temporal = TemporalSettings::read(&src)?;
         Ok(Self {
-            temporal: TemporalSettings::read(&src)?,
+            codec: CodecSettings::read(&src, &temporal.ui_url)?,
+            temporal,
             slack: SlackSettings::read(&src)?,
             database: DatabaseSettings::read(&src)?,
             audit: AuditSettings::read(&src)?,

@@ -84,8 +84,10 @@ fn deepest(
 ) -> Option<String> {
     let mut found = None;
     while let Some(x) = f {
-        if !x.message.is_empty() {
-            found = Some(x.message.clone());
+        // A sender with the codec on moves the message into (already decrypted) attributes.
+        let message = chatops_common::codec::failure_message(x);
+        if !message.is_empty() {
+            found = Some(message);
         }
         f = x.cause.as_deref();
     }

@@ -100,6 +100,13 @@ impl DevServer {
     /// Kills the server outright (as a crash would) and starts it again on the same ports and
     /// database; returns once it answers.
     pub fn restart(&self) -> anyhow::Result<()> {
+        self.kill()?;
+        self.launch()
+    }
+
+    /// Kills the server outright and returns once its port is free; [`DevServer::start_again`]
+    /// brings it back on the same ports and database.
+    pub fn kill(&self) -> anyhow::Result<()> {
         if let Ok(mut p) = self.process.lock() {
             // Dropping the lifeline kills it; wait until the port is free again.
             *p = None;
@@ -109,6 +116,11 @@ impl DevServer {
             anyhow::ensure!(Instant::now() < deadline, "old dev server still listening");
             std::thread::sleep(Duration::from_millis(100));
         }
+        Ok(())
+    }
+
+    /// Starts a killed server again; returns once it answers.
+    pub fn start_again(&self) -> anyhow::Result<()> {
         self.launch()
     }
 

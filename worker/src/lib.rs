@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod domain;
+mod operations;
 pub mod workflows;
 
 use anyhow::Context as _;
@@ -45,8 +46,11 @@ pub async fn run(
         tracing::warn!(error = %e, "could not make the worker non-dumpable; commands of its user can read its environment");
     }
     let bot_token = settings.bot_token()?.clone();
+    let sdk_metrics =
+        operations::SdkMetrics::start(&settings.temporal.namespace, &settings.temporal.task_queue)?;
     let telemetry = TelemetryOptions::builder()
         .subscriber_override(subscriber)
+        .metrics(sdk_metrics.meter.clone())
         .build();
     let runtime_options = RuntimeOptions::builder()
         .telemetry_options(telemetry)
@@ -192,12 +196,18 @@ pub async fn run(
     let endpoint = chatops_common::metrics::Endpoint::start(
         settings.worker.listen,
         "CHATOPS__WORKER__LISTEN",
-        chatops_common::metrics::router(ready.clone(), axum::Router::new()),
+        chatops_common::metrics::router(ready.clone(), sdk_metrics.route()),
     )
     .await?;
+    let readiness = tokio::spawn(operations::watch_readiness(
+        client.clone(),
+        settings.temporal.namespace.clone(),
+        settings.temporal.task_queue.clone(),
+        identity(),
+        ready.clone(),
+    ));
     let mut worker =
         Worker::new(&runtime, client, options).context("failed to create the worker")?;
-    ready.store(true, std::sync::atomic::Ordering::SeqCst);
     let stop = worker.shutdown_handle();
     tracing::info!(
         task_queue = %settings.temporal.task_queue,
@@ -214,6 +224,8 @@ pub async fn run(
         res = &mut run => return res.context("worker stopped unexpectedly"),
         () = shutdown => {
             tracing::info!("finishing in-flight tasks");
+            readiness.abort();
+            ready.store(false, std::sync::atomic::Ordering::SeqCst);
             stop();
         }
     }

@@ -29,7 +29,7 @@ pub struct Press {
 /// Handles a press in a task: a redelivery is ignored, a mistake answered, an action run.
 pub fn handle(app: &Arc<App>, press: Press) {
     let app = app.clone();
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         if let Some(key) = &press.dedup_key
             && !app.first_time(key).await
         {

@@ -13,6 +13,7 @@ pub mod reply;
 pub mod shell;
 pub mod slack;
 pub mod store;
+pub mod tasks;
 pub mod temporal;
 pub mod views;
 

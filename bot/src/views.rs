@@ -24,7 +24,7 @@ pub fn open_form(app: &Arc<App>, inv: &Invocation) {
         inv.trigger_id.clone(),
         inv.response_url.clone(),
     );
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         let req = SlackApiViewsOpenRequest::new(SlackTriggerId(trigger), view);
         if let Err(e) = app.session().views_open(&req).await {
             tracing::warn!(error = %e, "views.open failed");
@@ -190,7 +190,7 @@ pub async fn form_submitted(
     let to = AnswerTo::Ephemeral { channel, user };
     let reply = Reply::starting(&id, &app.workflow_url(&id));
     let (task_app, task_to) = (app.clone(), to.clone());
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         if let Err(e) = ops::feature::start(&*task_app, &actor, &id, &input).await {
             task_app
                 .answer(&task_to, Reply::from_op("start the feature", &e))
@@ -200,7 +200,7 @@ pub async fn form_submitted(
     // A redelivered submission starts nothing new (same id) and is not answered twice.
     let key = format!("view:{}:{}", ev.team.id.0, ev.view.state_params.id.0);
     let app = app.clone();
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         if app.first_time(&key).await {
             app.answer(&to, reply).await;
         } else {
@@ -219,7 +219,7 @@ fn errors_response(errors: BTreeMap<String, String>) -> SlackInteractionResponse
 /// Builds and publishes `user`'s App Home tab, in a task.
 pub fn publish_home(app: &Arc<App>, user: String) {
     let app = app.clone();
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         let view = home_view(&app, &user).await;
         let req = SlackApiViewsPublishRequest::new(SlackUserId(user.clone()), view);
         if let Err(e) = app.session().views_publish(&req).await {

@@ -9,6 +9,7 @@ pub use chatops_bot::shell::local_forge as github;
 pub mod postgres;
 pub mod process;
 pub mod sender;
+pub mod slow;
 pub mod stack;
 pub mod temporal;
 pub mod tls;

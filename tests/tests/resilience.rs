@@ -341,3 +341,68 @@ async fn send_held(
         }
     }
 }
+
+/// Slack never delivers an acknowledged envelope again: a bot told to stop carries out every
+/// command it has acknowledged before it exits.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopping_bot_carries_out_every_command_it_acknowledged() -> anyhow::Result<()> {
+    // The bot's calls to Temporal cross a slow network, so its starts are still in flight when
+    // it is told to stop.
+    let server = chatops_e2e::temporal::dev_server();
+    let slow = chatops_e2e::slow::SlowProxy::start(
+        server.address().trim_start_matches("http://").to_owned(),
+        Duration::from_millis(400),
+    )
+    .await?;
+    let mut stack = Stack::start(
+        "drain",
+        StackOptions {
+            bot_env: vec![("CHATOPS__TEMPORAL__ADDRESS".into(), slow.url())],
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+    let requests: Vec<String> = (1..=10).map(|n| format!("new Drain check {n}")).collect();
+    let acks =
+        futures::future::try_join_all(requests.iter().map(|text| stack.command("/feature", text)))
+            .await?;
+    let ids: Vec<String> = acks
+        .iter()
+        .map(|ack| {
+            stack
+                .ack_text(ack)
+                .split('`')
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    anyhow::ensure!(ids.iter().all(|id| id.starts_with("feature-")), "{ids:?}");
+
+    let bot = stack
+        .bot
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("no bot"))?;
+    bot.signal("TERM");
+    let exit = bot.wait_exit(Duration::from_secs(30));
+    anyhow::ensure!(
+        exit.is_some_and(|s| s.success()),
+        "the bot did not stop cleanly: {exit:?}"
+    );
+    assert!(
+        stack
+            .bot_log()
+            .contains("every acknowledged command was carried out"),
+        "{}",
+        stack.bot_log()
+    );
+    for id in &ids {
+        stack.card(id).await?;
+    }
+    assert_eq!(
+        stack.workflow_count("WorkflowType = 'FeatureDelivery'")?,
+        10,
+        "one feature per acknowledged command"
+    );
+    Ok(())
+}

@@ -12,6 +12,7 @@ use chatops_common::{Settings, telemetry::SharedSubscriber};
 use std::future::Future;
 use temporalio_client::Client;
 use temporalio_common::telemetry::TelemetryOptions;
+use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
 use temporalio_sdk::{Runtime, Worker, WorkerOptions, runtime::RuntimeOptions};
 
 use activities::delivery::{DeliveryActivities, DeliveryConfig, DeployConfig};
@@ -135,7 +136,18 @@ pub async fn run(
         ui_url: settings.temporal.ui_url.to_string(),
         namespace: settings.temporal.namespace.clone(),
     };
+    let w = &settings.worker;
+    let slots = |n: u32| FixedSizeSlotSupplier::new(usize::try_from(n).unwrap_or(usize::MAX));
+    let tuner = TunerHolder::builder()
+        .workflow_task_slot_supplier(slots(w.workflow_tasks))
+        .activity_task_slot_supplier(slots(w.activities))
+        .local_activity_task_slot_supplier(slots(w.activities))
+        .nexus_task_slot_supplier(slots(1))
+        .build();
     let options = WorkerOptions::new(settings.temporal.task_queue.clone())
+        .max_cached_workflows(usize::try_from(w.max_cached_workflows).unwrap_or(usize::MAX))
+        .tuner(tuner)
+        .graceful_shutdown_period(w.shutdown_grace)
         .register_workflow::<FeatureDelivery>()?
         .register_workflow::<IncidentSwarm>()?
         .register_workflow::<ContinuousMonitoring>()?

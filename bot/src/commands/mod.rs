@@ -139,7 +139,7 @@ where
 {
     let (task_app, response_url) = (app.clone(), inv.response_url.clone());
     let work = work(app.clone());
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         if let Some(reply) = work.await {
             task_app.respond(response_url.as_deref(), reply).await;
         }

@@ -77,7 +77,18 @@ pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow:
         "Socket Mode listening"
     );
     shutdown.await;
+    // Out of rotation, no new envelopes; then what was acknowledged is carried out.
+    ready.store(false, std::sync::atomic::Ordering::SeqCst);
     listener.shutdown().await;
+    let grace = app.settings.slack.shutdown_grace;
+    match crate::tasks::drain(grace).await {
+        0 => tracing::info!("every acknowledged command was carried out"),
+        left => tracing::error!(
+            tasks = left,
+            grace = %humantime::format_duration(grace),
+            "stopping with acknowledged work unfinished (CHATOPS__SLACK__SHUTDOWN_GRACE)"
+        ),
+    }
     intake.stop().await;
     Ok(())
 }
@@ -203,7 +214,7 @@ async fn on_push(
     }
     // Slack retries an event whose ack was late, with the same `event_id`: handled once.
     let key = format!("evt:{}:{}", ev.team_id.0, ev.event_id.0);
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         if app.first_time(&key).await {
             views::publish_home(&app, opened.user.0);
         } else {

@@ -42,6 +42,14 @@ pub(super) fn count(max: u32) -> impl Fn(&str) -> Parsed<u32> {
     }
 }
 
+/// A whole number from 0 to `max` (0 turns the thing off).
+pub(super) fn up_to(max: u32) -> impl Fn(&str) -> Parsed<u32> {
+    move |v| match v.parse::<u32>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(format!("`{v}` must be a whole number from 0 to {max}")),
+    }
+}
+
 /// A number from 0 to 1 (a confidence or an overlap).
 pub(super) fn fraction(v: &str) -> Parsed<f64> {
     number(

@@ -3,6 +3,7 @@
 
 use super::{SettingsError, parse, source::Source};
 use secrecy::SecretString;
+use std::time::Duration;
 use url::Url;
 
 /// `[slack]`
@@ -13,6 +14,8 @@ pub struct SlackSettings {
     pub api_url: Url,
     pub channel: String,
     pub socket_connections: u32,
+    /// How long the bot keeps carrying out what it acknowledged once told to stop.
+    pub shutdown_grace: Duration,
     pub channel_burst: u32,
 }
 
@@ -24,6 +27,7 @@ impl SlackSettings {
             api_url: src.get("slack.api_url", parse::http_url)?,
             channel: src.get("slack.channel", parse::name)?,
             socket_connections: src.get("slack.socket_connections", parse::count(10))?,
+            shutdown_grace: src.get("slack.shutdown_grace", parse::duration)?,
             channel_burst: src.get("slack.channel_burst", parse::count(100_000))?,
         })
     }

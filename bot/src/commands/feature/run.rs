@@ -138,7 +138,7 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
 fn start(app: &Arc<App>, actor: Actor, id: String, input: FeatureRequest, to: AnswerTo) -> Reply {
     let reply = Reply::starting(&id, &app.workflow_url(&id));
     let app = app.clone();
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         if let Err(e) = ops::feature::start(&*app, &actor, &id, &input).await {
             app.answer(&to, Reply::from_op("start the feature", &e))
                 .await;

@@ -160,6 +160,10 @@ pub struct IncidentInput {
     /// Monitor to tell when it closes (its workflow id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor: Option<String>,
+    /// Set only by the swarm itself when a long incident continues as new: what the earlier run
+    /// knew (status, timeline, diagnoses, the stage it was waiting in). Not for callers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<serde_json::Value>,
 }
 
 /// `acknowledge` payload.

@@ -125,6 +125,7 @@ pub async fn run(
         ),
         rollback_configured: inc.rollback_command.is_some(),
         monitor_events: inc.monitor_events,
+        history_events: inc.history_events,
         // Pull requests need both a token and a repository.
         repository: inc
             .repository

@@ -33,6 +33,8 @@ pub struct IncidentSettings {
     /// Validated URLs, `{service}` placeholder kept.
     pub context_urls: Vec<String>,
     pub monitor_events: u32,
+    /// History events an incident's run may reach before it continues as new.
+    pub history_events: u32,
 }
 
 /// Where diagnostic agents run.
@@ -74,6 +76,17 @@ impl IncidentSettings {
                 .optional("incident.context_urls", context_urls)?
                 .unwrap_or_default(),
             monitor_events: src.get("incident.monitor_events", parse::count(100_000))?,
+            history_events: match src.get("incident.history_events", parse::count(40_000))? {
+                n if n < 100 => {
+                    return Err(SettingsError::new(
+                        "incident.history_events",
+                        format!(
+                            "`{n}` is too few: a run needs about 100 events to make progress; use 100 to 40000"
+                        ),
+                    ));
+                }
+                n => n,
+            },
         })
     }
 }

@@ -99,6 +99,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("incident.checks_timeout", Some("30m"), "how long a hotfix pull request's checks are waited for"),
     ("incident.checks_interval", Some("30s"), "how often a hotfix pull request's checks are read"),
     ("incident.monitor_events", Some("500"), "alerts one monitor run handles before it continues as new"),
+    ("incident.history_events", Some("2000"), "history events an incident's run may reach before it continues as new, carrying its card, timeline and diagnoses (100–40000)"),
     ("emergency.oncall", None, "comma-separated user (`U…`) and user group (`S…`) ids allowed to engage and release the emergency stop"),
     ("emergency.recheck", Some("1m"), "how soon a delivery held by the emergency stop first checks again whether it was released; the wait doubles each time up to `emergency.recheck_max`, and a release wakes held deliveries at once"),
     ("emergency.recheck_max", Some("1h"), "the longest a held delivery waits between checks of the emergency stop"),

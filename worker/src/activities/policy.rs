@@ -91,6 +91,10 @@ pub struct IncidentPolicy {
     pub rollback_configured: bool,
     /// Alerts per monitor run before it continues as new.
     pub monitor_events: u32,
+    /// History events a run may reach before it continues as new (0: a run recorded before
+    /// this existed, which never does).
+    #[serde(default)]
+    pub history_events: u32,
     /// `owner/name` for hotfix and postmortem pull requests, when GitHub is configured.
     #[serde(default)]
     pub repository: Option<String>,

@@ -113,6 +113,7 @@ impl ContinuousMonitoring {
             opened_by: alert.labels.get("opened_by").cloned(),
             alert,
             monitor: Some(me.to_owned()),
+            carried: None,
         };
         let options = ChildWorkflowOptions::builder()
             .workflow_id(id.clone())

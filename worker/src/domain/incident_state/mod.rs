@@ -3,9 +3,11 @@
 //! messages and activities. Its postmortem is written in `postmortem.rs`.
 
 mod access;
+mod carry;
 mod postmortem;
 
 pub use access::{Action, Roles};
+pub use carry::{Carried, Stage};
 
 use chatops_contract::incident::{
     Acknowledge, Alert, AlertStatus, AssignCommander, ChooseDiagnosis, Consensus, ConsensusGroup,
@@ -57,6 +59,8 @@ pub struct Incident {
     pub held: Vec<Action>,
     /// The rollback that succeeded: who asked and when. Later requests run nothing.
     pub rolled_back: Option<(String, String)>,
+    /// Repeats of the alert since the last other event: one timeline entry counts them.
+    pub repeats_in_a_row: u32,
 }
 
 impl Incident {
@@ -101,6 +105,7 @@ impl Incident {
             roles: Roles::Unknown,
             held: Vec::new(),
             rolled_back: None,
+            repeats_in_a_row: 0,
         };
         incident.event(at, opened, by);
         incident
@@ -108,6 +113,7 @@ impl Incident {
 
     /// Appends to the timeline.
     pub fn event(&mut self, at: &str, event: impl Into<String>, by: Option<String>) {
+        self.repeats_in_a_row = 0;
         self.status.timeline.push(IncidentEvent {
             at: at.to_owned(),
             event: event.into(),
@@ -203,7 +209,23 @@ impl Incident {
         self.touch();
         match alert.status {
             AlertStatus::Firing => {
-                self.event(at, format!("alert repeated: {}", alert.summary), None);
+                // A storm of repeats is one timeline entry with a count, so neither the
+                // timeline nor what a continued run carries grows with it.
+                let n = self.repeats_in_a_row + 1;
+                let text = if n == 1 {
+                    format!("alert repeated: {}", alert.summary)
+                } else {
+                    format!("alert repeated {n} times: {}", alert.summary)
+                };
+                if n > 1
+                    && let Some(last) = self.status.timeline.last_mut()
+                {
+                    last.at = at.to_owned();
+                    last.event = text;
+                } else {
+                    self.event(at, text, None);
+                }
+                self.repeats_in_a_row = n;
             }
             AlertStatus::Resolved => {
                 self.event(at, "the alert source reports it resolved", None);

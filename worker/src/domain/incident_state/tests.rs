@@ -20,6 +20,7 @@ fn incident() -> Incident {
             alert: alert(AlertStatus::Firing),
             opened_by: None,
             monitor: None,
+            carried: None,
         },
         "2026-01-01T00:00:00Z",
     )
@@ -145,6 +146,52 @@ fn repeats_are_counted_and_a_resolved_alert_is_announced() {
     assert!(
         matches!(i.pending.front(), Some(Pending::Note(_, t)) if t.contains("reports the alert resolved"))
     );
+}
+
+#[test]
+fn a_storm_of_repeats_is_one_counted_timeline_entry() {
+    let mut i = incident();
+    let before = i.status.timeline.len();
+    for n in 0..500 {
+        i.alert(&alert(AlertStatus::Firing), &format!("t{n}"));
+    }
+    assert_eq!(i.status.alerts, 501);
+    assert_eq!(i.status.timeline.len(), before + 1);
+    let last = i.status.timeline.last().expect("an entry");
+    assert!(
+        last.event.starts_with("alert repeated 500 times: "),
+        "{}",
+        last.event
+    );
+    assert_eq!(last.at, "t499");
+    // Anything else in between starts a new count.
+    i.acknowledge(&Acknowledge { user: "U1".into() }, "t500");
+    i.alert(&alert(AlertStatus::Firing), "t501");
+    assert!(
+        i.status
+            .timeline
+            .last()
+            .expect("an entry")
+            .event
+            .starts_with("alert repeated: ")
+    );
+}
+
+#[test]
+fn a_continued_incident_keeps_what_the_card_timeline_and_postmortem_need() {
+    let mut i = incident();
+    i.acknowledge(&Acknowledge { user: "U1".into() }, "2026-01-01T00:02:00Z");
+    with_candidates(&mut i);
+    i.alert(&alert(AlertStatus::Firing), "2026-01-01T00:03:00Z");
+    let carried = i.carry(super::Stage::AwaitingResolution, 1, i.card_version);
+    let json = serde_json::to_value(&carried).expect("serialisable");
+    let back: super::Carried = serde_json::from_value(json).expect("readable");
+    let resumed = Incident::resume(i.input.clone(), back);
+    assert_eq!(resumed.status, i.status);
+    assert_eq!(resumed.card_version, i.card_version);
+    assert_eq!(resumed.candidates(), i.candidates());
+    assert_eq!(resumed.postmortem(), i.postmortem());
+    assert!(resumed.pending.is_empty() && resumed.input.carried.is_none());
 }
 
 #[test]

@@ -46,10 +46,12 @@ impl IncidentSwarm {
             }) else {
                 return;
             };
+            ctx.state_mut(|s| s.outbox_busy = true);
             match work {
                 Pending::Note(emoji, text) => note(ctx, emoji, &text).await,
                 Pending::Rollback(r) => Self::run_rollback(ctx, r).await,
             }
+            ctx.state_mut(|s| s.outbox_busy = false);
         }
     }
 
@@ -189,11 +191,14 @@ impl IncidentSwarm {
     /// version can never land after a newer one.
     pub(super) async fn card_loop(ctx: &WorkflowContext<Self>, link: &str) {
         loop {
+            // While the run drains to continue as new, the card waits for the next run.
             let ready = ctx
-                .wait_condition(|s: &Self| s.incident.card_version > s.card_shown || s.closing)
+                .wait_condition(|s: &Self| {
+                    (s.incident.card_version > s.card_shown && !s.draining) || s.closing
+                })
                 .await;
-            if ready.is_err() {
-                return; // cancelled
+            if ready.is_err() || ctx.state(|s| s.continuing) {
+                return; // cancelled, or the next run takes the card over
             }
             let (version, card, msg) = ctx.state(|s| {
                 (
@@ -205,7 +210,9 @@ impl IncidentSwarm {
             if version > ctx.state(|s| s.card_shown)
                 && let Some(card) = card
             {
+                ctx.state_mut(|s| s.card_busy = true);
                 edit(ctx, UpdateMessage::of(&card.channel, &card.ts, msg)).await;
+                ctx.state_mut(|s| s.card_busy = false);
             }
             ctx.state_mut(|s| s.card_shown = version);
             if ctx.state(|s| s.closing && s.incident.card_version == s.card_shown) {

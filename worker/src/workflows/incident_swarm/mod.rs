@@ -13,6 +13,7 @@
 //! hotfix and postmortem pull requests in `hotfix.rs`, the outbox and card loops in `loops.rs`,
 //! and posting in the thread in `thread.rs`.
 
+mod carry;
 mod hotfix;
 mod loops;
 mod respond;
@@ -31,7 +32,7 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, 
 
 use crate::activities::policy::{IncidentPolicy, PolicyActivities};
 use crate::activities::slack::PostMessage;
-use crate::domain::incident_state::{Action, Incident, Outcome, Roles};
+use crate::domain::incident_state::{Action, Carried, Incident, Outcome, Roles, Stage};
 use crate::workflows::clock::{self, Started, rfc3339};
 use crate::workflows::notes::ui_link;
 use crate::workflows::options;
@@ -47,6 +48,20 @@ pub struct IncidentSwarm {
     closing: bool,
     /// Card version shown in Slack.
     card_shown: u64,
+    /// Where an earlier run stopped waiting when it continued as new; `None` on the first run.
+    resumed: Option<Stage>,
+    /// Runs before this one.
+    runs: u32,
+    /// The outbox is posting a note or running a rollback.
+    outbox_busy: bool,
+    /// A card edit is in flight.
+    card_busy: bool,
+    /// The history is long: the card holds its edits until the run continues as new.
+    draining: bool,
+    /// This run is continuing as new: the card is left to the next run.
+    continuing: bool,
+    /// A history recorded before continue-as-new existed: it never continues.
+    continue_off: bool,
 }
 
 #[workflow_methods]
@@ -54,11 +69,40 @@ impl IncidentSwarm {
     #[init]
     pub fn new(ctx: &WorkflowContextView, input: IncidentInput) -> Self {
         let now = ctx.start_time().unwrap_or(SystemTime::UNIX_EPOCH);
-        Self {
-            incident: Incident::new(ctx.workflow_id(), input, &rfc3339(now)),
-            now,
-            closing: false,
-            card_shown: 0,
+        let carried = input
+            .carried
+            .clone()
+            .and_then(|v| serde_json::from_value::<Carried>(v).ok());
+        match carried {
+            Some(c) => {
+                let (stage, runs, shown) = (c.stage.clone(), c.runs, c.card_shown);
+                Self {
+                    incident: Incident::resume(input, c),
+                    now,
+                    closing: false,
+                    card_shown: shown,
+                    resumed: Some(stage),
+                    runs,
+                    outbox_busy: false,
+                    card_busy: false,
+                    draining: false,
+                    continuing: false,
+                    continue_off: false,
+                }
+            }
+            None => Self {
+                incident: Incident::new(ctx.workflow_id(), input, &rfc3339(now)),
+                now,
+                closing: false,
+                card_shown: 0,
+                resumed: None,
+                runs: 0,
+                outbox_busy: false,
+                card_busy: false,
+                draining: false,
+                continuing: false,
+                continue_off: false,
+            },
         }
     }
 
@@ -76,16 +120,19 @@ impl IncidentSwarm {
         let at = clock::now(ctx);
         ctx.state_mut(|s| s.incident.set_roles(roles, &at));
 
-        // Triage: the card first, so every later update has a thread to go to.
-        let card = ctx.state(|s| blocks::card(&s.incident.status, &link));
-        let card_ts = notify(ctx, PostMessage::of(&policy.channel, None, card)).await;
-        ctx.state_mut(|s| {
-            s.incident.status.card = card_ts.clone().map(|ts| MessageRef {
-                channel: policy.channel.clone(),
-                ts,
+        // Triage: the card first, so every later update has a thread to go to. A continued run
+        // has its card already.
+        if ctx.state(|s| s.resumed.is_none()) {
+            let card = ctx.state(|s| blocks::card(&s.incident.status, &link));
+            let card_ts = notify(ctx, PostMessage::of(&policy.channel, None, card)).await;
+            ctx.state_mut(|s| {
+                s.incident.status.card = card_ts.clone().map(|ts| MessageRef {
+                    channel: policy.channel.clone(),
+                    ts,
+                });
+                s.card_shown = s.incident.card_version;
             });
-            s.card_shown = s.incident.card_version;
-        });
+        }
 
         let main = async {
             let outcome = Self::respond(ctx, &policy).await;

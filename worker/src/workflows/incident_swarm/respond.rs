@@ -16,6 +16,7 @@ use crate::activities::incident::{
 };
 use crate::activities::policy::IncidentPolicy;
 use crate::activities::slack::UpdateMessage;
+use crate::domain::incident_state::Stage;
 use crate::workflows::clock::now;
 use crate::workflows::notes::mention;
 use crate::workflows::options;
@@ -28,6 +29,24 @@ impl IncidentSwarm {
         policy: &IncidentPolicy,
     ) -> WorkflowResult<IncidentOutcome> {
         let id = ctx.workflow_id().to_owned();
+        match ctx.state(|s| s.resumed.clone()) {
+            None => Self::diagnose(ctx, policy, &id).await?,
+            Some(Stage::AwaitingChoice { escalations, asked }) => {
+                Self::escalate(ctx, policy, asked, escalations).await?;
+            }
+            Some(Stage::AwaitingResolution) => {}
+        }
+        Self::conclude(ctx, policy, &id).await
+    }
+
+    /// From the alert to a decision: context, agents, consensus, then acting on a confident
+    /// verdict or waiting for a pick.
+    async fn diagnose(
+        ctx: &WorkflowContext<Self>,
+        policy: &IncidentPolicy,
+        id: &str,
+    ) -> WorkflowResult<()> {
+        let id = id.to_owned();
         let (severity, alert) =
             ctx.state(|s| (s.incident.status.severity, s.incident.input.alert.clone()));
         let agents = policy.agents;
@@ -163,11 +182,34 @@ impl IncidentSwarm {
                     }
                 }
             }
-            _ => Self::await_choice(ctx, policy, &id).await,
+            _ => Self::await_choice(ctx, policy, &id).await?,
         }
+        Ok(())
+    }
 
-        ctx.wait_condition(|s: &Self| s.incident.is_resolved())
+    /// Waits for the resolution (continuing as new while the wait grows long), then writes the
+    /// postmortem and tells the monitor.
+    async fn conclude(
+        ctx: &WorkflowContext<Self>,
+        policy: &IncidentPolicy,
+        id: &str,
+    ) -> WorkflowResult<IncidentOutcome> {
+        let id = id.to_owned();
+        loop {
+            // Wake on any change; once the history is long, also when nothing is in flight.
+            let seen = ctx.state(|s| s.incident.card_version);
+            let long = Self::history_long(ctx, policy);
+            ctx.wait_condition(move |s: &Self| {
+                s.incident.is_resolved() || s.incident.card_version != seen || (long && s.quiet())
+            })
             .await?;
+            if ctx.state(|s| s.incident.is_resolved()) {
+                // The card shows the ending, whatever was held for a next run.
+                ctx.state_mut(|s| s.draining = false);
+                break;
+            }
+            Self::continue_if_due(ctx, policy, Stage::AwaitingResolution)?;
+        }
         let (postmortem, resolution) =
             ctx.state(|s| (s.incident.postmortem(), s.incident.resolution.clone()));
         let resolution = resolution.unwrap_or(Resolve {
@@ -212,16 +254,16 @@ impl IncidentSwarm {
 
     /// Below the threshold: offer the candidates and escalate until someone picks one or the
     /// incident is resolved.
-    async fn await_choice(ctx: &WorkflowContext<Self>, policy: &IncidentPolicy, id: &str) {
+    async fn await_choice(
+        ctx: &WorkflowContext<Self>,
+        policy: &IncidentPolicy,
+        id: &str,
+    ) -> WorkflowResult<()> {
         let candidates = ctx.state(|s| s.incident.candidates().to_vec());
         if !candidates.is_empty() {
             enter(ctx, IncidentState::AwaitingChoice);
         }
-        let mention = policy
-            .escalation
-            .as_deref()
-            .map(mention)
-            .unwrap_or_else(|| "the incident commander".to_owned());
+        let mention = escalation_mention(policy);
         let wait = Duration::from_millis(policy.choose_timeout_ms);
         let asked = if candidates.is_empty() {
             note(
@@ -239,9 +281,23 @@ impl IncidentSwarm {
             notify_thread(ctx, blocks::candidates(id, &candidates, &escalates)).await
         };
         if candidates.is_empty() {
-            return;
+            return Ok(());
         }
-        let mut escalations = 0u32;
+        Self::escalate(ctx, policy, asked, 0).await
+    }
+
+    /// Escalates every `choose_timeout` until someone picks a candidate or resolves the
+    /// incident (continuing as new between escalations when the history grows long), then marks
+    /// the candidates message decided.
+    async fn escalate(
+        ctx: &WorkflowContext<Self>,
+        policy: &IncidentPolicy,
+        asked: Option<String>,
+        mut escalations: u32,
+    ) -> WorkflowResult<()> {
+        let candidates = ctx.state(|s| s.incident.candidates().to_vec());
+        let mention = escalation_mention(policy);
+        let wait = Duration::from_millis(policy.choose_timeout_ms);
         loop {
             let decided = temporalio_sdk::workflows::select! {
                 _ = ctx.wait_condition(|s: &Self| s.incident.status.chosen.is_some() || s.incident.is_resolved()) => true,
@@ -264,6 +320,17 @@ impl IncidentSwarm {
                 ),
             )
             .await;
+            if Self::history_long(ctx, policy) {
+                ctx.wait_condition(|s: &Self| s.quiet()).await?;
+                Self::continue_if_due(
+                    ctx,
+                    policy,
+                    Stage::AwaitingChoice {
+                        escalations,
+                        asked: asked.clone(),
+                    },
+                )?;
+            }
         }
         let chosen = ctx.state(|s| {
             s.incident.status.chosen.map(|i| {
@@ -292,5 +359,15 @@ impl IncidentSwarm {
             )
             .await;
         }
+        Ok(())
     }
+}
+
+/// Who escalations page: the configured user or group, else the commander.
+fn escalation_mention(policy: &IncidentPolicy) -> String {
+    policy
+        .escalation
+        .as_deref()
+        .map(mention)
+        .unwrap_or_else(|| "the incident commander".to_owned())
 }

@@ -80,3 +80,95 @@ async fn the_worker_exports_sdk_metrics_and_is_ready_only_while_it_polls() -> an
     assert_eq!(stack.status(&id)?["phase"], "planning");
     Ok(())
 }
+
+/// R2: the server stops in the middle of deliveries and an incident and comes back on the same
+/// database: everything resumes, and a timer that fell due during the outage fires.
+#[tokio::test(flavor = "multi_thread")]
+async fn work_in_flight_resumes_after_a_server_outage_and_timers_due_in_it_fire()
+-> anyhow::Result<()> {
+    use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL};
+    let dir = chatops_e2e::bin_dir()
+        .join("e2e")
+        .join(format!("outage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let server: &'static DevServer =
+        Box::leak(Box::new(DevServer::start(Some(dir.join("temporal.db")))?));
+    let stack = Stack::start_on(
+        server,
+        "outage",
+        StackOptions {
+            intake_timeout: "12s",
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+    // One delivery that nobody will decide (its timer falls due during the outage), one waiting
+    // at its plan gate, and an incident.
+    let (undecided, undecided_card, _) = stack.feature_at_intake("Add gift wrapping").await?;
+    let (decided, decided_card, intake) = stack.feature_at_intake("Add order notes").await?;
+    stack.press(&intake, "Approve")?;
+    let plan = stack.gate_request(&decided_card, "plan").await?;
+    stack
+        .send_alert(&serde_json::json!({
+            "version": "4", "status": "firing",
+            "alerts": [{"status": "firing", "fingerprint": "fp-outage",
+                "labels": {"alertname": "HighErrorRate", "service": "orders", "severity": "error"},
+                "annotations": {"summary": "orders 5xx above 5%"}}],
+        }))
+        .await?;
+    let incident_card = stack
+        .slack
+        .wait_for("the incident card", WAIT, |r| {
+            r.messages
+                .iter()
+                .find(|m| m.channel == INCIDENT_CHANNEL && m.thread_ts.is_none())
+                .cloned()
+        })
+        .await?;
+    let incident = incident_card
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("incident-"))
+        .unwrap_or_default()
+        .to_owned();
+    stack
+        .reply_containing(&incident_card, "No diagnosis to act on")
+        .await?;
+
+    // The server is down for longer than the undecided gate had left.
+    let due = tokio::time::Instant::now() + Duration::from_secs(13);
+    server.kill()?;
+    readyz_becomes(&stack, 503).await?;
+    tokio::time::sleep_until(due).await;
+    server.start_again()?;
+    readyz_becomes(&stack, 200).await?;
+
+    // The timer that fell due in the outage fires.
+    stack
+        .reply_containing(
+            &undecided_card,
+            "Rejected: nobody decided the intake gate within 12s.",
+        )
+        .await?;
+    assert_eq!(
+        stack.workflow_closed(&undecided).await?,
+        "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+    );
+    // The other delivery takes its decision and goes on.
+    stack.press(&plan, "Approve")?;
+    stack
+        .wait_status(&decided, "development after the plan gate", |s| {
+            s["phase"] == "development"
+        })
+        .await?;
+    // The incident takes its resolution and writes its postmortem.
+    stack
+        .command_as(
+            APPROVER,
+            "/incident",
+            &format!("resolve {incident} the database failed over"),
+        )
+        .await?;
+    stack.reply_containing(&incident_card, "Postmortem").await?;
+    Ok(())
+}

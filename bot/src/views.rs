@@ -246,7 +246,9 @@ async fn home_view(app: &App, user: &str) -> SlackView {
             Vec::new()
         }
     };
-    let incidents = match ops::incident::open_incidents(app).await {
+    // Incidents handled in a private channel the viewer is not in stay out of their tab.
+    let viewer = ops::Actor::slack(user.to_owned(), None);
+    let incidents = match ops::incident::open_incidents(app, &viewer).await {
         Ok(open) => open,
         Err(e) => {
             problems.push(format!("Open incidents could not be read ({e})."));

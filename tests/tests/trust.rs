@@ -192,3 +192,100 @@ async fn features_from_a_private_channel_are_shown_only_to_its_members() -> anyh
     );
     Ok(())
 }
+
+/// Incidents handled in a private channel, and features requested in one, are shown only to
+/// the channel's members: in `/incident list` and `status`, in the CLI's view of the same, and
+/// in the App Home tab.
+#[tokio::test(flavor = "multi_thread")]
+async fn incidents_in_a_private_channel_are_shown_only_to_its_members_and_so_is_the_home_tab()
+-> anyhow::Result<()> {
+    use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, REQUESTER, WAIT};
+    let stack = Stack::start(
+        "trust-private-incident",
+        StackOptions {
+            private_channels: [
+                (INCIDENT_CHANNEL.to_owned(), vec![APPROVER.to_owned()]),
+                ("C0SECRET".to_owned(), vec![APPROVER.to_owned()]),
+            ]
+            .into(),
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+    stack
+        .send_alert(&serde_json::json!({
+            "version": "4", "status": "firing",
+            "alerts": [{"status": "firing", "fingerprint": "fp-ledger",
+                "labels": {"alertname": "HighErrorRate", "service": "ledger", "severity": "error"},
+                "annotations": {"summary": "ledger writes failing"}}],
+        }))
+        .await?;
+    let card = stack
+        .slack
+        .wait_for("the incident card", WAIT, |r| {
+            r.messages
+                .iter()
+                .find(|m| m.channel == INCIDENT_CHANNEL && m.thread_ts.is_none())
+                .cloned()
+        })
+        .await?;
+    let id = card
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("incident-"))
+        .unwrap_or_default()
+        .to_owned();
+    // A private feature too, for the home tab.
+    let ack = stack
+        .command_in(APPROVER, "C0SECRET", "/feature", "new Quiet migration")
+        .await?;
+    let secret = stack
+        .ack_text(&ack)
+        .split('`')
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    stack.card(&secret).await?;
+
+    // Someone outside the channel: no incident listed, its status refused with the reason.
+    stack.command_as(REQUESTER, "/incident", "list").await?;
+    stack.ephemeral_containing("No open incidents").await?;
+    stack
+        .command_as(REQUESTER, "/incident", &format!("status {id}"))
+        .await?;
+    stack
+        .ephemeral_containing(&format!(
+            "`{id}` is handled in a private channel you are not in"
+        ))
+        .await?;
+    // A member sees both.
+    stack.command_as(APPROVER, "/incident", "list").await?;
+    stack.ephemeral_containing("ledger writes failing").await?;
+
+    // The home tab: the member sees the incident and the private feature; the other neither.
+    let home_of = |user: &'static str| {
+        let stack = &stack;
+        async move {
+            stack.slack.send(&stack.slack.app_home_opened(user))?;
+            stack
+                .slack
+                .wait_for(&format!("the home tab of {user}"), WAIT, |r| {
+                    r.views
+                        .iter()
+                        .rfind(|v| v.method == "views.publish" && v.user.as_deref() == Some(user))
+                        .cloned()
+                })
+                .await
+        }
+    };
+    let member = home_of(APPROVER).await?.rendered();
+    assert!(member.contains("Open incidents (1)"), "{member}");
+    assert!(member.contains(&secret), "{member}");
+    let outsider = home_of(REQUESTER).await?.rendered();
+    assert!(outsider.contains("Open incidents (0)"), "{outsider}");
+    assert!(
+        !outsider.contains(&secret) && !outsider.contains(&id),
+        "{outsider}"
+    );
+    Ok(())
+}

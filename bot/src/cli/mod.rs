@@ -154,9 +154,9 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             let cancelled = ops::feature::cancel(cx, actor, &id, reason).await;
             render::cancelled(settings, actor, &id, cancelled)
         }
-        Action::IncidentList => render::incidents(ops::incident::open_incidents(cx).await),
+        Action::IncidentList => render::incidents(ops::incident::open_incidents(cx, actor).await),
         Action::IncidentStatus(id) => {
-            let status = ops::incident::status(cx, &id).await;
+            let status = ops::incident::status(cx, actor, &id).await;
             render::incident_status(settings, &id, status)
         }
         Action::Acknowledge(id) => {

@@ -57,13 +57,35 @@ pub async fn open<C: Context>(cx: &C, actor: &Actor, alert: &Alert) -> Result<()
     result
 }
 
-/// Where incident `id` stands.
-pub async fn status<C: Context>(cx: &C, id: &str) -> Result<IncidentStatus, OpError> {
-    Ok(cx.temporal().incident_status(id).await?)
+/// Where incident `id` stands, for `actor`: refused when its card is in a private channel
+/// they are not in (its commander always sees it).
+pub async fn status<C: Context>(
+    cx: &C,
+    actor: &Actor,
+    id: &str,
+) -> Result<IncidentStatus, OpError> {
+    let status = cx.temporal().incident_status(id).await?;
+    let commands = status.commander.as_deref() == Some(actor.user.as_str());
+    let seen = match &status.card {
+        Some(card) => cx.sees(&card.channel, &actor.user).await,
+        None => cx.sees(&cx.settings().incident.channel, &actor.user).await,
+    };
+    if !commands && !seen {
+        return Err(Refusal::PrivateIncident(id.to_owned()).into());
+    }
+    Ok(status)
 }
 
-/// The open incidents, oldest first (none when no alert has ever arrived).
-pub async fn open_incidents<C: Context>(cx: &C) -> Result<Vec<OpenIncident>, OpError> {
+/// The open incidents `actor` may see, oldest first (none when no alert has ever arrived): all
+/// of them when they can see the incident channel, none when it is private and they are not in
+/// it.
+pub async fn open_incidents<C: Context>(
+    cx: &C,
+    actor: &Actor,
+) -> Result<Vec<OpenIncident>, OpError> {
+    if !cx.sees(&cx.settings().incident.channel, &actor.user).await {
+        return Ok(Vec::new());
+    }
     let stats = cx.temporal().monitor_stats().await?;
     Ok(stats.map(|s| s.open).unwrap_or_default())
 }

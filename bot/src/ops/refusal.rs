@@ -110,6 +110,11 @@ pub enum Refusal {
         "`{0}` was requested in a private channel you are not in, so it is shown only to that channel's members."
     )]
     Private(String),
+    /// The incident's card is in a private channel the person is not in.
+    #[error(
+        "`{0}` is handled in a private channel you are not in, so it is shown only to that channel's members."
+    )]
+    PrivateIncident(String),
 }
 
 impl Refusal {

@@ -43,8 +43,9 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: IncidentCommand) -> Ack {
             ))
         }
         IncidentCommand::Status { id: Some(id) } => {
+            let actor = actor.clone();
             later(app, inv, move |app| async move {
-                Some(match ops::incident::status(&*app, &id).await {
+                Some(match ops::incident::status(&*app, &actor, &id).await {
                     Ok(s) => {
                         Reply::message(chatops_blocks::incident::status(&s, &app.workflow_url(&id)))
                     }
@@ -54,8 +55,9 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: IncidentCommand) -> Ack {
             return Ack::Reply(None);
         }
         IncidentCommand::Status { id: None } | IncidentCommand::List => {
+            let actor = actor.clone();
             later(app, inv, move |app| async move {
-                Some(match ops::incident::open_incidents(&*app).await {
+                Some(match ops::incident::open_incidents(&*app, &actor).await {
                     Ok(open) => {
                         let now = SystemTime::now();
                         let ages: Vec<_> = open

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod doctor;
 pub mod invocation;
+pub mod journal;
 pub mod oncall;
 pub mod ops;
 pub mod reply;

@@ -6,7 +6,7 @@ use crate::ops::OpError;
 use crate::temporal::TemporalError;
 
 /// Where an answer to one person goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AnswerTo {
     /// The `response_url` of the command or button (ephemeral in the same place).
     ResponseUrl(String),

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::invocation::Invocation;
-use crate::ops::{self, Actor};
+use crate::ops;
 use crate::{AnswerTo, App, Reply};
 
 /// Opens the form on the trigger of `inv`, at once: Slack's trigger ids expire after ~3 s.
@@ -186,17 +186,22 @@ pub async fn form_submitted(
         target_environment: form.target,
         ..FeatureRequest::new(form.request, user.clone(), channel.clone())
     };
-    let actor = Actor::slack(user.clone(), Some(channel.clone()));
-    let to = AnswerTo::Ephemeral { channel, user };
-    let reply = Reply::starting(&id, &app.workflow_url(&id));
-    let (task_app, task_to) = (app.clone(), to.clone());
-    crate::tasks::spawn(async move {
-        if let Err(e) = ops::feature::start(&*task_app, &actor, &id, &input).await {
-            task_app
-                .answer(&task_to, Reply::from_op("start the feature", &e))
-                .await;
-        }
-    });
+    let to = AnswerTo::Ephemeral {
+        channel: channel.clone(),
+        user: user.clone(),
+    };
+    // Recorded as owed before the submission is acknowledged (`journal`).
+    let reply = crate::journal::start(
+        app,
+        crate::journal::OwedStart {
+            user,
+            channel: Some(channel),
+            id,
+            input,
+            answer: to.clone(),
+        },
+    )
+    .await;
     // A redelivered submission starts nothing new (same id) and is not answered twice.
     let key = format!("view:{}:{}", ev.team.id.0, ev.view.state_params.id.0);
     let app = app.clone();

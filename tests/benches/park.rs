@@ -2,7 +2,7 @@
 //! waking one costs once the worker's cache has let it go; then the worker's CPU per `Canary`.
 //!
 //! `CHATOPS_BENCH_PARKED` deliveries (1000) are requested and left at their intake gate, with
-//! the worker's cache at `CHATOPS_BENCH_CACHE` workflows (the default, 250). Prints the worker's
+//! the worker's cache at `CHATOPS_BENCH_CACHE` workflows (the default, 100). Prints the worker's
 //! resident memory before and after, the cost per parked delivery, the latency of approving
 //! the oldest ones (evicted, so replayed from history) and of the newest (cached), p50/p99, and
 //! CPU seconds; then `CHATOPS_BENCH_CANARIES` (20) `Canary` runs through `chatops-bot doctor`
@@ -43,7 +43,7 @@ fn mib(kib: Option<u64>) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let parked = env_number("CHATOPS_BENCH_PARKED", 1000);
-    let cache = env_number("CHATOPS_BENCH_CACHE", 250);
+    let cache = env_number("CHATOPS_BENCH_CACHE", 100);
     let canaries = env_number("CHATOPS_BENCH_CANARIES", 20);
     let stack = Stack::start(
         "bench-park",

@@ -1,8 +1,12 @@
 //! A TCP proxy that holds every chunk a client sends for a while before passing it on: a slow
 //! network between one process and the Temporal frontend, so work the process has started is
-//! still in flight when the test does the next thing (such as stopping it).
+//! still in flight when the test does the next thing (such as stopping it). It can also stall
+//! outright (nothing more is passed on), and dropping it cuts every connection, so what was
+//! held never arrives.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -11,7 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct SlowProxy {
     /// Where clients connect.
     pub addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
+    stalled: Arc<AtomicBool>,
+    tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl SlowProxy {
@@ -19,17 +24,35 @@ impl SlowProxy {
     pub async fn start(target: String, delay: Duration) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
+        let stalled = Arc::new(AtomicBool::new(false));
+        let tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let (stall, all) = (stalled.clone(), tasks.clone());
+        let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let target = target.clone();
-                tokio::spawn(async move {
+                let (target, stall) = (target.clone(), stall.clone());
+                let relay = tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(&target).await {
-                        relay(client, server, delay).await;
+                        relay(client, server, delay, stall).await;
                     }
                 });
+                if let Ok(mut all) = all.lock() {
+                    all.push(relay.abort_handle());
+                }
             }
         });
-        Ok(Self { addr, task })
+        if let Ok(mut all) = tasks.lock() {
+            all.push(accept.abort_handle());
+        }
+        Ok(Self {
+            addr,
+            stalled,
+            tasks,
+        })
+    }
+
+    /// From now on nothing clients send is passed on (a network partition).
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
     }
 
     /// `http://` URL of the proxy, for a `CHATOPS__TEMPORAL__ADDRESS`.
@@ -40,11 +63,13 @@ impl SlowProxy {
 
 impl Drop for SlowProxy {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Ok(all) = self.tasks.lock() {
+            all.iter().for_each(tokio::task::AbortHandle::abort);
+        }
     }
 }
 
-async fn relay(client: TcpStream, server: TcpStream, delay: Duration) {
+async fn relay(client: TcpStream, server: TcpStream, delay: Duration, stalled: Arc<AtomicBool>) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let upstream = async move {
@@ -54,6 +79,9 @@ async fn relay(client: TcpStream, server: TcpStream, delay: Duration) {
                 break;
             }
             tokio::time::sleep(delay).await;
+            while stalled.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }

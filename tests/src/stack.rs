@@ -417,6 +417,12 @@ impl Stack {
         Ok(())
     }
 
+    /// Starts the bot again with `bot_env` in place of the options' bot environment.
+    pub fn restart_bot_with(&mut self, bot_env: Vec<(String, String)>) -> anyhow::Result<()> {
+        self.opts.bot_env = bot_env;
+        self.start_bot()
+    }
+
     /// The bot's output so far.
     pub fn bot_log(&self) -> String {
         self.bot

@@ -406,3 +406,72 @@ async fn a_stopping_bot_carries_out_every_command_it_acknowledged() -> anyhow::R
     );
     Ok(())
 }
+
+/// What an acknowledgement promises, when its bot is killed outright: the commands it had
+/// acknowledged but not yet carried out are carried out by the next bot on the same store, once
+/// each.
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_a_killed_bot_acknowledged_are_carried_out_by_the_next_bot() -> anyhow::Result<()>
+{
+    let store = chatops_e2e::postgres::Throwaway::create("journal").await?;
+    let server = chatops_e2e::temporal::dev_server();
+    let link = chatops_e2e::slow::SlowProxy::start(
+        server.address().trim_start_matches("http://").to_owned(),
+        Duration::ZERO,
+    )
+    .await?;
+    let mut stack = Stack::start(
+        "journal",
+        StackOptions {
+            env: vec![("CHATOPS__DATABASE__URL".into(), store.url.clone())],
+            bot_env: vec![("CHATOPS__TEMPORAL__ADDRESS".into(), link.url())],
+            ..StackOptions::slow_phases()
+        },
+    )
+    .await?;
+    // The bot loses Temporal, acknowledges five requests it cannot carry out, and is killed.
+    link.stall();
+    let requests: Vec<String> = (1..=5).map(|n| format!("new Journal check {n}")).collect();
+    let acks =
+        futures::future::try_join_all(requests.iter().map(|text| stack.command("/feature", text)))
+            .await?;
+    let ids: Vec<String> = acks
+        .iter()
+        .map(|ack| {
+            stack
+                .ack_text(ack)
+                .split('`')
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    anyhow::ensure!(ids.iter().all(|id| id.starts_with("feature-")), "{ids:?}");
+    let bot = stack
+        .bot
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("no bot"))?;
+    bot.signal("KILL");
+    anyhow::ensure!(bot.wait_exit(WAIT).is_some(), "the bot survived SIGKILL");
+    drop(link); // what it held never reaches Temporal
+    assert_eq!(
+        stack.workflow_count("WorkflowType = 'FeatureDelivery'")?,
+        0,
+        "nothing was started before the bot died"
+    );
+
+    // The next bot (a replica, or this one restarted) finds them owed and starts each once.
+    stack.restart_bot_with(Vec::new())?;
+    for id in &ids {
+        stack.card(id).await?;
+    }
+    assert!(
+        stack
+            .bot_log()
+            .contains("carrying out a start another bot acknowledged"),
+        "{}",
+        stack.bot_log()
+    );
+    assert_eq!(stack.workflow_count("WorkflowType = 'FeatureDelivery'")?, 5);
+    Ok(())
+}

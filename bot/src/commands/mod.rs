@@ -43,6 +43,8 @@ pub enum Ack {
     Reply(Option<Reply>),
     /// Open the new-feature form on the command's trigger (it expires in about 3 s).
     OpenForm,
+    /// Start a feature: recorded as owed, then acknowledged ([`crate::journal`]).
+    Start(Box<crate::journal::OwedStart>),
 }
 
 /// `/chatops help`: every command, from the same tables each command's own help uses.

@@ -25,8 +25,9 @@ impl From<SlackCommandEvent> for Invocation {
     }
 }
 
-/// Parses and runs a slash command; returns the ack payload.
-pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
+/// Parses and runs a slash command; returns the ack payload. What the ack promises is recorded
+/// before this returns.
+pub async fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
     let ack = match commands::parse(&inv.command, &inv.text) {
         Err(e) => {
             tracing::info!(command = %inv.command, user = %inv.user_id, error = %e, "unusable command");
@@ -43,6 +44,7 @@ pub fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
             views::open_form(app, &inv);
             None
         }
+        Ack::Start(owed) => Some(crate::journal::start(app, *owed).await),
     }
 }
 
@@ -71,6 +73,9 @@ pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow:
         .await
         .context("failed to register the Socket Mode token")?;
     listener.start().await;
+    // Starts acknowledged by a bot that stopped before carrying them out (this one, earlier,
+    // or a replica on the same store).
+    let sweeper = tokio::spawn(crate::journal::sweep(app.clone()));
     ready.store(true, std::sync::atomic::Ordering::SeqCst);
     tracing::info!(
         connections = app.settings.slack.socket_connections,
@@ -80,6 +85,7 @@ pub async fn serve(app: Arc<App>, shutdown: impl Future<Output = ()>) -> anyhow:
     // Out of rotation, no new envelopes; then what was acknowledged is carried out.
     ready.store(false, std::sync::atomic::Ordering::SeqCst);
     listener.shutdown().await;
+    sweeper.abort();
     let grace = app.settings.slack.shutdown_grace;
     match crate::tasks::drain(grace).await {
         0 => tracing::info!("every acknowledged command was carried out"),
@@ -132,7 +138,7 @@ async fn on_command(
     };
     let metrics = chatops_common::metrics::get();
     chatops_common::metrics::Metrics::count(&metrics.envelopes, "slash_commands");
-    let reply = dispatch(&app, Invocation::from(ev));
+    let reply = dispatch(&app, Invocation::from(ev)).await;
     metrics
         .ack_seconds
         .observe(received.elapsed().as_secs_f64());

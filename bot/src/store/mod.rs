@@ -1,5 +1,6 @@
 //! The bot's store: what Temporal can't hold. The audit log (append-only), processed Slack
-//! envelopes (so a redelivery is handled once), message references and role caches.
+//! envelopes (so a redelivery is handled once), message references, role caches, and the work
+//! acknowledged but not yet done (`owed.rs`).
 //!
 //! SQLite (a file, the default) or PostgreSQL, chosen by `CHATOPS__DATABASE__URL`; the same
 //! queries run on both through sqlx's `Any` driver, and each backend's migrations are embedded
@@ -316,5 +317,6 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
+mod owed;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,32 @@ fn t(secs: u64) -> SystemTime {
 }
 
 async fn behaves(store: &Store) -> Result<(), StoreError> {
+    // Owed work: fresh claims are not taken, stale ones are, by one claimant, until settled.
+    store.owe("feature.start:a", "{\"id\":\"a\"}", t(0)).await?;
+    store
+        .owe("feature.start:a", "{\"id\":\"again\"}", t(1))
+        .await?;
+    store.owe("feature.start:b", "{\"id\":\"b\"}", t(2)).await?;
+    let stale = Duration::from_secs(15);
+    assert!(
+        store.claim_owed(stale, t(10)).await?.is_empty(),
+        "not stale yet"
+    );
+    let claimed = store.claim_owed(stale, t(16)).await?;
+    assert_eq!(
+        claimed,
+        [("feature.start:a".to_owned(), "{\"id\":\"a\"}".to_owned())]
+    );
+    assert!(
+        store.claim_owed(stale, t(16)).await?.is_empty(),
+        "claimed once"
+    );
+    store.settle("feature.start:a").await?;
+    let later = store.claim_owed(stale, t(40)).await?;
+    assert_eq!(later.len(), 1, "only b is left: {later:?}");
+    store.settle("feature.start:b").await?;
+    assert!(store.claim_owed(stale, t(100)).await?.is_empty());
+
     // A redelivery is recognised; another key is not; the window forgets old keys.
     assert!(store.first_time("act:T1:111.222", t(0)).await?);
     assert!(!store.first_time("act:T1:111.222", t(5)).await?);

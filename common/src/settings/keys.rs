@@ -108,7 +108,7 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("alerts.request_timeout", Some("10s"), "how long an alert sender has to deliver a request's body once its headers are in; slower ones are answered 408"),
     ("alerts.max_in_flight", Some("256"), "alert requests handled at once (1–100000); more are answered 503 with Retry-After"),
     ("worker.listen", Some("127.0.0.1:7397"), "where the worker serves `/healthz`, `/readyz`, `/metrics` and `/metrics/temporal`"),
-    ("worker.max_cached_workflows", Some("250"), "workflows kept in memory between their tasks (0–100000; 0 turns the cache off); an evicted one is replayed from its history when it next wakes"),
+    ("worker.max_cached_workflows", Some("100"), "workflows kept in memory between their tasks (0–100000; 0 turns the cache off); an evicted one is replayed from its history when it next wakes"),
     ("worker.workflow_tasks", Some("100"), "workflow tasks run at once (1–10000)"),
     ("worker.activities", Some("100"), "activities run at once (1–10000)"),
     ("worker.shutdown_grace", Some("20s"), "how long running activities get to finish when the worker is told to stop, before they are cancelled"),

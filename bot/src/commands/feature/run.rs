@@ -8,7 +8,8 @@ use std::sync::Arc;
 use super::FeatureCommand;
 use crate::commands::{Ack, later};
 use crate::invocation::Invocation;
-use crate::ops::{self, Actor, OpError, Refusal};
+use crate::journal::OwedStart;
+use crate::ops::{self, OpError, Refusal};
 use crate::{AnswerTo, App, Reply};
 
 /// Runs a `/feature` subcommand; returns what to ack with.
@@ -27,7 +28,13 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
                 },
                 AnswerTo::ResponseUrl,
             );
-            return Ack::Reply(Some(start(app, actor, id, input, to)));
+            return Ack::Start(Box::new(OwedStart {
+                user: actor.user,
+                channel: Some(inv.channel_id.clone()),
+                id,
+                input,
+                answer: to,
+            }));
         }
         FeatureCommand::Status { id } => {
             later(app, inv, move |app| async move {
@@ -131,20 +138,6 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
         }
     };
     Ack::Reply(Some(reply))
-}
-
-/// Starts feature `id` in a task (a second start of the same id starts nothing) and returns
-/// the answer to give at once; a failure to start is told to `to`.
-fn start(app: &Arc<App>, actor: Actor, id: String, input: FeatureRequest, to: AnswerTo) -> Reply {
-    let reply = Reply::starting(&id, &app.workflow_url(&id));
-    let app = app.clone();
-    crate::tasks::spawn(async move {
-        if let Err(e) = ops::feature::start(&*app, &actor, &id, &input).await {
-            app.answer(&to, Reply::from_op("start the feature", &e))
-                .await;
-        }
-    });
-    reply
 }
 
 fn list_reply(

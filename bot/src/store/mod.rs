@@ -124,9 +124,26 @@ impl Store {
                     .map_err(|e| StoreError::Connect(format!("cannot create the database: {e}")))?;
             }
         }
+        let sqlite = backend == Backend::Sqlite;
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 1 } else { 5 })
+            .max_connections(if sqlite { 1 } else { 5 })
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Write-ahead log, synced at checkpoints: a commit survives the process
+                        // being killed (what an acknowledged command must), without an fsync on
+                        // every acknowledgement.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await
             .map_err(|e| StoreError::Connect(e.to_string()))?;

@@ -202,6 +202,15 @@ async fn ack_burst() -> anyhow::Result<()> {
         "{:<44} connections refreshed {refreshes}, redelivered {redelivered}, never acked {missed}; {news} /feature new → {count} workflows ({cards} cards)",
         ""
     );
+    let cpu = |p: &Option<chatops_e2e::process::Supervised>| {
+        p.as_ref().and_then(|p| p.cpu_seconds()).unwrap_or_default()
+    };
+    eprintln!(
+        "{:<44} bot {:.2} s, worker {:.2} s",
+        "CPU seconds, whole burst run",
+        cpu(&stack.bot),
+        cpu(&stack.worker)
+    );
     anyhow::ensure!(missed == 0, "{missed} envelopes never acked");
     anyhow::ensure!(
         count == news as u64,

@@ -82,5 +82,15 @@ async fn main() -> anyhow::Result<()> {
     };
     eprintln!("{:<40} {}", "bot peak RSS", mib(kib(&stack.bot)));
     eprintln!("{:<40} {}", "worker peak RSS", mib(kib(&stack.worker)));
+    // (d) CPU seconds each process used over the whole run.
+    let cpu = |p: &Option<chatops_e2e::process::Supervised>| {
+        p.as_ref().and_then(|p| p.cpu_seconds()).unwrap_or_default()
+    };
+    eprintln!(
+        "{:<40} bot {:.2} s, worker {:.2} s",
+        "CPU seconds, whole run",
+        cpu(&stack.bot),
+        cpu(&stack.worker)
+    );
     Ok(())
 }

@@ -130,6 +130,16 @@ async fn temporal_sees_sealed_payloads_and_the_codec_server_opens_them() -> anyh
     ])?;
     assert!(status.contains(SECRET), "{status}");
 
+    // Doctor shows the key in use and where the codec server is.
+    let (_, table) = stack.doctor(&[])?;
+    assert!(
+        table.lines().any(|l| l.starts_with("payload codec")
+            && l.contains(" pass ")
+            && l.contains("encrypting with `k1`")
+            && l.contains("/codec")),
+        "{table}"
+    );
+
     // The chatops CLI holds the keys itself.
     let (code, out, err) = stack.cli(&["feature", "status", &id])?;
     assert_eq!(code, 0, "{out}{err}");

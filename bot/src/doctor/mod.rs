@@ -128,6 +128,7 @@ pub async fn run(settings: &Settings, force: bool) -> Vec<Check> {
         }
     };
     checks.push(database(settings, force).await);
+    checks.push(codec(settings));
     checks.push(github(settings, &http).await);
     checks.push(match workers {
         Some((t, n)) if n > 0 => match t.run_canary(Duration::from_secs(60)).await {
@@ -146,6 +147,58 @@ pub async fn run(settings: &Settings, force: bool) -> Vec<Check> {
         },
     });
     checks
+}
+
+/// Whether payloads are encrypted, with which key, whether the keys work (a payload sealed and
+/// opened again), and whether the Temporal UI and CLI can read them.
+fn codec(settings: &Settings) -> Check {
+    const NAME: &str = "payload codec";
+    let Some(keys) = &settings.codec.keys else {
+        return Check {
+            name: NAME,
+            status: Status::Skip,
+            detail:
+                "payloads are plain JSON in Temporal (set CHATOPS__CODEC__KEYS to encrypt them)"
+                    .into(),
+            remedy: None,
+        };
+    };
+    let codec = chatops_common::codec::EncryptionCodec::new(keys.clone());
+    let probe = chatops_common::payload::json(&"doctor").map(|mut p| p.payloads.remove(0));
+    let round_trip = probe.ok().and_then(|p| {
+        let sealed = codec.seal(&p).ok()?;
+        (codec.open(sealed).ok()? == p).then_some(())
+    });
+    if round_trip.is_none() {
+        return Check::fail(
+            NAME,
+            "a payload sealed with the current key does not open again",
+            "check CHATOPS__CODEC__KEYS: each key is `id=` and 32 bytes in base64",
+        );
+    }
+    let ids = codec.key_ids();
+    let held = ids.join(", ");
+    let current = ids.first().cloned().unwrap_or_default();
+    match settings.codec.server_token {
+        Some(_) => Check::pass(
+            NAME,
+            format!(
+                "AES-256-GCM, encrypting with `{current}` (keys held: {held}); codec server at http://{}/codec",
+                settings.alerts.listen
+            ),
+        ),
+        None => Check {
+            name: NAME,
+            status: Status::Warn,
+            detail: format!(
+                "AES-256-GCM, encrypting with `{current}` (keys held: {held}); no codec server"
+            ),
+            remedy: Some(
+                "set CHATOPS__CODEC__SERVER_TOKEN so the Temporal UI and `temporal --codec-endpoint` can read payloads"
+                    .into(),
+            ),
+        },
+    }
 }
 
 /// The table, one row per check, remedies indented under failures and warnings.

@@ -192,3 +192,18 @@ fn transport_message(e: &hyper_util::client::legacy::Error) -> String {
     }
     text
 }
+
+/// Whether `headers` carry `Authorization: Bearer <token>`. Digests are compared, so the time
+/// taken says nothing about how much of the token matched.
+pub fn bearer_matches(headers: &hyper::HeaderMap, token: &secrecy::SecretString) -> bool {
+    use secrecy::ExposeSecret as _;
+    let Some(given) = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let digest = |v: &[u8]| ring::digest::digest(&ring::digest::SHA256, v);
+    digest(given.trim().as_bytes()).as_ref() == digest(token.expose_secret().as_bytes()).as_ref()
+}

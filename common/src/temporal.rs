@@ -167,6 +167,34 @@ pub fn client_options(settings: &crate::Settings) -> temporalio_client::ClientOp
         .build()
 }
 
+/// The workers the server has seen polling `task_queue` for workflow tasks (for `doctor` and
+/// the worker's readiness).
+pub async fn workflow_pollers(
+    client: &temporalio_client::Client,
+    namespace: &str,
+    task_queue: &str,
+) -> Result<
+    Vec<temporalio_common::protos::temporal::api::taskqueue::v1::PollerInfo>,
+    temporalio_client::tonic::Status,
+> {
+    use temporalio_common::protos::temporal::api::enums::v1::{TaskQueueKind, TaskQueueType};
+    use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeTaskQueueRequest;
+    let mut request = temporalio_client::tonic::Request::new(DescribeTaskQueueRequest {
+        namespace: namespace.to_owned(),
+        task_queue: Some(TaskQueue {
+            name: task_queue.to_owned(),
+            kind: TaskQueueKind::Normal as i32,
+            ..Default::default()
+        }),
+        task_queue_type: TaskQueueType::Workflow as i32,
+        ..Default::default()
+    });
+    request.set_timeout(std::time::Duration::from_secs(5));
+    let mut svc = client.connection().workflow_service();
+    Ok(svc.describe_task_queue(request).await?.into_inner().pollers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Failure, failure};

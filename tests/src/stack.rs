@@ -488,13 +488,43 @@ impl Stack {
     /// Starts a feature and returns its workflow id, read from the ack.
     pub async fn new_feature(&self, request: &str) -> anyhow::Result<String> {
         let ack = self.command("/feature", &format!("new {request}")).await?;
-        let text = self.ack_text(&ack);
+        self.feature_in_ack(&ack)
+    }
+
+    /// The feature id an ack of `/feature new` names.
+    pub fn feature_in_ack(&self, ack: &Ack) -> anyhow::Result<String> {
+        let text = self.ack_text(ack);
         let id = text
             .split('`')
             .nth(1)
             .filter(|id| id.starts_with("feature-"))
             .ok_or_else(|| anyhow::anyhow!("no feature id in the ack: {text:?}"))?;
         Ok(id.to_owned())
+    }
+
+    /// Waits for the incident card about `service` in the incident channel; returns it and the
+    /// incident id it shows.
+    pub async fn incident_card(&self, service: &str) -> anyhow::Result<(PostedMessage, String)> {
+        let card = self
+            .slack
+            .wait_for(&format!("the incident card for {service}"), WAIT, |r| {
+                r.messages
+                    .iter()
+                    .find(|m| {
+                        m.channel == INCIDENT_CHANNEL
+                            && m.thread_ts.is_none()
+                            && m.text.contains(&format!(" on {service}:"))
+                    })
+                    .cloned()
+            })
+            .await?;
+        let id = card
+            .text
+            .split_whitespace()
+            .find(|w| w.starts_with("incident-"))
+            .unwrap_or_default()
+            .to_owned();
+        Ok((card, id))
     }
 
     /// Starts a feature and waits for its card and for the approval request in its thread.
@@ -691,5 +721,19 @@ pub fn has_event(status: &serde_json::Value, prefix: &str) -> bool {
     status["timeline"].as_array().is_some_and(|t| {
         t.iter()
             .any(|e| e["event"].as_str().is_some_and(|e| e.starts_with(prefix)))
+    })
+}
+
+/// An Alertmanager webhook with one alert about `service` (`status` `firing` or `resolved`).
+pub fn alertmanager(fingerprint: &str, service: &str, status: &str) -> serde_json::Value {
+    serde_json::json!({
+        "version": "4",
+        "status": status,
+        "alerts": [{
+            "status": status,
+            "fingerprint": fingerprint,
+            "labels": {"alertname": "HighErrorRate", "service": service, "severity": "error"},
+            "annotations": {"summary": format!("{service} 5xx above 5%")},
+        }],
     })
 }

@@ -98,36 +98,30 @@ async fn temporal_sees_sealed_payloads_and_the_codec_server_opens_them() -> anyh
     // Through the codec server (as the UI and `temporal --codec-endpoint` read it), all of it.
     let endpoint = format!("{}/codec", stack.alerts_url);
     let auth = format!("Bearer {TOKEN}");
-    let opened = stack.temporal(&[
-        "workflow",
-        "show",
-        "-w",
-        &id,
-        "-o",
-        "json",
-        "--codec-endpoint",
-        &endpoint,
-        "--codec-auth",
-        &auth,
-    ])?;
+    // `temporal <args>` reading through the codec server with `auth`.
+    let through_codec = |args: &[&str], auth: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--codec-endpoint", &endpoint, "--codec-auth", auth]);
+        stack.temporal(&all)
+    };
+    let opened = through_codec(&["workflow", "show", "-w", &id, "-o", "json"], &auth)?;
     assert!(
         reveals(&opened, SECRET),
         "the codec server did not open the history"
     );
-    let status = stack.temporal(&[
-        "workflow",
-        "query",
-        "-w",
-        &id,
-        "--name",
-        chatops_contract::queries::STATUS.name(),
-        "-o",
-        "json",
-        "--codec-endpoint",
-        &endpoint,
-        "--codec-auth",
+    let status = through_codec(
+        &[
+            "workflow",
+            "query",
+            "-w",
+            &id,
+            "--name",
+            chatops_contract::queries::STATUS.name(),
+            "-o",
+            "json",
+        ],
         &auth,
-    ])?;
+    )?;
     assert!(status.contains(SECRET), "{status}");
 
     // Doctor shows the key in use and where the codec server is.
@@ -146,18 +140,10 @@ async fn temporal_sees_sealed_payloads_and_the_codec_server_opens_them() -> anyh
     assert!(out.contains("plan"), "{out}");
 
     // A wrong token is refused, in JSON.
-    let wrong = stack.temporal(&[
-        "workflow",
-        "show",
-        "-w",
-        &id,
-        "-o",
-        "json",
-        "--codec-endpoint",
-        &endpoint,
-        "--codec-auth",
+    let wrong = through_codec(
+        &["workflow", "show", "-w", &id, "-o", "json"],
         "Bearer nope",
-    ]);
+    );
     assert!(wrong.is_err(), "a wrong codec token was accepted");
     let (status, answer) =
         post(&stack, "/codec/decode", "Bearer nope", "{\"payloads\": []}").await?;

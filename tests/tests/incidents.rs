@@ -1,10 +1,9 @@
 //! Incident response end to end: alert intake → ContinuousMonitoring → IncidentSwarm →
 //! diagnostic agents → consensus → Slack, on the real processes and a real dev server.
 
-use chatops_bot::shell::local_slack::PostedMessage;
 use chatops_contract::{queries, signals};
 use chatops_e2e::github::{self, LocalGitHub};
-use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, WAIT, has_event};
+use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, WAIT, alertmanager, has_event};
 use chatops_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -18,45 +17,6 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
-}
-
-/// An Alertmanager webhook with one alert.
-fn alertmanager(fingerprint: &str, service: &str, status: &str) -> Value {
-    json!({
-        "version": "4",
-        "status": status,
-        "alerts": [{
-            "status": status,
-            "fingerprint": fingerprint,
-            "labels": {"alertname": "HighErrorRate", "service": service, "severity": "error"},
-            "annotations": {"summary": format!("{service} 5xx above 5%")},
-        }],
-    })
-}
-
-/// Waits for the incident card about `service` in the incident channel; returns it and the
-/// incident id it shows.
-async fn incident_card(stack: &Stack, service: &str) -> anyhow::Result<(PostedMessage, String)> {
-    let card = stack
-        .slack
-        .wait_for(&format!("the incident card for {service}"), WAIT, |r| {
-            r.messages
-                .iter()
-                .find(|m| {
-                    m.channel == INCIDENT_CHANNEL
-                        && m.thread_ts.is_none()
-                        && m.text.contains(&format!(" on {service}:"))
-                })
-                .cloned()
-        })
-        .await?;
-    let id = card
-        .text
-        .split_whitespace()
-        .find(|w| w.starts_with("incident-"))
-        .unwrap_or_default()
-        .to_owned();
-    Ok((card, id))
 }
 
 /// A diagnostic agent speaking the HTTP backend's protocol: answers each agent by name.
@@ -129,7 +89,7 @@ async fn a_confident_swarm_acts_and_the_incident_runs_to_its_postmortem() -> any
         .send_alert(&alertmanager("fp-checkout", "checkout", "firing"))
         .await?;
     assert_eq!(answer["accepted"], 1, "{answer}");
-    let (card, id) = incident_card(&stack, "checkout").await?;
+    let (card, id) = stack.incident_card("checkout").await?;
     assert!(id.starts_with("incident-"), "{}", card.text);
     let shown = card.rendered();
     assert!(
@@ -287,7 +247,7 @@ async fn split_agents_leave_the_choice_to_the_commander_with_escalations() -> an
         )),
         "{reply}"
     );
-    let (card, id) = incident_card(&stack, "payments").await?;
+    let (card, id) = stack.incident_card("payments").await?;
     assert!(
         card.rendered()
             .contains("SEV1 payments: card declines spiking"),
@@ -630,7 +590,7 @@ async fn the_monitor_continues_as_new_and_keeps_what_it_knows() -> anyhow::Resul
     );
     // Each incident got one card; with no agents configured each says humans must look.
     for service in ["search", "billing", "email"] {
-        let (card, _) = incident_card(&stack, service).await?;
+        let (card, _) = stack.incident_card(service).await?;
         stack
             .reply_containing(&card, "No diagnostic agents are configured")
             .await?;
@@ -638,7 +598,7 @@ async fn the_monitor_continues_as_new_and_keeps_what_it_knows() -> anyhow::Resul
             .reply_containing(&card, "No diagnosis to act on")
             .await?;
     }
-    let (search, _) = incident_card(&stack, "search").await?;
+    let (search, _) = stack.incident_card("search").await?;
     stack.card_showing(&search, "2 alerts").await?;
     Ok(())
 }
@@ -650,7 +610,7 @@ async fn an_alert_for_an_incident_whose_swarm_is_gone_opens_a_new_one() -> anyho
     stack
         .send_alert(&alertmanager("fp-cart", "cart", "firing"))
         .await?;
-    let (_, first) = incident_card(&stack, "cart").await?;
+    let (_, first) = stack.incident_card("cart").await?;
     stack.temporal(&[
         "workflow",
         "terminate",
@@ -726,7 +686,7 @@ async fn only_responders_act_on_an_incident_and_a_rollback_runs_once() -> anyhow
     stack
         .send_alert(&alertmanager("fp-payments", "payments", "firing"))
         .await?;
-    let (card, id) = incident_card(&stack, "payments").await?;
+    let (card, id) = stack.incident_card("payments").await?;
 
     // Someone with no role presses Acknowledge: told why, and nothing changes.
     stack.press_as(STRANGER, &card, "Acknowledge")?;

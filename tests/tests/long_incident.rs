@@ -3,25 +3,16 @@
 //! one card, its timeline and its ending across the runs.
 
 use chatops_contract::queries;
-use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, WAIT};
+use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, alertmanager};
 use chatops_e2e::{Stack, StackOptions};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The configured history size of one run (the smallest allowed).
 const HISTORY_EVENTS: u64 = 100;
 const REPEATS: u64 = 150;
 
 fn alert(status: &str) -> Value {
-    json!({
-        "version": "4",
-        "status": status,
-        "alerts": [{
-            "status": status,
-            "fingerprint": "fp-inventory",
-            "labels": {"alertname": "HighLatency", "service": "inventory", "severity": "warning"},
-            "annotations": {"summary": "inventory p99 above 2s"},
-        }],
-    })
+    alertmanager("fp-inventory", "inventory", status)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -36,21 +27,7 @@ async fn a_long_incident_keeps_each_run_bounded_and_its_card_timeline_and_ending
     )
     .await?;
     stack.send_alert(&alert("firing")).await?;
-    let card = stack
-        .slack
-        .wait_for("the incident card", WAIT, |r| {
-            r.messages
-                .iter()
-                .find(|m| m.channel == INCIDENT_CHANNEL && m.thread_ts.is_none())
-                .cloned()
-        })
-        .await?;
-    let id = card
-        .text
-        .split_whitespace()
-        .find(|w| w.starts_with("incident-"))
-        .unwrap_or_default()
-        .to_owned();
+    let (card, id) = stack.incident_card("inventory").await?;
     stack
         .reply_containing(&card, "No diagnosis to act on")
         .await?;

@@ -86,7 +86,7 @@ async fn the_worker_exports_sdk_metrics_and_is_ready_only_while_it_polls() -> an
 #[tokio::test(flavor = "multi_thread")]
 async fn work_in_flight_resumes_after_a_server_outage_and_timers_due_in_it_fire()
 -> anyhow::Result<()> {
-    use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL};
+    use chatops_e2e::stack::{APPROVER, alertmanager};
     let dir = chatops_e2e::bin_dir()
         .join("e2e")
         .join(format!("outage-{}", std::process::id()));
@@ -109,28 +109,9 @@ async fn work_in_flight_resumes_after_a_server_outage_and_timers_due_in_it_fire(
     stack.press(&intake, "Approve")?;
     let plan = stack.gate_request(&decided_card, "plan").await?;
     stack
-        .send_alert(&serde_json::json!({
-            "version": "4", "status": "firing",
-            "alerts": [{"status": "firing", "fingerprint": "fp-outage",
-                "labels": {"alertname": "HighErrorRate", "service": "orders", "severity": "error"},
-                "annotations": {"summary": "orders 5xx above 5%"}}],
-        }))
+        .send_alert(&alertmanager("fp-outage", "orders", "firing"))
         .await?;
-    let incident_card = stack
-        .slack
-        .wait_for("the incident card", WAIT, |r| {
-            r.messages
-                .iter()
-                .find(|m| m.channel == INCIDENT_CHANNEL && m.thread_ts.is_none())
-                .cloned()
-        })
-        .await?;
-    let incident = incident_card
-        .text
-        .split_whitespace()
-        .find(|w| w.starts_with("incident-"))
-        .unwrap_or_default()
-        .to_owned();
+    let (incident_card, incident) = stack.incident_card("orders").await?;
     stack
         .reply_containing(&incident_card, "No diagnosis to act on")
         .await?;

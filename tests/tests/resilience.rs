@@ -366,18 +366,10 @@ async fn a_stopping_bot_carries_out_every_command_it_acknowledged() -> anyhow::R
     let acks =
         futures::future::try_join_all(requests.iter().map(|text| stack.command("/feature", text)))
             .await?;
-    let ids: Vec<String> = acks
+    let ids = acks
         .iter()
-        .map(|ack| {
-            stack
-                .ack_text(ack)
-                .split('`')
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    anyhow::ensure!(ids.iter().all(|id| id.starts_with("feature-")), "{ids:?}");
+        .map(|ack| stack.feature_in_ack(ack))
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     let bot = stack
         .bot
@@ -435,18 +427,10 @@ async fn commands_a_killed_bot_acknowledged_are_carried_out_by_the_next_bot() ->
     let acks =
         futures::future::try_join_all(requests.iter().map(|text| stack.command("/feature", text)))
             .await?;
-    let ids: Vec<String> = acks
+    let ids = acks
         .iter()
-        .map(|ack| {
-            stack
-                .ack_text(ack)
-                .split('`')
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    anyhow::ensure!(ids.iter().all(|id| id.starts_with("feature-")), "{ids:?}");
+        .map(|ack| stack.feature_in_ack(ack))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let bot = stack
         .bot
         .as_mut()

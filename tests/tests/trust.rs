@@ -157,13 +157,7 @@ async fn features_from_a_private_channel_are_shown_only_to_its_members() -> anyh
     let ack = stack
         .command_in(REQUESTER, "C0SECRET", "/feature", "new Quiet launch")
         .await?;
-    let secret = stack
-        .ack_text(&ack)
-        .split('`')
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
-    anyhow::ensure!(secret.starts_with("feature-"), "{}", stack.ack_text(&ack));
+    let secret = stack.feature_in_ack(&ack)?;
     stack.card(&secret).await?;
     let open = stack.new_feature("Loud launch").await?;
     stack.card(&open).await?;
@@ -199,7 +193,7 @@ async fn features_from_a_private_channel_are_shown_only_to_its_members() -> anyh
 #[tokio::test(flavor = "multi_thread")]
 async fn incidents_in_a_private_channel_are_shown_only_to_its_members_and_so_is_the_home_tab()
 -> anyhow::Result<()> {
-    use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, REQUESTER, WAIT};
+    use chatops_e2e::stack::{APPROVER, INCIDENT_CHANNEL, REQUESTER, WAIT, alertmanager};
     let stack = Stack::start(
         "trust-private-incident",
         StackOptions {
@@ -213,38 +207,14 @@ async fn incidents_in_a_private_channel_are_shown_only_to_its_members_and_so_is_
     )
     .await?;
     stack
-        .send_alert(&serde_json::json!({
-            "version": "4", "status": "firing",
-            "alerts": [{"status": "firing", "fingerprint": "fp-ledger",
-                "labels": {"alertname": "HighErrorRate", "service": "ledger", "severity": "error"},
-                "annotations": {"summary": "ledger writes failing"}}],
-        }))
+        .send_alert(&alertmanager("fp-ledger", "ledger", "firing"))
         .await?;
-    let card = stack
-        .slack
-        .wait_for("the incident card", WAIT, |r| {
-            r.messages
-                .iter()
-                .find(|m| m.channel == INCIDENT_CHANNEL && m.thread_ts.is_none())
-                .cloned()
-        })
-        .await?;
-    let id = card
-        .text
-        .split_whitespace()
-        .find(|w| w.starts_with("incident-"))
-        .unwrap_or_default()
-        .to_owned();
+    let (_, id) = stack.incident_card("ledger").await?;
     // A private feature too, for the home tab.
     let ack = stack
         .command_in(APPROVER, "C0SECRET", "/feature", "new Quiet migration")
         .await?;
-    let secret = stack
-        .ack_text(&ack)
-        .split('`')
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned();
+    let secret = stack.feature_in_ack(&ack)?;
     stack.card(&secret).await?;
 
     // Someone outside the channel: no incident listed, its status refused with the reason.
@@ -260,7 +230,7 @@ async fn incidents_in_a_private_channel_are_shown_only_to_its_members_and_so_is_
         .await?;
     // A member sees both.
     stack.command_as(APPROVER, "/incident", "list").await?;
-    stack.ephemeral_containing("ledger writes failing").await?;
+    stack.ephemeral_containing("ledger 5xx above 5%").await?;
 
     // The home tab: the member sees the incident and the private feature; the other neither.
     let home_of = |user: &'static str| {

@@ -131,30 +131,11 @@ async fn pollers(
     namespace: &str,
     task_queue: &str,
 ) -> Result<Vec<String>, String> {
-    use temporalio_common::protos::temporal::api::enums::v1::{TaskQueueKind, TaskQueueType};
-    use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
-    use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeTaskQueueRequest;
-    let mut svc = client.connection().workflow_service();
-    let request = DescribeTaskQueueRequest {
-        namespace: namespace.to_owned(),
-        task_queue: Some(TaskQueue {
-            name: task_queue.to_owned(),
-            kind: TaskQueueKind::Normal as i32,
-            ..Default::default()
-        }),
-        task_queue_type: TaskQueueType::Workflow as i32,
-        ..Default::default()
-    };
-    let mut request = temporalio_client::tonic::Request::new(request);
-    request.set_timeout(Duration::from_secs(5));
-    let resp = svc
-        .describe_task_queue(request)
+    let pollers = chatops_common::temporal::workflow_pollers(client, namespace, task_queue)
         .await
         .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
     let now = std::time::SystemTime::now();
-    Ok(resp
-        .into_inner()
-        .pollers
+    Ok(pollers
         .into_iter()
         .filter(|p| {
             p.last_access_time.as_ref().is_none_or(|t| {

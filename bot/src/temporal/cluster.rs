@@ -24,31 +24,11 @@ impl Temporal {
 
     /// Identities of the workers polling this task queue for workflow tasks (for `doctor`).
     pub async fn pollers(&self, namespace: &str) -> Result<Vec<String>, TemporalError> {
-        use temporalio_common::protos::temporal::api::enums::v1::{TaskQueueKind, TaskQueueType};
-        use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
-        use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeTaskQueueRequest;
-        let mut svc = self.client.connection().workflow_service();
-        let resp = svc
-            .describe_task_queue(temporalio_client::tonic::Request::new(
-                DescribeTaskQueueRequest {
-                    namespace: namespace.to_owned(),
-                    task_queue: Some(TaskQueue {
-                        name: self.task_queue.clone(),
-                        kind: TaskQueueKind::Normal as i32,
-                        ..Default::default()
-                    }),
-                    task_queue_type: TaskQueueType::Workflow as i32,
-                    ..Default::default()
-                },
-            ))
-            .await
-            .map_err(rpc)?;
-        Ok(resp
-            .into_inner()
-            .pollers
-            .into_iter()
-            .map(|p| p.identity)
-            .collect())
+        let pollers =
+            chatops_common::temporal::workflow_pollers(&self.client, namespace, &self.task_queue)
+                .await
+                .map_err(rpc)?;
+        Ok(pollers.into_iter().map(|p| p.identity).collect())
     }
 
     /// Runs the `Canary` self-test on the live cluster: waits for its activity, timer and child,

@@ -15,7 +15,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -142,7 +142,7 @@ async fn handle(
     body: axum::body::Bytes,
     encode: bool,
 ) -> Response {
-    if !authorised(&headers, &server.token) {
+    if !crate::http::bearer_matches(&headers, &server.token) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "missing or wrong bearer token (send `Authorization: Bearer <CHATOPS__CODEC__SERVER_TOKEN>`)",
@@ -152,20 +152,6 @@ async fn handle(
         Ok(payloads) => Json(payloads).into_response(),
         Err(message) => refuse(StatusCode::BAD_REQUEST, &message),
     }
-}
-
-/// The bearer token, compared through its digest so the comparison's time says nothing about
-/// the token.
-fn authorised(headers: &HeaderMap, token: &SecretString) -> bool {
-    let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    let digest = |v: &[u8]| ring::digest::digest(&ring::digest::SHA256, v);
-    digest(given.trim().as_bytes()).as_ref() == digest(token.expose_secret().as_bytes()).as_ref()
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {

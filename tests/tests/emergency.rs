@@ -358,3 +358,94 @@ async fn a_long_freeze_keeps_a_held_delivery_short_and_its_release_wakes_it() ->
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_freeze_adds_a_bounded_history_to_a_held_delivery() -> anyhow::Result<()> {
+    // The defaults (checks a minute apart, doubling to an hour) compressed 36,000 times: an hour
+    // of freeze is 100 ms of waiting here. A day by default; `CHATOPS_SOAK_FREEZE_DAYS=7` holds
+    // it a week.
+    const HOUR: f64 = 0.1;
+    let days: f64 = std::env::var("CHATOPS_SOAK_FREEZE_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(1.0);
+    let span = 24.0 * days * HOUR;
+    let stack = Stack::start(
+        "freeze-days",
+        StackOptions {
+            env: vec![
+                ("CHATOPS__EMERGENCY__RECHECK".into(), "2ms".into()),
+                ("CHATOPS__EMERGENCY__RECHECK_MAX".into(), "100ms".into()),
+            ],
+            ..StackOptions::default()
+        },
+    )
+    .await?;
+    stack
+        .command_as(APPROVER, "/emergency-stop", "holiday freeze")
+        .await?;
+    let confirm = stack
+        .ephemeral_containing("Engage the emergency stop?")
+        .await?;
+    press_ephemeral(&stack, APPROVER, &confirm, "Engage emergency stop")?;
+    channel_note(&stack, "EMERGENCY STOP engaged").await?;
+
+    let (id, card, request) = stack.feature_at_intake("Add gift cards").await?;
+    stack.press(&request, "Approve")?;
+    stack
+        .reply_containing(&card, "Held before Planning: the emergency stop is engaged")
+        .await?;
+
+    // Held until its waits add up to the span: the time between checks is what the cap
+    // bounds, whatever each check costs.
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_secs_f64(60.0 * days.max(1.0));
+    loop {
+        let waited: f64 = timers(&history(&stack, &id)?).iter().sum();
+        if waited >= span {
+            break;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the hold waited only {waited:.1} s of {span:.1} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    stack
+        .command_as(APPROVER, "/emergency-stop", "release after the holidays")
+        .await?;
+    stack
+        .reply_containing(&card, "Emergency stop released: going on with Planning.")
+        .await?;
+    let events = history(&stack, &id)?;
+    let is_check = |e: &serde_json::Value| {
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"] == "freeze.check"
+    };
+    let checks = events.iter().filter(|e| is_check(e)).count();
+    // The hold: from its first check to the last one's answer.
+    let first = events.iter().position(is_check).unwrap_or(0);
+    let last_check = events.iter().rposition(is_check).unwrap_or(first);
+    let last = events
+        .iter()
+        .position(|e| {
+            e["activityTaskCompletedEventAttributes"]["scheduledEventId"]
+                == events[last_check]["eventId"]
+        })
+        .unwrap_or(last_check);
+    let held = events[first..=last.max(first)].len();
+    // Doubling from 2 ms reaches the cap after six waits; then a check an hour, the last wait
+    // (cut short by the release) and the release's own check.
+    let hours = (24.0 * days).round() as usize;
+    let bound = 6 + hours + 2;
+    eprintln!(
+        "a freeze of {days} day(s): {checks} checks, {held} history events ({:.1} a check), {} in the whole history",
+        held as f64 / checks as f64,
+        events.len()
+    );
+    assert!(checks <= bound, "{checks} checks, more than {bound}");
+    assert!(
+        held <= 12 * bound,
+        "{held} events for {checks} checks: more than twelve a check"
+    );
+    Ok(())
+}

@@ -225,6 +225,8 @@ async fn a_deploy_whose_worker_dies_is_retried_within_seconds_under_the_same_id(
     let production = ids_after(&text, "done production ");
     assert_eq!(production.len(), 1, "{text}");
     assert_ne!(production[0], started[0], "another deploy, another id");
+    // The first attempt died with its worker instead of finishing beside the retry.
+    assert_eq!(ids_after(&text, "done staging ").len(), 1, "{text}");
     Ok(())
 }
 

@@ -71,7 +71,7 @@ async fn a_check_runs_the_command_configured_on_the_worker_never_one_from_workfl
 #[tokio::test(flavor = "multi_thread")]
 async fn a_feature_is_steered_only_by_its_requester_approvers_and_admins() -> anyhow::Result<()> {
     use chatops_contract::signals;
-    use chatops_e2e::stack::{APPROVER, APPROVER_GROUP, REQUESTER, has_event};
+    use chatops_e2e::stack::{APPROVER, APPROVER_GROUP, CHANNEL, REQUESTER, has_event};
     const STRANGER: &str = "U0STRANGER";
     let opts = StackOptions {
         env: vec![(
@@ -140,6 +140,34 @@ async fn a_feature_is_steered_only_by_its_requester_approvers_and_admins() -> an
         audit.contains("feature.pause") && audit.contains("refused: Only the requester"),
         "{audit}"
     );
+
+    // A cancel sent with the start, so it arrives before the feature knows its roles: it waits
+    // for them and is refused like any other.
+    let early = format!("{id}-early");
+    let request =
+        json!({"request": "Add a logout page", "requester": REQUESTER, "channel": CHANNEL});
+    stack.temporal(&[
+        "workflow",
+        "signal-with-start",
+        "--workflow-id",
+        &early,
+        "--type",
+        chatops_contract::workflows::FEATURE_DELIVERY,
+        "--task-queue",
+        &stack.task_queue,
+        "--input",
+        &request.to_string(),
+        "--signal-name",
+        signals::name::CANCEL,
+        "--signal-input",
+        &json!({"user": STRANGER, "reason": "early"}).to_string(),
+    ])?;
+    let status = stack
+        .wait_status(&early, "the early cancel refused", |s| {
+            has_event(s, "cancel by U0STRANGER refused") && s["phase"] == "intake"
+        })
+        .await?;
+    assert!(!has_event(&status, "cancelled: early"), "{status}");
     Ok(())
 }
 

@@ -69,6 +69,11 @@ pub async fn run(
 
     let slack = chatops_common::slack::client(&settings.slack.api_url);
     let shell = activities::shell::Shell::new(settings.worker.child_env.clone());
+    if !shell.leashed() {
+        tracing::warn!(
+            "setpriv (util-linux) is not on PATH: a command the worker runs keeps running if the worker is killed outright"
+        );
+    }
     let policy = FeaturePolicy {
         intake_timeout_ms: millis(settings.feature.intake_timeout),
         phase_duration_ms: millis(settings.feature.phase_duration),

@@ -10,7 +10,10 @@
 //!
 //! A command runs in a process group of its own, killed with everything in it on a timeout, when
 //! the caller stops waiting (a heartbeating activity told it is cancelled) and when the worker
-//! stops; its input is written while the timeout runs, and what it prints is bounded.
+//! stops, however it stops: a fixed wrapper ([`WRAPPER`]) leads the group and kills it when the
+//! kernel tells it that the worker is gone (`PR_SET_PDEATHSIG`, set by util-linux's `setpriv`),
+//! so a SIGKILLed worker leaves nothing running beside the retry. Its input is written while the timeout runs, and what it
+//! prints is bounded.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -29,6 +32,12 @@ pub const MAX_STDERR: usize = 64 << 10;
 pub const BASE_ENV: &[&str] = &[
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
 ];
+
+/// The process leading a command's group: it runs the command (`$1`) with `sh -c`, hands it its
+/// own standard input (an asynchronous list would get `/dev/null`), exits with its status, and on
+/// `SIGTERM` (sent by the kernel when the worker dies) kills the whole group. Fixed text: the
+/// command is an argument, never spliced in.
+pub const WRAPPER: &str = r#"trap 'kill -KILL 0' TERM; exec 3<&0; sh -c "$1" <&3 3<&- & wait $!"#;
 
 /// Makes the worker non-dumpable: its `/proc/<pid>/environ`, memory and core dumps are then
 /// out of reach of other processes of its user, the commands it runs among them (they are
@@ -49,9 +58,18 @@ pub struct CommandOutput {
 }
 
 /// Runs configured commands; holds which of the worker's variables they may see.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Shell {
     pass_through: Arc<[String]>,
+    /// `setpriv`, which asks the kernel to tell a command's wrapper when the worker dies;
+    /// without it (no util-linux) a command outlives a worker killed with SIGKILL.
+    leash: Option<Arc<std::path::Path>>,
+}
+
+impl Default for Shell {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
 }
 
 impl Shell {
@@ -60,7 +78,13 @@ impl Shell {
     pub fn new(pass_through: Vec<String>) -> Self {
         Self {
             pass_through: pass_through.into(),
+            leash: find_on_path("setpriv").map(Into::into),
         }
+    }
+
+    /// Whether a command dies with a worker that is killed outright (`setpriv` was found).
+    pub fn leashed(&self) -> bool {
+        self.leash.is_some()
     }
 
     /// Runs `cmd` with `sh -c` in `dir`, with `env` added to the cleared environment and
@@ -74,9 +98,18 @@ impl Shell {
         dir: Option<&std::path::Path>,
         timeout: Duration,
     ) -> Result<CommandOutput, String> {
-        let mut command = tokio::process::Command::new("sh");
+        let mut command = match &self.leash {
+            Some(setpriv) => {
+                let mut c = tokio::process::Command::new(setpriv.as_ref());
+                c.args(["--pdeathsig", "TERM", "--", "sh"]);
+                c
+            }
+            None => tokio::process::Command::new("sh"),
+        };
         command
             .arg("-c")
+            .arg(WRAPPER)
+            .arg("chatops-command")
             .arg(cmd)
             .env_clear()
             .envs(self.inherited())
@@ -180,6 +213,14 @@ impl Drop for Group {
             let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
         }
     }
+}
+
+/// Where `program` is on the worker's `PATH`, if it is.
+fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
 
 /// The first `max` bytes of `pipe`, and whether more came (read and dropped).

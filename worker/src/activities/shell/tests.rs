@@ -167,3 +167,53 @@ async fn output_is_bounded_and_the_cut_is_said() {
         out.output
     );
 }
+
+#[test]
+fn a_command_and_what_it_started_die_with_the_worker_that_ran_it() {
+    // The thread that starts a command stands for the worker: it ends without a word, as a
+    // SIGKILLed worker would, leaving the command's future unfinished and never dropped.
+    let dir = std::env::temp_dir().join(format!("chatops-orphan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let pidfile = dir.join("grandchild");
+    let cmd = format!("sleep 60 & echo $! > {}; wait", pidfile.display());
+    let watched = pidfile.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let shell = shell();
+        let mut run = Box::pin(shell.run(&cmd, &[], None, None, Duration::from_secs(60)));
+        runtime.block_on(async {
+            tokio::select! {
+                _ = &mut run => panic!("the command ended on its own"),
+                () = async {
+                    while !watched.exists() {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                } => {}
+            }
+        });
+        std::mem::forget(run);
+        std::mem::forget(runtime);
+    })
+    .join()
+    .expect("the starting thread ends");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let pid: u32 = loop {
+        // The file exists an instant before the pid is in it.
+        if let Ok(Ok(pid)) = std::fs::read_to_string(&pidfile).map(|t| t.trim().parse()) {
+            break pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "no pid written");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    while !gone(pid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command's child {pid} outlived the thread that started it"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use chatops_contract::feature::{FeatureOutcome, GateName, GateState, Phase};
 use chatops_contract::lifecycle::{Evidence, Feedback};
 use futures::FutureExt as _;
 use std::time::{Duration, SystemTime};
-use temporalio_sdk::{SyncWorkflowContext, WorkflowContext};
+use temporalio_sdk::WorkflowContext;
 
 use super::FeatureDelivery;
 use super::children::PhaseRun;
@@ -328,19 +328,19 @@ impl FeatureDelivery {
     /// Feedback on `gate` arrived: while the gate is pending, its phase runs again with it.
     pub(super) fn feedback(
         &mut self,
-        ctx: &mut SyncWorkflowContext<Self>,
         signal: Signal<Feedback>,
         payload: serde_json::Value,
         gate: GateName,
+        at: &str,
+        replaying: bool,
     ) {
-        let at = clock::at(self, ctx);
-        let Some(f) = self.decode(signal, payload, &at) else {
+        let Some(f) = self.decode(signal, payload, at) else {
             return;
         };
         if !self.state.may_give_feedback(gate, &f.user) {
             let who = format!("the {gate} gate's approvers and admins");
-            let why = self.state.refuse(signal.name(), &f.user, &who, &at);
-            if !ctx.is_replaying() {
+            let why = self.state.refuse(signal.name(), &f.user, &who, at);
+            if !replaying {
                 tracing::warn!(target: "audit", %why, "feature signal refused");
             }
             return;
@@ -351,14 +351,14 @@ impl FeatureDelivery {
             .is_some_and(|g| g.state == GateState::Pending)
         {
             self.state.event(
-                &at,
+                at,
                 format!("{gate} gate: asked for more: {}", f.note),
                 Some(&f.user),
             );
             self.state.feedback.push((gate.as_str().to_owned(), f.note));
         } else {
             self.state.event(
-                &at,
+                at,
                 format!("ignored: feedback for the {gate} gate, which is not pending"),
                 Some(&f.user),
             );

@@ -8,12 +8,12 @@
 mod children;
 mod gates;
 mod intake;
+mod steering;
 mod stops;
 mod thread;
 
 use chatops_contract::feature::{
-    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateName, GateState, Reject,
-    TimelineEntry,
+    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, Reject, TimelineEntry,
 };
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::lifecycle::{ApprovalGates, ChildInfo, Evidence};
@@ -28,7 +28,6 @@ use crate::workflows::clock::{self, Started, rfc3339};
 use crate::workflows::notes::ui_link;
 use crate::workflows::options;
 use crate::workflows::signals::decode;
-use stops::{REQUESTER_OR_ADMIN, STEERERS};
 
 /// The feature-delivery orchestrator.
 #[workflow]
@@ -47,6 +46,9 @@ pub struct FeatureDelivery {
     announced: std::collections::BTreeMap<&'static str, usize>,
     /// `freeze_released` signals received: a held delivery looks again when this grows.
     releases: u64,
+    /// Steering signals that arrived before the policy was read, waiting to be checked;
+    /// `None` once it is read.
+    early: Option<steering::Early>,
 }
 
 #[workflow_methods]
@@ -63,6 +65,7 @@ impl FeatureDelivery {
             life: None,
             announced: std::collections::BTreeMap::new(),
             releases: 0,
+            early: Some(Vec::new()),
         }
     }
 
@@ -88,6 +91,11 @@ impl FeatureDelivery {
             s.life = life.clone();
             s.state.ui_link = Some(link.clone());
         });
+        // Steering that came before the roles were known is checked now (runs recorded before
+        // applied it unchecked).
+        let checked = ctx.patched(steering::CHECKED_EARLY);
+        let replaying = ctx.is_replaying();
+        ctx.state_mut(|s| s.policy_read(checked, replaying));
 
         if let Some(outcome) = Self::intake(ctx, &id, &link, &policy, life.as_ref()).await? {
             return Ok(outcome);
@@ -188,29 +196,17 @@ impl FeatureDelivery {
 
     #[signal(name = signals::name::PAUSE)]
     pub fn pause(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        self.control(ctx, signals::PAUSE, payload, true);
+        self.steer(ctx, signals::name::PAUSE, payload);
     }
 
     #[signal(name = signals::name::RESUME)]
     pub fn resume(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        self.control(ctx, signals::RESUME, payload, false);
+        self.steer(ctx, signals::name::RESUME, payload);
     }
 
     #[signal(name = signals::name::CANCEL)]
     pub fn cancel(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = clock::at(self, ctx);
-        if let Some(c) = self.decode(signals::CANCEL, payload, &at)
-            && self.allowed(
-                "cancel",
-                &c.user,
-                FeatureState::may_cancel,
-                REQUESTER_OR_ADMIN,
-                &at,
-                ctx.is_replaying(),
-            )
-        {
-            self.cancel_asked(c, &at);
-        }
+        self.steer(ctx, signals::name::CANCEL, payload);
     }
 
     #[signal(name = signals::name::SKIP_GATE)]
@@ -227,43 +223,12 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        let at = clock::at(self, ctx);
-        if let Some(u) = self.decode(signals::UPDATE_PRIORITY, payload, &at)
-            && self.allowed(
-                "priority",
-                &u.user,
-                FeatureState::may_steer,
-                STEERERS,
-                &at,
-                ctx.is_replaying(),
-            )
-        {
-            self.state.set_priority(&u, &at);
-        }
+        self.steer(ctx, signals::name::UPDATE_PRIORITY, payload);
     }
 
     #[signal(name = signals::name::ADD_BLOCKER)]
     pub fn add_blocker(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
-        let at = clock::at(self, ctx);
-        let Some(b) = self.decode(signals::ADD_BLOCKER, payload, &at) else {
-            return;
-        };
-        if !self.allowed(
-            "add_blocker",
-            &b.user,
-            FeatureState::may_steer,
-            STEERERS,
-            &at,
-            ctx.is_replaying(),
-        ) {
-            return;
-        }
-        if b.id.trim().is_empty() {
-            self.state
-                .event(&at, "ignored add_blocker without an id".to_owned(), None);
-        } else {
-            self.state.add_blocker(&b, &at);
-        }
+        self.steer(ctx, signals::name::ADD_BLOCKER, payload);
     }
 
     #[signal(name = signals::name::REMOVE_BLOCKER)]
@@ -272,19 +237,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        let at = clock::at(self, ctx);
-        if let Some(b) = self.decode(signals::REMOVE_BLOCKER, payload, &at)
-            && self.allowed(
-                "remove_blocker",
-                &b.user,
-                FeatureState::may_steer,
-                STEERERS,
-                &at,
-                ctx.is_replaying(),
-            )
-        {
-            self.state.remove_blocker(&b, &at);
-        }
+        self.steer(ctx, signals::name::REMOVE_BLOCKER, payload);
     }
 
     #[signal(name = signals::name::REQUEST_CLARIFICATION)]
@@ -293,12 +246,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(
-            ctx,
-            signals::REQUEST_CLARIFICATION,
-            payload,
-            GateName::Intake,
-        );
+        self.steer(ctx, signals::name::REQUEST_CLARIFICATION, payload);
     }
 
     #[signal(name = signals::name::REQUEST_REVISIONS)]
@@ -307,7 +255,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(ctx, signals::REQUEST_REVISIONS, payload, GateName::Plan);
+        self.steer(ctx, signals::name::REQUEST_REVISIONS, payload);
     }
 
     #[signal(name = signals::name::REQUEST_MORE_EVIDENCE)]
@@ -316,12 +264,7 @@ impl FeatureDelivery {
         ctx: &mut SyncWorkflowContext<Self>,
         payload: serde_json::Value,
     ) {
-        self.feedback(
-            ctx,
-            signals::REQUEST_MORE_EVIDENCE,
-            payload,
-            GateName::Production,
-        );
+        self.steer(ctx, signals::name::REQUEST_MORE_EVIDENCE, payload);
     }
 
     #[query(name = queries::name::EVIDENCE)]

@@ -7,7 +7,7 @@ use chatops_contract::feature::{FeatureOutcome, Phase};
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::lifecycle::Control;
 use std::time::Duration;
-use temporalio_sdk::{SyncWorkflowContext, WorkflowContext};
+use temporalio_sdk::WorkflowContext;
 
 use super::FeatureDelivery;
 use crate::activities::freeze::FreezeActivities;
@@ -88,25 +88,25 @@ impl FeatureDelivery {
     /// `pause` or `resume` arrived: the delivery holds (or goes on) at its next transition.
     pub(super) fn control(
         &mut self,
-        ctx: &mut SyncWorkflowContext<Self>,
         signal: Signal<Control>,
         payload: serde_json::Value,
         paused: bool,
+        at: &str,
+        replaying: bool,
     ) {
-        let at = clock::at(self, ctx);
         let doing = if paused { "pause" } else { "resume" };
-        if let Some(c) = self.decode(signal, payload, &at)
+        if let Some(c) = self.decode(signal, payload, at)
             && self.allowed(
                 doing,
                 &c.user,
                 FeatureState::may_steer,
                 STEERERS,
-                &at,
-                ctx.is_replaying(),
+                at,
+                replaying,
             )
         {
             self.state
-                .set_paused(paused, &c.user, c.reason.as_deref(), &at);
+                .set_paused(paused, &c.user, c.reason.as_deref(), at);
         }
     }
 

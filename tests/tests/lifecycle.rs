@@ -9,7 +9,7 @@ use chatops_e2e::stack::{APPROVER, REQUESTER};
 use chatops_e2e::{Stack, StackOptions};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 const AGENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/agent.py");
@@ -21,19 +21,23 @@ const ADMIN: &str = "U0ADMIN";
 struct Service {
     url: String,
     health: Arc<AtomicU16>,
+    /// `/health` requests answered so far.
+    probes: Arc<AtomicU32>,
     current: Arc<Mutex<Option<PathBuf>>>,
 }
 
 async fn service(base: String) -> anyhow::Result<Service> {
     let health = Arc::new(AtomicU16::new(200));
+    let probes = Arc::new(AtomicU32::new(0));
     let current: Arc<Mutex<Option<PathBuf>>> = Arc::default();
-    let h = health.clone();
+    let (h, counted) = (health.clone(), probes.clone());
     let c = current.clone();
     let app = axum::Router::new()
         .route(
             "/health",
             axum::routing::get(move || {
                 let h = h.clone();
+                counted.fetch_add(1, Ordering::SeqCst);
                 async move {
                     let code = axum::http::StatusCode::from_u16(h.load(Ordering::SeqCst))
                         .unwrap_or(axum::http::StatusCode::OK);
@@ -65,6 +69,7 @@ async fn service(base: String) -> anyhow::Result<Service> {
     Ok(Service {
         url,
         health,
+        probes,
         current,
     })
 }
@@ -559,28 +564,66 @@ async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_af
         "30s",
         &[("CHATOPS__DEPLOY__STAGING_COMMAND", slow)],
     );
-    let stack = start("lifecycle-outage", env).await?;
+    let mut stack = start("lifecycle-outage", env).await?;
+    // The worker reaches Slack through a gate that can refuse its connections.
+    let slack = stack.slack.api_url();
+    let host = slack
+        .trim_start_matches("http://")
+        .trim_end_matches("/api")
+        .to_owned();
+    let gate = chatops_e2e::gate::Gate::start(host).await?;
+    stack.worker = None;
+    let _worker = stack.another_worker(&[(
+        "CHATOPS__SLACK__API_URL",
+        format!("http://{}/api", gate.addr),
+    )])?;
     let (_id, card) = through_plan(&stack).await?;
 
-    // Slack goes down while staging deploys; health keeps failing.
+    // Slack goes away from the worker while staging deploys: first refusing connections…
     chatops_e2e::wait_for_file(&deploys, "staging ").await?;
+    let deployed = tokio::time::Instant::now();
+    gate.refuse();
+    let refused_from = svc.probes.load(Ordering::SeqCst);
+    // …until the watch has taken two probes, then answering 503 to every post…
+    let deadline = deployed + chatops_e2e::stack::WAIT;
+    while svc.probes.load(Ordering::SeqCst) < refused_from + 2 {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "no probe was taken");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     stack.slack.set_outage(true);
+    gate.open().await?;
 
     // The rollback runs (down-migration, then the base redeployed) with Slack still down.
     chatops_e2e::wait_for_file(&deploys, &format!("staging {}", gh.base_sha())).await?;
-    let refused = stack
-        .recorded()
-        .calls
-        .iter()
-        .filter(|c| c.method == "chat.postMessage:503")
-        .count();
-    assert!(refused > 0, "Slack was never asked while it was down");
+    let rolled_back = deployed.elapsed();
+    let probes = svc.probes.load(Ordering::SeqCst) - refused_from;
     assert!(
         !stack.thread_text(&card).contains("Rolled back staging"),
         "nothing could be posted during the outage"
     );
+    // Four failed probes in a row call for the rollback (more than three): a few more may be
+    // taken while it starts, none waits for Slack.
+    assert!(
+        (4..=8).contains(&probes),
+        "{probes} probes before the rollback"
+    );
+    eprintln!(
+        "rolled back {rolled_back:?} after the staging deploy began, after {probes} probes, Slack down throughout"
+    );
 
-    // Slack comes back: every note arrives, once, in order.
+    // The notes keep trying on their own: Slack answers them 503 for a while…
+    stack
+        .slack
+        .wait_for("a post refused with 503", chatops_e2e::stack::WAIT, |r| {
+            r.calls
+                .iter()
+                .any(|c| c.method == "chat.postMessage:503")
+                .then_some(())
+        })
+        .await?;
+    // …then comes back, but loses its answers to the first three posts: every note arrives,
+    // once, in order.
+    stack.slack.lose_post_answers(3);
     stack.slack.set_outage(false);
     stack.reply_containing(&card, "Rolled back staging").await?;
     let thread = stack.thread_text(&card);
@@ -601,6 +644,13 @@ async fn a_slack_outage_never_holds_up_a_rollback_and_every_note_arrives_once_af
     .filter_map(|n| thread.find(n))
     .collect();
     assert!(order.is_sorted() && order.len() == 3, "{thread}");
+    let lost = stack
+        .recorded()
+        .calls
+        .iter()
+        .filter(|c| c.method == "chat.postMessage:lost")
+        .count();
+    assert_eq!(lost, 3, "answers lost");
     Ok(())
 }
 

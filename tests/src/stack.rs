@@ -51,6 +51,8 @@ pub struct StackOptions {
     pub missing_channels: Vec<String>,
     /// Private channels the local Slack knows, with their members.
     pub private_channels: std::collections::BTreeMap<String, Vec<String>>,
+    /// How long the waits for cards, replies and endings last; [`WAIT`] when `None`.
+    pub patience: Option<Duration>,
 }
 
 impl StackOptions {
@@ -82,6 +84,7 @@ impl Default for StackOptions {
             rate_limited_posts: 0,
             missing_channels: Vec::new(),
             private_channels: Default::default(),
+            patience: None,
         }
     }
 }
@@ -507,16 +510,20 @@ impl Stack {
     pub async fn incident_card(&self, service: &str) -> anyhow::Result<(PostedMessage, String)> {
         let card = self
             .slack
-            .wait_for(&format!("the incident card for {service}"), WAIT, |r| {
-                r.messages
-                    .iter()
-                    .find(|m| {
-                        m.channel == INCIDENT_CHANNEL
-                            && m.thread_ts.is_none()
-                            && m.text.contains(&format!(" on {service}:"))
-                    })
-                    .cloned()
-            })
+            .wait_for(
+                &format!("the incident card for {service}"),
+                self.patience(),
+                |r| {
+                    r.messages
+                        .iter()
+                        .find(|m| {
+                            m.channel == INCIDENT_CHANNEL
+                                && m.thread_ts.is_none()
+                                && m.text.contains(&format!(" on {service}:"))
+                        })
+                        .cloned()
+                },
+            )
             .await?;
         let id = card
             .text
@@ -556,10 +563,15 @@ impl Stack {
         Ok((id, card))
     }
 
+    /// How long the waits for cards, replies and endings last.
+    pub fn patience(&self) -> Duration {
+        self.opts.patience.unwrap_or(WAIT)
+    }
+
     /// Waits for the card (root message) of workflow `id`.
     pub async fn card(&self, id: &str) -> anyhow::Result<PostedMessage> {
         self.slack
-            .wait_for(&format!("the card of {id}"), WAIT, |r| {
+            .wait_for(&format!("the card of {id}"), self.patience(), |r| {
                 r.cards_mentioning(id).first().map(|m| (*m).clone())
             })
             .await
@@ -573,12 +585,16 @@ impl Stack {
     ) -> anyhow::Result<PostedMessage> {
         let ts = root.ts.clone();
         self.slack
-            .wait_for(&format!("a reply containing {needle:?}"), WAIT, |r| {
-                r.thread(&ts)
-                    .into_iter()
-                    .find(|m| m.rendered().contains(needle))
-                    .cloned()
-            })
+            .wait_for(
+                &format!("a reply containing {needle:?}"),
+                self.patience(),
+                |r| {
+                    r.thread(&ts)
+                        .into_iter()
+                        .find(|m| m.rendered().contains(needle))
+                        .cloned()
+                },
+            )
             .await
     }
 
@@ -590,12 +606,16 @@ impl Stack {
     ) -> anyhow::Result<PostedMessage> {
         let ts = root.ts.clone();
         self.slack
-            .wait_for(&format!("the card to show {needle:?}"), WAIT, |r| {
-                r.messages
-                    .iter()
-                    .find(|m| m.ts == ts && m.rendered().contains(needle))
-                    .cloned()
-            })
+            .wait_for(
+                &format!("the card to show {needle:?}"),
+                self.patience(),
+                |r| {
+                    r.messages
+                        .iter()
+                        .find(|m| m.ts == ts && m.rendered().contains(needle))
+                        .cloned()
+                },
+            )
             .await
     }
 
@@ -680,7 +700,7 @@ impl Stack {
 
     /// Waits until workflow `id` has closed; returns `temporal workflow describe` output.
     pub async fn workflow_closed(&self, id: &str) -> anyhow::Result<String> {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + self.patience();
         loop {
             let out = self.temporal(&["workflow", "describe", "-w", id, "-o", "json"])?;
             let v: serde_json::Value = serde_json::from_str(&out)?;
@@ -693,7 +713,8 @@ impl Stack {
             }
             anyhow::ensure!(
                 tokio::time::Instant::now() < deadline,
-                "{id} still running after {WAIT:?}"
+                "{id} still running after {:?}",
+                self.patience()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

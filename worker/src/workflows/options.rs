@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
-use temporalio_sdk::ActivityOptions;
+use temporalio_sdk::{ActivityCloseTimeouts, ActivityOptions};
 
 /// Slack posts and edits by the orchestrators, policy reads, the freeze check: they answer in
 /// well under a second, so a call still open after 15 s is treated as lost and retried (by a
@@ -24,17 +24,25 @@ pub(crate) fn long() -> ActivityOptions {
     ActivityOptions::start_to_close_timeout(Duration::from_secs(120))
 }
 
-/// GitHub calls: transient failures retried with backoff, at most 30 s apart.
+/// How long GitHub may keep failing (5xx, rate limits, lost answers) before the step that
+/// needs it fails.
+pub(crate) const GITHUB_PATIENCE: Duration = Duration::from_secs(3600);
+
+/// GitHub calls: a minute a try; transient failures retried with backoff, at most 30 s apart,
+/// for up to [`GITHUB_PATIENCE`], so a storm of errors is waited out instead of failing the
+/// delivery. Refusals that no retry mends (a bad token, a missing repository) fail at once.
 pub(crate) fn github() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(60))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(500))
-                .maximum_interval(Duration::from_secs(30))
-                .maximum_attempts(8)
-                .build(),
-        )
-        .build()
+    ActivityOptions::with_close_timeouts(ActivityCloseTimeouts::ScheduleAndStartToClose {
+        schedule_to_close: GITHUB_PATIENCE,
+        start_to_close: Duration::from_secs(60),
+    })
+    .retry_policy(
+        RetryPolicy::builder()
+            .initial_interval(Duration::from_millis(500))
+            .maximum_interval(Duration::from_secs(30))
+            .build(),
+    )
+    .build()
 }
 
 /// How long a deploy may go without a heartbeat (it beats every 5 s) before Temporal counts

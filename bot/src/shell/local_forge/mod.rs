@@ -14,6 +14,9 @@ mod git;
 mod issues;
 mod pulls;
 mod smart_http;
+mod storm;
+
+pub use storm::Storm;
 
 use axum::Router;
 use axum::routing::{get, patch, post, put};
@@ -54,6 +57,8 @@ pub struct Repo {
     pub deployments: Vec<Value>,
     /// (deployment id, status) of every deployment status, oldest first.
     pub deployment_statuses: Vec<(u64, Value)>,
+    /// Failing answers on the REST API, while set.
+    pub storm: Option<Storm>,
 }
 
 /// A running local GitHub with one repository, `acme/shop`.
@@ -106,7 +111,7 @@ impl LocalGitHub {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let app = routes().with_state(forge.clone());
+        let app = routes(forge.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -151,7 +156,7 @@ impl LocalGitHub {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        axum::serve(listener, routes().with_state(forge)).await?;
+        axum::serve(listener, routes(forge)).await?;
         Ok(())
     }
 
@@ -344,7 +349,7 @@ fn collect(git: &Git, root: &Path, dir: &Path, into: &mut Vec<Entry>) -> anyhow:
     Ok(())
 }
 
-fn routes() -> Router<Arc<Forge>> {
+fn routes(forge: Arc<Forge>) -> Router {
     Router::new()
         .route("/user", get(api::user))
         .route("/repos/{o}/{r}", get(api::repository))
@@ -397,4 +402,9 @@ fn routes() -> Router<Arc<Forge>> {
         )
         .route("/repos/{o}/{r}/issues/{n}/labels", post(issues::add_labels))
         .fallback(smart_http::serve)
+        .layer(axum::middleware::from_fn_with_state(
+            forge.clone(),
+            storm::weather,
+        ))
+        .with_state(forge)
 }

@@ -40,6 +40,10 @@ impl Ask {
     }
 }
 
+/// Someone not on call is refused before the stop's state is looked at, so every such attempt
+/// is refused and audited (runs recorded before looked at the state first).
+const REFUSE_FIRST: &str = "freeze-refuse-first";
+
 /// The emergency stop.
 #[workflow]
 pub struct EmergencyFreeze {
@@ -131,6 +135,9 @@ impl EmergencyFreeze {
 
     async fn engage(ctx: &WorkflowContext<Self>, policy: &FeaturePolicy, req: FreezeRequest) {
         let at = now(ctx);
+        if ctx.patched(REFUSE_FIRST) && Self::refused(ctx, policy, "engage", &req, &at) {
+            return;
+        }
         let already = ctx.state(|s| s.status.clone());
         if already.engaged {
             ctx.state_mut(|s| {
@@ -148,8 +155,7 @@ impl EmergencyFreeze {
             post(ctx, &policy.channel, ":information_source:", &text).await;
             return;
         }
-        if let Some(refused) = refusal(policy, "engage", &req) {
-            ctx.state_mut(|s| s.status.history.push(event(&at, &refused, &req)));
+        if Self::refused(ctx, policy, "engage", &req, &at) {
             return;
         }
         ctx.state_mut(|s| {
@@ -204,6 +210,9 @@ impl EmergencyFreeze {
 
     async fn release(ctx: &WorkflowContext<Self>, policy: &FeaturePolicy, req: FreezeRequest) {
         let at = now(ctx);
+        if ctx.patched(REFUSE_FIRST) && Self::refused(ctx, policy, "release", &req, &at) {
+            return;
+        }
         if !ctx.state(|s| s.status.engaged) {
             ctx.state_mut(|s| {
                 s.status
@@ -217,8 +226,7 @@ impl EmergencyFreeze {
             post(ctx, &policy.channel, ":information_source:", &text).await;
             return;
         }
-        if let Some(refused) = refusal(policy, "release", &req) {
-            ctx.state_mut(|s| s.status.history.push(event(&at, &refused, &req)));
+        if Self::refused(ctx, policy, "release", &req, &at) {
             return;
         }
         ctx.state_mut(|s| {
@@ -255,20 +263,33 @@ impl EmergencyFreeze {
     }
 }
 
-/// Why `req`'s `doing` (engage or release) is refused: only people on call may, checked here
-/// again whatever path the signal came by. `None` when allowed, and in runs recorded before
-/// the check (their policy names no on-call list).
-fn refusal(policy: &FeaturePolicy, doing: &str, req: &FreezeRequest) -> Option<String> {
-    let listed = policy.oncall.as_ref()?;
-    if listed.contains(&req.user) {
-        return None;
+impl EmergencyFreeze {
+    /// Whether `req`'s `doing` (engage or release) is refused: only people on call may, checked
+    /// here again whatever path the signal came by. A refusal is kept in the history and
+    /// audited. Allowed in runs recorded before the check (their policy names no on-call list).
+    fn refused(
+        ctx: &WorkflowContext<Self>,
+        policy: &FeaturePolicy,
+        doing: &str,
+        req: &FreezeRequest,
+        at: &str,
+    ) -> bool {
+        let Some(listed) = policy.oncall.as_ref() else {
+            return false;
+        };
+        if listed.contains(&req.user) {
+            return false;
+        }
+        let why = format!(
+            "{doing} by {} refused: only people on call (CHATOPS__EMERGENCY__ONCALL) may",
+            req.user
+        );
+        if !ctx.is_replaying() {
+            tracing::warn!(target: "audit", %why, "emergency stop signal refused");
+        }
+        ctx.state_mut(|s| s.status.history.push(event(at, &why, req)));
+        true
     }
-    let why = format!(
-        "{doing} by {} refused: only people on call (CHATOPS__EMERGENCY__ONCALL) may",
-        req.user
-    );
-    tracing::warn!(target: "audit", %why, "emergency stop signal refused");
-    Some(why)
 }
 
 fn event(at: &str, what: &str, req: &FreezeRequest) -> FreezeEvent {

@@ -114,7 +114,7 @@ impl FeatureDelivery {
     pub fn approve(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = clock::at(self, ctx);
         if let Some(a) = self.decode(signals::APPROVE, payload, &at) {
-            log_ignored(self.state.approve(&a, &at));
+            log_ignored(self.state.approve(&a, &at), &a.user, ctx.is_replaying());
         }
     }
 
@@ -122,7 +122,7 @@ impl FeatureDelivery {
     pub fn reject(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = clock::at(self, ctx);
         if let Some(r) = self.decode(signals::REJECT, payload, &at) {
-            log_ignored(self.state.reject(&r, &at));
+            log_ignored(self.state.reject(&r, &at), &r.user, ctx.is_replaying());
         }
     }
 
@@ -132,7 +132,7 @@ impl FeatureDelivery {
         _ctx: &WorkflowContextView,
         a: &Approve,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.state.check(&a.gate, &a.user, true).map_err(Into::into)
+        refused_update(self.state.check(&a.gate, &a.user, true), &a.user)
     }
 
     /// The `approve` update: validated, then applied like the signal.
@@ -151,9 +151,7 @@ impl FeatureDelivery {
         _ctx: &WorkflowContextView,
         r: &Reject,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.state
-            .check(&r.gate, &r.user, false)
-            .map_err(Into::into)
+        refused_update(self.state.check(&r.gate, &r.user, false), &r.user)
     }
 
     /// The `reject` update: validated, then applied like the signal.
@@ -213,7 +211,7 @@ impl FeatureDelivery {
     pub fn skip_gate(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
         let at = clock::at(self, ctx);
         if let Some(k) = self.decode(signals::SKIP_GATE, payload, &at) {
-            log_ignored(self.state.skip(&k, &at));
+            log_ignored(self.state.skip(&k, &at), &k.user, ctx.is_replaying());
         }
     }
 
@@ -341,9 +339,24 @@ fn gate_rules(policy: &FeaturePolicy, life: Option<&LifecyclePolicy>) -> GateRul
     }
 }
 
-fn log_ignored(outcome: DecisionOutcome) {
-    if let DecisionOutcome::Ignored(why) = outcome {
-        tracing::debug!(%why, "decision ignored");
+/// A validator's answer; a refusal is audited (validators run only for new updates, never on
+/// replay).
+fn refused_update<E: std::error::Error + Send + Sync + 'static>(
+    checked: Result<(), E>,
+    user: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    checked.map_err(|why| {
+        tracing::warn!(target: "audit", %user, %why, "feature update refused");
+        why.into()
+    })
+}
+
+/// A decision that changed nothing (someone not allowed, a gate not open) is audited.
+fn log_ignored(outcome: DecisionOutcome, user: &str, replaying: bool) {
+    if let DecisionOutcome::Ignored(why) = outcome
+        && !replaying
+    {
+        tracing::warn!(target: "audit", %user, %why, "feature decision refused");
     }
 }
 

@@ -420,6 +420,28 @@ impl Stack {
         Ok(())
     }
 
+    /// Starts one more bot on this stack (a replica: the same Slack, Temporal and store), with
+    /// `extra` replacing or adding to its environment and its alert listener on a port of its
+    /// own. Dropping it stops it.
+    pub fn another_bot(&self, extra: &[(&str, String)]) -> anyhow::Result<Supervised> {
+        let mut env: Vec<(String, String)> = self
+            .env()
+            .into_iter()
+            .chain(self.opts.bot_env.iter().cloned())
+            .filter(|(k, _)| k != "CHATOPS__ALERTS__LISTEN" && extra.iter().all(|(x, _)| x != k))
+            .collect();
+        env.push(("CHATOPS__ALERTS__LISTEN".into(), "127.0.0.1:0".into()));
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+        let n = std::fs::read_dir(&self.dir).map(|d| d.count()).unwrap_or(0);
+        Supervised::spawn(
+            "bot",
+            &crate::binary("chatops-bot")?,
+            &[],
+            &env,
+            self.dir.join(format!("bot-extra-{n}.log")),
+        )
+    }
+
     /// Starts the bot again with `bot_env` in place of the options' bot environment.
     pub fn restart_bot_with(&mut self, bot_env: Vec<(String, String)>) -> anyhow::Result<()> {
         self.opts.bot_env = bot_env;

@@ -65,6 +65,40 @@ async fn deliver(stack: &Stack, n: usize) -> anyhow::Result<String> {
     Ok(id)
 }
 
+/// The workflows still running on the stack's task queue, each with what it waits for.
+fn running(stack: &Stack) -> String {
+    let query = format!(
+        "ExecutionStatus = 'Running' AND TaskQueue = '{}'",
+        stack.task_queue
+    );
+    let list = stack
+        .temporal(&["workflow", "list", "--query", &query, "-o", "json"])
+        .unwrap_or_default();
+    let mut out = String::new();
+    let runs = serde_json::Deserializer::from_str(&list).into_iter::<serde_json::Value>();
+    for run in runs.flatten() {
+        let items = run.as_array().cloned().unwrap_or_else(|| vec![run]);
+        for w in items {
+            let id = w["execution"]["workflowId"].as_str().unwrap_or_default();
+            let described = stack
+                .temporal(&["workflow", "describe", "-w", id, "-o", "json"])
+                .ok()
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+                .unwrap_or_default();
+            let _ = std::fmt::Write::write_fmt(
+                &mut out,
+                format_args!(
+                    "{id}: activities {} children {} task {}\n",
+                    described["pendingActivities"],
+                    described["pendingChildren"],
+                    described["pendingWorkflowTask"]
+                ),
+            );
+        }
+    }
+    out
+}
+
 /// What must have happened once per delivery, counted on the stand-ins: a pull request and a
 /// merge each, a deploy id per environment, a card, and each note of its thread once.
 fn assert_once(stack: &Stack, gh: &LocalGitHub, ids: &[String], log: &Path) {
@@ -145,12 +179,13 @@ async fn deliveries_complete_once_through_a_worker_killed_at_random_points() -> 
         ("CHATOPS__DEPLOY__PRODUCTION_COMMAND", logged_deploy(&log)),
     ));
     // A worker lost in an activity is noticed when that activity times out (a minute for a
-    // GitHub call): the waits allow for it.
+    // GitHub call), and many deliveries share two cores: the waits allow for both.
+    let patience = Duration::from_secs(240.max(30 * deliveries as u64));
     let mut stack = Stack::start(
         "chaos-kills",
         StackOptions {
             env,
-            patience: Some(Duration::from_secs(240)),
+            patience: Some(patience),
             ..StackOptions::default()
         },
     )
@@ -179,7 +214,13 @@ async fn deliveries_complete_once_through_a_worker_killed_at_random_points() -> 
     };
     let (finished, killed) = tokio::join!(drivers, killer);
     let (_worker, at) = killed?;
-    let ids = finished.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    let ids = match finished.into_iter().collect::<anyhow::Result<Vec<_>>>() {
+        Ok(ids) => ids,
+        Err(e) => anyhow::bail!(
+            "{e:#}\nkilled at {at:?}\nstill running:\n{}",
+            running(&stack)
+        ),
+    };
     eprintln!("{deliveries} deliveries completed; the worker was killed at {at:?}");
     assert_eq!(at.len(), kills, "kills");
     assert_once(&stack, &gh, &ids, &log);

@@ -57,10 +57,16 @@ pub(crate) fn deploy() -> ActivityOptions {
         .build()
 }
 
+/// How long an agent call may go without a heartbeat (it beats every 5 s) before Temporal
+/// counts its worker lost and asks again on another.
+const AGENT_HEARTBEAT: Duration = Duration::from_secs(30);
+
 /// An agent asked by a phase child: `attempts` tries of `timeout` each, the first retry after
-/// 500 ms, before the next agent on the ladder is asked.
+/// 500 ms, before the next agent on the ladder is asked; a lost worker is noticed within
+/// [`AGENT_HEARTBEAT`], not after the whole timeout.
 pub(crate) fn agent(timeout: Duration, attempts: u32) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(timeout)
+        .heartbeat_timeout(AGENT_HEARTBEAT)
         .retry_policy(
             RetryPolicy::builder()
                 .maximum_attempts(attempts)

@@ -13,13 +13,12 @@ mod deployments;
 mod git;
 mod issues;
 mod pulls;
+mod routes;
 mod smart_http;
 mod storm;
 
 pub use storm::Storm;
 
-use axum::Router;
-use axum::routing::{get, patch, post, put};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -111,7 +110,7 @@ impl LocalGitHub {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
-        let app = routes(forge.clone());
+        let app = routes::routes(forge.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
@@ -156,7 +155,7 @@ impl LocalGitHub {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        axum::serve(listener, routes(forge)).await?;
+        axum::serve(listener, routes::routes(forge)).await?;
         Ok(())
     }
 
@@ -347,64 +346,4 @@ fn collect(git: &Git, root: &Path, dir: &Path, into: &mut Vec<Entry>) -> anyhow:
         });
     }
     Ok(())
-}
-
-fn routes(forge: Arc<Forge>) -> Router {
-    Router::new()
-        .route("/user", get(api::user))
-        .route("/repos/{o}/{r}", get(api::repository))
-        .route("/repos/{o}/{r}/git/ref/heads/{*branch}", get(api::get_ref))
-        .route("/repos/{o}/{r}/git/refs", post(api::create_ref))
-        .route(
-            "/repos/{o}/{r}/git/refs/heads/{*branch}",
-            patch(data::update_ref),
-        )
-        .route("/repos/{o}/{r}/git/blobs", post(data::create_blob))
-        .route("/repos/{o}/{r}/git/trees", post(data::create_tree))
-        .route("/repos/{o}/{r}/git/commits", post(data::create_commit))
-        .route(
-            "/repos/{o}/{r}/git/commits/{sha}",
-            get(data::get_git_commit),
-        )
-        .route(
-            "/repos/{o}/{r}/commits/{*rest}",
-            get(data::commit_or_status),
-        )
-        .route("/repos/{o}/{r}/tarball/{*rev}", get(data::tarball))
-        .route(
-            "/repos/{o}/{r}/contents/{*path}",
-            get(api::get_contents).put(api::put_contents),
-        )
-        .route("/repos/{o}/{r}/pulls", get(pulls::list).post(pulls::create))
-        .route("/repos/{o}/{r}/pulls/{n}", get(pulls::get))
-        .route("/repos/{o}/{r}/pulls/{n}/merge", put(pulls::merge))
-        .route(
-            "/repos/{o}/{r}/pulls/{n}/requested_reviewers",
-            post(issues::request_reviewers),
-        )
-        .route("/repos/{o}/{r}/statuses/{sha}", post(issues::set_status))
-        .route(
-            "/repos/{o}/{r}/deployments",
-            get(deployments::list).post(deployments::create),
-        )
-        .route(
-            "/repos/{o}/{r}/deployments/{id}/statuses",
-            get(deployments::statuses).post(deployments::add_status),
-        )
-        .route(
-            "/repos/{o}/{r}/issues",
-            get(issues::list).post(issues::create),
-        )
-        .route("/repos/{o}/{r}/issues/{n}", patch(issues::update))
-        .route(
-            "/repos/{o}/{r}/issues/{n}/comments",
-            get(issues::list_comments).post(issues::add_comment),
-        )
-        .route("/repos/{o}/{r}/issues/{n}/labels", post(issues::add_labels))
-        .fallback(smart_http::serve)
-        .layer(axum::middleware::from_fn_with_state(
-            forge.clone(),
-            storm::weather,
-        ))
-        .with_state(forge)
 }

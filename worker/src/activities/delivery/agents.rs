@@ -112,7 +112,38 @@ impl std::str::FromStr for AgentKind {
     }
 }
 
+/// How often an agent call tells Temporal its worker is alive.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
 impl DeliveryActivities {
+    /// [`Self::answer`], heartbeating while the agent works, so a lost worker is noticed within
+    /// the heartbeat timeout and the agent asked again elsewhere. The beats carry on what the
+    /// previous attempt left (why its edits were refused), which a code agent reads.
+    pub(super) async fn answer_beating(
+        &self,
+        ctx: &ActivityContext,
+        ask: &AgentAsk,
+    ) -> Result<Value, ActivityError> {
+        let carried = ctx
+            .heartbeat_details()
+            .deserialize::<String>()
+            .ok()
+            .flatten();
+        let beat = async {
+            loop {
+                let _ = match &carried {
+                    Some(why) => ctx.record_heartbeat(why.clone()).await,
+                    None => ctx.record_heartbeat(()).await,
+                };
+                tokio::time::sleep(HEARTBEAT_EVERY).await;
+            }
+        };
+        tokio::select! {
+            answer = self.answer(ctx, ask) => answer,
+            () = beat => unreachable!("the heartbeat loop never ends"),
+        }
+    }
+
     /// Asks the agent `ask` names and checks its answer.
     pub(super) async fn answer(
         &self,

@@ -160,8 +160,28 @@ impl IncidentActivities {
         ctx: ActivityContext,
         req: AgentRequest,
     ) -> Result<Diagnosis, ActivityError> {
-        let timeout = time_left(&ctx, Duration::from_secs(120));
-        let body = serde_json::to_value(&req).map_err(|e| permanent(e.to_string()))?;
+        // Heartbeats while the agent works, so a lost worker is noticed within the heartbeat
+        // timeout and the agent asked again on another.
+        let beat = async {
+            loop {
+                let _ = ctx.record_heartbeat(()).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        };
+        tokio::select! {
+            diagnosis = self.ask(&ctx, &req) => diagnosis,
+            () = beat => unreachable!("the heartbeat loop never ends"),
+        }
+    }
+
+    /// Asks `req`'s agent through the configured backend and reads its diagnosis.
+    async fn ask(
+        &self,
+        ctx: &ActivityContext,
+        req: &AgentRequest,
+    ) -> Result<Diagnosis, ActivityError> {
+        let timeout = time_left(ctx, Duration::from_secs(120));
+        let body = serde_json::to_value(req).map_err(|e| permanent(e.to_string()))?;
         let raw = match &self.backend {
             AgentBackend::None => {
                 return Err(permanent(

@@ -61,7 +61,7 @@ pub(crate) fn deploy() -> ActivityOptions {
 /// counts its worker lost and asks again on another.
 const AGENT_HEARTBEAT: Duration = Duration::from_secs(30);
 
-/// An agent asked by a phase child: `attempts` tries of `timeout` each, the first retry after
+/// An agent asked by a phase child or an incident: `attempts` tries of `timeout` each, the first retry after
 /// 500 ms, before the next agent on the ladder is asked; a lost worker is noticed within
 /// [`AGENT_HEARTBEAT`], not after the whole timeout.
 pub(crate) fn agent(timeout: Duration, attempts: u32) -> ActivityOptions {

@@ -97,7 +97,7 @@ impl IncidentSwarm {
                     alert: alert.clone(),
                     context: context.clone(),
                 },
-                options::attempts(Duration::from_millis(policy.agent_timeout_ms), 3),
+                options::agent(Duration::from_millis(policy.agent_timeout_ms), 3),
             )
         });
         let mut diagnoses = Vec::new();

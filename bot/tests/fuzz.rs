@@ -251,6 +251,7 @@ fn every_signals_payload_is_decoded_or_refused_naming_the_signal() {
             ENGAGE,
             RELEASE,
             FREEZE_RELEASED,
+            HOLD,
             POKE,
             PAUSE,
             RESUME,

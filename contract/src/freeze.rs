@@ -24,6 +24,13 @@ pub struct FreezeRequest {
     pub reason: String,
 }
 
+/// `hold` payload: the delivery the stop holds, to be woken on release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldDelivery {
+    /// Its workflow id.
+    pub id: String,
+}
+
 /// One delivery the stop reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoppedDelivery {
@@ -64,4 +71,7 @@ pub struct FreezeStatus {
     pub stopped: Vec<StoppedDelivery>,
     /// Every engage and release, oldest first (the last 100 after a continue-as-new).
     pub history: Vec<FreezeEvent>,
+    /// Deliveries held now, woken when it is released.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<String>,
 }

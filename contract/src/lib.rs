@@ -76,7 +76,7 @@ pub use names::{MalformedPayload, Query, Signal, Update};
 /// no worker runs).
 pub mod signals {
     use crate::feature::{Approve, Reject};
-    use crate::freeze::FreezeRequest;
+    use crate::freeze::{FreezeRequest, HeldDelivery};
     use crate::incident::{
         Acknowledge, Alert, AssignCommander, ChooseDiagnosis, IncidentClosed, Resolve, Rollback,
     };
@@ -110,6 +110,9 @@ pub mod signals {
     /// `FeatureDelivery`: the emergency stop was released (sent by `EmergencyFreeze`); a
     /// delivery held by it looks again at once.
     pub const FREEZE_RELEASED: Signal<FreezeRequest> = Signal::new(name::FREEZE_RELEASED);
+    /// `EmergencyFreeze`: a delivery it holds asks to be woken on release (sent by the
+    /// delivery); one that arrives after the release is woken at once.
+    pub const HOLD: Signal<HeldDelivery> = Signal::new(name::HOLD);
     /// `Canary`: the last stage; the canary completes. Payload `null`.
     pub const POKE: Signal<()> = Signal::new(name::POKE);
     /// `FeatureDelivery` (and the phase child running): hold at the next safe point.
@@ -160,6 +163,7 @@ pub mod signals {
         pub const ENGAGE: &str = "engage";
         pub const RELEASE: &str = "release";
         pub const FREEZE_RELEASED: &str = "freeze_released";
+        pub const HOLD: &str = "hold";
         pub const POKE: &str = "poke";
         pub const PAUSE: &str = "pause";
         pub const RESUME: &str = "resume";

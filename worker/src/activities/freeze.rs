@@ -18,6 +18,15 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
 use crate::activities::failure::{permanent, retryable};
 
+/// `freeze.wake`'s input: the deliveries to wake, and the release that wakes them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Wake {
+    /// Workflow ids.
+    pub ids: Vec<String>,
+    /// Who released the stop, and why (or the stop's state, for a late hold).
+    pub release: FreezeRequest,
+}
+
 /// Freeze activities, with a client of their own.
 pub struct FreezeActivities {
     client: Client,
@@ -114,6 +123,58 @@ impl FreezeActivities {
                 Err(e) => {
                     tracing::warn!(workflow_id = %id, error = %e, "could not wake a held delivery; it looks again on its own")
                 }
+            }
+        }
+        Ok(told)
+    }
+
+    /// Asks the emergency stop to wake delivery `id` when it is released (`hold`); a stop
+    /// that is already released wakes it at once.
+    #[activity(name = "freeze.hold")]
+    #[tracing::instrument(name = "freeze.hold", skip_all, fields(delivery = %id))]
+    pub async fn hold(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        id: String,
+    ) -> Result<(), ActivityError> {
+        let freeze = freeze_workflow_id(&self.task_queue);
+        let payload = payload::json(&chatops_contract::freeze::HeldDelivery { id })
+            .map_err(|e| permanent(e.to_string()))?;
+        self.client
+            .get_workflow_handle::<UntypedWorkflow>(freeze)
+            .signal(
+                UntypedSignal::new(signals::HOLD.name()),
+                payload,
+                WorkflowSignalOptions::default(),
+            )
+            .await
+            .map_err(|e| retryable(format!("cannot ask the emergency stop to wake it: {e}")))
+    }
+
+    /// Signals `freeze_released` to each of the deliveries `ids`; one that is gone is skipped.
+    #[activity(name = "freeze.wake")]
+    #[tracing::instrument(name = "freeze.wake", skip_all, fields(deliveries = w.ids.len()))]
+    pub async fn wake(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        w: Wake,
+    ) -> Result<u32, ActivityError> {
+        let payload = payload::json(&w.release).map_err(|e| permanent(e.to_string()))?;
+        let mut told = 0;
+        for id in w.ids {
+            let handle = self
+                .client
+                .get_workflow_handle::<UntypedWorkflow>(id.clone());
+            match handle
+                .signal(
+                    UntypedSignal::new(signals::FREEZE_RELEASED.name()),
+                    payload.clone(),
+                    WorkflowSignalOptions::default(),
+                )
+                .await
+            {
+                Ok(()) => told += 1,
+                Err(e) => tracing::info!(workflow_id = %id, error = %e, "a held delivery is gone"),
             }
         }
         Ok(told)

@@ -49,6 +49,8 @@ const REFUSE_FIRST: &str = "freeze-refuse-first";
 pub struct EmergencyFreeze {
     status: FreezeStatus,
     asks: VecDeque<(Ask, FreezeRequest)>,
+    /// Deliveries that asked to be woken on release, not yet looked at.
+    holds: VecDeque<String>,
     now: SystemTime,
 }
 
@@ -59,6 +61,7 @@ impl EmergencyFreeze {
         Self {
             status: carried,
             asks: VecDeque::new(),
+            holds: VecDeque::new(),
             now: ctx.start_time().unwrap_or(SystemTime::UNIX_EPOCH),
         }
     }
@@ -69,13 +72,15 @@ impl EmergencyFreeze {
             .execute_activity(PolicyActivities::feature, (), options::slack())
             .await?;
         loop {
-            ctx.wait_condition(|s: &Self| !s.asks.is_empty()).await?;
+            ctx.wait_condition(|s: &Self| !s.asks.is_empty() || !s.holds.is_empty())
+                .await?;
             while let Some((ask, req)) = ctx.state_mut(|s| s.asks.pop_front()) {
                 match ask {
                     Ask::Engage => Self::engage(ctx, &policy, req).await,
                     Ask::Release => Self::release(ctx, &policy, req).await,
                 }
             }
+            Self::take_holds(ctx).await;
             if ctx.continue_as_new_suggested() && ctx.state(|s| s.asks.is_empty()) {
                 let mut carried = ctx.state(|s| s.status.clone());
                 let drop = carried.history.len().saturating_sub(KEEP_HISTORY);
@@ -101,6 +106,23 @@ impl EmergencyFreeze {
         payload: serde_json::Value,
     ) {
         self.ask(ctx, Ask::Release, payload);
+    }
+
+    /// A held delivery asks to be woken on release.
+    #[signal(name = signals::name::HOLD)]
+    pub fn hold_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        let at = clock::at(self, ctx);
+        let history = &mut self.status.history;
+        if let Some(held) = decode(signals::HOLD, payload, |e| {
+            history.push(FreezeEvent {
+                at,
+                event: format!("ignored {e}"),
+                user: String::new(),
+                reason: String::new(),
+            })
+        }) {
+            self.holds.push_back(held.id);
+        }
     }
 
     #[query(name = queries::name::FREEZE)]
@@ -229,10 +251,15 @@ impl EmergencyFreeze {
         if Self::refused(ctx, policy, "release", &req, &at) {
             return;
         }
-        ctx.state_mut(|s| {
+        let held = ctx.state_mut(|s| {
             s.status.engaged = false;
             s.status.history.push(event(&at, "released", &req));
+            std::mem::take(&mut s.status.held)
         });
+        // The deliveries that asked are woken by name, whatever visibility lists below.
+        if !held.is_empty() {
+            Self::wake(ctx, held, req.clone()).await;
+        }
         // Held deliveries are woken before Slack is told, so they never wait for it.
         let wakes = ctx.patched("release-wakes-deliveries");
         let mut when = format!(
@@ -264,6 +291,41 @@ impl EmergencyFreeze {
 }
 
 impl EmergencyFreeze {
+    /// Looks at the deliveries that asked to be woken: kept while the stop is engaged, woken at
+    /// once when it is not (their ask crossed the release).
+    async fn take_holds(ctx: &WorkflowContext<Self>) {
+        let late = ctx.state_mut(|s| {
+            let asked: Vec<String> = s.holds.drain(..).collect();
+            if !s.status.engaged {
+                return asked;
+            }
+            for id in asked {
+                if !s.status.held.contains(&id) {
+                    s.status.held.push(id);
+                }
+            }
+            Vec::new()
+        });
+        if !late.is_empty() {
+            let already = FreezeRequest {
+                user: String::new(),
+                reason: "the emergency stop is not engaged".to_owned(),
+            };
+            Self::wake(ctx, late, already).await;
+        }
+    }
+
+    /// Wakes the deliveries `ids` (`freeze_released`), retrying until Temporal takes it.
+    async fn wake(ctx: &WorkflowContext<Self>, ids: Vec<String>, release: FreezeRequest) {
+        let wake = crate::activities::freeze::Wake { ids, release };
+        if let Err(e) = ctx
+            .execute_activity(FreezeActivities::wake, wake, options::long())
+            .await
+        {
+            tracing::warn!(error = %e, "could not wake held deliveries");
+        }
+    }
+
     /// Whether `req`'s `doing` (engage or release) is refused: only people on call may, checked
     /// here again whatever path the signal came by. A refusal is kept in the history and
     /// audited. Allowed in runs recorded before the check (their policy names no on-call list).

@@ -25,6 +25,9 @@ pub(super) const REQUESTER_OR_ADMIN: &str = "the requester and admins";
 /// A held delivery backs off between checks of the emergency stop and wakes on its release.
 const BOUNDED_HOLD: &str = "bounded-freeze-hold";
 
+/// A held delivery asks the emergency stop to wake it and waits for that alone.
+const HOLD_REGISTERS: &str = "freeze-hold-registers";
+
 impl FeatureDelivery {
     /// Whether `rule` lets `user` do `doing`; a refusal is kept on the timeline and logged for
     /// the audit trail.
@@ -204,6 +207,7 @@ impl FeatureDelivery {
         let longest = Duration::from_millis(policy.freeze_recheck_max_ms).max(recheck);
         let mut wait = recheck;
         let mut backs_off = None;
+        let (mut registers, mut timed) = (None, false);
         let mut held = false;
         loop {
             let releases = ctx.state(|s| s.releases);
@@ -247,6 +251,39 @@ impl FeatureDelivery {
                     ),
                 );
                 Self::report(ctx, id, link, note).await;
+            }
+            // The stop wakes the deliveries that asked, so a hold waits for that alone and its
+            // history does not grow however long the stop lasts (runs recorded before, or a
+            // stop that cannot be asked, check again on a timer).
+            if !timed && *registers.get_or_insert_with(|| ctx.patched(HOLD_REGISTERS)) {
+                match ctx
+                    .execute_activity(
+                        FreezeActivities::hold,
+                        id.to_owned(),
+                        options::attempts(Duration::from_secs(15), 5),
+                    )
+                    .await
+                {
+                    Ok(()) => {
+                        temporalio_sdk::workflows::select! {
+                            _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
+                            _ = ctx.wait_condition(move |s: &Self| s.releases > releases) => {}
+                        };
+                        if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
+                            return Some(outcome);
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        Self::record_failure(
+                            ctx,
+                            format!(
+                                "could not ask the emergency stop to wake this delivery ({e}); checking again on a timer"
+                            ),
+                        );
+                        timed = true;
+                    }
+                }
             }
             let bounded = *backs_off.get_or_insert_with(|| ctx.patched(BOUNDED_HOLD));
             if !bounded {

@@ -420,6 +420,19 @@ impl Stack {
         Ok(())
     }
 
+    /// Sends `e` down a Socket Mode connection; while every connection is being replaced there
+    /// may be none open for a moment, and Slack holds the envelope until one is.
+    pub async fn send_held(&self, e: &local_slack::Envelope) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match self.slack.send(e) {
+                Ok(()) => return Ok(()),
+                Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
     /// Starts one more bot on this stack (a replica: the same Slack, Temporal and store), with
     /// `extra` replacing or adding to its environment and its alert listener on a port of its
     /// own. Dropping it stops it.

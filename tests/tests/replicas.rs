@@ -7,18 +7,6 @@ use chatops_e2e::stack::{APPROVER, CHANNEL, REQUESTER, WAIT};
 use chatops_e2e::{Stack, StackOptions};
 use std::time::Duration;
 
-/// Sends `e`, waiting a moment when no connection is open (one is being replaced).
-async fn send_held(stack: &Stack, e: &Envelope) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match stack.slack.send(e) {
-            Ok(()) => return Ok(()),
-            Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-}
-
 /// As Slack does, sends again every envelope of `sent` that is still unacknowledged after a
 /// while, until all are (or the deadline passes).
 async fn until_acked(stack: &Stack, sent: &[Envelope]) -> anyhow::Result<()> {
@@ -42,7 +30,7 @@ async fn until_acked(stack: &Stack, sent: &[Envelope]) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(1)).await;
         for e in &unacked {
             if !stack.recorded().acks.iter().any(|a| a.envelope_id == e.id) {
-                send_held(stack, e).await?;
+                stack.send_held(e).await?;
             }
         }
     }
@@ -104,9 +92,9 @@ async fn two_bots_and_two_workers_lose_and_double_nothing_when_one_of_each_is_ki
             REQUESTER,
             CHANNEL,
         );
-        send_held(&stack, &e).await?;
+        stack.send_held(&e).await?;
         if i % 3 == 0 {
-            send_held(&stack, &e.redelivery()).await?;
+            stack.send_held(&e.redelivery()).await?;
         }
         sent.push(e);
     }
@@ -123,8 +111,8 @@ async fn two_bots_and_two_workers_lose_and_double_nothing_when_one_of_each_is_ki
             .find(|b| b.label == "Approve")
             .ok_or_else(|| anyhow::anyhow!("no Approve on {}", request.rendered()))?;
         let press = stack.slack.button_press(APPROVER, &request, &approve);
-        send_held(&stack, &press).await?;
-        send_held(&stack, &press.redelivery()).await?;
+        stack.send_held(&press).await?;
+        stack.send_held(&press.redelivery()).await?;
         sent.push(press);
         first.push(id);
     }
@@ -147,7 +135,7 @@ async fn two_bots_and_two_workers_lose_and_double_nothing_when_one_of_each_is_ki
             REQUESTER,
             CHANNEL,
         );
-        send_held(&stack, &e).await?;
+        stack.send_held(&e).await?;
         sent.push(e);
     }
     until_acked(&stack, &sent).await?;

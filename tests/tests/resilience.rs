@@ -264,9 +264,9 @@ async fn a_burst_through_disconnects_and_redeliveries_is_processed_exactly_once(
                 .slack
                 .disconnect_all("refresh_requested", Duration::from_millis(300));
         }
-        send_held(&stack, e).await?;
+        stack.send_held(e).await?;
         if i % 3 == 0 {
-            send_held(&stack, &e.redelivery()).await?;
+            stack.send_held(&e.redelivery()).await?;
         }
     }
 
@@ -289,7 +289,7 @@ async fn a_burst_through_disconnects_and_redeliveries_is_processed_exactly_once(
         tokio::time::sleep(Duration::from_secs(1)).await;
         for e in &unacked {
             if !stack.recorded().acks.iter().any(|a| a.envelope_id == e.id) {
-                send_held(&stack, e).await?;
+                stack.send_held(e).await?;
             }
         }
     }
@@ -324,22 +324,6 @@ async fn a_burst_through_disconnects_and_redeliveries_is_processed_exactly_once(
         "the connections were replaced"
     );
     Ok(())
-}
-
-/// Sends `e`; while every connection is being replaced there may be none open for a moment,
-/// and Slack holds the envelope until one is.
-async fn send_held(
-    stack: &Stack,
-    e: &chatops_bot::shell::local_slack::Envelope,
-) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match stack.slack.send(e) {
-            Ok(()) => return Ok(()),
-            Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
 }
 
 /// Slack never delivers an acknowledged envelope again: a bot told to stop carries out every

@@ -105,27 +105,8 @@ impl FreezeActivities {
         _ctx: ActivityContext,
         req: FreezeRequest,
     ) -> Result<u32, ActivityError> {
-        let payload = payload::json(&req).map_err(|e| permanent(e.to_string()))?;
-        let mut told = 0;
-        for id in self.running_deliveries().await? {
-            let handle = self
-                .client
-                .get_workflow_handle::<UntypedWorkflow>(id.clone());
-            match handle
-                .signal(
-                    UntypedSignal::new(signals::FREEZE_RELEASED.name()),
-                    payload.clone(),
-                    WorkflowSignalOptions::default(),
-                )
-                .await
-            {
-                Ok(()) => told += 1,
-                Err(e) => {
-                    tracing::warn!(workflow_id = %id, error = %e, "could not wake a held delivery; it looks again on its own")
-                }
-            }
-        }
-        Ok(told)
+        let running = self.running_deliveries().await?;
+        self.released(running, &req).await
     }
 
     /// Asks the emergency stop to wake delivery `id` when it is released (`hold`); a stop
@@ -159,25 +140,7 @@ impl FreezeActivities {
         _ctx: ActivityContext,
         w: Wake,
     ) -> Result<u32, ActivityError> {
-        let payload = payload::json(&w.release).map_err(|e| permanent(e.to_string()))?;
-        let mut told = 0;
-        for id in w.ids {
-            let handle = self
-                .client
-                .get_workflow_handle::<UntypedWorkflow>(id.clone());
-            match handle
-                .signal(
-                    UntypedSignal::new(signals::FREEZE_RELEASED.name()),
-                    payload.clone(),
-                    WorkflowSignalOptions::default(),
-                )
-                .await
-            {
-                Ok(()) => told += 1,
-                Err(e) => tracing::info!(workflow_id = %id, error = %e, "a held delivery is gone"),
-            }
-        }
-        Ok(told)
+        self.released(w.ids, &w.release).await
     }
 
     /// Whether the freeze is engaged; not engaged when it was never started.
@@ -199,6 +162,32 @@ impl FreezeActivities {
 }
 
 impl FreezeActivities {
+    /// Signals `freeze_released` with `req` to each delivery of `ids`; returns how many were
+    /// told. One that cannot be reached (gone, or Temporal busy) is logged and skipped.
+    async fn released(&self, ids: Vec<String>, req: &FreezeRequest) -> Result<u32, ActivityError> {
+        let payload = payload::json(req).map_err(|e| permanent(e.to_string()))?;
+        let mut told = 0;
+        for id in ids {
+            let handle = self
+                .client
+                .get_workflow_handle::<UntypedWorkflow>(id.clone());
+            match handle
+                .signal(
+                    UntypedSignal::new(signals::FREEZE_RELEASED.name()),
+                    payload.clone(),
+                    WorkflowSignalOptions::default(),
+                )
+                .await
+            {
+                Ok(()) => told += 1,
+                Err(e) => {
+                    tracing::warn!(workflow_id = %id, error = %e, "could not wake a held delivery")
+                }
+            }
+        }
+        Ok(told)
+    }
+
     /// The ids of the running deliveries on this task queue, through visibility.
     async fn running_deliveries(&self) -> Result<Vec<String>, ActivityError> {
         let query = format!(

@@ -10,5 +10,6 @@ pub mod shutdown;
 pub mod slack;
 pub mod telemetry;
 pub mod temporal;
+pub mod windows;
 
 pub use settings::{Settings, SettingsError};

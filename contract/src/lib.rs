@@ -81,7 +81,8 @@ pub mod signals {
         Acknowledge, Alert, AssignCommander, ChooseDiagnosis, IncidentClosed, Resolve, Rollback,
     };
     use crate::lifecycle::{
-        Blocker, Control, ExtendMonitoring, Feedback, SkipGate, TriggerRollback, UpdatePriority,
+        Blocker, Control, ExtendMonitoring, Feedback, OverrideWindow, SkipGate, TriggerRollback,
+        UpdatePriority,
     };
     use crate::names::Signal;
 
@@ -121,6 +122,8 @@ pub mod signals {
     pub const RESUME: Signal<Control> = Signal::new(name::RESUME);
     /// `FeatureDelivery`: pass a pending gate without approvals (admins only).
     pub const SKIP_GATE: Signal<SkipGate> = Signal::new(name::SKIP_GATE);
+    /// `FeatureDelivery`: deploy outside the deploy windows from now on (admins only).
+    pub const OVERRIDE_WINDOW: Signal<OverrideWindow> = Signal::new(name::OVERRIDE_WINDOW);
     /// `FeatureDelivery`: change the priority.
     pub const UPDATE_PRIORITY: Signal<UpdatePriority> = Signal::new(name::UPDATE_PRIORITY);
     /// `FeatureDelivery`: hold the next phase transition until removed.
@@ -168,6 +171,7 @@ pub mod signals {
         pub const PAUSE: &str = "pause";
         pub const RESUME: &str = "resume";
         pub const SKIP_GATE: &str = "skip_gate";
+        pub const OVERRIDE_WINDOW: &str = "override_window";
         pub const UPDATE_PRIORITY: &str = "update_priority";
         pub const ADD_BLOCKER: &str = "add_blocker";
         pub const REMOVE_BLOCKER: &str = "remove_blocker";

@@ -34,6 +34,16 @@ pub struct SkipGate {
     pub reason: String,
 }
 
+/// Payload of `override_window`: let this feature deploy outside its environments' deploy
+/// windows. Admins only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverrideWindow {
+    /// Who overrides; must be an admin.
+    pub user: String,
+    /// Why; required, recorded and shown.
+    pub reason: String,
+}
+
 /// Payload of `update_priority`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdatePriority {

@@ -339,6 +339,12 @@ async fn every_action_on_every_path_is_refused_to_someone_without_a_role_and_aud
         &format!("skip {f} intake no time"),
     )
     .await?;
+    m.slash(
+        "deploy outside the windows",
+        "/feature",
+        &format!("override-window {f} no time"),
+    )
+    .await?;
     m.slash("cancel", "/feature", &format!("cancel {f} not wanted"))
         .await?;
     m.button("approve a gate", &request, "Approve").await?;
@@ -348,6 +354,11 @@ async fn every_action_on_every_path_is_refused_to_someone_without_a_role_and_aud
     m.cli(
         "skip a gate",
         &["feature", "skip", f, "intake", "no", "time"],
+    )
+    .await?;
+    m.cli(
+        "deploy outside the windows",
+        &["feature", "override-window", f, "no", "time"],
     )
     .await?;
     m.cli("cancel", &["feature", "cancel", f, "not", "wanted"])
@@ -409,6 +420,14 @@ async fn every_action_on_every_path_is_refused_to_someone_without_a_role_and_aud
         f,
         signals::name::SKIP_GATE,
         who(json!({"gate": "intake"})),
+        &feature_status,
+    )
+    .await?;
+    m.raw(
+        "deploy outside the windows",
+        f,
+        signals::name::OVERRIDE_WINDOW,
+        who(json!({})),
         &feature_status,
     )
     .await?;

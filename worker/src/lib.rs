@@ -310,6 +310,7 @@ fn delivery_config(settings: &Settings, shell: activities::shell::Shell) -> Deli
         health_url: e.health_url.clone(),
         version_url: e.version_url.clone(),
         metrics_url: e.metrics_url.clone(),
+        windows: e.windows.clone(),
     };
     DeliveryConfig {
         agent: settings.agent.primary.clone(),

@@ -150,6 +150,10 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             let skipped = ops::feature::skip(cx, actor, &id, gate, reason).await;
             render::skipped(settings, actor, &id, gate, skipped)
         }
+        Action::OverrideWindow { id, reason } => {
+            let done = ops::feature::override_window(cx, actor, &id, reason).await;
+            render::overridden(settings, actor, &id, done)
+        }
         Action::Cancel { id, reason } => {
             let cancelled = ops::feature::cancel(cx, actor, &id, reason).await;
             render::cancelled(settings, actor, &id, cancelled)

@@ -12,6 +12,7 @@ const USAGE: &str = "  [--as U…] feature new [--channel C…] [--repo owner/na
   [--as U…] feature reject <id> <gate> <reason>
   [--as U…] feature pause|resume <id> [reason]
   [--as U…] feature skip <id> <gate> <reason>   (admins listed by id)
+  [--as U…] feature override-window <id> <reason>   (deploy outside the deploy windows; admins listed by id)
   [--as U…] feature cancel <id> <reason>        (its requester, or an admin listed by id)
   [--as U…] incident list
   [--as U…] incident status <id>
@@ -54,6 +55,13 @@ pub enum Action {
         id: String,
         /// Gate.
         gate: GateName,
+        /// Why.
+        reason: String,
+    },
+    /// Let a feature deploy outside the deploy windows (admins).
+    OverrideWindow {
+        /// Feature id.
+        id: String,
         /// Why.
         reason: String,
     },
@@ -177,6 +185,10 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
             id: feature_id(id)?,
             gate: gate(g)?,
             reason: text(reason).ok_or("skipping a gate needs a reason")?,
+        },
+        ["feature", "override-window", id, reason @ ..] => Action::OverrideWindow {
+            id: feature_id(id)?,
+            reason: text(reason).ok_or("deploying outside the deploy windows needs a reason")?,
         },
         ["feature", "cancel", id, reason @ ..] => Action::Cancel {
             id: feature_id(id)?,

@@ -24,11 +24,11 @@ fn shown(m: chatops_blocks::Message) -> String {
 fn why_not(actor: &Actor, e: OpError) -> String {
     let user = &actor.user;
     match e {
-        OpError::Refused(Refusal::NoAdmins | Refusal::NotAdmin | Refusal::AdminUnverifiable(_)) => {
-            format!(
-                "{user} is not listed by id in CHATOPS__APPROVALS__ADMINS (user groups can only be checked through Slack); nothing was skipped"
-            )
-        }
+        OpError::Refused(
+            Refusal::NoAdmins(_) | Refusal::NotAdmin(_) | Refusal::AdminUnverifiable(_),
+        ) => format!(
+            "{user} is not listed by id in CHATOPS__APPROVALS__ADMINS (user groups can only be checked through Slack); nothing was changed"
+        ),
         OpError::Refused(
             Refusal::NoOnCall { .. }
             | Refusal::NotOnCall { .. }
@@ -127,6 +127,14 @@ pub fn skipped(
     r.map_err(|e| why_not(actor, e))?;
     Ok(format!(
         "Skipping the {gate} gate of {id}; its thread and timeline say so. {}",
+        settings.workflow_url(id)
+    ))
+}
+
+pub fn overridden(settings: &Settings, actor: &Actor, id: &str, r: Result<(), OpError>) -> Printed {
+    r.map_err(|e| why_not(actor, e))?;
+    Ok(format!(
+        "Letting {id} deploy outside the deploy windows; its thread and timeline say so. {}",
         settings.workflow_url(id)
     ))
 }

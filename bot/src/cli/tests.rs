@@ -96,9 +96,9 @@ fn refusals_are_worded_for_a_terminal() {
                 &actor,
                 "feature-x-1",
                 GateName::Plan,
-                refused(Refusal::NotAdmin),
+                refused(Refusal::NotAdmin("skip a gate")),
             ),
-            "U0BOB is not listed by id in CHATOPS__APPROVALS__ADMINS (user groups can only be checked through Slack); nothing was skipped",
+            "U0BOB is not listed by id in CHATOPS__APPROVALS__ADMINS (user groups can only be checked through Slack); nothing was changed",
         ),
         (
             render::cancelled(

@@ -41,6 +41,7 @@ fn help_texts_are_unchanged() {
 • `/feature block &lt;id&gt; &lt;blocker&gt; [reason]` — hold the next phase until `/feature unblock`\n\
 • `/feature unblock &lt;id&gt; &lt;blocker&gt;` — remove a blocker\n\
 • `/feature skip &lt;id&gt; &lt;gate&gt; &lt;reason&gt;` — pass a pending gate without approvals (admins only)\n\
+• `/feature override-window &lt;id&gt; &lt;reason&gt;` — let a feature deploy outside the deploy windows (admins only)\n\
 • `/feature priority &lt;id&gt; &lt;low|medium|high|critical&gt;` — change a feature's priority\n\
 • `/feature list [all]` — your running features (or every running one) with phase and pending gate\n\
 • `/feature cancel &lt;id&gt; &lt;reason&gt;` — stop a feature for good (its requester or an admin); a production deploy in progress is rolled back\n\
@@ -78,6 +79,7 @@ Engaged, it survives restarts of the worker and of Temporal until someone releas
 • `/feature block &lt;id&gt; &lt;blocker&gt; [reason]` — hold the next phase until `/feature unblock`\n\
 • `/feature unblock &lt;id&gt; &lt;blocker&gt;` — remove a blocker\n\
 • `/feature skip &lt;id&gt; &lt;gate&gt; &lt;reason&gt;` — pass a pending gate without approvals (admins only)\n\
+• `/feature override-window &lt;id&gt; &lt;reason&gt;` — let a feature deploy outside the deploy windows (admins only)\n\
 • `/feature priority &lt;id&gt; &lt;low|medium|high|critical&gt;` — change a feature's priority\n\
 • `/feature list [all]` — your running features (or every running one) with phase and pending gate\n\
 • `/feature cancel &lt;id&gt; &lt;reason&gt;` — stop a feature for good (its requester or an admin); a production deploy in progress is rolled back\n\

@@ -16,6 +16,8 @@ pub(crate) enum Act<'a> {
     Control(&'static str),
     /// Pass a gate without approvals.
     SkipGate { gate: &'a str },
+    /// Let a feature deploy outside the deploy windows.
+    OverrideWindow,
     /// Stop a feature for good.
     Cancel,
     /// Start a feature.
@@ -55,6 +57,7 @@ impl<'a> Act<'a> {
                 Self::Control(signal) => ("cli.control".into(), None, said(signal)),
                 Self::SkipGate { .. } => ("cli.skip_gate".into(), gate, said("skip")),
                 Self::Cancel => ("cli.cancel".into(), None, None),
+                Self::OverrideWindow => ("cli.override_window".into(), None, None),
                 Self::Engage => ("cli.emergency".into(), None, said("engage")),
                 Self::Release => ("cli.emergency".into(), None, said("release")),
                 _ => (format!("cli.{action}"), gate, decision.map(str::to_owned)),
@@ -70,6 +73,7 @@ impl<'a> Act<'a> {
             Self::Reject { gate } => ("reject".into(), Some(gate), Some("reject")),
             Self::Control(signal) => plain(&format!("feature.{signal}")),
             Self::SkipGate { gate } => ("feature.skip_gate".into(), Some(gate), None),
+            Self::OverrideWindow => plain("feature.override_window"),
             Self::Cancel => plain("feature.cancel"),
             Self::FeatureNew => plain("feature.new"),
             Self::IncidentNew => plain("incident.new"),

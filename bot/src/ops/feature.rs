@@ -1,8 +1,8 @@
 //! Feature deliveries: start, read, control (pause, resume, blockers, priority), skip a gate,
-//! cancel.
+//! deploy outside the deploy windows, cancel.
 
 use chatops_contract::feature::{FeatureRequest, FeatureStatus, GateName, Priority};
-use chatops_contract::lifecycle::{Blocker, Control, SkipGate, UpdatePriority};
+use chatops_contract::lifecycle::{Blocker, Control, OverrideWindow, SkipGate, UpdatePriority};
 use chatops_contract::{Signal, ids, signals};
 use sha2::{Digest, Sha256};
 
@@ -209,7 +209,7 @@ pub async fn skip<C: Context>(
     reason: String,
 ) -> Result<(), OpError> {
     let result: Result<(), OpError> = async {
-        roles::admin(cx, &actor.user).await?;
+        roles::admin(cx, &actor.user, "skip a gate").await?;
         let act = Act::SkipGate {
             gate: gate.as_str(),
         };
@@ -233,6 +233,36 @@ pub async fn skip<C: Context>(
         gate: gate.as_str(),
     };
     audit::record(cx, actor, act, Some(id), outcome).await;
+    result
+}
+
+/// Lets feature `id` deploy outside its environments' deploy windows: admins only, checked
+/// here (user groups resolved) so the person hears at once, and again by the workflow.
+#[tracing::instrument(skip_all, fields(user = %actor.user, workflow_id = %id), err(level = "info"))]
+pub async fn override_window<C: Context>(
+    cx: &C,
+    actor: &Actor,
+    id: &str,
+    reason: String,
+) -> Result<(), OpError> {
+    let result: Result<(), OpError> = async {
+        roles::admin(cx, &actor.user, "deploy outside the deploy windows").await?;
+        audit::attempt(cx, actor, Act::OverrideWindow, Some(id)).await?;
+        let payload = OverrideWindow {
+            user: actor.user.clone(),
+            reason,
+        };
+        cx.temporal()
+            .signal(id, signals::OVERRIDE_WINDOW, &payload)
+            .await?;
+        Ok(())
+    }
+    .await;
+    let outcome = match &result {
+        Ok(()) => "sent".to_owned(),
+        Err(e) => e.audited(),
+    };
+    audit::record(cx, actor, Act::OverrideWindow, Some(id), outcome).await;
     result
 }
 

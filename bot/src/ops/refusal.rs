@@ -5,15 +5,16 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refusal {
-    /// Nobody may skip a gate: no admins are configured (set `CHATOPS__APPROVALS__ADMINS`).
-    #[error("Nobody may skip a gate: no admins are configured (CHATOPS__APPROVALS__ADMINS).")]
-    NoAdmins,
-    /// Only admins may skip a gate; ask one.
-    #[error("Only admins (CHATOPS__APPROVALS__ADMINS) may skip a gate. Nothing was changed.")]
-    NotAdmin,
+    /// Nobody may do what only admins may (skip a gate, deploy outside the deploy windows):
+    /// no admins are configured (set `CHATOPS__APPROVALS__ADMINS`).
+    #[error("Nobody may {0}: no admins are configured (CHATOPS__APPROVALS__ADMINS).")]
+    NoAdmins(&'static str),
+    /// Only admins may do it; ask one.
+    #[error("Only admins (CHATOPS__APPROVALS__ADMINS) may {0}. Nothing was changed.")]
+    NotAdmin(&'static str),
     /// Whether the person is an admin could not be read (a user group); try again later.
     #[error(
-        "I couldn't check whether you are an admin ({0}), so nothing was skipped. Try again in a minute."
+        "I couldn't check whether you are an admin ({0}), so nothing was changed. Try again in a minute."
     )]
     AdminUnverifiable(String),
     /// Only the feature's requester or an admin may cancel it.

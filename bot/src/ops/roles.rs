@@ -40,15 +40,19 @@ pub(crate) async fn responder<R: Roster>(cx: &R, user: &str) -> Result<bool, Str
     cx.member(&listed, user).await
 }
 
-/// `user` may skip a gate only when an admin.
-pub(crate) async fn admin<R: Roster>(cx: &R, user: &str) -> Result<(), Refusal> {
+/// `user` may skip a gate, or deploy outside the deploy windows (`doing`), only when an admin.
+pub(crate) async fn admin<R: Roster>(
+    cx: &R,
+    user: &str,
+    doing: &'static str,
+) -> Result<(), Refusal> {
     let admins = &cx.settings().feature.admins;
     if admins.is_empty() {
-        return Err(Refusal::NoAdmins);
+        return Err(Refusal::NoAdmins(doing));
     }
     match cx.member(admins, user).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(Refusal::NotAdmin),
+        Ok(false) => Err(Refusal::NotAdmin(doing)),
         Err(why) => Err(Refusal::AdminUnverifiable(why)),
     }
 }
@@ -187,16 +191,24 @@ mod tests {
         );
     }
 
+    const SKIP: &str = "skip a gate";
+
     #[tokio::test]
     async fn only_admins_may_skip_a_gate() {
         let none = with(&[]);
         let admins = with(&[(ADMINS, "U0ADMIN")]);
         let gone = with(&[(ADMINS, "S0GONE")]);
-        assert_eq!(admin(&none, "U0ADMIN").await, Err(Refusal::NoAdmins));
-        assert_eq!(admin(&admins, "U0ADMIN").await, Ok(()));
-        assert_eq!(admin(&admins, "U0BOB").await, Err(Refusal::NotAdmin));
         assert_eq!(
-            admin(&gone, "U0BOB").await,
+            admin(&none, "U0ADMIN", SKIP).await,
+            Err(Refusal::NoAdmins(SKIP))
+        );
+        assert_eq!(admin(&admins, "U0ADMIN", SKIP).await, Ok(()));
+        assert_eq!(
+            admin(&admins, "U0BOB", SKIP).await,
+            Err(Refusal::NotAdmin(SKIP))
+        );
+        assert_eq!(
+            admin(&gone, "U0BOB", SKIP).await,
             Err(Refusal::AdminUnverifiable(
                 "user group S0GONE: timed out".into()
             ))
@@ -253,7 +265,7 @@ mod tests {
     #[test]
     fn refusals_are_audited_in_their_own_words() {
         assert_eq!(
-            Refusal::NotAdmin.audited(),
+            Refusal::NotAdmin("skip a gate").audited(),
             "refused: Only admins (CHATOPS__APPROVALS__ADMINS) may skip a gate. Nothing was changed."
         );
         let finished = Refusal::Finished {

@@ -6,6 +6,7 @@ use super::{
     SettingsError, parse,
     source::{Source, not_both},
 };
+use crate::windows::DeployWindows;
 use chatops_contract::feature::Environment;
 use std::time::Duration;
 use url::Url;
@@ -21,6 +22,8 @@ pub struct DeployEnvSettings {
     pub version_url: Option<Url>,
     pub interval: Duration,
     pub window: Duration,
+    /// When deploys may start (`deploy.<env>_windows`); any time when `None`.
+    pub windows: Option<DeployWindows>,
 }
 
 /// `[deploy]`
@@ -67,6 +70,7 @@ impl DeployEnvSettings {
             version_url: src.optional(&key("version_url"), parse::http_url)?,
             interval: src.get(&key("interval"), parse::duration)?,
             window: src.get(&key("window"), parse::duration)?,
+            windows: src.optional(&key("windows"), DeployWindows::parse)?,
         })
     }
 }

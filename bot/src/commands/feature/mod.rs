@@ -1,5 +1,6 @@
 //! `/feature`: start a delivery (by text or the form), read one or the running ones, control
-//! one (pause, resume, block, unblock, priority, skip a gate, cancel), show help.
+//! one (pause, resume, block, unblock, priority, skip a gate, deploy outside the deploy windows,
+//! cancel), show help.
 
 mod parse;
 mod run;
@@ -78,6 +79,16 @@ subcommands! {
             id: String,
             /// The gate.
             gate: GateName,
+            /// Why.
+            reason: String,
+        },
+        #[help(
+            "/feature override-window <id> <reason>",
+            "let a feature deploy outside the deploy windows (admins only)"
+        )]
+        OverrideWindow {
+            /// Its workflow id.
+            id: String,
             /// Why.
             reason: String,
         },

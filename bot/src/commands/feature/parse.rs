@@ -136,6 +136,17 @@ pub(crate) fn parse(text: &str) -> Result<FeatureCommand, ParseError> {
                 chatops_blocks::escape(other)
             ))),
         },
+        "override-window" => {
+            let usage = FeatureCommand::usage("override-window");
+            let (id, reason) = id_then_text(rest, usage, "the feature id")?;
+            let Some(reason) = reason else {
+                return Err(ParseError::MissingArgument {
+                    usage,
+                    what: "the reason (a deploy outside the windows is on record with why)",
+                });
+            };
+            Ok(FeatureCommand::OverrideWindow { id, reason })
+        }
         "cancel" => {
             let (id, reason) =
                 id_then_text(rest, FeatureCommand::usage("cancel"), "the feature id")?;

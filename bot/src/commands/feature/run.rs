@@ -65,6 +65,13 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
             });
             return Ack::Reply(None);
         }
+        FeatureCommand::OverrideWindow { id, reason } => {
+            later(app, inv, move |app| async move {
+                let done = ops::feature::override_window(&*app, &actor, &id, reason).await;
+                Some(override_reply(&app, &id, done))
+            });
+            return Ack::Reply(None);
+        }
         FeatureCommand::Cancel { id, reason } => {
             later(app, inv, move |app| async move {
                 let cancelled = ops::feature::cancel(&*app, &actor, &id, reason).await;
@@ -185,6 +192,17 @@ fn skip_reply(app: &App, id: &str, gate: GateName, skipped: Result<(), OpError>)
         )),
         Err(OpError::Refused(why)) => Reply::text(format!("{why} <{link}|Open in Temporal>")),
         Err(e) => Reply::from_op("skip the gate", &e),
+    }
+}
+
+fn override_reply(app: &App, id: &str, done: Result<(), OpError>) -> Reply {
+    let link = app.workflow_url(id);
+    match done {
+        Ok(()) => Reply::text(format!(
+            "Letting `{id}` deploy outside the deploy windows; its thread will say so. <{link}|Open in Temporal>"
+        )),
+        Err(OpError::Refused(why)) => Reply::text(format!("{why} <{link}|Open in Temporal>")),
+        Err(e) => Reply::from_op("override the deploy windows", &e),
     }
 }
 

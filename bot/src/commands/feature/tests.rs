@@ -10,8 +10,18 @@ fn feature(text: &str) -> Result<Command, ParseError> {
 #[test]
 fn every_feature_subcommand_finds_its_own_usage_line() {
     for sub in [
-        "new", "status", "pause", "resume", "block", "unblock", "skip", "priority", "list",
-        "cancel", "help",
+        "new",
+        "status",
+        "pause",
+        "resume",
+        "block",
+        "unblock",
+        "skip",
+        "override-window",
+        "priority",
+        "list",
+        "cancel",
+        "help",
     ] {
         let usage = FeatureCommand::usage(sub);
         assert!(
@@ -43,6 +53,10 @@ fn control_subcommands_name_what_is_wrong() {
         ("priority feature-x-1 urgent", "`urgent` is not a priority"),
         ("priority feature-x-1", "Missing the priority."),
         ("cancel feature-x-1", "Missing the reason."),
+        (
+            "override-window feature-x-1",
+            "Missing the reason (a deploy outside the windows is on record with why).",
+        ),
         ("list yours", "`/feature list` takes `all` or nothing"),
         ("pause nope", "`nope` is not a feature id"),
     ];
@@ -109,6 +123,13 @@ fn commands_parse_into_the_enum() {
                 id: "feature-x-1".into(),
                 gate: GateName::Plan,
                 reason: "planned offline".into(),
+            })),
+        ),
+        (
+            "override-window feature-x-1 hotfix for the outage",
+            Ok(Command::Feature(FeatureCommand::OverrideWindow {
+                id: "feature-x-1".into(),
+                reason: "hotfix for the outage".into(),
             })),
         ),
         (

@@ -90,6 +90,16 @@ fn bad_values_name_their_key_in_one_line() {
             "(incident.threshold): `70%` must be a number from 0 to 1",
         ),
         (
+            "CHATOPS__DEPLOY__PRODUCTION_WINDOWS",
+            "Mon-Fri 09:00-17:00 Europe/Berlin; Sat 10-12",
+            "CHATOPS__DEPLOY__PRODUCTION_WINDOWS (deploy.production_windows): `Sat 10-12`: `10` is not a time like 09:00 or 09:00:30",
+        ),
+        (
+            "CHATOPS__DEPLOY__STAGING_WINDOWS",
+            "* 06:00-22:00 Europe/Berlinn",
+            "(deploy.staging_windows): `* 06:00-22:00 Europe/Berlinn`: `Europe/Berlinn` is not a time zone",
+        ),
+        (
             "CHATOPS__INCIDENT__AGENTS",
             "0",
             "(incident.agents): `0` must be a whole number from 1 to 10",

@@ -7,12 +7,14 @@ mod agents;
 mod checks;
 mod coding;
 mod deploys;
+mod windows;
 
 pub use agents::{AgentAsk, AgentKind, UnknownKind, check_answer};
 pub use checks::CheckBook;
 pub use checks::{CheckRun, CommandRun};
 pub use coding::WorkspaceAt;
 pub use deploys::DeployRequest;
+pub use windows::WindowVerdict;
 
 use chatops_common::http::Http;
 use chatops_contract::feature::Environment;
@@ -44,6 +46,8 @@ pub struct DeployConfig {
     pub metrics_url: Option<url::Url>,
     /// Answers the commit the environment runs now.
     pub version_url: Option<url::Url>,
+    /// When deploys may start; any time when `None`.
+    pub windows: Option<chatops_common::windows::DeployWindows>,
 }
 
 /// Everything the delivery activities read from config.
@@ -261,6 +265,21 @@ impl DeliveryActivities {
         environment: String,
     ) -> Result<Option<String>, ActivityError> {
         self.version(&environment).await
+    }
+
+    /// Whether the environment's deploy windows let a deploy start now, and if not, when.
+    #[activity(name = "delivery.deploy_window")]
+    #[tracing::instrument(name = "delivery.deploy_window", skip_all, fields(%environment))]
+    pub async fn deploy_window(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        environment: String,
+    ) -> Result<WindowVerdict, ActivityError> {
+        let target = self.target(&environment)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Ok(windows::verdict(target.windows.as_ref(), now))
     }
 
     /// The rollback saga's first step: the configured down-migration.

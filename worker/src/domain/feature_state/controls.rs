@@ -1,7 +1,8 @@
 //! Who may steer a feature: pause, resume, blockers and priority for its requester, the people
 //! who may decide one of its gates, and admins; cancel for its requester and admins; feedback on
-//! a gate for whoever may decide that gate, and admins. The workflow asks these for every
-//! signal, whatever path it came by; the bot asks the same before it sends one.
+//! a gate for whoever may decide that gate, and admins; deploying outside the deploy windows
+//! for admins alone. The workflow asks these for every signal, whatever path it came by; the
+//! bot asks the same before it sends one.
 
 use chatops_contract::feature::GateName;
 
@@ -21,6 +22,12 @@ impl FeatureState {
     /// Whether `user` may cancel this feature: its requester or an admin.
     pub fn may_cancel(&self, user: &str) -> bool {
         !self.rules.checked || self.input.requester == user || self.rules.admins.contains(user)
+    }
+
+    /// Whether `user` may let this feature deploy outside the deploy windows: admins only,
+    /// whether or not the other controls are checked.
+    pub fn may_override_window(&self, user: &str) -> bool {
+        self.rules.admins.contains(user)
     }
 
     /// Whether `user` may ask for more at `gate` (clarification, revisions, evidence).

@@ -3,7 +3,8 @@
 //!
 //! Here: the workflow's state, its run and its signal, update and query handlers. The intake
 //! gate is in `intake.rs`, waiting on the other gates in `gates.rs`, the phase children in
-//! `children.rs`, holds and stops in `stops.rs`, and the card and thread in `thread.rs`.
+//! `children.rs`, holds and stops in `stops.rs`, deploy windows in `windows.rs`, and the card
+//! and thread in `thread.rs`.
 
 mod children;
 mod gates;
@@ -11,6 +12,7 @@ mod intake;
 mod steering;
 mod stops;
 mod thread;
+mod windows;
 
 use chatops_contract::feature::{
     Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, Reject, TimelineEntry,
@@ -49,6 +51,8 @@ pub struct FeatureDelivery {
     /// Steering signals that arrived before the policy was read, waiting to be checked;
     /// `None` once it is read.
     early: Option<steering::Early>,
+    /// An admin's leave to deploy outside the deploy windows.
+    window_override: Option<chatops_contract::lifecycle::OverrideWindow>,
 }
 
 #[workflow_methods]
@@ -66,6 +70,7 @@ impl FeatureDelivery {
             announced: std::collections::BTreeMap::new(),
             releases: 0,
             early: Some(Vec::new()),
+            window_override: None,
         }
     }
 
@@ -213,6 +218,16 @@ impl FeatureDelivery {
         if let Some(k) = self.decode(signals::SKIP_GATE, payload, &at) {
             log_ignored(self.state.skip(&k, &at), &k.user, ctx.is_replaying());
         }
+    }
+
+    /// Lets the feature deploy outside the deploy windows (admins only, with a reason).
+    #[signal(name = signals::name::OVERRIDE_WINDOW)]
+    pub fn override_window(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        payload: serde_json::Value,
+    ) {
+        self.steer(ctx, signals::name::OVERRIDE_WINDOW, payload);
     }
 
     #[signal(name = signals::name::UPDATE_PRIORITY)]

@@ -21,7 +21,11 @@ pub struct CardView<'a> {
 pub fn card(view: &CardView<'_>) -> Message {
     let s = view.status;
     let mut blocks: Vec<SlackBlock> = vec![
-        SlackHeaderBlock::new(pt!(truncate(&format!("Feature: {}", s.request), 150))).into(),
+        SlackHeaderBlock::new(pt!(truncate(
+            &format!("{}: {}", s.kind.title(), s.request),
+            150
+        )))
+        .into(),
         SlackSectionBlock::new()
             .with_fields(vec![
                 md!("*Phase*\n{}{}", phase_icon(s.phase), phase_label(s)),
@@ -50,7 +54,8 @@ pub fn card(view: &CardView<'_>) -> Message {
     );
     Message {
         text: format!(
-            "Feature {}: {} — {}",
+            "{} {}: {} — {}",
+            s.kind.title(),
             view.workflow_id,
             escape(&s.request),
             phase_label(s)

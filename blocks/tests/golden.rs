@@ -2,7 +2,8 @@
 
 use chatops_blocks::feature::{self, ApprovalView, CardView};
 use chatops_contract::feature::{
-    Environment, FeatureStatus, Gate, GateState, MessageRef, Phase, Priority, TimelineEntry,
+    DeliveryKind, Environment, FeatureStatus, Gate, GateState, MessageRef, Phase, Priority,
+    TimelineEntry,
 };
 
 const LINK: &str =
@@ -50,6 +51,7 @@ fn status(phase: Phase, gate: GateState) -> FeatureStatus {
             ts: "1700000000.000100".into(),
         }),
         links: Default::default(),
+        kind: DeliveryKind::Feature,
     }
 }
 
@@ -75,6 +77,28 @@ fn card_in_a_placeholder_phase_after_approval() {
         status: &s,
         ui_link: LINK
     })));
+}
+
+#[test]
+fn a_patch_is_titled_as_one() {
+    let s = FeatureStatus {
+        kind: DeliveryKind::Patch,
+        ..status(Phase::Development, GateState::Pending)
+    };
+    let card = feature::card(&CardView {
+        workflow_id: ID,
+        status: &s,
+        ui_link: LINK,
+    });
+    assert!(
+        card.text.starts_with(&format!("Patch {ID}: ")),
+        "{}",
+        card.text
+    );
+    assert_eq!(
+        json(&card)["blocks"][0]["text"]["text"],
+        "Patch: Add OAuth2 login <with> & PKCE"
+    );
 }
 
 #[test]

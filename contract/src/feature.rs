@@ -26,6 +26,9 @@ pub struct FeatureRequest {
     /// Approve the intake gate without waiting for a human. Defaults to `false`.
     #[serde(default)]
     pub auto_approve: bool,
+    /// A feature (the default) or a patch: one task, no intake or plan gate.
+    #[serde(default, skip_serializing_if = "DeliveryKind::is_feature")]
+    pub kind: DeliveryKind,
 }
 
 impl FeatureRequest {
@@ -43,6 +46,35 @@ impl FeatureRequest {
             priority: Priority::default(),
             target_environment: Environment::default(),
             auto_approve: false,
+            kind: DeliveryKind::Feature,
+        }
+    }
+}
+
+/// What a delivery is: a feature walks every phase and gate; a patch is the fast path for a
+/// small change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryKind {
+    /// Intake (analysis and gate), planning (plan and gate), then the rest.
+    #[default]
+    Feature,
+    /// The request is its one task: no analysis, no plan and no intake or plan gate; the same
+    /// development, checks, merge rules and deploys, and the production gate.
+    Patch,
+}
+
+impl DeliveryKind {
+    /// Whether this is a feature (the default, left out of payloads).
+    pub fn is_feature(&self) -> bool {
+        *self == Self::Feature
+    }
+
+    /// `Feature` or `Patch`, as cards title them.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Feature => "Feature",
+            Self::Patch => "Patch",
         }
     }
 }
@@ -321,6 +353,9 @@ pub struct FeatureStatus {
     /// Where to look: `temporal_ui`, `pull_request`, `issue` (whichever exist).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub links: std::collections::BTreeMap<String, String>,
+    /// A feature or a patch.
+    #[serde(default, skip_serializing_if = "DeliveryKind::is_feature")]
+    pub kind: DeliveryKind,
 }
 
 /// A posted Slack message.

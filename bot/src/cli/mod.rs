@@ -105,6 +105,7 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             priority,
             target,
             key,
+            kind,
         } => {
             // The same key (by default: the same minute) starts nothing new on a retry.
             let key = key.unwrap_or_else(|| {
@@ -120,6 +121,7 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
                 repository: repository.or_else(|| settings.feature.repository.clone()),
                 priority,
                 target_environment: target,
+                kind,
                 ..FeatureRequest::new(request, user.clone(), channel.clone())
             };
             let started = ops::feature::start(cx, actor, &id, &input).await;

@@ -1,11 +1,13 @@
 //! The CLI's words into an [`Action`]: a pure parser whose mistakes are one line each.
 
-use chatops_contract::feature::{Environment, GateName, Priority};
+use chatops_contract::feature::{DeliveryKind, Environment, GateName, Priority};
 use chatops_contract::ids;
 
 /// Usage of the action subcommands; `{TARGETS}` stands for the environments.
 const USAGE: &str = "  [--as U…] feature new [--channel C…] [--repo owner/name] [--priority low|medium|high|critical]
                        [--target {TARGETS}] [--key K] <request>
+  [--as U…] feature patch [--channel C…] [--repo owner/name] [--priority …] [--target …] [--key K] <request>
+                       (one task, no intake or plan gate; the production gate decides)
   [--as U…] feature status <id>
   [--as U…] feature list [all]
   [--as U…] feature approve <id> <gate> [comment]
@@ -48,6 +50,8 @@ pub enum Action {
         /// Idempotency key: the same key (and caller) is one feature; the current minute when
         /// `None`.
         key: Option<String>,
+        /// A feature, or a patch (`feature patch`).
+        kind: DeliveryKind,
     },
     /// Pass a pending gate without approvals (admins).
     Skip {
@@ -180,7 +184,8 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
         }
     };
     let action = match words.as_slice() {
-        ["feature", "new", rest @ ..] => feature_new(rest)?,
+        ["feature", "new", rest @ ..] => feature_new(rest, DeliveryKind::Feature)?,
+        ["feature", "patch", rest @ ..] => feature_new(rest, DeliveryKind::Patch)?,
         ["feature", "skip", id, g, reason @ ..] => Action::Skip {
             id: feature_id(id)?,
             gate: gate(g)?,
@@ -230,7 +235,11 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
 }
 
 /// `feature new [--channel C…] [--repo owner/name] [--priority p] [--target t] <request>`.
-fn feature_new(words: &[&str]) -> Result<Action, String> {
+fn feature_new(words: &[&str], kind: DeliveryKind) -> Result<Action, String> {
+    let sub = match kind {
+        DeliveryKind::Feature => "feature new",
+        DeliveryKind::Patch => "feature patch",
+    };
     let (mut channel, mut repository) = (None, None);
     let (mut priority, mut target) = (Priority::default(), Environment::default());
     let mut key = None;
@@ -261,7 +270,7 @@ fn feature_new(words: &[&str]) -> Result<Action, String> {
                     format!("`--target {value}` must be {targets}")
                 })?;
             }
-            other => return Err(format!("`{other}` is not an option of feature new")),
+            other => return Err(format!("`{other}` is not an option of {sub}")),
         }
         rest = tail;
     }
@@ -270,7 +279,7 @@ fn feature_new(words: &[&str]) -> Result<Action, String> {
     }
     let request = rest.join(" ");
     if request.trim().is_empty() {
-        return Err("feature new needs the request text".to_owned());
+        return Err(format!("{sub} needs the request text"));
     }
     if request.chars().count() > chatops_blocks::views::MAX_REQUEST_LEN {
         return Err(format!(
@@ -286,6 +295,7 @@ fn feature_new(words: &[&str]) -> Result<Action, String> {
         priority,
         target,
         key,
+        kind,
     })
 }
 

@@ -1,4 +1,4 @@
-use chatops_contract::feature::{Environment, GateName, Priority};
+use chatops_contract::feature::{DeliveryKind, Environment, GateName, Priority};
 
 use super::parse::{Action, is_action, parse};
 
@@ -40,6 +40,8 @@ fn actions_parse_and_mistakes_are_named() {
         ("incident status feature-x-1", "is not an incident id"),
         ("feature frobnicate", "not an action I know"),
         ("feature new", "needs the request text"),
+        ("feature patch", "feature patch needs the request text"),
+        ("feature override-window feature-x-1", "needs a reason"),
         (
             "feature new --repo nope Add x",
             "`--repo nope` must look like owner/name",
@@ -74,6 +76,24 @@ fn actions_parse_and_mistakes_are_named() {
                 priority: Priority::High,
                 target: Environment::Staging,
                 key: Some("T-42".into()),
+                kind: DeliveryKind::Feature,
+            }
+        ))
+    );
+    assert_eq!(
+        parse(&words(
+            "--as U1 feature patch --key T-43 Fix the typo on the login page"
+        )),
+        Ok((
+            Some("U1".into()),
+            Action::FeatureNew {
+                request: "Fix the typo on the login page".into(),
+                channel: None,
+                repository: None,
+                priority: Priority::Medium,
+                target: Environment::Production,
+                key: Some("T-43".into()),
+                kind: DeliveryKind::Patch,
             }
         ))
     );

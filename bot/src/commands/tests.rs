@@ -35,6 +35,7 @@ fn help_texts_are_unchanged() {
         "*/feature* — deliver features from Slack\n\
 • `/feature new &lt;request&gt;` — start delivering a feature: posts its card here and asks for intake approval\n\
 • `/feature new` — open a form for the request, repository, priority and target environment\n\
+• `/feature patch &lt;request&gt;` — ship a small change fast: the request is its one task, no intake or plan gate; checks and the production gate still decide\n\
 • `/feature status &lt;id&gt;` — show a feature's phase, gates and timeline\n\
 • `/feature pause &lt;id&gt; [reason]` — hold a feature before its next phase (the running phase at its next safe point)\n\
 • `/feature resume &lt;id&gt;` — let a paused feature go on\n\
@@ -73,6 +74,7 @@ Engaged, it survives restarts of the worker and of Temporal until someone releas
         "*chatops* — delivery and incidents from Slack\n\
 • `/feature new &lt;request&gt;` — start delivering a feature: posts its card here and asks for intake approval\n\
 • `/feature new` — open a form for the request, repository, priority and target environment\n\
+• `/feature patch &lt;request&gt;` — ship a small change fast: the request is its one task, no intake or plan gate; checks and the production gate still decide\n\
 • `/feature status &lt;id&gt;` — show a feature's phase, gates and timeline\n\
 • `/feature pause &lt;id&gt; [reason]` — hold a feature before its next phase (the running phase at its next safe point)\n\
 • `/feature resume &lt;id&gt;` — let a paused feature go on\n\

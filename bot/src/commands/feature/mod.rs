@@ -31,6 +31,14 @@ subcommands! {
             "open a form for the request, repository, priority and target environment"
         )]
         Form,
+        #[help(
+            "/feature patch <request>",
+            "ship a small change fast: the request is its one task, no intake or plan gate; checks and the production gate still decide"
+        )]
+        Patch {
+            /// The change.
+            request: String,
+        },
         #[help("/feature status <id>", "show a feature's phase, gates and timeline")]
         Status {
             /// Its workflow id.

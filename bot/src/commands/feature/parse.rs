@@ -27,6 +27,23 @@ pub(crate) fn parse(text: &str) -> Result<FeatureCommand, ParseError> {
                 request: rest.to_owned(),
             })
         }
+        "patch" => {
+            if rest.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    usage: FeatureCommand::usage("patch"),
+                    what: "the change to make",
+                });
+            }
+            if rest.chars().count() > MAX_REQUEST_LEN {
+                return Err(ParseError::InvalidArgument(format!(
+                    "That request is {} characters long; keep it under {MAX_REQUEST_LEN}, or make it a feature with `/feature new`.",
+                    rest.chars().count()
+                )));
+            }
+            Ok(FeatureCommand::Patch {
+                request: rest.to_owned(),
+            })
+        }
         "status" => {
             let mut args = rest.split_whitespace();
             let Some(id) = args.next() else {

@@ -1,7 +1,7 @@
 //! `/feature` in Slack: each subcommand's operation in a task, its outcome answered on the
 //! command's `response_url`; what can be said at once is the ack.
 
-use chatops_contract::feature::{FeatureRequest, GateName};
+use chatops_contract::feature::{DeliveryKind, FeatureRequest, GateName};
 use chatops_contract::signals;
 use std::sync::Arc;
 
@@ -15,12 +15,21 @@ use crate::{AnswerTo, App, Reply};
 /// Runs a `/feature` subcommand; returns what to ack with.
 pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
     let actor = inv.actor();
+    let patch = matches!(cmd, FeatureCommand::Patch { .. });
     let reply = match cmd {
         FeatureCommand::Help => Reply::text(FeatureCommand::help()),
         FeatureCommand::Form => return Ack::OpenForm,
-        FeatureCommand::New { request } => {
+        FeatureCommand::New { request } | FeatureCommand::Patch { request } => {
             let id = ops::feature::workflow_id_for(&inv.team_id, &inv.trigger_id, &request);
-            let input = FeatureRequest::new(request, inv.user_id.clone(), inv.channel_id.clone());
+            let kind = if patch {
+                DeliveryKind::Patch
+            } else {
+                DeliveryKind::Feature
+            };
+            let input = FeatureRequest {
+                kind,
+                ..FeatureRequest::new(request, inv.user_id.clone(), inv.channel_id.clone())
+            };
             let to = inv.response_url.clone().map_or_else(
                 || AnswerTo::Ephemeral {
                     channel: inv.channel_id.clone(),

@@ -11,6 +11,7 @@ fn feature(text: &str) -> Result<Command, ParseError> {
 fn every_feature_subcommand_finds_its_own_usage_line() {
     for sub in [
         "new",
+        "patch",
         "status",
         "pause",
         "resume",
@@ -53,6 +54,7 @@ fn control_subcommands_name_what_is_wrong() {
         ("priority feature-x-1 urgent", "`urgent` is not a priority"),
         ("priority feature-x-1", "Missing the priority."),
         ("cancel feature-x-1", "Missing the reason."),
+        ("patch", "Missing the change to make."),
         (
             "override-window feature-x-1",
             "Missing the reason (a deploy outside the windows is on record with why).",
@@ -123,6 +125,12 @@ fn commands_parse_into_the_enum() {
                 id: "feature-x-1".into(),
                 gate: GateName::Plan,
                 reason: "planned offline".into(),
+            })),
+        ),
+        (
+            "patch Fix the typo on the login page",
+            Ok(Command::Feature(FeatureCommand::Patch {
+                request: "Fix the typo on the login page".into(),
             })),
         ),
         (

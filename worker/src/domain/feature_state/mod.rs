@@ -8,7 +8,8 @@ mod decisions;
 pub use super::gates::{GateBook, GateRefusal, GateRule, GateRules};
 
 use chatops_contract::feature::{
-    Environment, FeatureRequest, FeatureStatus, MessageRef, Phase, Priority, TimelineEntry,
+    DeliveryKind, Environment, FeatureRequest, FeatureStatus, MessageRef, Phase, Priority,
+    TimelineEntry,
 };
 use chatops_contract::lifecycle::{Blocker, ChildInfo, ChildStatus, Evidence, UpdatePriority};
 use std::collections::BTreeMap;
@@ -223,6 +224,8 @@ impl FeatureState {
                 self.input.target_environment == Environment::Production
                     || !matches!(p, Phase::ProductionReadiness | Phase::Production)
             })
+            // A patch's request is its plan.
+            .filter(|p| self.input.kind == DeliveryKind::Feature || *p != Phase::Planning)
             .collect()
     }
 
@@ -250,6 +253,7 @@ impl FeatureState {
             placeholder_phases: self.placeholder_phases.clone(),
             links: self.links(),
             card: self.card.clone(),
+            kind: self.input.kind,
         }
     }
 }

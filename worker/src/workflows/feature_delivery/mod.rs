@@ -2,20 +2,22 @@
 //! feature's card and in its thread.
 //!
 //! Here: the workflow's state, its run and its signal, update and query handlers. The intake
-//! gate is in `intake.rs`, waiting on the other gates in `gates.rs`, the phase children in
-//! `children.rs`, holds and stops in `stops.rs`, deploy windows in `windows.rs`, and the card
-//! and thread in `thread.rs`.
+//! gate is in `intake.rs` (a patch's start, without one, in `patch.rs`), waiting on the other
+//! gates in `gates.rs`, the phase children in `children.rs`, holds and stops in `stops.rs`,
+//! deploy windows in `windows.rs`, and the card and thread in `thread.rs`.
 
 mod children;
 mod gates;
 mod intake;
+mod patch;
 mod steering;
 mod stops;
 mod thread;
 mod windows;
 
 use chatops_contract::feature::{
-    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, Reject, TimelineEntry,
+    Approve, DeliveryKind, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, Reject,
+    TimelineEntry,
 };
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::lifecycle::{ApprovalGates, ChildInfo, Evidence};
@@ -102,7 +104,10 @@ impl FeatureDelivery {
         let replaying = ctx.is_replaying();
         ctx.state_mut(|s| s.policy_read(checked, replaying));
 
-        if let Some(outcome) = Self::intake(ctx, &id, &link, &policy, life.as_ref()).await? {
+        // A patch's request is its plan: no intake gate.
+        if ctx.state(|s| s.state.input.kind == DeliveryKind::Patch) {
+            Self::patch_intake(ctx, &id, &link).await;
+        } else if let Some(outcome) = Self::intake(ctx, &id, &link, &policy, life.as_ref()).await? {
             return Ok(outcome);
         }
 

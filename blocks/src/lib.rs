@@ -6,6 +6,7 @@
 pub mod feature;
 pub mod freeze;
 pub mod incident;
+pub mod quality;
 pub mod text;
 pub mod views;
 

@@ -13,6 +13,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod migration;
 mod names;
+pub mod quality;
 
 /// Default task queue the worker polls and the bot starts workflows on.
 pub const DEFAULT_TASK_QUEUE: &str = "chatops";
@@ -68,6 +69,10 @@ pub mod workflows {
     /// on failure → report. Input [`crate::lifecycle::MigrationRequest`], result
     /// [`crate::lifecycle::MigrationProgress`].
     pub const CODE_MIGRATION: &str = "CodeMigration";
+    /// One per watched repository (`quality-<owner>-<name>`): the checks on the default branch
+    /// on a schedule and after every merge chatops makes; the score history. Input
+    /// [`crate::quality::QualityWatch`], carried across continue-as-new.
+    pub const CONTINUOUS_QUALITY: &str = "ContinuousQuality";
 }
 
 pub use names::{MalformedPayload, Query, Signal, Update};
@@ -147,6 +152,9 @@ pub mod signals {
     /// `FeatureDelivery`: stop this one delivery (phase `cancelled`); a production deploy in
     /// progress is rolled back first (`reason` required).
     pub const CANCEL: Signal<Control> = Signal::new(name::CANCEL);
+    /// `ContinuousQuality`: look at the default branch now (a merge chatops made, a worker
+    /// start).
+    pub const CHECK: Signal<crate::quality::QualityCheck> = Signal::new(name::CHECK);
     /// `FeatureDelivery`: halt now (sent by `EmergencyFreeze`; rolls production back if the
     /// delivery touched it).
     pub const EMERGENCY_STOP: Signal<FreezeRequest> = Signal::new(name::EMERGENCY_STOP);
@@ -184,6 +192,7 @@ pub mod signals {
         pub const RESUME_MIGRATION: &str = "resume_migration";
         pub const CANCEL: &str = "cancel";
         pub const EMERGENCY_STOP: &str = "emergency_stop";
+        pub const CHECK: &str = "check";
     }
 }
 
@@ -242,6 +251,8 @@ pub mod queries {
     pub const STAGE: Query<String> = Query::new(name::STAGE);
     /// `EmergencyFreeze`: whether it is engaged.
     pub const FREEZE: Query<FreezeStatus> = Query::new(name::FREEZE);
+    /// `ContinuousQuality`: the score history of the default branch.
+    pub const TREND: Query<crate::quality::QualityTrend> = Query::new(name::TREND);
     /// `FeatureDelivery`: everything collected so far.
     pub const EVIDENCE: Query<Evidence> = Query::new(name::EVIDENCE);
     /// `FeatureDelivery`: the child workflows.
@@ -263,6 +274,7 @@ pub mod queries {
         pub const STATS: &str = "stats";
         pub const STAGE: &str = "stage";
         pub const FREEZE: &str = "freeze";
+        pub const TREND: &str = "trend";
         pub const EVIDENCE: &str = "evidence";
         pub const CHILDREN: &str = "children";
         pub const APPROVAL_GATES: &str = "approval_gates";

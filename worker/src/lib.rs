@@ -21,6 +21,7 @@ use activities::github::GitHubActivities;
 use activities::incident::IncidentActivities;
 use activities::policy::{DeployTarget, LifecyclePolicy, RepositoryPolicy};
 use activities::policy::{FeaturePolicy, IncidentPolicy, PolicyActivities};
+use activities::quality::QualityActivities;
 use activities::slack::SlackActivities;
 use chatops_common::settings::AgentBackend;
 use chatops_common::settings::DeployEnvSettings;
@@ -171,6 +172,7 @@ pub async fn run(
         .register_workflow::<ProductionReadiness>()?
         .register_workflow::<ProductionDeployment>()?
         .register_workflow::<workflows::code_migration::CodeMigration>()?
+        .register_workflow::<workflows::continuous_quality::ContinuousQuality>()?
         .register_activities(DeliveryActivities::new(delivery_config(
             &settings,
             shell.clone(),
@@ -203,6 +205,11 @@ pub async fn run(
             client.clone(),
             settings.temporal.task_queue.clone(),
         ))
+        .register_activities(QualityActivities::new(
+            client.clone(),
+            settings.temporal.task_queue.clone(),
+            settings.feature.watch.clone(),
+        ))
         .register_activities(IncidentActivities::new(
             inc.agent_backend.clone(),
             inc.rollback_command.clone(),
@@ -224,6 +231,14 @@ pub async fn run(
         identity(),
         ready.clone(),
     ));
+    // The watched repositories' watchers look at their default branch once this worker is up
+    // (and start when they never ran).
+    let watchers = QualityActivities::new(
+        client.clone(),
+        settings.temporal.task_queue.clone(),
+        settings.feature.watch.clone(),
+    );
+    tokio::spawn(async move { watchers.wake_all().await });
     let mut worker =
         Worker::new(&runtime, client, options).context("failed to create the worker")?;
     let stop = worker.shutdown_handle();
@@ -286,6 +301,7 @@ fn lifecycle_policy(settings: &Settings) -> LifecyclePolicy {
         latency_factor: d.latency_factor,
         auto_merge: f.auto_merge,
         reviewers: f.reviewers.clone(),
+        quality_watch_ms: millis(f.watch_interval),
     }
 }
 

@@ -174,6 +174,7 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             render::resolving(settings, &id, done)
         }
         Action::EmergencyStatus => render::freeze(ops::emergency::status(cx).await),
+        Action::Quality(repo) => render::quality(&repo, cx.temporal.quality_trend(&repo).await),
         Action::Emergency {
             engage: true,
             reason,

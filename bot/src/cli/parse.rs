@@ -22,7 +22,8 @@ const USAGE: &str = "  [--as U…] feature new [--channel C…] [--repo owner/na
   [--as U…] incident resolve <id> <summary>
   [--as U…] emergency status
   [--as U…] emergency stop <reason>   (on-call users listed by id; groups need Slack)
-  [--as U…] emergency release <reason>";
+  [--as U…] emergency release <reason>
+  quality <owner/name>                 (a watched repository's quality trend)";
 
 /// Usage of the action subcommands.
 pub fn usage() -> String {
@@ -125,6 +126,8 @@ pub enum Action {
     IncidentStatus(String),
     /// Show the emergency stop.
     EmergencyStatus,
+    /// Show a watched repository's quality trend.
+    Quality(String),
     /// Engage (`true`) or release the emergency stop.
     Emergency {
         /// Engage or release.
@@ -140,7 +143,7 @@ pub fn is_action(args: &[String]) -> bool {
     let rest = strip_as(args).1;
     matches!(
         rest.first().map(String::as_str),
-        Some("feature" | "incident" | "emergency")
+        Some("feature" | "incident" | "emergency" | "quality")
     )
 }
 
@@ -225,6 +228,12 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
         },
         ["incident", "status", id] => Action::IncidentStatus(incident_id(id)?),
         ["emergency", "status"] => Action::EmergencyStatus,
+        ["quality", repo] if ids::is_repository(repo) => Action::Quality((*repo).to_owned()),
+        ["quality", other, ..] => {
+            return Err(format!(
+                "`{other}` is not a repository; write it as owner/name"
+            ));
+        }
         ["emergency", verb @ ("stop" | "release"), reason @ ..] => Action::Emergency {
             engage: *verb == "stop",
             reason: text(reason).ok_or("the emergency stop needs a reason")?,

@@ -183,6 +183,21 @@ pub fn freeze(r: Result<FreezeStatus, OpError>) -> Printed {
     Ok(shown(chatops_blocks::freeze::status(&plain(r)?)))
 }
 
+pub fn quality(
+    repo: &str,
+    r: Result<chatops_contract::quality::QualityTrend, crate::temporal::TemporalError>,
+) -> Printed {
+    match r {
+        Ok(t) => Ok(chatops_blocks::text::mrkdwn_to_text(
+            &chatops_blocks::quality::trend(&t),
+        )),
+        Err(crate::temporal::TemporalError::NotFound(_)) => Err(format!(
+            "{repo} is not watched: add it to CHATOPS__QUALITY__WATCH on the worker"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 pub fn engaged(actor: &Actor, r: Result<(), OpError>) -> Printed {
     r.map_err(|e| why_not(actor, e))?;
     Ok("Emergency stop engaged: running deliveries are being halted.".to_owned())

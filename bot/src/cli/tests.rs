@@ -41,6 +41,7 @@ fn actions_parse_and_mistakes_are_named() {
         ("feature frobnicate", "not an action I know"),
         ("feature new", "needs the request text"),
         ("feature patch", "feature patch needs the request text"),
+        ("quality shop", "`shop` is not a repository"),
         ("feature override-window feature-x-1", "needs a reason"),
         (
             "feature new --repo nope Add x",
@@ -96,6 +97,10 @@ fn actions_parse_and_mistakes_are_named() {
                 kind: DeliveryKind::Patch,
             }
         ))
+    );
+    assert_eq!(
+        parse(&words("quality acme/shop")),
+        Ok((None, Action::Quality("acme/shop".into())))
     );
     assert!(is_action(&words("--as U1 feature list")));
     assert!(!is_action(&words("doctor")));

@@ -6,6 +6,7 @@ pub mod emergency;
 pub mod feature;
 mod help;
 pub mod incident;
+pub mod quality;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +20,7 @@ use crate::{App, Reply};
 pub use emergency::EmergencyCommand;
 pub use feature::FeatureCommand;
 pub use incident::IncidentCommand;
+pub use quality::QualityCommand;
 
 /// Longest request text accepted (Slack caps command text near 4,000 characters).
 pub const MAX_REQUEST_LEN: usize = chatops_blocks::views::MAX_REQUEST_LEN;
@@ -32,6 +34,8 @@ pub enum Command {
     Incident(IncidentCommand),
     /// `/emergency-stop …`
     EmergencyStop(EmergencyCommand),
+    /// `/quality …`
+    Quality(QualityCommand),
     /// `/chatops help`: every command.
     Help,
 }
@@ -53,6 +57,7 @@ pub fn help() -> String {
         FeatureCommand::HELP,
         IncidentCommand::HELP,
         EmergencyCommand::HELP,
+        QualityCommand::HELP,
     ];
     let rows: Vec<(&str, &str)> = tables
         .iter()
@@ -62,7 +67,7 @@ pub fn help() -> String {
     help::render(
         "*chatops* — delivery and incidents from Slack",
         &rows,
-        "Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help` and `/emergency-stop help` say more.",
+        "Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help`, `/emergency-stop help` and `/quality help` say more.",
     )
 }
 
@@ -122,6 +127,7 @@ pub fn parse(command: &str, text: &str) -> Result<Command, ParseError> {
         "/feature" => feature::parse(text).map(Command::Feature),
         "/incident" => incident::parse(text).map(Command::Incident),
         "/emergency-stop" => emergency::parse(text).map(Command::EmergencyStop),
+        "/quality" => quality::parse(text).map(Command::Quality),
         "/chatops" => match text.trim().to_ascii_lowercase().as_str() {
             "" | "help" | "-h" | "--help" => Ok(Command::Help),
             other => Err(ParseError::InvalidArgument(format!(

@@ -93,6 +93,7 @@ Engaged, it survives restarts of the worker and of Temporal until someone releas
 • `/emergency-stop [reason]` — halt every running delivery and hold new ones (on-call only; asks to confirm)\n\
 • `/emergency-stop release &lt;reason&gt;` — let deliveries go on again (on-call only)\n\
 • `/emergency-stop status` — whether the stop is engaged, since when and why\n\
-Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help` and `/emergency-stop help` say more."
+• `/quality &lt;owner/name&gt;` — the quality score of a watched repository's default branch over time, with the commits checked\n\
+Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help`, `/emergency-stop help` and `/quality help` say more."
     );
 }

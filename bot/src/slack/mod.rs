@@ -36,6 +36,7 @@ pub async fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
         Ok(Command::Feature(cmd)) => commands::feature::run(app, &inv, cmd),
         Ok(Command::Incident(cmd)) => commands::incident::run(app, &inv, cmd),
         Ok(Command::EmergencyStop(cmd)) => commands::emergency::run(app, &inv, cmd),
+        Ok(Command::Quality(cmd)) => commands::quality::run(app, &inv, cmd),
         Ok(Command::Help) => return Some(Reply::text(commands::help())),
     };
     match ack {

@@ -236,6 +236,15 @@ impl Temporal {
         }
     }
 
+    /// The score history of `repository`'s default branch; `NotFound` when it is not watched.
+    pub async fn quality_trend(
+        &self,
+        repository: &str,
+    ) -> Result<chatops_contract::quality::QualityTrend, TemporalError> {
+        let id = chatops_contract::quality::quality_workflow_id(repository, &self.task_queue);
+        self.query(&id, queries::TREND).await
+    }
+
     /// The monitor's workflow id on this task queue.
     pub fn monitor_id(&self) -> String {
         monitor_workflow_id(&self.task_queue)

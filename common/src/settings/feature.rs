@@ -23,6 +23,10 @@ pub struct FeatureSettings {
     pub quality_threshold: f64,
     pub min_coverage: f64,
     pub workdir: PathBuf,
+    /// `quality.watch`: repositories whose default branch `ContinuousQuality` watches.
+    pub watch: Vec<String>,
+    /// `quality.watch_interval`: between scheduled looks at a watched default branch.
+    pub watch_interval: Duration,
     /// `migration.commands`: the commands migration steps may name, by name.
     pub migration_commands: BTreeMap<String, String>,
     pub admins: Vec<String>,
@@ -50,6 +54,15 @@ impl FeatureSettings {
             quality_threshold: src.get("feature.quality_threshold", parse::percent)?,
             min_coverage: src.get("feature.min_coverage", parse::percent)?,
             workdir: src.get("quality.workdir", |v| Ok(PathBuf::from(v)))?,
+            watch: src
+                .optional("quality.watch", |v| {
+                    parse::list(v)?
+                        .iter()
+                        .map(|r| parse::repository(r))
+                        .collect()
+                })?
+                .unwrap_or_default(),
+            watch_interval: src.get("quality.watch_interval", parse::duration)?,
             migration_commands: src
                 .optional("migration.commands", quality::named_commands)?
                 .unwrap_or_default(),

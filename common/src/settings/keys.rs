@@ -51,6 +51,8 @@ pub const KEYS: &[(&str, Option<&str>, &str)] = &[
     ("feature.quality_threshold", Some("85"), "weighted quality score (0–100) a change needs to merge"),
     ("feature.min_coverage", Some("80"), "coverage (the `coverage` check's score=NN) a change needs to merge"),
     ("migration.commands", None, "the commands `CodeMigration` steps may run, a JSON object {\"name\": \"command line\"}; a step's `command`, `validate` and `rollback` name one of them (run with `sh -c` in `quality.workdir`), and a name not listed fails without running anything"),
+    ("quality.watch", None, "comma-separated `owner/name` repositories whose default branch is checked on a schedule and after every merge chatops makes (`ContinuousQuality`); a score drop or a required check starting to fail is posted to the channel"),
+    ("quality.watch_interval", Some("6h"), "between scheduled checks of a watched default branch (a commit already checked is not checked again)"),
     ("quality.workdir", Some("."), "only when no repository is configured: the folder checks and migration commands run in, as it is (with a repository they run in a clean workspace at the exact commit)"),
     ("approvals.admins", None, "comma-separated user (`U…`) and user group (`S…`) ids who may skip a gate; nobody may without it"),
     ("github.reviewers", None, "comma-separated GitHub logins asked to review each feature's pull request"),

@@ -7,6 +7,7 @@ pub mod freeze;
 pub mod github;
 pub mod incident;
 pub mod policy;
+pub mod quality;
 pub mod shell;
 pub mod slack;
 pub mod workspace;

@@ -65,6 +65,21 @@ pub struct GatePolicy {
     pub required: Option<u32>,
 }
 
+/// What `ContinuousQuality` needs from config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityPolicy {
+    /// The repository's checks.
+    pub checks: Vec<chatops_contract::lifecycle::CheckSpec>,
+    /// The score a branch is held to.
+    pub threshold: f64,
+    /// The least coverage.
+    pub min_coverage: f64,
+    /// Where drops and newly failing checks are posted.
+    pub channel: String,
+    /// Between scheduled looks, in milliseconds.
+    pub interval_ms: u64,
+}
+
 /// What an incident and the monitor need from config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentPolicy {
@@ -189,6 +204,10 @@ pub struct LifecyclePolicy {
     pub auto_merge: bool,
     /// GitHub logins asked to review the pull request.
     pub reviewers: Vec<String>,
+    /// Between `ContinuousQuality`'s scheduled looks, in milliseconds (0 in policies recorded
+    /// before it existed).
+    #[serde(default)]
+    pub quality_watch_ms: u64,
 }
 
 impl LifecyclePolicy {
@@ -223,6 +242,22 @@ impl std::fmt::Debug for PolicyActivities {
 }
 
 impl PolicyActivities {
+    /// `repository`'s own checks and thresholds over `p`'s, where it has any.
+    fn repository_bar(&self, p: &mut LifecyclePolicy, repository: Option<&str>) {
+        let Some(over) = repository.and_then(|r| self.repositories.get(r)) else {
+            return;
+        };
+        if let Some(c) = &over.checks {
+            p.checks = c.clone();
+        }
+        if let Some(t) = over.threshold {
+            p.threshold = t;
+        }
+        if let Some(m) = over.min_coverage {
+            p.min_coverage = m;
+        }
+    }
+
     /// Serves the policies to every workflow that asks; user groups among `approvers` are read
     /// from Slack with `bot_token` each time a feature asks.
     pub fn new(
@@ -343,20 +378,29 @@ impl PolicyActivities {
         let mut p = self.lifecycle.clone();
         p.admins = self.resolve(&self.lifecycle.admins).await?;
         let repo = repository.or_else(|| p.repository.clone());
-        if let Some(over) = repo.as_ref().and_then(|r| self.repositories.get(r)) {
-            if let Some(c) = &over.checks {
-                p.checks = c.clone();
-            }
-            if let Some(t) = over.threshold {
-                p.threshold = t;
-            }
-            if let Some(m) = over.min_coverage {
-                p.min_coverage = m;
-            }
-        }
+        self.repository_bar(&mut p, repo.as_deref());
         // Pull requests need both a token and a repository.
         p.repository = repo.filter(|_| self.github);
         Ok(p)
+    }
+
+    /// What `ContinuousQuality` holds `repository`'s default branch to, and where it reports.
+    #[activity(name = "policy.quality")]
+    #[tracing::instrument(name = "policy.quality", skip_all, fields(repo = %repository))]
+    pub async fn quality(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        repository: String,
+    ) -> Result<QualityPolicy, ActivityError> {
+        let mut p = self.lifecycle.clone();
+        self.repository_bar(&mut p, Some(&repository));
+        Ok(QualityPolicy {
+            checks: p.checks,
+            threshold: p.threshold,
+            min_coverage: p.min_coverage,
+            channel: self.policy.channel.clone(),
+            interval_ms: p.quality_watch_ms,
+        })
     }
 
     /// The current incident policy.

@@ -4,6 +4,7 @@
 pub mod canary;
 pub mod code_migration;
 pub mod continuous_monitoring;
+pub mod continuous_quality;
 pub mod emergency_freeze;
 pub mod feature_delivery;
 pub mod incident_swarm;

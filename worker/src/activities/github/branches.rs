@@ -31,6 +31,15 @@ pub struct BranchInfo {
     pub head_sha: String,
 }
 
+/// A repository's default branch and its head commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultHead {
+    /// The default branch.
+    pub branch: String,
+    /// Its head commit.
+    pub sha: String,
+}
+
 /// Files to commit on a branch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitSpec {
@@ -92,6 +101,16 @@ pub(super) async fn prepare(
 /// branch's head commit.
 pub(super) async fn commit(repo: &Repo<'_>, spec: &CommitSpec) -> Result<String, ActivityError> {
     commit_files(repo, &spec.branch, &spec.message, &spec.files).await
+}
+
+/// The default branch and its head commit.
+pub(super) async fn default_head(repo: &Repo<'_>) -> Result<DefaultHead, ActivityError> {
+    let branch = default_branch(repo).await?;
+    let sha = head_of(repo, &branch, || {
+        format!("GET the {branch} branch of {repo}")
+    })
+    .await?;
+    Ok(DefaultHead { branch, sha })
 }
 
 /// The repository's default branch (`main` when GitHub does not say).

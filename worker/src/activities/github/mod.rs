@@ -17,7 +17,7 @@ mod statuses;
 #[cfg(test)]
 mod tests;
 
-pub use branches::{BranchInfo, BranchSpec, CommitSpec};
+pub use branches::{BranchInfo, BranchSpec, CommitSpec, DefaultHead};
 pub use breaker::Breaker;
 pub use chatops_contract::incident::FileChange;
 pub use deployments::{DeploymentSpec, LiveSpec};
@@ -125,6 +125,18 @@ impl GitHubActivities {
             branches::prepare(repo, &spec).await
         })
         .await
+    }
+
+    /// The default branch of `repository` and its head commit.
+    #[activity(name = "github.default_head")]
+    #[tracing::instrument(name = "github.default_head", skip_all, fields(repo = %repository))]
+    pub async fn default_head(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        repository: String,
+    ) -> Result<DefaultHead, ActivityError> {
+        self.call(&repository, async |repo| branches::default_head(repo).await)
+            .await
     }
 
     /// Commits files on a branch (skipping files already there with that content); returns

@@ -9,7 +9,7 @@ mod quality;
 pub use evidence::{describe_pull_request, readiness, release_notes};
 pub use health::{Baseline, HealthRules, judge};
 pub use plan::{ready_tasks, validate_plan, validate_steps};
-pub use quality::{parse_check_output, quality_verdict};
+pub use quality::{REPORTED_DROP, parse_check_output, quality_verdict, regression};
 
 /// Most tasks a plan may have.
 pub const MAX_TASKS: usize = 50;

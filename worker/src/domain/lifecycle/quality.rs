@@ -70,3 +70,94 @@ pub fn quality_verdict(
         head_sha: None,
     }
 }
+
+/// The least fall of the score that is reported.
+pub const REPORTED_DROP: f64 = 1.0;
+
+/// What got worse from `before` to `now` on a watched default branch, for the channel: required
+/// checks that started failing, and a score that fell by [`REPORTED_DROP`] or more. `None` when
+/// nothing did (a branch that stays broken is reported once, when it broke).
+pub fn regression(
+    before: &chatops_contract::quality::QualityPoint,
+    now: &chatops_contract::quality::QualityPoint,
+) -> Option<String> {
+    let started: Vec<String> = now
+        .failing
+        .iter()
+        .filter(|c| !before.failing.contains(c))
+        .map(|c| format!("`{c}`"))
+        .collect();
+    let fell = before.score - now.score >= REPORTED_DROP;
+    if started.is_empty() && !fell {
+        return None;
+    }
+    let mut why = Vec::new();
+    if fell {
+        why.push(format!(
+            "the score fell from {:.0} to {:.0}",
+            before.score, now.score
+        ));
+    }
+    match started.len() {
+        0 => {}
+        1 => why.push(format!("required check {} started failing", started[0])),
+        _ => why.push(format!(
+            "required checks {} started failing",
+            started.join(", ")
+        )),
+    }
+    Some(why.join("; "))
+}
+
+#[cfg(test)]
+mod regression_tests {
+    use super::*;
+    use chatops_contract::quality::QualityPoint;
+
+    fn point(sha: &str, score: f64, failing: &[&str]) -> QualityPoint {
+        QualityPoint {
+            at: "2026-12-03T10:00:00Z".into(),
+            branch: "main".into(),
+            sha: sha.into(),
+            score,
+            failing: failing.iter().map(|f| (*f).to_owned()).collect(),
+            trigger: "schedule".into(),
+        }
+    }
+
+    #[test]
+    fn a_branch_that_breaks_is_reported_with_what_broke() {
+        assert_eq!(
+            regression(&point("a", 100.0, &[]), &point("b", 50.0, &["unit_tests"])),
+            Some(
+                "the score fell from 100 to 50; required check `unit_tests` started failing".into()
+            )
+        );
+        assert_eq!(
+            regression(
+                &point("a", 90.0, &["lint"]),
+                &point("b", 90.0, &["lint", "unit_tests", "audit"])
+            ),
+            Some("required checks `unit_tests`, `audit` started failing".into())
+        );
+    }
+
+    #[test]
+    fn a_branch_that_stays_broken_or_wobbles_is_not_reported_again() {
+        assert_eq!(
+            regression(
+                &point("b", 50.0, &["unit_tests"]),
+                &point("c", 50.0, &["unit_tests"])
+            ),
+            None
+        );
+        assert_eq!(
+            regression(&point("a", 85.4, &[]), &point("b", 85.0, &[])),
+            None
+        );
+        assert_eq!(
+            regression(&point("a", 50.0, &["x"]), &point("b", 100.0, &[])),
+            None
+        );
+    }
+}

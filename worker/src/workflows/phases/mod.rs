@@ -20,6 +20,7 @@ pub use intake::RequirementIntake;
 pub use planning::TaskPlanning;
 pub use readiness::ProductionReadiness;
 pub use review::CodeReview;
+pub(crate) use testing::run_check;
 pub use testing::{QualityGate, Testing};
 
 use chatops_contract::Signal;

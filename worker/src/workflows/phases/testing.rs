@@ -345,27 +345,36 @@ impl QualityGate {
             branch: branch.to_owned(),
             sha: sha.to_owned(),
         };
-        let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(
-            check.timeout_secs.max(1) + 30,
-        ))
-        .heartbeat_timeout(Duration::from_secs(20))
-        .retry_policy(RetryPolicy::builder().maximum_attempts(2).build())
-        .build();
-        match ctx
-            .execute_activity(DeliveryActivities::run_check, run, options)
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => chatops_contract::lifecycle::CheckResult {
-                name: check.name.clone(),
-                passed: false,
-                required: check.required,
-                weight: check.weight,
-                score: 0.0,
-                critical: None,
-                output: failure_text(&e),
-                fixed: false,
-            },
-        }
+        run_check(ctx, run).await
+    }
+}
+
+/// Runs one check for any workflow; a check that could not run at all counts as failed.
+pub(crate) async fn run_check<W>(
+    ctx: &WorkflowContext<W>,
+    run: CheckRun,
+) -> chatops_contract::lifecycle::CheckResult {
+    let check = run.check.clone();
+    let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(
+        check.timeout_secs.max(1) + 30,
+    ))
+    .heartbeat_timeout(Duration::from_secs(20))
+    .retry_policy(RetryPolicy::builder().maximum_attempts(2).build())
+    .build();
+    match ctx
+        .execute_activity(DeliveryActivities::run_check, run, options)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => chatops_contract::lifecycle::CheckResult {
+            name: check.name.clone(),
+            passed: false,
+            required: check.required,
+            weight: check.weight,
+            score: 0.0,
+            critical: None,
+            output: failure_text(&e),
+            fixed: false,
+        },
     }
 }

@@ -11,12 +11,17 @@ use super::rollback::rollback_saga;
 use super::{Watch, set_report, short_sha};
 use crate::activities::delivery::{DeliveryActivities, DeployRequest, StepReport};
 use crate::activities::github::{DeploymentSpec, GitHubActivities, LiveSpec, MergeSpec};
+use crate::activities::quality::{QualityActivities, QualityAsk};
 use crate::domain::lifecycle::{self, Baseline, HealthRules};
 use crate::workflows::clock;
 use crate::workflows::notes::note;
 use crate::workflows::options;
 use crate::workflows::phases::{PhaseInput, PhaseResult, hold_while_paused};
 use chatops_contract::feature::MessageRef;
+use chatops_contract::quality::QualityCheck;
+
+/// Patch: a merge asks the watch of the repository's default branch to look again.
+const QUALITY_AFTER_MERGE: &str = "quality-after-merge";
 
 /// Thread notes go to an outbox beside the watch (runs recorded before it post in line).
 const OUTBOX: &str = "deploy-notes-outbox";
@@ -157,6 +162,23 @@ async fn deploy_and_watch<W>(
                         format!("Pull request #{} squash-merged.", pr.number),
                     )
                     .await;
+                // A watched default branch is checked again now that chatops merged into it
+                // (runs recorded before did not ask).
+                if ctx.patched(QUALITY_AFTER_MERGE) {
+                    let ask = QualityAsk {
+                        repository: pr.repository.clone(),
+                        check: QualityCheck {
+                            reason: format!("merge of {}", input.feature),
+                            sha: Some(sha.clone()),
+                        },
+                    };
+                    if let Err(e) = ctx
+                        .execute_activity(QualityActivities::ask, ask, options::slack())
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not ask for a quality check after the merge");
+                    }
+                }
             }
             Err(e) => {
                 return PhaseResult {

@@ -35,6 +35,14 @@ pub fn card(view: &CardView<'_>) -> Message {
             ])
             .into(),
     ];
+    if let Some(held) = &s.held {
+        blocks.push(
+            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+                SlackBlockMarkDownText::new(format!(":double_vertical_bar: Held by {held}")),
+            )])
+            .into(),
+        );
+    }
     for gate in &s.gates {
         blocks.push(
             SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(

@@ -59,6 +59,13 @@ pub fn status(s: &FreezeStatus) -> Message {
             s.engaged_by.as_deref().unwrap_or("?"),
             escape(s.reason.as_deref().unwrap_or(""))
         )];
+        if let Some(h) = &s.scheduled {
+            lines.push(format!(
+                "By the scheduled freeze `{}`, until {}: deliveries hold before their next phase.",
+                escape(&h.name),
+                h.until
+            ));
+        }
         if !s.stopped.is_empty() {
             lines.push(format!("Deliveries stopped: {}", s.stopped.len()));
         }
@@ -68,4 +75,26 @@ pub fn status(s: &FreezeStatus) -> Message {
         ":large_green_circle: The emergency stop is not engaged.".to_owned()
     };
     crate::feature::reply(&text)
+}
+
+/// `/freeze list`: each scheduled freeze with when it starts next.
+pub fn calendar(entries: &[chatops_contract::freeze::FreezeEntry]) -> String {
+    if entries.is_empty() {
+        return "No freezes are scheduled. `/freeze add` schedules one (on-call only).".to_owned();
+    }
+    let mut out = format!("*Scheduled freezes* ({}):\n", entries.len());
+    for e in entries {
+        let next = match e.next.first() {
+            Some(at) => format!("next starts {at}"),
+            None => "no start ahead".to_owned(),
+        };
+        out.push_str(&format!(
+            "• `{}` — {} — {} — {next} (by <@{}>)\n",
+            crate::escape(&e.name),
+            crate::escape(&e.when),
+            crate::escape(&e.reason),
+            e.user
+        ));
+    }
+    out.trim_end().to_owned()
 }

@@ -52,6 +52,7 @@ fn status(phase: Phase, gate: GateState) -> FeatureStatus {
         }),
         links: Default::default(),
         kind: DeliveryKind::Feature,
+        held: None,
     }
 }
 

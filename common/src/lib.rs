@@ -2,6 +2,7 @@
 //! client, tracing setup and graceful shutdown.
 
 pub mod codec;
+pub mod freeze_calendar;
 pub mod http;
 pub mod metrics;
 pub mod payload;

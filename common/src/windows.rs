@@ -171,8 +171,8 @@ impl Span {
     }
 }
 
-/// `Mon-Fri`, `Mon,Wed,Fri`, `Sat`, `Fri-Mon`, `*`.
-fn parse_days(text: &str) -> Result<[bool; 7], String> {
+/// `Mon-Fri`, `Mon,Wed,Fri`, `Sat`, `Fri-Mon`, `*`: Monday first.
+pub fn parse_days(text: &str) -> Result<[bool; 7], String> {
     let mut days = [false; 7];
     if text == "*" {
         return Ok([true; 7]);
@@ -216,7 +216,7 @@ fn day_word(word: &str, short: &str) -> bool {
 }
 
 /// `HH:MM` or `HH:MM:SS`, up to `24:00`, as seconds of the day.
-fn parse_time(text: &str) -> Result<u32, String> {
+pub fn parse_time(text: &str) -> Result<u32, String> {
     let bad = || format!("`{text}` is not a time like 09:00 or 09:00:30");
     let parts: Vec<u32> = text
         .split(':')

@@ -356,6 +356,9 @@ pub struct FeatureStatus {
     /// A feature or a patch.
     #[serde(default, skip_serializing_if = "DeliveryKind::is_feature")]
     pub kind: DeliveryKind,
+    /// What holds it now: the emergency stop, or a scheduled freeze until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 /// A posted Slack message.

@@ -16,12 +16,76 @@ pub fn freeze_workflow_id(task_queue: &str) -> String {
 }
 
 /// `engage` / `release` payload, and `emergency_stop` to a delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FreezeRequest {
-    /// Slack user id of whoever asked.
+    /// Slack user id of whoever asked (for a scheduled freeze: who scheduled it, who must still
+    /// be on call when it engages).
     pub user: String,
     /// Why.
     pub reason: String,
+    /// Set when a scheduled freeze asks: it holds deliveries before their next phase without
+    /// stopping the running ones, and its release releases only its own engagement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<ScheduledHold>,
+}
+
+/// The scheduled freeze that engaged the stop, and until when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledHold {
+    /// Its name in the freeze calendar.
+    pub name: String,
+    /// When it ends (RFC 3339).
+    pub until: String,
+}
+
+/// Id of the Temporal Schedule of freeze `name` on `task_queue`: `chatops-freeze-<name>`, with
+/// the task queue appended when it is not the default one.
+pub fn freeze_schedule_id(name: &str, task_queue: &str) -> String {
+    if task_queue == crate::DEFAULT_TASK_QUEUE {
+        format!("{FREEZE_SCHEDULE_PREFIX}{name}")
+    } else {
+        format!("{FREEZE_SCHEDULE_PREFIX}{name}@{task_queue}")
+    }
+}
+
+/// What every freeze schedule's id starts with.
+pub const FREEZE_SCHEDULE_PREFIX: &str = "chatops-freeze-";
+
+/// Whether `name` may name a scheduled freeze: 1 to 40 letters, digits, `-` or `_`.
+pub fn is_freeze_name(name: &str) -> bool {
+    (1..=40).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `ScheduledFreeze`'s input (each start of a freeze calendar entry's Schedule): engage the
+/// stop, hold for `duration_ms`, release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledFreeze {
+    /// Its name in the freeze calendar.
+    pub name: String,
+    /// Why, shown while it holds.
+    pub reason: String,
+    /// Who scheduled it; they must be on call when it engages.
+    pub user: String,
+    /// How long each occurrence lasts.
+    pub duration_ms: u64,
+}
+
+/// A freeze calendar entry, as `/freeze list` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreezeEntry {
+    /// Its name.
+    pub name: String,
+    /// When, as it was written (`Fri 15:00 for 66h Europe/Berlin`).
+    pub when: String,
+    /// Why.
+    pub reason: String,
+    /// Who scheduled it.
+    pub user: String,
+    /// Its next starts (RFC 3339), soonest first.
+    pub next: Vec<String>,
 }
 
 /// `hold` payload: the delivery the stop holds, to be woken on release.
@@ -74,4 +138,7 @@ pub struct FreezeStatus {
     /// Deliveries held now, woken when it is released.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<String>,
+    /// The scheduled freeze that engaged it, while it holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<ScheduledHold>,
 }

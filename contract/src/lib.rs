@@ -73,6 +73,10 @@ pub mod workflows {
     /// on a schedule and after every merge chatops makes; the score history. Input
     /// [`crate::quality::QualityWatch`], carried across continue-as-new.
     pub const CONTINUOUS_QUALITY: &str = "ContinuousQuality";
+    /// One occurrence of a freeze calendar entry, started by its Temporal Schedule
+    /// (`chatops-freeze-<name>`): engage the emergency stop (holding, not stopping), wait,
+    /// release. Input [`crate::freeze::ScheduledFreeze`].
+    pub const SCHEDULED_FREEZE: &str = "ScheduledFreeze";
 }
 
 pub use names::{MalformedPayload, Query, Signal, Update};

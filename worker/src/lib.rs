@@ -173,6 +173,7 @@ pub async fn run(
         .register_workflow::<ProductionDeployment>()?
         .register_workflow::<workflows::code_migration::CodeMigration>()?
         .register_workflow::<workflows::continuous_quality::ContinuousQuality>()?
+        .register_workflow::<workflows::scheduled_freeze::ScheduledFreeze>()?
         .register_activities(DeliveryActivities::new(delivery_config(
             &settings,
             shell.clone(),

@@ -174,6 +174,7 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             render::resolving(settings, &id, done)
         }
         Action::EmergencyStatus => render::freeze(ops::emergency::status(cx).await),
+        Action::Freeze(cmd) => freeze(cx, actor, cmd).await,
         Action::Quality(repo) => render::quality(&repo, cx.temporal.quality_trend(&repo).await),
         Action::Emergency {
             engage: true,
@@ -183,5 +184,38 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             engage: false,
             reason,
         } => render::released(actor, ops::emergency::release(cx, actor, reason).await),
+    }
+}
+
+/// The freeze calendar from the CLI: the same rules as `/freeze`.
+async fn freeze(
+    cx: &Offline<'_>,
+    actor: &Actor,
+    cmd: crate::commands::FreezeCommand,
+) -> Result<String, String> {
+    use crate::commands::FreezeCommand;
+    use crate::ops::calendar::{self, Added};
+    let text = chatops_blocks::text::mrkdwn_to_text;
+    match cmd {
+        FreezeCommand::Help => Ok(text(&FreezeCommand::help())),
+        FreezeCommand::List => calendar::list(cx)
+            .await
+            .map(|e| text(&chatops_blocks::freeze::calendar(&e)))
+            .map_err(|e| e.to_string()),
+        FreezeCommand::Add { name, when, reason } => {
+            let words: Vec<&str> = when.iter().map(String::as_str).collect();
+            let when = chatops_common::freeze_calendar::parse_now(&words)?;
+            match calendar::add(cx, actor, &name, &when, reason).await {
+                Ok(Added::Added) => Ok(format!("Scheduled freeze {name}: {}.", when.text)),
+                Ok(Added::Exists) => Err(format!(
+                    "a freeze named {name} is already scheduled; remove it first to change it"
+                )),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        FreezeCommand::Remove { name } => calendar::remove(cx, actor, &name)
+            .await
+            .map(|()| format!("Removed the scheduled freeze {name}."))
+            .map_err(|e| e.to_string()),
     }
 }

@@ -23,7 +23,10 @@ const USAGE: &str = "  [--as U…] feature new [--channel C…] [--repo owner/na
   [--as U…] emergency status
   [--as U…] emergency stop <reason>   (on-call users listed by id; groups need Slack)
   [--as U…] emergency release <reason>
-  quality <owner/name>                 (a watched repository's quality trend)";
+  quality <owner/name>                 (a watched repository's quality trend)
+  freeze list
+  [--as U…] freeze add <name> <YYYY-MM-DD HH:MM | days HH:MM> for <duration> [<time zone>] <reason>
+  [--as U…] freeze remove <name>       (on-call users listed by id)";
 
 /// Usage of the action subcommands.
 pub fn usage() -> String {
@@ -128,6 +131,8 @@ pub enum Action {
     EmergencyStatus,
     /// Show a watched repository's quality trend.
     Quality(String),
+    /// Read or change the freeze calendar.
+    Freeze(crate::commands::FreezeCommand),
     /// Engage (`true`) or release the emergency stop.
     Emergency {
         /// Engage or release.
@@ -143,7 +148,7 @@ pub fn is_action(args: &[String]) -> bool {
     let rest = strip_as(args).1;
     matches!(
         rest.first().map(String::as_str),
-        Some("feature" | "incident" | "emergency" | "quality")
+        Some("feature" | "incident" | "emergency" | "quality" | "freeze")
     )
 }
 
@@ -229,6 +234,10 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
         ["incident", "status", id] => Action::IncidentStatus(incident_id(id)?),
         ["emergency", "status"] => Action::EmergencyStatus,
         ["quality", repo] if ids::is_repository(repo) => Action::Quality((*repo).to_owned()),
+        ["freeze", rest @ ..] => Action::Freeze(
+            crate::commands::freeze::parse(&rest.join(" "))
+                .map_err(|e| chatops_blocks::text::mrkdwn_to_text(&e.to_string()))?,
+        ),
         ["quality", other, ..] => {
             return Err(format!(
                 "`{other}` is not a repository; write it as owner/name"

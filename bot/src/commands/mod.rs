@@ -4,6 +4,7 @@
 
 pub mod emergency;
 pub mod feature;
+pub mod freeze;
 mod help;
 pub mod incident;
 pub mod quality;
@@ -19,6 +20,7 @@ use crate::{App, Reply};
 
 pub use emergency::EmergencyCommand;
 pub use feature::FeatureCommand;
+pub use freeze::FreezeCommand;
 pub use incident::IncidentCommand;
 pub use quality::QualityCommand;
 
@@ -36,6 +38,8 @@ pub enum Command {
     EmergencyStop(EmergencyCommand),
     /// `/quality …`
     Quality(QualityCommand),
+    /// `/freeze …`
+    Freeze(FreezeCommand),
     /// `/chatops help`: every command.
     Help,
 }
@@ -57,6 +61,7 @@ pub fn help() -> String {
         FeatureCommand::HELP,
         IncidentCommand::HELP,
         EmergencyCommand::HELP,
+        FreezeCommand::HELP,
         QualityCommand::HELP,
     ];
     let rows: Vec<(&str, &str)> = tables
@@ -67,7 +72,7 @@ pub fn help() -> String {
     help::render(
         "*chatops* — delivery and incidents from Slack",
         &rows,
-        "Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help`, `/emergency-stop help` and `/quality help` say more.",
+        "Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help`, `/emergency-stop help`, `/freeze help` and `/quality help` say more.",
     )
 }
 
@@ -128,6 +133,7 @@ pub fn parse(command: &str, text: &str) -> Result<Command, ParseError> {
         "/incident" => incident::parse(text).map(Command::Incident),
         "/emergency-stop" => emergency::parse(text).map(Command::EmergencyStop),
         "/quality" => quality::parse(text).map(Command::Quality),
+        "/freeze" => freeze::parse(text).map(Command::Freeze),
         "/chatops" => match text.trim().to_ascii_lowercase().as_str() {
             "" | "help" | "-h" | "--help" => Ok(Command::Help),
             other => Err(ParseError::InvalidArgument(format!(

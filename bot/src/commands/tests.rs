@@ -93,7 +93,10 @@ Engaged, it survives restarts of the worker and of Temporal until someone releas
 • `/emergency-stop [reason]` — halt every running delivery and hold new ones (on-call only; asks to confirm)\n\
 • `/emergency-stop release &lt;reason&gt;` — let deliveries go on again (on-call only)\n\
 • `/emergency-stop status` — whether the stop is engaged, since when and why\n\
+• `/freeze list` — the scheduled freezes and when each starts next\n\
+• `/freeze add &lt;name&gt; &lt;YYYY-MM-DD HH:MM | days HH:MM&gt; for &lt;duration&gt; [&lt;time zone&gt;] &lt;reason&gt;` — schedule a freeze, once or weekly: deliveries hold before their next phase while it lasts (on-call only)\n\
+• `/freeze remove &lt;name&gt;` — take a freeze off the calendar (on-call only)\n\
 • `/quality &lt;owner/name&gt;` — the quality score of a watched repository's default branch over time, with the commits checked\n\
-Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help`, `/emergency-stop help` and `/quality help` say more."
+Buttons on cards and in threads decide gates and drive incidents. `/feature help`, `/incident help`, `/emergency-stop help`, `/freeze help` and `/quality help` say more."
     );
 }

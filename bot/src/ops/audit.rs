@@ -40,6 +40,10 @@ pub(crate) enum Act<'a> {
     DontEngage,
     /// Release the emergency stop.
     Release,
+    /// Add a scheduled freeze.
+    FreezeAdd,
+    /// Remove a scheduled freeze.
+    FreezeRemove,
 }
 
 impl<'a> Act<'a> {
@@ -60,6 +64,8 @@ impl<'a> Act<'a> {
                 Self::OverrideWindow => ("cli.override_window".into(), None, None),
                 Self::Engage => ("cli.emergency".into(), None, said("engage")),
                 Self::Release => ("cli.emergency".into(), None, said("release")),
+                Self::FreezeAdd => ("cli.freeze".into(), None, said("add")),
+                Self::FreezeRemove => ("cli.freeze".into(), None, said("remove")),
                 _ => (format!("cli.{action}"), gate, decision.map(str::to_owned)),
             },
         }
@@ -85,6 +91,8 @@ impl<'a> Act<'a> {
             Self::Engage => plain("emergency_stop.engage"),
             Self::DontEngage => plain("emergency_stop.cancel"),
             Self::Release => plain("emergency_stop.release"),
+            Self::FreezeAdd => plain("freeze.add"),
+            Self::FreezeRemove => plain("freeze.remove"),
         }
     }
 }

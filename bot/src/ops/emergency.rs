@@ -45,6 +45,7 @@ pub async fn engage<C: Context>(cx: &C, actor: &Actor, reason: String) -> Result
         let req = FreezeRequest {
             user: actor.user.clone(),
             reason: reason.clone(),
+            scheduled: None,
         };
         cx.temporal().engage_freeze(&req).await?;
         tracing::warn!(user = %actor.user, %reason, "emergency stop engaged");
@@ -77,6 +78,7 @@ pub async fn release<C: Context>(
         let req = FreezeRequest {
             user: actor.user.clone(),
             reason: reason.clone(),
+            scheduled: None,
         };
         match cx.temporal().release_freeze(&req).await {
             Ok(()) => {

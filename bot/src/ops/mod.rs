@@ -7,6 +7,7 @@
 //! workflow to finish: a Slack handler hands the call to a task and acks at once.
 
 mod audit;
+pub mod calendar;
 pub mod decision;
 pub mod emergency;
 pub mod feature;

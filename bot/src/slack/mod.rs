@@ -37,6 +37,7 @@ pub async fn dispatch(app: &Arc<App>, inv: Invocation) -> Option<Reply> {
         Ok(Command::Incident(cmd)) => commands::incident::run(app, &inv, cmd),
         Ok(Command::EmergencyStop(cmd)) => commands::emergency::run(app, &inv, cmd),
         Ok(Command::Quality(cmd)) => commands::quality::run(app, &inv, cmd),
+        Ok(Command::Freeze(cmd)) => commands::freeze::run(app, &inv, cmd),
         Ok(Command::Help) => return Some(Reply::text(commands::help())),
     };
     match ack {

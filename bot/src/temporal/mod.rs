@@ -21,6 +21,7 @@ use temporalio_common::data_converters::RawValue;
 mod cluster;
 #[cfg(test)]
 pub(crate) mod fake;
+mod schedules;
 
 /// Why a Temporal call did not do what was asked.
 #[derive(Debug, thiserror::Error)]

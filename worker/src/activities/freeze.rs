@@ -10,7 +10,7 @@ use std::sync::Arc;
 use temporalio_client::errors::WorkflowQueryError;
 use temporalio_client::{
     Client, UntypedQuery, UntypedSignal, UntypedWorkflow, WorkflowListOptions,
-    WorkflowQueryOptions, WorkflowSignalOptions,
+    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
 };
 use temporalio_common::data_converters::RawValue;
 use temporalio_macros::activities;
@@ -25,6 +25,15 @@ pub struct Wake {
     pub ids: Vec<String>,
     /// Who released the stop, and why (or the stop's state, for a late hold).
     pub release: FreezeRequest,
+}
+
+/// `freeze.scheduled`'s input: engage or release, for a scheduled freeze.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ScheduledAsk {
+    /// Engage (else release).
+    pub engage: bool,
+    /// The request, `scheduled` set.
+    pub req: FreezeRequest,
 }
 
 /// Freeze activities, with a client of their own.
@@ -141,6 +150,40 @@ impl FreezeActivities {
         w: Wake,
     ) -> Result<u32, ActivityError> {
         self.released(w.ids, &w.release).await
+    }
+
+    /// Sends `engage` or `release` (`req.scheduled` set) for a scheduled freeze to the emergency
+    /// stop, starting it when it never ran.
+    #[activity(name = "freeze.scheduled")]
+    #[tracing::instrument(name = "freeze.scheduled", skip_all, fields(engage = ask.engage))]
+    pub async fn scheduled(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        ask: ScheduledAsk,
+    ) -> Result<(), ActivityError> {
+        let signal = if ask.engage {
+            signals::ENGAGE
+        } else {
+            signals::RELEASE
+        };
+        let input =
+            payload::json(&FreezeStatus::default()).map_err(|e| permanent(e.to_string()))?;
+        let req = payload::json(&ask.req).map_err(|e| permanent(e.to_string()))?;
+        self.client
+            .signal_with_start_workflow(
+                UntypedWorkflow::new(workflows::EMERGENCY_FREEZE),
+                input,
+                UntypedSignal::new(signal.name()),
+                req,
+                WorkflowStartOptions::new(
+                    self.task_queue.clone(),
+                    freeze_workflow_id(&self.task_queue),
+                )
+                .build(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| retryable(format!("cannot reach the emergency stop: {e}")))
     }
 
     /// Whether the freeze is engaged; not engaged when it was never started.

@@ -167,9 +167,15 @@ impl EmergencyFreeze {
                     .history
                     .push(event(&at, "engage ignored: already engaged", &req))
             });
+            let who = match &req.scheduled {
+                Some(h) => format!(
+                    "The scheduled freeze `{}` began, but the emergency stop",
+                    h.name
+                ),
+                None => format!("<@{}> pressed the emergency stop again; it", req.user),
+            };
             let text = format!(
-                "<@{}> pressed the emergency stop again; it has been engaged since {} (by <@{}>: {}). Nothing more to do.",
-                req.user,
+                "{who} has been engaged since {} (by <@{}>: {}). Nothing more to do.",
                 already.since.unwrap_or_default(),
                 already.engaged_by.unwrap_or_default(),
                 chatops_blocks::escape(&already.reason.unwrap_or_default())
@@ -186,8 +192,21 @@ impl EmergencyFreeze {
             s.status.reason = Some(req.reason.clone());
             s.status.since = Some(at.clone());
             s.status.stopped.clear();
+            s.status.scheduled = req.scheduled.clone();
             s.status.history.push(event(&at, "engaged", &req));
         });
+        // A scheduled freeze holds deliveries before their next phase; it stops nothing.
+        if let Some(hold) = &req.scheduled {
+            let text = format!(
+                "*Scheduled freeze `{}` engaged* (scheduled by <@{}>: {}). Deliveries hold before their next phase until {}; running phases finish.",
+                hold.name,
+                req.user,
+                chatops_blocks::escape(&req.reason),
+                hold.until
+            );
+            post(ctx, &policy.channel, ":calendar:", &text).await;
+            return;
+        }
         let engaged = format!(
             "*EMERGENCY STOP engaged* by <@{}>: {}. Stopping every running delivery.",
             req.user,
@@ -251,7 +270,25 @@ impl EmergencyFreeze {
         if Self::refused(ctx, policy, "release", &req, &at) {
             return;
         }
+        // A scheduled freeze's end releases only its own engagement.
+        if let Some(hold) = &req.scheduled
+            && ctx.state(|s| s.status.scheduled.as_ref().map(|h| h.name.clone()))
+                != Some(hold.name.clone())
+        {
+            let what = format!(
+                "scheduled release of `{}` ignored: not its engagement",
+                hold.name
+            );
+            ctx.state_mut(|s| s.status.history.push(event(&at, &what, &req)));
+            let text = format!(
+                "The scheduled freeze `{}` has ended; the emergency stop stays engaged, as someone else engaged it.",
+                hold.name
+            );
+            post(ctx, &policy.channel, ":information_source:", &text).await;
+            return;
+        }
         let held = ctx.state_mut(|s| {
+            s.status.scheduled = None;
             s.status.engaged = false;
             s.status.history.push(event(&at, "released", &req));
             std::mem::take(&mut s.status.held)
@@ -281,11 +318,17 @@ impl EmergencyFreeze {
                 }
             }
         }
-        let text = format!(
-            "*Emergency stop released* by <@{}>: {}. Held deliveries go on {when}.",
-            req.user,
-            chatops_blocks::escape(&req.reason),
-        );
+        let text = match &req.scheduled {
+            Some(hold) => format!(
+                "*Scheduled freeze `{}` ended.* Held deliveries go on {when}.",
+                hold.name
+            ),
+            None => format!(
+                "*Emergency stop released* by <@{}>: {}. Held deliveries go on {when}.",
+                req.user,
+                chatops_blocks::escape(&req.reason),
+            ),
+        };
         post(ctx, &policy.channel, ":large_green_circle:", &text).await;
     }
 }
@@ -310,6 +353,7 @@ impl EmergencyFreeze {
             let already = FreezeRequest {
                 user: String::new(),
                 reason: "the emergency stop is not engaged".to_owned(),
+                scheduled: None,
             };
             Self::wake(ctx, late, already).await;
         }

@@ -9,6 +9,7 @@ pub mod emergency_freeze;
 pub mod feature_delivery;
 pub mod incident_swarm;
 pub mod phases;
+pub mod scheduled_freeze;
 
 mod clock;
 mod notes;

@@ -54,6 +54,8 @@ pub struct FeatureState {
     pub feedback: Vec<(String, String)>,
     /// The workflow's Temporal UI link, once known.
     pub ui_link: Option<String>,
+    /// What holds the delivery now (the emergency stop, or a scheduled freeze until when).
+    pub held: Option<String>,
 }
 
 impl FeatureState {
@@ -74,6 +76,7 @@ impl FeatureState {
             evidence: Evidence::default(),
             feedback: Vec::new(),
             ui_link: None,
+            held: None,
         };
         s.timeline.push(TimelineEntry {
             at: now.to_owned(),
@@ -254,6 +257,7 @@ impl FeatureState {
             links: self.links(),
             card: self.card.clone(),
             kind: self.input.kind,
+            held: self.held.clone(),
         }
     }
 }

@@ -166,6 +166,7 @@ impl FeatureDelivery {
                     let stop = ctx.state(|s| s.stop.clone()).unwrap_or(FreezeRequest {
                         user: "unknown".into(),
                         reason: String::new(),
+                        scheduled: None,
                     });
                     let rollback = TriggerRollback {
                         user: stop.user,

@@ -77,6 +77,7 @@ impl FeatureDelivery {
             self.stop = Some(FreezeRequest {
                 user: c.user,
                 reason,
+                scheduled: None,
             });
             self.cancelled = true;
         } else {
@@ -222,6 +223,7 @@ impl FeatureDelivery {
                 }
             };
             if !freeze.engaged {
+                ctx.state_mut(|s| s.state.held = None);
                 if held {
                     let note = blocks::thread_note(
                         ":arrow_forward:",
@@ -241,15 +243,30 @@ impl FeatureDelivery {
                         None,
                     )
                 });
-                let note = blocks::thread_note(
-                    ":double_vertical_bar:",
-                    &format!(
-                        "Held before *{}*: the emergency stop is engaged (by <@{}>: {}). Going on once it is released.",
-                        next.label(),
-                        freeze.engaged_by.unwrap_or_default(),
-                        chatops_blocks::escape(&freeze.reason.unwrap_or_default())
+                let (why, text) = match &freeze.scheduled {
+                    Some(h) => (
+                        format!("the scheduled freeze `{}` until {}", h.name, h.until),
+                        format!(
+                            "Held before *{}*: the scheduled freeze `{}` holds deliveries until {} (scheduled by <@{}>: {}). Going on once it ends.",
+                            next.label(),
+                            h.name,
+                            h.until,
+                            freeze.engaged_by.clone().unwrap_or_default(),
+                            chatops_blocks::escape(&freeze.reason.clone().unwrap_or_default())
+                        ),
                     ),
-                );
+                    None => (
+                        "the emergency stop".to_owned(),
+                        format!(
+                            "Held before *{}*: the emergency stop is engaged (by <@{}>: {}). Going on once it is released.",
+                            next.label(),
+                            freeze.engaged_by.clone().unwrap_or_default(),
+                            chatops_blocks::escape(&freeze.reason.clone().unwrap_or_default())
+                        ),
+                    ),
+                };
+                ctx.state_mut(|s| s.state.held = Some(why));
+                let note = blocks::thread_note(":double_vertical_bar:", &text);
                 Self::report(ctx, id, link, note).await;
             }
             // The stop wakes the deliveries that asked, so a hold waits for that alone and its

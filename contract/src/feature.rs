@@ -62,6 +62,8 @@ pub enum DeliveryKind {
     /// The request is its one task: no analysis, no plan and no intake or plan gate; the same
     /// development, checks, merge rules and deploys, and the production gate.
     Patch,
+    /// A patch that someone on call may let pass a freeze (`pass_freeze`).
+    Hotfix,
 }
 
 impl DeliveryKind {
@@ -70,12 +72,18 @@ impl DeliveryKind {
         *self == Self::Feature
     }
 
-    /// `Feature` or `Patch`, as cards title them.
+    /// `Feature`, `Patch` or `Hotfix`, as cards title them.
     pub fn title(self) -> &'static str {
         match self {
             Self::Feature => "Feature",
             Self::Patch => "Patch",
+            Self::Hotfix => "Hotfix",
         }
+    }
+
+    /// Whether this takes the patch path (one task, no intake or plan gate).
+    pub fn is_patch(self) -> bool {
+        matches!(self, Self::Patch | Self::Hotfix)
     }
 }
 

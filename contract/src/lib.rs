@@ -90,8 +90,8 @@ pub mod signals {
         Acknowledge, Alert, AssignCommander, ChooseDiagnosis, IncidentClosed, Resolve, Rollback,
     };
     use crate::lifecycle::{
-        Blocker, Control, ExtendMonitoring, Feedback, OverrideWindow, SkipGate, TriggerRollback,
-        UpdatePriority,
+        Blocker, Control, ExtendMonitoring, Feedback, OverrideWindow, PassFreeze, SkipGate,
+        TriggerRollback, UpdatePriority,
     };
     use crate::names::Signal;
 
@@ -133,6 +133,8 @@ pub mod signals {
     pub const SKIP_GATE: Signal<SkipGate> = Signal::new(name::SKIP_GATE);
     /// `FeatureDelivery`: deploy outside the deploy windows from now on (admins only).
     pub const OVERRIDE_WINDOW: Signal<OverrideWindow> = Signal::new(name::OVERRIDE_WINDOW);
+    /// `FeatureDelivery`, a hotfix: go on while a freeze holds deliveries (on call only).
+    pub const PASS_FREEZE: Signal<PassFreeze> = Signal::new(name::PASS_FREEZE);
     /// `FeatureDelivery`: change the priority.
     pub const UPDATE_PRIORITY: Signal<UpdatePriority> = Signal::new(name::UPDATE_PRIORITY);
     /// `FeatureDelivery`: hold the next phase transition until removed.
@@ -184,6 +186,7 @@ pub mod signals {
         pub const RESUME: &str = "resume";
         pub const SKIP_GATE: &str = "skip_gate";
         pub const OVERRIDE_WINDOW: &str = "override_window";
+        pub const PASS_FREEZE: &str = "pass_freeze";
         pub const UPDATE_PRIORITY: &str = "update_priority";
         pub const ADD_BLOCKER: &str = "add_blocker";
         pub const REMOVE_BLOCKER: &str = "remove_blocker";

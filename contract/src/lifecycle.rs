@@ -44,6 +44,16 @@ pub struct OverrideWindow {
     pub reason: String,
 }
 
+/// Payload of `pass_freeze`: let this hotfix go on while a freeze holds deliveries. Only
+/// people on call, only for a hotfix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassFreeze {
+    /// Who lets it pass; must be on call.
+    pub user: String,
+    /// Why; required, recorded and shown.
+    pub reason: String,
+}
+
 /// Payload of `update_priority`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdatePriority {

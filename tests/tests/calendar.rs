@@ -178,3 +178,127 @@ async fn a_scheduled_freeze_engages_on_time_holds_a_delivery_and_releases_on_tim
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hotfix_passes_a_freeze_only_with_on_call_leave() -> anyhow::Result<()> {
+    let stack = Stack::start("hotfix", StackOptions::default()).await?;
+    // A freeze from 3 s from now for ten minutes.
+    let starts = Timestamp::from_second(Timestamp::now().as_second() + 3)?;
+    let at = starts.strftime("%Y-%m-%d %H:%M:%S").to_string();
+    stack
+        .command_as(
+            APPROVER,
+            "/freeze",
+            &format!("add release-week {at} for 10m Release week"),
+        )
+        .await?;
+    channel_note(
+        &stack,
+        "Scheduled freeze `release-week` engaged",
+        Duration::from_secs(45),
+    )
+    .await?;
+
+    // A hotfix and an ordinary patch both hold.
+    let hold = "Held before Development: the scheduled freeze `release-week`";
+    let ack = stack
+        .command("/feature", "hotfix Fix the checkout crash")
+        .await?;
+    let hotfix = stack.feature_in_ack(&ack)?;
+    let hotfix_card = stack.card(&hotfix).await?;
+    stack
+        .card_showing(&hotfix_card, "Hotfix: Fix the checkout crash")
+        .await?;
+    let held = stack.reply_containing(&hotfix_card, hold).await?;
+    assert!(
+        held.rendered().contains(&format!(
+            "someone on call may let it pass with `/feature pass-freeze {hotfix} <reason>`"
+        )),
+        "{}",
+        held.rendered()
+    );
+    let ack = stack.command("/feature", "patch Tidy the footer").await?;
+    let patch = stack.feature_in_ack(&ack)?;
+    let patch_card = stack.card(&patch).await?;
+    stack.reply_containing(&patch_card, hold).await?;
+
+    // Not on call: refused in Slack, and as a raw signal by the workflow.
+    stack
+        .command_as(
+            REQUESTER,
+            "/feature",
+            &format!("pass-freeze {hotfix} it is urgent"),
+        )
+        .await?;
+    stack
+        .ephemeral_containing("Only on-call engineers may let a hotfix pass a freeze")
+        .await?;
+    stack.signal(
+        &hotfix,
+        "pass_freeze",
+        &serde_json::json!({"user": REQUESTER, "reason": "it is urgent"}).to_string(),
+    )?;
+    stack
+        .wait_status(&hotfix, "the raw refusal on the timeline", |s| {
+            s["timeline"]
+                .to_string()
+                .contains("only people on call (CHATOPS__EMERGENCY__ONCALL) may")
+        })
+        .await?;
+    // On call, for the ordinary patch: refused by the workflow, which holds it still.
+    stack
+        .command_as(
+            APPROVER,
+            "/feature",
+            &format!("pass-freeze {patch} tidy is urgent"),
+        )
+        .await?;
+    stack
+        .wait_status(&patch, "the refusal for a patch", |s| {
+            s["timeline"]
+                .to_string()
+                .contains("only a hotfix may pass a freeze")
+        })
+        .await?;
+    assert_eq!(stack.status(&hotfix)?["phase"], "intake");
+
+    // On call, for the hotfix: it passes the freeze and goes all the way.
+    stack
+        .command_as(
+            APPROVER,
+            "/feature",
+            &format!("pass-freeze {hotfix} checkout is down for everyone"),
+        )
+        .await?;
+    stack
+        .reply_containing(
+            &hotfix_card,
+            &format!("Passing the freeze: allowed by @{APPROVER} (checkout is down for everyone)."),
+        )
+        .await?;
+    let gate = stack.gate_request(&hotfix_card, "production").await?;
+    stack.press(&gate, "Approve")?;
+    stack.card_showing(&hotfix_card, "Complete").await?;
+    assert_eq!(
+        stack.query(&freeze_workflow_id(&stack.task_queue), queries::FREEZE)?["engaged"],
+        true
+    );
+    // The patch is still held.
+    let patch_status = stack.status(&patch)?;
+    assert_eq!(patch_status["phase"], "intake", "{patch_status}");
+    let audit = stack.audit_log()?;
+    assert!(
+        audit.lines().any(|l| l.contains("feature.pass_freeze")
+            && l.contains(REQUESTER)
+            && l.contains("refused")),
+        "{audit}"
+    );
+    assert!(
+        audit.lines().any(|l| l.contains("feature.pass_freeze")
+            && l.contains(APPROVER)
+            && l.contains(&hotfix)
+            && l.contains("sent")),
+        "{audit}"
+    );
+    Ok(())
+}

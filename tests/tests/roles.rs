@@ -345,6 +345,12 @@ async fn every_action_on_every_path_is_refused_to_someone_without_a_role_and_aud
         &format!("override-window {f} no time"),
     )
     .await?;
+    m.slash(
+        "let a hotfix pass a freeze",
+        "/feature",
+        &format!("pass-freeze {f} urgent"),
+    )
+    .await?;
     m.slash("cancel", "/feature", &format!("cancel {f} not wanted"))
         .await?;
     m.button("approve a gate", &request, "Approve").await?;
@@ -359,6 +365,11 @@ async fn every_action_on_every_path_is_refused_to_someone_without_a_role_and_aud
     m.cli(
         "deploy outside the windows",
         &["feature", "override-window", f, "no", "time"],
+    )
+    .await?;
+    m.cli(
+        "let a hotfix pass a freeze",
+        &["feature", "pass-freeze", f, "urgent"],
     )
     .await?;
     m.cli("cancel", &["feature", "cancel", f, "not", "wanted"])
@@ -427,6 +438,14 @@ async fn every_action_on_every_path_is_refused_to_someone_without_a_role_and_aud
         "deploy outside the windows",
         f,
         signals::name::OVERRIDE_WINDOW,
+        who(json!({})),
+        &feature_status,
+    )
+    .await?;
+    m.raw(
+        "let a hotfix pass a freeze",
+        f,
+        signals::name::PASS_FREEZE,
         who(json!({})),
         &feature_status,
     )
@@ -533,6 +552,21 @@ async fn every_action_on_every_path_is_refused_to_someone_without_a_role_and_aud
     m.cli(
         "engage the emergency stop",
         &["emergency", "stop", "bad", "deploy"],
+    )
+    .await?;
+    m.slash(
+        "change the freeze calendar",
+        "/freeze",
+        "add sneaky Fri 15:00 for 1h no reason",
+    )
+    .await?;
+    m.slash("change the freeze calendar", "/freeze", "remove sneaky")
+        .await?;
+    m.cli(
+        "change the freeze calendar",
+        &[
+            "freeze", "add", "sneaky", "Fri", "15:00", "for", "1h", "no", "reason",
+        ],
     )
     .await?;
     let never_engaged = serde_json::to_value(chatops_contract::freeze::FreezeStatus::default())?;

@@ -152,6 +152,10 @@ async fn perform(cx: &Offline<'_>, actor: &Actor, action: Action) -> Result<Stri
             let skipped = ops::feature::skip(cx, actor, &id, gate, reason).await;
             render::skipped(settings, actor, &id, gate, skipped)
         }
+        Action::PassFreeze { id, reason } => {
+            let done = ops::feature::pass_freeze(cx, actor, &id, reason).await;
+            render::passing(settings, actor, &id, done)
+        }
         Action::OverrideWindow { id, reason } => {
             let done = ops::feature::override_window(cx, actor, &id, reason).await;
             render::overridden(settings, actor, &id, done)

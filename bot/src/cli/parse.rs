@@ -8,6 +8,8 @@ const USAGE: &str = "  [--as U…] feature new [--channel C…] [--repo owner/na
                        [--target {TARGETS}] [--key K] <request>
   [--as U…] feature patch [--channel C…] [--repo owner/name] [--priority …] [--target …] [--key K] <request>
                        (one task, no intake or plan gate; the production gate decides)
+  [--as U…] feature hotfix [same options] <request>   (a patch that on call may let pass a freeze)
+  [--as U…] feature pass-freeze <id> <reason>   (a hotfix, past a freeze; on-call users listed by id)
   [--as U…] feature status <id>
   [--as U…] feature list [all]
   [--as U…] feature approve <id> <gate> [comment]
@@ -63,6 +65,13 @@ pub enum Action {
         id: String,
         /// Gate.
         gate: GateName,
+        /// Why.
+        reason: String,
+    },
+    /// Let a hotfix go on while a freeze holds deliveries (on call).
+    PassFreeze {
+        /// Feature id.
+        id: String,
         /// Why.
         reason: String,
     },
@@ -194,6 +203,11 @@ pub fn parse(args: &[String]) -> Result<(Option<String>, Action), String> {
     let action = match words.as_slice() {
         ["feature", "new", rest @ ..] => feature_new(rest, DeliveryKind::Feature)?,
         ["feature", "patch", rest @ ..] => feature_new(rest, DeliveryKind::Patch)?,
+        ["feature", "hotfix", rest @ ..] => feature_new(rest, DeliveryKind::Hotfix)?,
+        ["feature", "pass-freeze", id, reason @ ..] => Action::PassFreeze {
+            id: feature_id(id)?,
+            reason: text(reason).ok_or("passing a freeze needs a reason")?,
+        },
         ["feature", "skip", id, g, reason @ ..] => Action::Skip {
             id: feature_id(id)?,
             gate: gate(g)?,
@@ -257,6 +271,7 @@ fn feature_new(words: &[&str], kind: DeliveryKind) -> Result<Action, String> {
     let sub = match kind {
         DeliveryKind::Feature => "feature new",
         DeliveryKind::Patch => "feature patch",
+        DeliveryKind::Hotfix => "feature hotfix",
     };
     let (mut channel, mut repository) = (None, None);
     let (mut priority, mut target) = (Priority::default(), Environment::default());

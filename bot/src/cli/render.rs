@@ -131,6 +131,14 @@ pub fn skipped(
     ))
 }
 
+pub fn passing(settings: &Settings, actor: &Actor, id: &str, r: Result<(), OpError>) -> Printed {
+    r.map_err(|e| why_not(actor, e))?;
+    Ok(format!(
+        "Letting {id} pass the freeze if it is a hotfix; its thread says whether it goes on. {}",
+        settings.workflow_url(id)
+    ))
+}
+
 pub fn overridden(settings: &Settings, actor: &Actor, id: &str, r: Result<(), OpError>) -> Printed {
     r.map_err(|e| why_not(actor, e))?;
     Ok(format!(

@@ -36,6 +36,8 @@ fn help_texts_are_unchanged() {
 • `/feature new &lt;request&gt;` — start delivering a feature: posts its card here and asks for intake approval\n\
 • `/feature new` — open a form for the request, repository, priority and target environment\n\
 • `/feature patch &lt;request&gt;` — ship a small change fast: the request is its one task, no intake or plan gate; checks and the production gate still decide\n\
+• `/feature hotfix &lt;request&gt;` — a patch that someone on call may let pass a freeze\n\
+• `/feature pass-freeze &lt;id&gt; &lt;reason&gt;` — let a hotfix go on while a freeze holds deliveries (on-call only)\n\
 • `/feature status &lt;id&gt;` — show a feature's phase, gates and timeline\n\
 • `/feature pause &lt;id&gt; [reason]` — hold a feature before its next phase (the running phase at its next safe point)\n\
 • `/feature resume &lt;id&gt;` — let a paused feature go on\n\
@@ -75,6 +77,8 @@ Engaged, it survives restarts of the worker and of Temporal until someone releas
 • `/feature new &lt;request&gt;` — start delivering a feature: posts its card here and asks for intake approval\n\
 • `/feature new` — open a form for the request, repository, priority and target environment\n\
 • `/feature patch &lt;request&gt;` — ship a small change fast: the request is its one task, no intake or plan gate; checks and the production gate still decide\n\
+• `/feature hotfix &lt;request&gt;` — a patch that someone on call may let pass a freeze\n\
+• `/feature pass-freeze &lt;id&gt; &lt;reason&gt;` — let a hotfix go on while a freeze holds deliveries (on-call only)\n\
 • `/feature status &lt;id&gt;` — show a feature's phase, gates and timeline\n\
 • `/feature pause &lt;id&gt; [reason]` — hold a feature before its next phase (the running phase at its next safe point)\n\
 • `/feature resume &lt;id&gt;` — let a paused feature go on\n\

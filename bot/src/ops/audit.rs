@@ -18,6 +18,8 @@ pub(crate) enum Act<'a> {
     SkipGate { gate: &'a str },
     /// Let a feature deploy outside the deploy windows.
     OverrideWindow,
+    /// Let a hotfix pass a freeze.
+    PassFreeze,
     /// Stop a feature for good.
     Cancel,
     /// Start a feature.
@@ -62,6 +64,7 @@ impl<'a> Act<'a> {
                 Self::SkipGate { .. } => ("cli.skip_gate".into(), gate, said("skip")),
                 Self::Cancel => ("cli.cancel".into(), None, None),
                 Self::OverrideWindow => ("cli.override_window".into(), None, None),
+                Self::PassFreeze => ("cli.pass_freeze".into(), None, None),
                 Self::Engage => ("cli.emergency".into(), None, said("engage")),
                 Self::Release => ("cli.emergency".into(), None, said("release")),
                 Self::FreezeAdd => ("cli.freeze".into(), None, said("add")),
@@ -80,6 +83,7 @@ impl<'a> Act<'a> {
             Self::Control(signal) => plain(&format!("feature.{signal}")),
             Self::SkipGate { gate } => ("feature.skip_gate".into(), Some(gate), None),
             Self::OverrideWindow => plain("feature.override_window"),
+            Self::PassFreeze => plain("feature.pass_freeze"),
             Self::Cancel => plain("feature.cancel"),
             Self::FeatureNew => plain("feature.new"),
             Self::IncidentNew => plain("incident.new"),

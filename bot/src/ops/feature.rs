@@ -2,7 +2,9 @@
 //! deploy outside the deploy windows, cancel.
 
 use chatops_contract::feature::{FeatureRequest, FeatureStatus, GateName, Priority};
-use chatops_contract::lifecycle::{Blocker, Control, OverrideWindow, SkipGate, UpdatePriority};
+use chatops_contract::lifecycle::{
+    Blocker, Control, OverrideWindow, PassFreeze, SkipGate, UpdatePriority,
+};
 use chatops_contract::{Signal, ids, signals};
 use sha2::{Digest, Sha256};
 
@@ -263,6 +265,36 @@ pub async fn override_window<C: Context>(
         Err(e) => e.audited(),
     };
     audit::record(cx, actor, Act::OverrideWindow, Some(id), outcome).await;
+    result
+}
+
+/// Lets hotfix `id` go on while a freeze holds deliveries: people on call only, checked here
+/// (user groups resolved) and again by the workflow, which also refuses anything but a hotfix.
+#[tracing::instrument(skip_all, fields(user = %actor.user, workflow_id = %id), err(level = "info"))]
+pub async fn pass_freeze<C: Context>(
+    cx: &C,
+    actor: &Actor,
+    id: &str,
+    reason: String,
+) -> Result<(), OpError> {
+    let result: Result<(), OpError> = async {
+        roles::on_call(cx, &actor.user, "let a hotfix pass a freeze").await?;
+        audit::attempt(cx, actor, Act::PassFreeze, Some(id)).await?;
+        let payload = PassFreeze {
+            user: actor.user.clone(),
+            reason,
+        };
+        cx.temporal()
+            .signal(id, signals::PASS_FREEZE, &payload)
+            .await?;
+        Ok(())
+    }
+    .await;
+    let outcome = match &result {
+        Ok(()) => "sent".to_owned(),
+        Err(e) => e.audited(),
+    };
+    audit::record(cx, actor, Act::PassFreeze, Some(id), outcome).await;
     result
 }
 

@@ -39,6 +39,24 @@ subcommands! {
             /// The change.
             request: String,
         },
+        #[help(
+            "/feature hotfix <request>",
+            "a patch that someone on call may let pass a freeze"
+        )]
+        Hotfix {
+            /// The fix.
+            request: String,
+        },
+        #[help(
+            "/feature pass-freeze <id> <reason>",
+            "let a hotfix go on while a freeze holds deliveries (on-call only)"
+        )]
+        PassFreeze {
+            /// Its workflow id.
+            id: String,
+            /// Why.
+            reason: String,
+        },
         #[help("/feature status <id>", "show a feature's phase, gates and timeline")]
         Status {
             /// Its workflow id.

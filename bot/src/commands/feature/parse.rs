@@ -27,10 +27,11 @@ pub(crate) fn parse(text: &str) -> Result<FeatureCommand, ParseError> {
                 request: rest.to_owned(),
             })
         }
-        "patch" => {
+        "patch" | "hotfix" => {
+            let hotfix = sub.eq_ignore_ascii_case("hotfix");
             if rest.is_empty() {
                 return Err(ParseError::MissingArgument {
-                    usage: FeatureCommand::usage("patch"),
+                    usage: FeatureCommand::usage(if hotfix { "hotfix" } else { "patch" }),
                     what: "the change to make",
                 });
             }
@@ -40,9 +41,23 @@ pub(crate) fn parse(text: &str) -> Result<FeatureCommand, ParseError> {
                     rest.chars().count()
                 )));
             }
-            Ok(FeatureCommand::Patch {
-                request: rest.to_owned(),
+            let request = rest.to_owned();
+            Ok(if hotfix {
+                FeatureCommand::Hotfix { request }
+            } else {
+                FeatureCommand::Patch { request }
             })
+        }
+        "pass-freeze" => {
+            let usage = FeatureCommand::usage("pass-freeze");
+            let (id, reason) = id_then_text(rest, usage, "the feature id")?;
+            let Some(reason) = reason else {
+                return Err(ParseError::MissingArgument {
+                    usage,
+                    what: "the reason (passing a freeze is on record with why)",
+                });
+            };
+            Ok(FeatureCommand::PassFreeze { id, reason })
         }
         "status" => {
             let mut args = rest.split_whitespace();

@@ -15,17 +15,18 @@ use crate::{AnswerTo, App, Reply};
 /// Runs a `/feature` subcommand; returns what to ack with.
 pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
     let actor = inv.actor();
-    let patch = matches!(cmd, FeatureCommand::Patch { .. });
+    let kind = match cmd {
+        FeatureCommand::Patch { .. } => DeliveryKind::Patch,
+        FeatureCommand::Hotfix { .. } => DeliveryKind::Hotfix,
+        _ => DeliveryKind::Feature,
+    };
     let reply = match cmd {
         FeatureCommand::Help => Reply::text(FeatureCommand::help()),
         FeatureCommand::Form => return Ack::OpenForm,
-        FeatureCommand::New { request } | FeatureCommand::Patch { request } => {
+        FeatureCommand::New { request }
+        | FeatureCommand::Patch { request }
+        | FeatureCommand::Hotfix { request } => {
             let id = ops::feature::workflow_id_for(&inv.team_id, &inv.trigger_id, &request);
-            let kind = if patch {
-                DeliveryKind::Patch
-            } else {
-                DeliveryKind::Feature
-            };
             let input = FeatureRequest {
                 kind,
                 ..FeatureRequest::new(request, inv.user_id.clone(), inv.channel_id.clone())
@@ -71,6 +72,23 @@ pub fn run(app: &Arc<App>, inv: &Invocation, cmd: FeatureCommand) -> Ack {
             later(app, inv, move |app| async move {
                 let skipped = ops::feature::skip(&*app, &actor, &id, gate, reason).await;
                 Some(skip_reply(&app, &id, gate, skipped))
+            });
+            return Ack::Reply(None);
+        }
+        FeatureCommand::PassFreeze { id, reason } => {
+            later(app, inv, move |app| async move {
+                let link = app.workflow_url(&id);
+                Some(
+                    match ops::feature::pass_freeze(&*app, &actor, &id, reason).await {
+                        Ok(()) => Reply::text(format!(
+                            "Letting `{id}` pass the freeze if it is a hotfix; its thread will say whether it goes on. <{link}|Open in Temporal>"
+                        )),
+                        Err(OpError::Refused(why)) => {
+                            Reply::text(format!("{why} <{link}|Open in Temporal>"))
+                        }
+                        Err(e) => Reply::from_op("let it pass the freeze", &e),
+                    },
+                )
             });
             return Ack::Reply(None);
         }

@@ -12,6 +12,8 @@ fn every_feature_subcommand_finds_its_own_usage_line() {
     for sub in [
         "new",
         "patch",
+        "hotfix",
+        "pass-freeze",
         "status",
         "pause",
         "resume",
@@ -55,6 +57,11 @@ fn control_subcommands_name_what_is_wrong() {
         ("priority feature-x-1", "Missing the priority."),
         ("cancel feature-x-1", "Missing the reason."),
         ("patch", "Missing the change to make."),
+        ("hotfix", "Missing the change to make."),
+        (
+            "pass-freeze feature-x-1",
+            "Missing the reason (passing a freeze is on record with why).",
+        ),
         (
             "override-window feature-x-1",
             "Missing the reason (a deploy outside the windows is on record with why).",
@@ -131,6 +138,19 @@ fn commands_parse_into_the_enum() {
             "patch Fix the typo on the login page",
             Ok(Command::Feature(FeatureCommand::Patch {
                 request: "Fix the typo on the login page".into(),
+            })),
+        ),
+        (
+            "hotfix Fix the checkout crash",
+            Ok(Command::Feature(FeatureCommand::Hotfix {
+                request: "Fix the checkout crash".into(),
+            })),
+        ),
+        (
+            "pass-freeze feature-x-1 checkout is down",
+            Ok(Command::Feature(FeatureCommand::PassFreeze {
+                id: "feature-x-1".into(),
+                reason: "checkout is down".into(),
             })),
         ),
         (

@@ -8,8 +8,7 @@ mod decisions;
 pub use super::gates::{GateBook, GateRefusal, GateRule, GateRules};
 
 use chatops_contract::feature::{
-    DeliveryKind, Environment, FeatureRequest, FeatureStatus, MessageRef, Phase, Priority,
-    TimelineEntry,
+    Environment, FeatureRequest, FeatureStatus, MessageRef, Phase, Priority, TimelineEntry,
 };
 use chatops_contract::lifecycle::{Blocker, ChildInfo, ChildStatus, Evidence, UpdatePriority};
 use std::collections::BTreeMap;
@@ -228,7 +227,7 @@ impl FeatureState {
                     || !matches!(p, Phase::ProductionReadiness | Phase::Production)
             })
             // A patch's request is its plan.
-            .filter(|p| self.input.kind == DeliveryKind::Feature || *p != Phase::Planning)
+            .filter(|p| !self.input.kind.is_patch() || *p != Phase::Planning)
             .collect()
     }
 

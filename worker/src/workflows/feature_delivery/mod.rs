@@ -8,6 +8,7 @@
 
 mod children;
 mod gates;
+mod hotfix;
 mod intake;
 mod patch;
 mod steering;
@@ -16,8 +17,7 @@ mod thread;
 mod windows;
 
 use chatops_contract::feature::{
-    Approve, DeliveryKind, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, Reject,
-    TimelineEntry,
+    Approve, FeatureOutcome, FeatureRequest, FeatureStatus, GateState, Reject, TimelineEntry,
 };
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::lifecycle::{ApprovalGates, ChildInfo, Evidence};
@@ -55,6 +55,11 @@ pub struct FeatureDelivery {
     early: Option<steering::Early>,
     /// An admin's leave to deploy outside the deploy windows.
     window_override: Option<chatops_contract::lifecycle::OverrideWindow>,
+    /// Who is on call (from the policy): who may let a hotfix pass a freeze.
+    oncall: Vec<String>,
+    /// On call's leave for this hotfix to go on while a freeze holds deliveries, and whether
+    /// the thread was told it passes.
+    freeze_pass: Option<(chatops_contract::lifecycle::PassFreeze, bool)>,
 }
 
 #[workflow_methods]
@@ -73,6 +78,8 @@ impl FeatureDelivery {
             releases: 0,
             early: Some(Vec::new()),
             window_override: None,
+            oncall: Vec::new(),
+            freeze_pass: None,
         }
     }
 
@@ -94,6 +101,7 @@ impl FeatureDelivery {
             None
         };
         ctx.state_mut(|s| {
+            s.oncall = policy.oncall.clone().unwrap_or_default();
             s.state.rules = gate_rules(&policy, life.as_ref());
             s.life = life.clone();
             s.state.ui_link = Some(link.clone());
@@ -105,7 +113,7 @@ impl FeatureDelivery {
         ctx.state_mut(|s| s.policy_read(checked, replaying));
 
         // A patch's request is its plan: no intake gate.
-        if ctx.state(|s| s.state.input.kind == DeliveryKind::Patch) {
+        if ctx.state(|s| s.state.input.kind.is_patch()) {
             Self::patch_intake(ctx, &id, &link).await;
         } else if let Some(outcome) = Self::intake(ctx, &id, &link, &policy, life.as_ref()).await? {
             return Ok(outcome);
@@ -233,6 +241,12 @@ impl FeatureDelivery {
         payload: serde_json::Value,
     ) {
         self.steer(ctx, signals::name::OVERRIDE_WINDOW, payload);
+    }
+
+    /// Lets a hotfix go on while a freeze holds deliveries (on call only, with a reason).
+    #[signal(name = signals::name::PASS_FREEZE)]
+    pub fn pass_freeze(&mut self, ctx: &mut SyncWorkflowContext<Self>, payload: serde_json::Value) {
+        self.steer(ctx, signals::name::PASS_FREEZE, payload);
     }
 
     #[signal(name = signals::name::UPDATE_PRIORITY)]

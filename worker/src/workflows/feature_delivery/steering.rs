@@ -55,6 +55,7 @@ impl FeatureDelivery {
             signals::name::CANCEL => self.cancel_checked(payload, at, replaying),
             signals::name::UPDATE_PRIORITY => self.priority(payload, at, replaying),
             signals::name::OVERRIDE_WINDOW => self.override_checked(payload, at, replaying),
+            signals::name::PASS_FREEZE => self.pass_checked(payload, at, replaying),
             signals::name::ADD_BLOCKER => self.block(payload, at, replaying),
             signals::name::REMOVE_BLOCKER => self.unblock(payload, at, replaying),
             signals::name::REQUEST_CLARIFICATION => self.feedback(

@@ -3,7 +3,7 @@
 
 use chatops_blocks::feature as blocks;
 use chatops_contract::Signal;
-use chatops_contract::feature::{FeatureOutcome, Phase};
+use chatops_contract::feature::{DeliveryKind, FeatureOutcome, Phase};
 use chatops_contract::freeze::FreezeRequest;
 use chatops_contract::lifecycle::Control;
 use std::time::Duration;
@@ -222,6 +222,26 @@ impl FeatureDelivery {
                     return None;
                 }
             };
+            // A hotfix that on call let pass goes on, and says so once.
+            if freeze.engaged
+                && let Some((pass, told)) = ctx.state(|s| s.freeze_pass.clone())
+            {
+                ctx.state_mut(|s| {
+                    s.state.held = None;
+                    if let Some(p) = s.freeze_pass.as_mut() {
+                        p.1 = true;
+                    }
+                });
+                if !told {
+                    let text = format!(
+                        "Passing the freeze: allowed by <@{}> ({}).",
+                        pass.user,
+                        chatops_blocks::escape(pass.reason.trim())
+                    );
+                    Self::report(ctx, id, link, blocks::thread_note(":fast_forward:", &text)).await;
+                }
+                return None;
+            }
             if !freeze.engaged {
                 ctx.state_mut(|s| s.state.held = None);
                 if held {
@@ -266,6 +286,13 @@ impl FeatureDelivery {
                     ),
                 };
                 ctx.state_mut(|s| s.state.held = Some(why));
+                let text = if ctx.state(|s| s.state.input.kind == DeliveryKind::Hotfix) {
+                    format!(
+                        "{text} This is a hotfix: someone on call may let it pass with `/feature pass-freeze {id} &lt;reason&gt;`."
+                    )
+                } else {
+                    text
+                };
                 let note = blocks::thread_note(":double_vertical_bar:", &text);
                 Self::report(ctx, id, link, note).await;
             }
@@ -285,6 +312,7 @@ impl FeatureDelivery {
                         temporalio_sdk::workflows::select! {
                             _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
                             _ = ctx.wait_condition(move |s: &Self| s.releases > releases) => {}
+                            _ = ctx.wait_condition(|s: &Self| s.freeze_pass.is_some()) => {}
                         };
                         if let Some(outcome) = Self::halt_if_stopped(ctx, id, link).await {
                             return Some(outcome);
@@ -313,6 +341,7 @@ impl FeatureDelivery {
                     _ = ctx.timer(wait) => {}
                     _ = ctx.wait_condition(|s: &Self| s.stop.is_some()) => {}
                     _ = ctx.wait_condition(move |s: &Self| s.releases > releases) => {}
+                    _ = ctx.wait_condition(|s: &Self| s.freeze_pass.is_some()) => {}
                 };
                 wait = (wait * 2).min(longest);
             }

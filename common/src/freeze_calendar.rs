@@ -17,7 +17,7 @@ pub struct FreezeWhen {
     pub spec: ScheduleSpec,
     /// How long each occurrence lasts.
     pub lasts: Duration,
-    /// As written, normalised: `Fri 15:00 for 2d 18h Europe/Berlin`.
+    /// As written, with the zone: `Fri 15:00 for 66h Europe/Berlin`.
     pub text: String,
 }
 
@@ -93,10 +93,7 @@ pub fn parse(words: &[&str], now: Timestamp) -> Result<FreezeWhen, String> {
     Ok(FreezeWhen {
         spec,
         lasts: lasts_for,
-        text: format!(
-            "{start} {time} for {} {zone_name}",
-            humantime::format_duration(lasts_for)
-        ),
+        text: format!("{start} {time} for {lasts} {zone_name}"),
     })
 }
 
@@ -126,7 +123,7 @@ mod tests {
         );
         assert_eq!(w.spec.timezone_name, "Europe/Berlin");
         assert_eq!(w.lasts, Duration::from_secs(9 * 86_400));
-        assert_eq!(w.text, "2026-12-24 00:00 for 9days Europe/Berlin");
+        assert_eq!(w.text, "2026-12-24 00:00 for 9d Europe/Berlin");
     }
 
     #[test]

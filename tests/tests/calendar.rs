@@ -3,7 +3,7 @@
 //! card say which freeze and until when), and releases on time; someone not on call may not
 //! schedule one.
 
-use chatops_bot::shell::local_slack::PostedMessage;
+use chatops_bot::shell::local_slack::{Ephemeral, PostedMessage};
 use chatops_contract::freeze::freeze_workflow_id;
 use chatops_contract::queries;
 use chatops_e2e::stack::{APPROVER, CHANNEL, REQUESTER, WAIT};
@@ -33,6 +33,27 @@ async fn channel_note(
             },
         )
         .await
+}
+
+/// Presses `label` on an ephemeral message as `user`.
+fn press_ephemeral(stack: &Stack, user: &str, eph: &Ephemeral, label: &str) -> anyhow::Result<()> {
+    let message = PostedMessage {
+        channel: CHANNEL.into(),
+        ts: "0.0".into(),
+        thread_ts: None,
+        text: eph.text.clone(),
+        blocks: eph.blocks.clone(),
+        edits: 0,
+        metadata: None,
+    };
+    let button = message
+        .buttons()
+        .into_iter()
+        .find(|b| b.label == label)
+        .ok_or_else(|| anyhow::anyhow!("no {label:?} on {}", eph.rendered()))?;
+    stack
+        .slack
+        .send(&stack.slack.button_press(user, &message, &button))
 }
 
 /// `/freeze list` until its answer shows `needle` (the calendar is read through visibility,
@@ -300,5 +321,23 @@ async fn a_hotfix_passes_a_freeze_only_with_on_call_leave() -> anyhow::Result<()
             && l.contains("sent")),
         "{audit}"
     );
+    // The red button pressed during the freeze takes over: the held patch is stopped, and the
+    // freeze's end will not release the stop.
+    stack
+        .command_as(APPROVER, "/emergency-stop", "checkout still broken")
+        .await?;
+    let confirm = stack
+        .ephemeral_containing("Engage the emergency stop?")
+        .await?;
+    press_ephemeral(&stack, APPROVER, &confirm, "Engage emergency stop")?;
+    channel_note(&stack, "EMERGENCY STOP engaged", WAIT).await?;
+    stack
+        .wait_status(&patch, "the held patch stopped", |s| {
+            s["phase"] == "cancelled"
+        })
+        .await?;
+    let status = stack.query(&freeze_workflow_id(&stack.task_queue), queries::FREEZE)?;
+    assert_eq!(status["engaged_by"], APPROVER, "{status}");
+    assert!(status["scheduled"].is_null(), "{status}");
     Ok(())
 }

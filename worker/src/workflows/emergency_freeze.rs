@@ -161,7 +161,10 @@ impl EmergencyFreeze {
             return;
         }
         let already = ctx.state(|s| s.status.clone());
-        if already.engaged {
+        // The red button pressed while a scheduled freeze holds takes the engagement over: it
+        // stops what runs, and the freeze's end no longer releases it.
+        let takes_over = already.scheduled.is_some() && req.scheduled.is_none();
+        if already.engaged && !takes_over {
             ctx.state_mut(|s| {
                 s.status
                     .history
@@ -185,6 +188,13 @@ impl EmergencyFreeze {
         }
         if Self::refused(ctx, policy, "engage", &req, &at) {
             return;
+        }
+        if takes_over {
+            ctx.state_mut(|s| {
+                s.status
+                    .history
+                    .push(event(&at, "took over from the scheduled freeze", &req))
+            });
         }
         ctx.state_mut(|s| {
             s.status.engaged = true;

@@ -153,5 +153,21 @@ async fn a_merge_that_breaks_the_default_branch_is_reported_once_with_its_commit
     stack
         .ephemeral_containing("`acme/unwatched` is not watched")
         .await?;
+
+    // Fifty looks make a run continue as new; the history so far goes with it.
+    for n in 5..=52u64 {
+        stack.signal(&watch, "check", &ask("asked again"))?;
+        stack
+            .wait_query(&watch, queries::TREND, "one more look", |t| t["looks"] == n)
+            .await?;
+    }
+    let runs = stack.workflow_count(&format!(
+        "WorkflowId = '{watch}' AND ExecutionStatus = 'ContinuedAsNew'"
+    ))?;
+    assert_eq!(runs, 1, "the first run continued as new");
+    let trend = stack.query(&watch, queries::TREND)?;
+    assert_eq!(points(&trend), 3, "{trend}");
+    assert_eq!(trend["looks"], 52, "{trend}");
+    assert_eq!(quality_posts(&stack).len(), 1);
     Ok(())
 }

@@ -138,7 +138,7 @@ impl DevServer {
                 .cli(&["operator", "namespace", "describe", "default"])
                 .is_ok()
             {
-                return Ok(());
+                return self.settled();
             }
             let exited = self
                 .process
@@ -154,6 +154,33 @@ impl DevServer {
             anyhow::ensure!(Instant::now() < deadline, "dev server not ready after 60s");
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+}
+
+impl DevServer {
+    /// The frontend answers before the server's other services have bound their ports; one of
+    /// them can find its port taken (by the metrics port, say) and bring the whole process
+    /// down. Watches the first seconds for that, so [`DevServer::start`] tries other ports.
+    fn settled(&self) -> anyhow::Result<()> {
+        let until = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < until {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let exited = self
+                .process
+                .lock()
+                .ok()
+                .and_then(|mut p| p.as_mut().map(|p| !p.is_running()))
+                .unwrap_or(false);
+            anyhow::ensure!(
+                !exited
+                    && !log.contains("Failed to start gRPC listener")
+                    && !log.contains("panic:"),
+                "dev server failed after answering (log: {})",
+                self.log.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
     }
 }
 

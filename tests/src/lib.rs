@@ -6,6 +6,7 @@
 
 /// The local GitHub (it lives with the shell, which serves it to `scripts/run`).
 pub use chatops_bot::shell::local_forge as github;
+pub mod channel;
 pub mod delivery;
 pub mod gate;
 pub mod postgres;

@@ -140,12 +140,7 @@ impl DevServer {
             {
                 return self.settled();
             }
-            let exited = self
-                .process
-                .lock()
-                .ok()
-                .and_then(|mut p| p.as_mut().map(|p| !p.is_running()))
-                .unwrap_or(false);
+            let exited = self.exited();
             anyhow::ensure!(
                 !exited,
                 "dev server exited while starting (log: {})",
@@ -158,6 +153,15 @@ impl DevServer {
 }
 
 impl DevServer {
+    /// Whether the server process has exited.
+    fn exited(&self) -> bool {
+        self.process
+            .lock()
+            .ok()
+            .and_then(|mut p| p.as_mut().map(|p| !p.is_running()))
+            .unwrap_or(false)
+    }
+
     /// The frontend answers before the server's other services have bound their ports; one of
     /// them can find its port taken (by the metrics port, say) and bring the whole process
     /// down. Watches the first seconds for that, so [`DevServer::start`] tries other ports.
@@ -165,12 +169,7 @@ impl DevServer {
         let until = Instant::now() + Duration::from_millis(1500);
         while Instant::now() < until {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let exited = self
-                .process
-                .lock()
-                .ok()
-                .and_then(|mut p| p.as_mut().map(|p| !p.is_running()))
-                .unwrap_or(false);
+            let exited = self.exited();
             anyhow::ensure!(
                 !exited
                     && !log.contains("Failed to start gRPC listener")

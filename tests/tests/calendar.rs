@@ -3,58 +3,13 @@
 //! card say which freeze and until when), and releases on time; someone not on call may not
 //! schedule one.
 
-use chatops_bot::shell::local_slack::{Ephemeral, PostedMessage};
 use chatops_contract::freeze::freeze_workflow_id;
-use chatops_contract::queries;
-use chatops_e2e::stack::{APPROVER, CHANNEL, REQUESTER, WAIT};
+use chatops_contract::{queries, signals};
+use chatops_e2e::channel::{channel_note, press_ephemeral};
+use chatops_e2e::stack::{APPROVER, REQUESTER, WAIT};
 use chatops_e2e::{Stack, StackOptions};
 use jiff::Timestamp;
 use std::time::Duration;
-
-async fn channel_note(
-    stack: &Stack,
-    needle: &str,
-    within: Duration,
-) -> anyhow::Result<PostedMessage> {
-    stack
-        .slack
-        .wait_for(
-            &format!("a channel message containing {needle:?}"),
-            within,
-            |r| {
-                r.messages
-                    .iter()
-                    .find(|m| {
-                        m.channel == CHANNEL
-                            && m.thread_ts.is_none()
-                            && m.rendered().contains(needle)
-                    })
-                    .cloned()
-            },
-        )
-        .await
-}
-
-/// Presses `label` on an ephemeral message as `user`.
-fn press_ephemeral(stack: &Stack, user: &str, eph: &Ephemeral, label: &str) -> anyhow::Result<()> {
-    let message = PostedMessage {
-        channel: CHANNEL.into(),
-        ts: "0.0".into(),
-        thread_ts: None,
-        text: eph.text.clone(),
-        blocks: eph.blocks.clone(),
-        edits: 0,
-        metadata: None,
-    };
-    let button = message
-        .buttons()
-        .into_iter()
-        .find(|b| b.label == label)
-        .ok_or_else(|| anyhow::anyhow!("no {label:?} on {}", eph.rendered()))?;
-    stack
-        .slack
-        .send(&stack.slack.button_press(user, &message, &button))
-}
 
 /// `/freeze list` until its answer shows `needle` (the calendar is read through visibility,
 /// which lags a moment behind a change).
@@ -256,7 +211,7 @@ async fn a_hotfix_passes_a_freeze_only_with_on_call_leave() -> anyhow::Result<()
         .await?;
     stack.signal(
         &hotfix,
-        "pass_freeze",
+        signals::name::PASS_FREEZE,
         &serde_json::json!({"user": REQUESTER, "reason": "it is urgent"}).to_string(),
     )?;
     stack

@@ -2,53 +2,11 @@
 //! running deliveries, holds new ones, refuses whoever is not on call, and stays engaged across
 //! a server crash and a worker kill until it is released.
 
-use chatops_bot::shell::local_slack::{Ephemeral, PostedMessage};
 use chatops_contract::{queries, signals};
-use chatops_e2e::stack::{APPROVER, CHANNEL, REQUESTER, WAIT};
+use chatops_e2e::channel::{channel_note, press_ephemeral};
+use chatops_e2e::stack::{APPROVER, REQUESTER, WAIT};
 use chatops_e2e::temporal::DevServer;
 use chatops_e2e::{Stack, StackOptions};
-
-/// Presses `label` on an ephemeral message (only its recipient sees it) as `user`.
-fn press_ephemeral(stack: &Stack, user: &str, eph: &Ephemeral, label: &str) -> anyhow::Result<()> {
-    let message = PostedMessage {
-        channel: CHANNEL.into(),
-        ts: "0.0".into(),
-        thread_ts: None,
-        text: eph.text.clone(),
-        blocks: eph.blocks.clone(),
-        edits: 0,
-        metadata: None,
-    };
-    let button = message
-        .buttons()
-        .into_iter()
-        .find(|b| b.label == label)
-        .ok_or_else(|| anyhow::anyhow!("no {label:?} on {}", eph.rendered()))?;
-    stack
-        .slack
-        .send(&stack.slack.button_press(user, &message, &button))
-}
-
-/// Waits for a top-level message in the delivery channel containing `needle`.
-async fn channel_note(stack: &Stack, needle: &str) -> anyhow::Result<PostedMessage> {
-    stack
-        .slack
-        .wait_for(
-            &format!("a channel message containing {needle:?}"),
-            WAIT,
-            |r| {
-                r.messages
-                    .iter()
-                    .find(|m| {
-                        m.channel == CHANNEL
-                            && m.thread_ts.is_none()
-                            && m.rendered().contains(needle)
-                    })
-                    .cloned()
-            },
-        )
-        .await
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyhow::Result<()> {
@@ -105,9 +63,10 @@ async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyho
     channel_note(
         &stack,
         &format!("EMERGENCY STOP engaged by @{APPROVER}: orders corrupted by the last deploy"),
+        WAIT,
     )
     .await?;
-    let report = channel_note(&stack, "Stopped 1 delivery:").await?;
+    let report = channel_note(&stack, "Stopped 1 delivery:", WAIT).await?;
     assert!(
         report
             .rendered()
@@ -175,6 +134,7 @@ async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyho
     channel_note(
         &stack,
         &format!("@{APPROVER} pressed the emergency stop again; it has been engaged since"),
+        WAIT,
     )
     .await?;
     let ack = stack
@@ -226,6 +186,7 @@ async fn the_emergency_stop_halts_holds_refuses_and_survives_restarts() -> anyho
     channel_note(
         &stack,
         &format!("Emergency stop released by @{APPROVER}: orders are clean again."),
+        WAIT,
     )
     .await?;
 
@@ -305,7 +266,7 @@ async fn a_held_delivery_adds_nothing_to_its_history_while_held_and_its_release_
         .ephemeral_containing("Engage the emergency stop?")
         .await?;
     press_ephemeral(&stack, APPROVER, &confirm, "Engage emergency stop")?;
-    channel_note(&stack, "EMERGENCY STOP engaged").await?;
+    channel_note(&stack, "EMERGENCY STOP engaged", WAIT).await?;
 
     let (id, card, request) = stack.feature_at_intake("Add gift cards").await?;
     stack.press(&request, "Approve")?;
@@ -331,7 +292,7 @@ async fn a_held_delivery_adds_nothing_to_its_history_while_held_and_its_release_
     stack
         .command_as(APPROVER, "/emergency-stop", "release after the holidays")
         .await?;
-    channel_note(&stack, "Held deliveries go on now.").await?;
+    channel_note(&stack, "Held deliveries go on now.", WAIT).await?;
     stack
         .reply_containing(&card, "Emergency stop released: going on with Planning.")
         .await?;

@@ -4,7 +4,7 @@
 //! CLI show the trend.
 
 use chatops_contract::quality::quality_workflow_id;
-use chatops_contract::queries;
+use chatops_contract::{queries, signals};
 use chatops_e2e::delivery::{env, healthy};
 use chatops_e2e::github::{self, LocalGitHub};
 use chatops_e2e::stack::CHANNEL;
@@ -116,14 +116,14 @@ async fn a_merge_that_breaks_the_default_branch_is_reported_once_with_its_commit
     // Asked again about the same commit, and then about a newer one that is still broken: no
     // second report.
     let ask = |reason: &str| json!({"reason": reason}).to_string();
-    stack.signal(&watch, "check", &ask("asked again"))?;
+    stack.signal(&watch, signals::name::CHECK, &ask("asked again"))?;
     stack
         .wait_query(&watch, queries::TREND, "the look at the same commit", |t| {
             t["looks"] == 3
         })
         .await?;
     let still = gh.push_file("main", "NOTES.md", "still broken\n")?;
-    stack.signal(&watch, "check", &ask("asked after a push"))?;
+    stack.signal(&watch, signals::name::CHECK, &ask("asked after a push"))?;
     let trend = stack
         .wait_query(
             &watch,
@@ -156,7 +156,7 @@ async fn a_merge_that_breaks_the_default_branch_is_reported_once_with_its_commit
 
     // Fifty looks make a run continue as new; the history so far goes with it.
     for n in 5..=52u64 {
-        stack.signal(&watch, "check", &ask("asked again"))?;
+        stack.signal(&watch, signals::name::CHECK, &ask("asked again"))?;
         stack
             .wait_query(&watch, queries::TREND, "one more look", |t| t["looks"] == n)
             .await?;

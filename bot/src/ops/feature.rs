@@ -247,25 +247,16 @@ pub async fn override_window<C: Context>(
     id: &str,
     reason: String,
 ) -> Result<(), OpError> {
-    let result: Result<(), OpError> = async {
-        roles::admin(cx, &actor.user, "deploy outside the deploy windows").await?;
-        audit::attempt(cx, actor, Act::OverrideWindow, Some(id)).await?;
-        let payload = OverrideWindow {
-            user: actor.user.clone(),
-            reason,
-        };
-        cx.temporal()
-            .signal(id, signals::OVERRIDE_WINDOW, &payload)
-            .await?;
-        Ok(())
-    }
-    .await;
-    let outcome = match &result {
-        Ok(()) => "sent".to_owned(),
-        Err(e) => e.audited(),
+    let payload = OverrideWindow {
+        user: actor.user.clone(),
+        reason,
     };
-    audit::record(cx, actor, Act::OverrideWindow, Some(id), outcome).await;
-    result
+    let allowed = async {
+        roles::admin(cx, &actor.user, "deploy outside the deploy windows").await?;
+        Ok(())
+    };
+    let (act, signal) = (Act::OverrideWindow, signals::OVERRIDE_WINDOW);
+    super::signal_audited(cx, actor, id, act, signal, &payload, "sent", allowed).await
 }
 
 /// Lets hotfix `id` go on while a freeze holds deliveries: people on call only, checked here
@@ -277,25 +268,16 @@ pub async fn pass_freeze<C: Context>(
     id: &str,
     reason: String,
 ) -> Result<(), OpError> {
-    let result: Result<(), OpError> = async {
-        roles::on_call(cx, &actor.user, "let a hotfix pass a freeze").await?;
-        audit::attempt(cx, actor, Act::PassFreeze, Some(id)).await?;
-        let payload = PassFreeze {
-            user: actor.user.clone(),
-            reason,
-        };
-        cx.temporal()
-            .signal(id, signals::PASS_FREEZE, &payload)
-            .await?;
-        Ok(())
-    }
-    .await;
-    let outcome = match &result {
-        Ok(()) => "sent".to_owned(),
-        Err(e) => e.audited(),
+    let payload = PassFreeze {
+        user: actor.user.clone(),
+        reason,
     };
-    audit::record(cx, actor, Act::PassFreeze, Some(id), outcome).await;
-    result
+    let allowed = async {
+        roles::on_call(cx, &actor.user, "let a hotfix pass a freeze").await?;
+        Ok(())
+    };
+    let (act, signal) = (Act::PassFreeze, signals::PASS_FREEZE);
+    super::signal_audited(cx, actor, id, act, signal, &payload, "sent", allowed).await
 }
 
 /// Stops feature `id` for good (production rolled back if it was being deployed): its

@@ -10,7 +10,7 @@ use temporalio_client::{Client, UntypedSignal, UntypedWorkflow, WorkflowStartOpt
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
-use crate::activities::failure::{permanent, retryable};
+use crate::activities::failure::retryable;
 
 /// `quality.ask`'s input: which repository's watcher, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,9 +101,6 @@ impl QualityActivities {
     ) -> Result<bool, ActivityError> {
         if !self.watched.contains(&ask.repository) {
             return Ok(false);
-        }
-        if ask.repository.trim().is_empty() {
-            return Err(permanent("no repository to watch"));
         }
         self.wake(&ask.repository, &ask.check)
             .await

@@ -16,7 +16,6 @@ use temporalio_sdk::{
 };
 
 use super::FeatureDelivery;
-use super::windows::{DEPLOY_WINDOWS, Window};
 use crate::activities::github::{BRANCH_MOVED, CloseIssueSpec, CommentSpec, GitHubActivities};
 use crate::activities::policy::{FeaturePolicy, LifecyclePolicy};
 use crate::workflows::clock::{self, rfc3339};
@@ -205,23 +204,8 @@ impl FeatureDelivery {
             if let Some(outcome) = Self::hold(ctx, id, link, phase).await {
                 return Ok(outcome);
             }
-            // A deploy starts inside its environment's windows; after waiting for one, the
-            // stop, the freeze and the holds are looked at again.
-            if matches!(phase, Phase::Staging | Phase::Production) && ctx.patched(DEPLOY_WINDOWS) {
-                match Self::await_window(ctx, id, link, phase).await {
-                    Window::Open => {}
-                    Window::Ended(outcome) => return Ok(outcome),
-                    Window::Waited => {
-                        if let Some(outcome) =
-                            Self::transition(ctx, id, link, policy, phase, true).await
-                        {
-                            return Ok(outcome);
-                        }
-                        if let Some(outcome) = Self::hold(ctx, id, link, phase).await {
-                            return Ok(outcome);
-                        }
-                    }
-                }
+            if let Some(outcome) = Self::deploy_window(ctx, id, link, policy, phase).await {
+                return Ok(outcome);
             }
             let at = rfc3339(clock::time(ctx));
             ctx.state_mut(|s| s.state.enter(phase, &at, false));

@@ -11,15 +11,16 @@ use temporalio_sdk::WorkflowContext;
 
 use super::FeatureDelivery;
 use crate::activities::delivery::DeliveryActivities;
+use crate::activities::policy::FeaturePolicy;
 use crate::domain::feature_state::FeatureState;
 use crate::workflows::clock::{self, rfc3339};
 use crate::workflows::options;
 
 /// Deploys wait for their environment's windows (runs recorded before deploy at once).
-pub(super) const DEPLOY_WINDOWS: &str = "deploy-windows";
+const DEPLOY_WINDOWS: &str = "deploy-windows";
 
 /// How the wait for a deploy window ended.
-pub(super) enum Window {
+enum Window {
     /// Open when asked: nothing was waited for.
     Open,
     /// It was closed and has opened (or was overridden) since: the holds are looked at again.
@@ -29,8 +30,31 @@ pub(super) enum Window {
 }
 
 impl FeatureDelivery {
+    /// Before `phase`: a deploy starts inside its environment's windows; after waiting for
+    /// one, the stop, the freeze and the holds are looked at again. `Some` when the delivery
+    /// ended meanwhile.
+    pub(super) async fn deploy_window(
+        ctx: &WorkflowContext<Self>,
+        id: &str,
+        link: &str,
+        policy: &FeaturePolicy,
+        phase: Phase,
+    ) -> Option<FeatureOutcome> {
+        if !matches!(phase, Phase::Staging | Phase::Production) || !ctx.patched(DEPLOY_WINDOWS) {
+            return None;
+        }
+        match Self::await_window(ctx, id, link, phase).await {
+            Window::Open => None,
+            Window::Ended(outcome) => Some(outcome),
+            Window::Waited => match Self::transition(ctx, id, link, policy, phase, true).await {
+                Some(outcome) => Some(outcome),
+                None => Self::hold(ctx, id, link, phase).await,
+            },
+        }
+    }
+
     /// Waits until `phase`'s environment may be deployed to.
-    pub(super) async fn await_window(
+    async fn await_window(
         ctx: &WorkflowContext<Self>,
         id: &str,
         link: &str,
